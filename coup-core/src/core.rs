@@ -1,0 +1,164 @@
+//! [`Core`]: the entry point front ends hold. It runs service operations in store
+//! transactions, writes the notifications their events call for in the same
+//! transaction, and keeps slow password hashing outside of write locks.
+
+use std::sync::LazyLock;
+
+use chrono::{Duration, Utc};
+
+use crate::auth;
+use crate::error::{Error, Result};
+use crate::events::Outcome;
+use crate::model::{LoginResult, PlatformRole};
+use crate::service::accounts::{self, Login, PasswordChange, Session, Signup};
+use crate::service::notifications;
+use crate::store::{Store, Tx, spawn_blocking};
+use crate::validate;
+
+/// Settings of the core.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// How long a session lasts after login.
+    pub session_ttl: Duration,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        Self { session_ttl: auth::DEFAULT_SESSION_TTL }
+    }
+}
+
+/// The CoUp core over one store.
+#[derive(Debug, Clone)]
+pub struct Core {
+    store: Store,
+    config: CoreConfig,
+}
+
+/// A hash to verify against when an email is unknown, so a login for a missing
+/// account takes as long as one with a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| auth::hash_password("not a real password 0").unwrap_or_default());
+
+impl Core {
+    /// A core over `store`.
+    pub fn new(store: Store, config: CoreConfig) -> Self {
+        Self { store, config }
+    }
+
+    /// A core over the embedded SQLite store at `path` (created and migrated).
+    pub fn open_sqlite(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Ok(Self::new(Store::open_sqlite(path)?, CoreConfig::default()))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs a mutating operation in one write transaction, together with the
+    /// notifications its events create. Nothing is written if it fails.
+    pub fn write_blocking<T>(&self, op: impl FnOnce(&mut dyn Tx) -> Result<Outcome<T>>) -> Result<Outcome<T>> {
+        self.store.write_blocking(|tx| {
+            let mut outcome = op(tx)?;
+            notifications::persist(tx, &mut outcome.events)?;
+            Ok(outcome)
+        })
+    }
+
+    /// [`Self::write_blocking`] on the blocking pool.
+    pub async fn write<T, F>(&self, op: F) -> Result<Outcome<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<Outcome<T>> + Send + 'static,
+    {
+        let core = self.clone();
+        spawn_blocking(move || core.write_blocking(op)).await
+    }
+
+    /// Runs a read-only operation on a snapshot.
+    pub fn read_blocking<T>(&self, op: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.store.read_blocking(op)
+    }
+
+    /// [`Self::read_blocking`] on the blocking pool.
+    pub async fn read<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        self.store.read(op).await
+    }
+
+    /// Creates an account with the given platform role and signs it in.
+    pub fn signup_blocking(&self, input: &Signup, role: PlatformRole) -> Result<Outcome<LoginResult>> {
+        let valid = accounts::validate_signup(input)?;
+        let hash = auth::hash_password(&input.password)?;
+        let (token, token_hash) = accounts::new_session_token();
+        let ttl = self.config.session_ttl;
+        self.write_blocking(move |tx| {
+            let created = accounts::create_user(tx, &valid, &hash, role)?;
+            let user = accounts::start_session(tx, created.value.id, &token_hash, ttl)?;
+            Ok(Outcome::new(LoginResult { token, user }, created.events))
+        })
+    }
+
+    /// Creates a USER account and signs it in.
+    pub async fn signup(&self, input: Signup) -> Result<Outcome<LoginResult>> {
+        let core = self.clone();
+        spawn_blocking(move || core.signup_blocking(&input, PlatformRole::User)).await
+    }
+
+    /// Checks credentials and opens a session. Unknown emails and wrong passwords
+    /// are the same `UNAUTHORIZED`, and take the same time.
+    pub fn login_blocking(&self, input: &Login) -> Result<LoginResult> {
+        let creds = self.read_blocking(|tx| accounts::credentials_by_email(tx, &input.email))?;
+        let hash = creds.as_ref().map_or(DUMMY_HASH.as_str(), |c| c.password_hash.as_str());
+        let matches = auth::verify_password(&input.password, hash);
+        let Some(creds) = creds.filter(|_| matches) else {
+            return Err(Error::Unauthorized("wrong email or password"));
+        };
+        let (token, token_hash) = accounts::new_session_token();
+        let ttl = self.config.session_ttl;
+        let user = self.store.write_blocking(|tx| accounts::start_session(tx, creds.user_id, &token_hash, ttl))?;
+        Ok(LoginResult { token, user })
+    }
+
+    /// [`Self::login_blocking`] on the blocking pool.
+    pub async fn login(&self, input: Login) -> Result<LoginResult> {
+        let core = self.clone();
+        spawn_blocking(move || core.login_blocking(&input)).await
+    }
+
+    /// Resolves a bearer token to its session.
+    pub async fn authenticate(&self, token: &str) -> Result<Session> {
+        let token = token.to_owned();
+        self.read(move |tx| accounts::authenticate(tx, &token, Utc::now())).await
+    }
+
+    /// Changes the password of the session's user after checking the current one,
+    /// and ends all their other sessions.
+    pub fn change_password_blocking(&self, session: &Session, input: &PasswordChange) -> Result<Outcome<()>> {
+        let user_id = session.user_id;
+        let (creds, email) = self.read_blocking(|tx| {
+            let creds = accounts::credentials_by_id(tx, user_id)?;
+            Ok((creds, accounts::me(tx, Some(user_id))?.email))
+        })?;
+        if !auth::verify_password(&input.current_password, &creds.password_hash) {
+            return Err(Error::validation("currentPassword", "is not your current password"));
+        }
+        validate::password(&input.new_password, &email).map_err(|e| match e {
+            Error::Validation { message, .. } => Error::validation("newPassword", message),
+            other => other,
+        })?;
+        let hash = auth::hash_password(&input.new_password)?;
+        let keep = session.token_hash.clone();
+        self.write_blocking(move |tx| accounts::set_password(tx, Some(user_id), &hash, &keep))
+    }
+
+    /// [`Self::change_password_blocking`] on the blocking pool.
+    pub async fn change_password(&self, session: Session, input: PasswordChange) -> Result<Outcome<()>> {
+        let core = self.clone();
+        spawn_blocking(move || core.change_password_blocking(&session, &input)).await
+    }
+}

@@ -1,0 +1,42 @@
+//! # coup-core
+//!
+//! Every rule of CoUp, the self-hostable study-group platform, as plain functions
+//! over plain types, with the embedded SQLite store.
+//!
+//! - [`model`], [`ids`]: the domain's types (also the REST wire shapes).
+//! - [`permissions`]: who may do what, as a table.
+//! - [`service`]: one function per operation; each validates, checks permission,
+//!   writes in one transaction and returns [`events::DomainEvent`]s.
+//! - [`notify`]: the pure rules from events to notifications.
+//! - [`auth`], [`validate`]: password hashing, tokens, input rules.
+//! - [`store`]: the backend-neutral SQL boundary and the SQLite backend.
+//! - [`Core`]: runs operations in transactions; what front ends hold.
+//! - [`demo`]: demo data, only when asked for.
+//!
+//! ```no_run
+//! # async fn run() -> coup_core::Result<()> {
+//! use coup_core::{Core, service::{accounts::Signup, studies}};
+//! let core = Core::open_sqlite("coup.db")?;
+//! let me = core.signup(Signup { email: "kim@example.com".into(), password: "password123".into(), name: "kim".into() }).await?;
+//! let caller = Some(me.value.user.id);
+//! let page = core.read(move |tx| studies::list(tx, caller, Default::default())).await?;
+//! println!("{} studies", page.total);
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+mod core;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod model;
+pub mod notify;
+pub mod permissions;
+pub mod service;
+pub mod store;
+pub mod validate;
+
+pub use crate::core::{Core, CoreConfig};
+pub use error::{Error, ErrorCode, Result};
+pub use events::{DomainEvent, Outcome};

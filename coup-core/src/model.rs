@@ -1,0 +1,478 @@
+//! The domain's plain types: what the core returns and what callers send in.
+//!
+//! These are also the wire shapes of the REST API (camelCase JSON, RFC 3339 UTC
+//! times, upper-case enums), so every client and the server share one definition.
+//! Secrets never appear here: password hashes and session token hashes stay in the
+//! store layer.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::*;
+
+/// Declares a string-valued enum: serde and the store both use the upper-case names.
+macro_rules! str_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stored and wire spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(UnknownVariant { kind: stringify!($name), value: s.to_owned() }),
+                }
+            }
+        }
+    };
+}
+
+/// A string that names no variant of an enum.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown {kind} value {value:?}")]
+pub struct UnknownVariant {
+    /// The enum's name.
+    pub kind: &'static str,
+    /// The unrecognised text.
+    pub value: String,
+}
+
+str_enum!(
+    /// A user's role on the whole platform.
+    PlatformRole { User = "USER", Admin = "ADMIN", SystemAdmin = "SYSTEM_ADMIN" }
+);
+str_enum!(
+    /// Whether an account may be used.
+    UserStatus { Active = "ACTIVE", Suspended = "SUSPENDED" }
+);
+str_enum!(
+    /// A member's role inside one study.
+    StudyRole { Owner = "OWNER", Admin = "ADMIN", Member = "MEMBER" }
+);
+str_enum!(
+    /// Whether a membership is a request or real.
+    MemberStatus { Pending = "PENDING", Active = "ACTIVE" }
+);
+str_enum!(
+    /// How join requests are handled.
+    JoinPolicy {
+        /// Requests become members at once.
+        Auto = "AUTO",
+        /// Requests wait for an OWNER or ADMIN.
+        Approval = "APPROVAL",
+    }
+);
+str_enum!(
+    /// Order of study listings.
+    StudySort { Newest = "NEWEST", Name = "NAME", Members = "MEMBERS" }
+);
+str_enum!(
+    /// Priority of a task.
+    Priority { Low = "LOW", Medium = "MEDIUM", High = "HIGH" }
+);
+str_enum!(
+    /// What a notification is about.
+    NotificationKind {
+        JoinRequest = "JOIN_REQUEST",
+        JoinApproved = "JOIN_APPROVED",
+        JoinRejected = "JOIN_REJECTED",
+        Kicked = "KICKED",
+        RoleChanged = "ROLE_CHANGED",
+        NewNotice = "NEW_NOTICE",
+        NewEvent = "NEW_EVENT",
+        NewFile = "NEW_FILE",
+        Mention = "MENTION",
+        ReportProcessed = "REPORT_PROCESSED",
+        Warning = "WARNING",
+        StudyDeleted = "STUDY_DELETED",
+    }
+);
+str_enum!(
+    /// What a report is about.
+    ReportTarget { User = "USER", Study = "STUDY", Message = "MESSAGE" }
+);
+str_enum!(
+    /// Where a report is in its life.
+    ReportStatus { Pending = "PENDING", Processed = "PROCESSED" }
+);
+str_enum!(
+    /// What an admin did with a report.
+    ReportAction {
+        Dismiss = "DISMISS",
+        Warn = "WARN",
+        SuspendUser = "SUSPEND_USER",
+        DeleteContent = "DELETE_CONTENT",
+    }
+);
+str_enum!(
+    /// What an admin action in the audit log was.
+    AuditAction {
+        SuspendUser = "SUSPEND_USER",
+        RestoreUser = "RESTORE_USER",
+        DeleteStudy = "DELETE_STUDY",
+        ProcessReport = "PROCESS_REPORT",
+        DeleteMessage = "DELETE_MESSAGE",
+        CreateAdmin = "CREATE_ADMIN",
+    }
+);
+
+/// A page of a list: `{"items","total","page","limit"}`; pages start at 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The rows of this page.
+    pub items: Vec<T>,
+    /// Rows in the whole list.
+    pub total: u64,
+    /// This page's number, from 1.
+    pub page: u32,
+    /// Rows per page.
+    pub limit: u32,
+}
+
+/// Which page of a list to read. Limits are clamped to [`PageRequest::MAX_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PageRequest {
+    /// Page number, from 1.
+    pub page: u32,
+    /// Rows per page.
+    pub limit: u32,
+}
+
+impl PageRequest {
+    /// The largest page a caller may ask for.
+    pub const MAX_LIMIT: u32 = 100;
+
+    /// Page `page` of `limit` rows.
+    pub fn new(page: u32, limit: u32) -> Self {
+        Self { page, limit }
+    }
+
+    /// The page number, at least 1.
+    pub fn page(self) -> u32 {
+        self.page.max(1)
+    }
+
+    /// The limit, between 1 and [`Self::MAX_LIMIT`].
+    pub fn limit(self) -> u32 {
+        self.limit.clamp(1, Self::MAX_LIMIT)
+    }
+
+    /// Rows to skip.
+    pub fn offset(self) -> u64 {
+        u64::from(self.page() - 1) * u64::from(self.limit())
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self { page: 1, limit: 20 }
+    }
+}
+
+/// A user as others may see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub role: PlatformRole,
+    pub status: UserStatus,
+    pub suspended_reason: Option<String>,
+    pub suspended_until: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// A study group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Study {
+    pub id: StudyId,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub max_members: u32,
+    pub member_count: u32,
+    pub is_public: bool,
+    pub join_policy: JoinPolicy,
+    pub is_recruiting: bool,
+    pub owner_id: UserId,
+    pub owner_name: String,
+    /// The highest chat sequence number used in this study.
+    pub last_seq: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The caller's relation to the study, if any.
+    pub my_role: Option<StudyRole>,
+    /// The caller's membership status, if any.
+    pub my_status: Option<MemberStatus>,
+}
+
+/// A study's membership of one user (member or pending request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub study_id: StudyId,
+    pub user_id: UserId,
+    pub name: String,
+    pub email: String,
+    pub avatar_url: Option<String>,
+    pub role: StudyRole,
+    pub status: MemberStatus,
+    /// The message sent with a join request.
+    pub message: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub joined_at: Option<DateTime<Utc>>,
+    /// The last chat sequence this member has read.
+    pub last_read_seq: i64,
+}
+
+/// An announcement in a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notice {
+    pub id: NoticeId,
+    pub study_id: StudyId,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub title: String,
+    pub content: String,
+    pub is_pinned: bool,
+    pub view_count: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A calendar event in a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarEvent {
+    pub id: EventId,
+    pub study_id: StudyId,
+    pub creator_id: UserId,
+    pub title: String,
+    pub description: Option<String>,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    pub all_day: bool,
+    pub location: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A personal to-do, optionally tied to a study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: TaskId,
+    pub user_id: UserId,
+    pub study_id: Option<StudyId>,
+    pub title: String,
+    pub description: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub priority: Priority,
+    pub is_done: bool,
+    pub done_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A chat message. A deleted message keeps its place in the sequence as a tombstone
+/// with empty content, so clients paging or resuming see no unexplained gap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub id: MessageId,
+    pub study_id: StudyId,
+    /// Position in the study's chat: strictly increasing, gap-free.
+    pub seq: i64,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub content: String,
+    pub file: Option<FileMeta>,
+    /// The sender's idempotency key, if it gave one.
+    pub client_id: Option<String>,
+    pub is_deleted: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of chat, newest or oldest first depending on the cursor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatPage {
+    /// Messages in ascending sequence order.
+    pub items: Vec<ChatMessage>,
+    /// Whether older messages exist before the first item.
+    pub has_older: bool,
+    /// Whether newer messages exist after the last item.
+    pub has_newer: bool,
+}
+
+/// Metadata of an uploaded file; the bytes live in blob storage under `storageKey`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileMeta {
+    pub id: FileId,
+    pub study_id: StudyId,
+    pub uploader_id: UserId,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    #[serde(skip)]
+    pub storage_key: String,
+    pub download_count: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A notification for one user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: NotificationId,
+    pub user_id: UserId,
+    pub kind: NotificationKind,
+    pub title: String,
+    pub body: String,
+    pub study_id: Option<StudyId>,
+    /// The id of the thing the notification is about (notice, message, report…).
+    pub ref_id: Option<String>,
+    pub is_read: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user's report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub id: ReportId,
+    pub reporter_id: UserId,
+    pub target_type: ReportTarget,
+    pub target_id: String,
+    pub reason: String,
+    pub status: ReportStatus,
+    pub action: Option<ReportAction>,
+    pub note: Option<String>,
+    pub processed_by: Option<UserId>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One admin action, as recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub actor_id: UserId,
+    pub action: AuditAction,
+    pub target_type: String,
+    pub target_id: String,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A logged-in session: the token is only ever shown here, once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginResult {
+    /// The bearer token. The store keeps only its hash.
+    pub token: String,
+    /// The logged-in user.
+    pub user: User,
+}
+
+/// Counters for the caller's dashboard.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardStats {
+    pub study_count: u64,
+    pub owned_study_count: u64,
+    pub pending_request_count: u64,
+    pub open_task_count: u64,
+    pub done_task_count: u64,
+    pub unread_notification_count: u64,
+    pub unread_message_count: u64,
+}
+
+/// Unread chat messages in one study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadCount {
+    pub study_id: StudyId,
+    pub study_name: String,
+    pub unread: u64,
+}
+
+/// Everything the dashboard shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    pub stats: DashboardStats,
+    pub my_studies: Vec<Study>,
+    pub upcoming_events: Vec<CalendarEvent>,
+    pub recent_notices: Vec<Notice>,
+    pub due_tasks: Vec<Task>,
+    pub unread_by_study: Vec<UnreadCount>,
+}
+
+/// Platform-wide counters for admins.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminStats {
+    pub user_count: u64,
+    pub suspended_user_count: u64,
+    pub new_users_last_7_days: u64,
+    pub study_count: u64,
+    pub deleted_study_count: u64,
+    pub message_count: u64,
+    pub file_count: u64,
+    pub pending_report_count: u64,
+}
+
+/// An admin's view of one user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminUserDetail {
+    pub user: User,
+    pub study_count: u64,
+    pub message_count: u64,
+    pub reports_against: u64,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// An admin's view of one study (deleted ones included).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminStudyDetail {
+    pub study: Study,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub members: Vec<Member>,
+    pub message_count: u64,
+    pub file_count: u64,
+}

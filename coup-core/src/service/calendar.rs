@@ -1,0 +1,164 @@
+//! Calendar: a study's events. Active members create them; the creator, the OWNER
+//! and ADMINs change or delete them.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Caller, active_member_ids, require_study};
+use crate::error::{Error, Result};
+use crate::events::{DomainEvent, Outcome};
+use crate::ids::{EventId, StudyId};
+use crate::model::CalendarEvent;
+use crate::params;
+use crate::permissions::Operation;
+use crate::store::{Row, Tx};
+use crate::validate;
+
+/// The longest range one listing may span.
+pub const MAX_RANGE: Duration = Duration::days(366);
+
+/// Input for a new event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewEvent {
+    pub title: String,
+    pub description: Option<String>,
+    pub start_at: DateTime<Utc>,
+    pub end_at: DateTime<Utc>,
+    #[serde(default)]
+    pub all_day: bool,
+    pub location: Option<String>,
+}
+
+/// Changes to an event.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub start_at: Option<DateTime<Utc>>,
+    pub end_at: Option<DateTime<Utc>>,
+    pub all_day: Option<bool>,
+    pub location: Option<String>,
+}
+
+/// A listing range: events that overlap `[from, to)`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Range {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+pub(crate) const EVENT_SELECT: &str = "SELECT e.id, e.study_id, e.creator_id, e.title, e.description, e.start_at,
+        e.end_at, e.all_day, e.location, e.created_at, e.updated_at
+    FROM calendar_events e";
+
+pub(crate) fn event_from_row(r: &Row) -> Result<CalendarEvent> {
+    Ok(CalendarEvent {
+        id: r.parse(0)?,
+        study_id: r.parse(1)?,
+        creator_id: r.parse(2)?,
+        title: r.text(3)?,
+        description: r.opt_text(4)?,
+        start_at: r.time(5)?,
+        end_at: r.time(6)?,
+        all_day: r.bool(7)?,
+        location: r.opt_text(8)?,
+        created_at: r.time(9)?,
+        updated_at: r.time(10)?,
+    })
+}
+
+fn ensure_order(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
+    if end < start {
+        return Err(Error::validation("endAt", "must not be before startAt"));
+    }
+    Ok(())
+}
+
+fn load(tx: &mut dyn Tx, study_id: StudyId, id: EventId) -> Result<CalendarEvent> {
+    let row = tx.query_one(&format!("{EVENT_SELECT} WHERE e.id = ? AND e.study_id = ?"), params![id, study_id], "event")?;
+    event_from_row(&row)
+}
+
+/// Events overlapping a range, by start time.
+pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, range: Range) -> Result<Vec<CalendarEvent>> {
+    require_study(tx, caller, study_id, Operation::ListEvents)?;
+    if range.to <= range.from {
+        return Err(Error::validation("to", "must be after from"));
+    }
+    if range.to - range.from > MAX_RANGE {
+        return Err(Error::validation("to", "the range may span at most 366 days"));
+    }
+    tx.query(
+        &format!("{EVENT_SELECT} WHERE e.study_id = ? AND e.start_at < ? AND e.end_at >= ? ORDER BY e.start_at, e.id"),
+        params![study_id, range.to, range.from],
+    )?
+    .iter()
+    .map(event_from_row)
+    .collect()
+}
+
+/// Creates an event; the other members are notified.
+pub fn create(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewEvent) -> Result<Outcome<CalendarEvent>> {
+    let access = require_study(tx, caller, study_id, Operation::CreateEvent)?;
+    let title = validate::text("title", &input.title, 1, 100)?;
+    let description = validate::optional_text("description", input.description.as_deref(), 2000)?;
+    let location = validate::optional_text("location", input.location.as_deref(), 200)?;
+    ensure_order(input.start_at, input.end_at)?;
+    let id = EventId::new();
+    let now = Utc::now();
+    tx.execute(
+        "INSERT INTO calendar_events (id, study_id, creator_id, title, description, start_at, end_at, all_day,
+            location, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![id, study_id, access.caller()?, title, description, input.start_at, input.end_at, input.all_day,
+            location, now, now],
+    )?;
+    let event = load(tx, study_id, id)?;
+    let members = active_member_ids(tx, study_id)?;
+    Ok(Outcome::new(event.clone(), vec![DomainEvent::EventCreated { event, study_name: access.name, members }]))
+}
+
+/// Changes an event (its creator, the OWNER or ADMINs).
+pub fn update(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: EventId, patch: EventPatch) -> Result<Outcome<CalendarEvent>> {
+    let access = super::study_access(tx, caller, study_id)?;
+    // Refuse outsiders before revealing whether the event exists.
+    access.require(Operation::UpdateEvent, true)?;
+    let current = load(tx, study_id, id)?;
+    access.require(Operation::UpdateEvent, caller == Some(current.creator_id))?;
+    super::non_empty_patch(
+        patch.title.is_some() || patch.description.is_some() || patch.start_at.is_some()
+            || patch.end_at.is_some() || patch.all_day.is_some() || patch.location.is_some(),
+    )?;
+    let title = patch.title.as_deref().map(|t| validate::text("title", t, 1, 100)).transpose()?.unwrap_or(current.title);
+    let description = match patch.description.as_deref() {
+        Some(d) => validate::optional_text("description", Some(d), 2000)?,
+        None => current.description,
+    };
+    let location = match patch.location.as_deref() {
+        Some(l) => validate::optional_text("location", Some(l), 200)?,
+        None => current.location,
+    };
+    let start = patch.start_at.unwrap_or(current.start_at);
+    let end = patch.end_at.unwrap_or(current.end_at);
+    ensure_order(start, end)?;
+    tx.execute(
+        "UPDATE calendar_events SET title = ?, description = ?, start_at = ?, end_at = ?, all_day = ?, location = ?,
+            updated_at = ? WHERE id = ?",
+        params![title, description, start, end, patch.all_day.unwrap_or(current.all_day), location, Utc::now(), id],
+    )?;
+    let event = load(tx, study_id, id)?;
+    Ok(Outcome::new(event.clone(), vec![DomainEvent::EventUpdated { event }]))
+}
+
+/// Deletes an event (its creator, the OWNER or ADMINs).
+pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: EventId) -> Result<Outcome<()>> {
+    let access = super::study_access(tx, caller, study_id)?;
+    // Refuse outsiders before revealing whether the event exists.
+    access.require(Operation::DeleteEvent, true)?;
+    let current = load(tx, study_id, id)?;
+    access.require(Operation::DeleteEvent, caller == Some(current.creator_id))?;
+    tx.execute("DELETE FROM calendar_events WHERE id = ?", params![id])?;
+    Ok(Outcome::new((), vec![DomainEvent::EventDeleted { study_id, event_id: id }]))
+}

@@ -1,0 +1,274 @@
+//! Chat: per-study messages with a strictly increasing, gap-free sequence number,
+//! idempotent sends (client ids), soft delete, read receipts, unread counts and
+//! cursor pages in both directions.
+//!
+//! The sequence comes from `UPDATE studies SET last_seq = last_seq + 1 RETURNING`
+//! inside the send transaction: the row lock orders concurrent senders and a
+//! rolled-back send gives its number back, so numbers never skip or repeat.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::files::{FILE_COLUMNS, file_from_row};
+use super::{Caller, placeholders, quiet, require_study};
+use crate::error::{Error, Result};
+use crate::events::{DomainEvent, Outcome};
+use crate::ids::{FileId, MessageId, StudyId, UserId};
+use crate::model::{ChatMessage, ChatPage, UnreadCount};
+use crate::notify;
+use crate::params;
+use crate::permissions::Operation;
+use crate::store::{Row, Tx, Value};
+use crate::validate::{self, CHAT_MAX};
+
+/// Largest chat page.
+pub const PAGE_MAX: u32 = 100;
+
+/// Send input.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendMessage {
+    #[serde(default)]
+    pub content: String,
+    pub file_id: Option<FileId>,
+    /// The sender's idempotency key: sending again with the same key returns the
+    /// first message instead of creating a second.
+    pub client_id: Option<String>,
+}
+
+/// Which page of chat: the newest (no cursor), older than `before`, or newer than
+/// `after` (sequence numbers).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ChatQuery {
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// Message columns, then the attachment's [`FILE_COLUMNS`] from column 9.
+fn message_select() -> String {
+    format!(
+        "SELECT m.id, m.study_id, m.seq, m.author_id, u.name, m.content, m.client_id, m.deleted_at,
+            m.created_at, {FILE_COLUMNS}
+         FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN files f ON f.id = m.file_id"
+    )
+}
+
+fn message_from_row(r: &Row) -> Result<ChatMessage> {
+    let is_deleted = r.opt_time(7)?.is_some();
+    Ok(ChatMessage {
+        id: r.parse(0)?,
+        study_id: r.parse(1)?,
+        seq: r.int(2)?,
+        author_id: r.parse(3)?,
+        author_name: r.text(4)?,
+        content: if is_deleted { String::new() } else { r.text(5)? },
+        client_id: r.opt_text(6)?,
+        is_deleted,
+        created_at: r.time(8)?,
+        file: if is_deleted { None } else { file_from_row(r, 9)? },
+    })
+}
+
+fn load(tx: &mut dyn Tx, study_id: StudyId, id: MessageId) -> Result<ChatMessage> {
+    let row = tx.query_one(&format!("{} WHERE m.id = ? AND m.study_id = ?", message_select()), params![id, study_id], "message")?;
+    message_from_row(&row)
+}
+
+fn client_id(value: Option<&str>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_graphic()) => Err(
+            Error::validation("clientId", "must be 1–64 printable ASCII characters"),
+        ),
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
+
+/// Sends a message. Committed before anyone is told; returns it with its sequence.
+pub fn send(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: SendMessage) -> Result<Outcome<ChatMessage>> {
+    let access = require_study(tx, caller, study_id, Operation::SendMessage)?;
+    let me = access.caller()?;
+    let content = if input.file_id.is_some() && input.content.trim().is_empty() {
+        String::new()
+    } else {
+        validate::text("content", &input.content, 1, CHAT_MAX)?
+    };
+    let client_id = client_id(input.client_id.as_deref())?;
+    if let Some(cid) = &client_id {
+        if let Some(row) = tx.query_opt(
+            &format!("{} WHERE m.study_id = ? AND m.author_id = ? AND m.client_id = ?", message_select()),
+            params![study_id, me, cid],
+        )? {
+            return quiet(message_from_row(&row)?);
+        }
+    }
+    if let Some(file) = input.file_id {
+        super::files::load(tx, study_id, file).map_err(|_| Error::validation("fileId", "is not a file of this study"))?;
+    }
+    let seq = tx
+        .query_one("UPDATE studies SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", params![study_id], "study")?
+        .int(0)?;
+    let id = MessageId::new();
+    tx.execute(
+        "INSERT INTO messages (id, study_id, seq, author_id, content, file_id, client_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![id, study_id, seq, me, &content, input.file_id, client_id, Utc::now()],
+    )?;
+    // The sender has read their own message.
+    tx.execute(
+        "UPDATE memberships SET last_read_seq = ? WHERE study_id = ? AND user_id = ?",
+        params![seq, study_id, me],
+    )?;
+    let mentioned = resolve_mentions(tx, study_id, &content)?;
+    let message = load(tx, study_id, id)?;
+    Ok(Outcome::new(message.clone(), vec![DomainEvent::MessagePosted { message, study_name: access.name, mentioned }]))
+}
+
+fn resolve_mentions(tx: &mut dyn Tx, study_id: StudyId, content: &str) -> Result<Vec<UserId>> {
+    let names = notify::mentioned_names(content);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = vec![Value::from(study_id)];
+    args.extend(names.iter().map(Value::from));
+    tx.query(
+        &format!(
+            "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+             WHERE m.study_id = ? AND m.status = 'ACTIVE' AND LOWER(u.name) IN ({})",
+            placeholders(names.len())
+        ),
+        &args,
+    )?
+    .iter()
+    .map(|r| r.parse(0).map_err(Into::into))
+    .collect()
+}
+
+/// A page of chat in ascending order. Deleted messages appear as tombstones.
+pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, query: ChatQuery) -> Result<ChatPage> {
+    require_study(tx, caller, study_id, Operation::ListMessages)?;
+    let limit = query.limit.unwrap_or(50).clamp(1, PAGE_MAX);
+    let mut items = match (query.before, query.after) {
+        (Some(_), Some(_)) => return Err(Error::validation("before", "give either before or after, not both")),
+        (None, Some(after)) => page(tx, "m.seq > ? ORDER BY m.seq ASC", study_id, after, limit)?,
+        (before, None) => {
+            let mut rows = page(tx, "m.seq < ? ORDER BY m.seq DESC", study_id, before.unwrap_or(i64::MAX), limit)?;
+            rows.reverse();
+            rows
+        }
+    };
+    items.sort_by_key(|m| m.seq);
+    let (has_older, has_newer) = match (items.first(), items.last()) {
+        (Some(first), Some(last)) => (
+            tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq < ?", params![study_id, first.seq])?,
+            tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq > ?", params![study_id, last.seq])?,
+        ),
+        _ => (
+            query.after.is_some() && tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq <= ?", params![study_id, query.after])?,
+            query.before.is_some() && tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq >= ?", params![study_id, query.before])?,
+        ),
+    };
+    Ok(ChatPage { items, has_older, has_newer })
+}
+
+fn page(tx: &mut dyn Tx, condition: &str, study_id: StudyId, cursor: i64, limit: u32) -> Result<Vec<ChatMessage>> {
+    tx.query(
+        &format!("{} WHERE m.study_id = ? AND {condition} LIMIT ?", message_select()),
+        params![study_id, cursor, limit],
+    )?
+    .iter()
+    .map(message_from_row)
+    .collect()
+}
+
+/// One message; deleted messages are not found.
+pub fn get(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId) -> Result<ChatMessage> {
+    require_study(tx, caller, study_id, Operation::ListMessages)?;
+    let message = load(tx, study_id, id)?;
+    if message.is_deleted {
+        return Err(Error::NotFound("message"));
+    }
+    Ok(message)
+}
+
+/// Soft-deletes a message (its author, the OWNER or ADMINs). It keeps its sequence
+/// number as a tombstone.
+pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId) -> Result<Outcome<()>> {
+    let access = super::study_access(tx, caller, study_id)?;
+    access.require(Operation::DeleteMessage, true)?;
+    let message = load(tx, study_id, id)?;
+    if message.is_deleted {
+        return Err(Error::NotFound("message"));
+    }
+    access.require(Operation::DeleteMessage, caller == Some(message.author_id))?;
+    let actor = access.caller()?;
+    let event = mark_deleted(tx, &message, actor)?;
+    Ok(Outcome::new((), vec![event]))
+}
+
+/// Marks a message deleted; shared with report processing.
+pub(crate) fn mark_deleted(tx: &mut dyn Tx, message: &ChatMessage, actor: UserId) -> Result<DomainEvent> {
+    tx.execute(
+        "UPDATE messages SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL",
+        params![Utc::now(), actor, message.id],
+    )?;
+    Ok(DomainEvent::MessageDeleted { study_id: message.study_id, message_id: message.id, seq: message.seq, actor })
+}
+
+/// Finds a message by id in any live study (for reports).
+pub(crate) fn find(tx: &mut dyn Tx, id: MessageId) -> Result<ChatMessage> {
+    let row = tx.query_one(
+        &format!("{} JOIN studies s ON s.id = m.study_id WHERE m.id = ? AND s.deleted_at IS NULL", message_select()),
+        params![id],
+        "message",
+    )?;
+    message_from_row(&row)
+}
+
+/// Records that the caller has read up to `seq`. Read positions only move forward.
+pub fn mark_read(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, seq: i64) -> Result<Outcome<i64>> {
+    let access = require_study(tx, caller, study_id, Operation::MarkRead)?;
+    let me = access.caller()?;
+    let last = tx.query_one("SELECT last_seq FROM studies WHERE id = ?", params![study_id], "study")?.int(0)?;
+    if seq < 0 || seq > last {
+        return Err(Error::validation("seq", format!("must be between 0 and {last}")));
+    }
+    let current = tx
+        .query_one("SELECT last_read_seq FROM memberships WHERE study_id = ? AND user_id = ?", params![study_id, me], "member")?
+        .int(0)?;
+    if seq <= current {
+        return quiet(current);
+    }
+    tx.execute("UPDATE memberships SET last_read_seq = ? WHERE study_id = ? AND user_id = ?", params![seq, study_id, me])?;
+    Ok(Outcome::new(seq, vec![DomainEvent::MessagesRead { study_id, user_id: me, last_read_seq: seq }]))
+}
+
+/// Records that the caller has read up to a given message.
+pub fn mark_read_message(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId) -> Result<Outcome<i64>> {
+    require_study(tx, caller, study_id, Operation::MarkRead)?;
+    let seq = load(tx, study_id, id)?.seq;
+    mark_read(tx, caller, study_id, seq)
+}
+
+/// Unread messages (not the caller's own, not deleted) per active study.
+pub fn unread_counts(tx: &mut dyn Tx, caller: Caller) -> Result<Vec<UnreadCount>> {
+    let me = super::require_account(tx, caller, Operation::ViewDashboard)?;
+    unread_for(tx, me.id)
+}
+
+pub(crate) fn unread_for(tx: &mut dyn Tx, user: UserId) -> Result<Vec<UnreadCount>> {
+    tx.query(
+        "SELECT s.id, s.name,
+            (SELECT COUNT(*) FROM messages x WHERE x.study_id = s.id AND x.seq > ms.last_read_seq
+                AND x.author_id <> ? AND x.deleted_at IS NULL)
+         FROM memberships ms JOIN studies s ON s.id = ms.study_id
+         WHERE ms.user_id = ? AND ms.status = 'ACTIVE' AND s.deleted_at IS NULL
+         ORDER BY s.name, s.id",
+        params![user, user],
+    )?
+    .iter()
+    .map(|r| Ok(UnreadCount { study_id: r.parse(0)?, study_name: r.text(1)?, unread: r.count(2)? }))
+    .collect()
+}

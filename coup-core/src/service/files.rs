@@ -1,0 +1,143 @@
+//! File metadata: the blobs themselves live in the front end's blob storage (the
+//! server's data directory) under a random storage key that the core chooses;
+//! client-supplied names are only ever shown, never used as paths.
+//!
+//! Upload is two steps so nothing is left behind: [`authorize_upload`] before the
+//! bytes are received, [`register`] after they are stored in full.
+
+use chrono::Utc;
+
+use super::{Caller, active_member_ids, require_study};
+use crate::error::{Error, Result};
+use crate::events::{DomainEvent, Outcome};
+use crate::ids::{FileId, StudyId};
+use crate::model::{FileMeta, Page, PageRequest};
+use crate::params;
+use crate::permissions::Operation;
+use crate::store::{Row, Tx};
+use crate::validate::{self, FILE_MAX_BYTES};
+
+/// A stored upload to be registered.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    /// The name the uploader gave (any path in it is dropped).
+    pub name: String,
+    /// The declared media type; empty means `application/octet-stream`.
+    pub content_type: String,
+    /// Bytes stored.
+    pub size: u64,
+    /// Where the blob was stored; from [`new_storage_key`].
+    pub storage_key: String,
+}
+
+/// A fresh random storage key (hex, no path characters).
+pub fn new_storage_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Whether a string could be a storage key this module made.
+pub fn is_storage_key(key: &str) -> bool {
+    key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+pub(crate) const FILE_COLUMNS: &str =
+    "f.id, f.study_id, f.uploader_id, f.name, f.content_type, f.size, f.storage_key, f.download_count, f.created_at";
+
+/// Reads a file from 9 columns starting at `at` (`None` if its id is NULL).
+pub(crate) fn file_from_row(r: &Row, at: usize) -> Result<Option<FileMeta>> {
+    if r.opt_text(at)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(FileMeta {
+        id: r.parse(at)?,
+        study_id: r.parse(at + 1)?,
+        uploader_id: r.parse(at + 2)?,
+        name: r.text(at + 3)?,
+        content_type: r.text(at + 4)?,
+        size: r.count(at + 5)?,
+        storage_key: r.text(at + 6)?,
+        download_count: r.count(at + 7)?,
+        created_at: r.time(at + 8)?,
+    }))
+}
+
+pub(crate) fn load(tx: &mut dyn Tx, study_id: StudyId, id: FileId) -> Result<FileMeta> {
+    let row = tx.query_one(
+        &format!("SELECT {FILE_COLUMNS} FROM files f WHERE f.id = ? AND f.study_id = ?"),
+        params![id, study_id],
+        "file",
+    )?;
+    file_from_row(&row, 0)?.ok_or(Error::NotFound("file"))
+}
+
+/// Refuses an upload before any byte is stored.
+pub fn authorize_upload(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> Result<()> {
+    require_study(tx, caller, study_id, Operation::UploadFile).map(drop)
+}
+
+/// Records a stored upload; the other members are notified.
+pub fn register(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewFile) -> Result<Outcome<FileMeta>> {
+    let access = require_study(tx, caller, study_id, Operation::UploadFile)?;
+    if input.size > FILE_MAX_BYTES {
+        return Err(Error::PayloadTooLarge { limit: FILE_MAX_BYTES });
+    }
+    let name = validate::file_name(&input.name)?;
+    let content_type = match input.content_type.trim() {
+        "" => "application/octet-stream".to_owned(),
+        t if t.contains('/') && t.len() <= 255 && !t.contains(char::is_control) => t.to_owned(),
+        _ => return Err(Error::validation("contentType", "is not a media type")),
+    };
+    if !is_storage_key(&input.storage_key) {
+        return Err(Error::Internal("storage key was not made by new_storage_key".into()));
+    }
+    let id = FileId::new();
+    tx.execute(
+        "INSERT INTO files (id, study_id, uploader_id, name, content_type, size, storage_key, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![id, study_id, access.caller()?, name, content_type, input.size, &input.storage_key, Utc::now()],
+    )?;
+    let file = load(tx, study_id, id)?;
+    let members = active_member_ids(tx, study_id)?;
+    Ok(Outcome::new(file.clone(), vec![DomainEvent::FileUploaded { file, study_name: access.name, members }]))
+}
+
+/// A study's files, newest first.
+pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageRequest) -> Result<Page<FileMeta>> {
+    require_study(tx, caller, study_id, Operation::ListFiles)?;
+    let total = tx.count("SELECT COUNT(*) FROM files WHERE study_id = ?", params![study_id])?;
+    let items = tx
+        .query(
+            &format!("SELECT {FILE_COLUMNS} FROM files f WHERE f.study_id = ? ORDER BY f.created_at DESC, f.id LIMIT ? OFFSET ?"),
+            params![study_id, page.limit(), page.offset()],
+        )?
+        .iter()
+        .filter_map(|r| file_from_row(r, 0).transpose())
+        .collect::<Result<_>>()?;
+    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+}
+
+/// Counts a download and returns where the blob is.
+pub fn download(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: FileId) -> Result<FileMeta> {
+    require_study(tx, caller, study_id, Operation::DownloadFile)?;
+    let changed = tx.execute(
+        "UPDATE files SET download_count = download_count + 1 WHERE id = ? AND study_id = ?",
+        params![id, study_id],
+    )?;
+    if changed == 0 {
+        return Err(Error::NotFound("file"));
+    }
+    load(tx, study_id, id)
+}
+
+/// Deletes a file's metadata (uploader, OWNER or ADMINs); the returned metadata
+/// says which blob to remove. Chat messages that attached it lose the attachment.
+pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: FileId) -> Result<Outcome<FileMeta>> {
+    let access = super::study_access(tx, caller, study_id)?;
+    access.require(Operation::DeleteFile, true)?;
+    let file = load(tx, study_id, id)?;
+    access.require(Operation::DeleteFile, caller == Some(file.uploader_id))?;
+    tx.execute("UPDATE messages SET file_id = NULL WHERE file_id = ?", params![id])?;
+    tx.execute("DELETE FROM files WHERE id = ?", params![id])?;
+    let event = DomainEvent::FileDeleted { study_id, file_id: id, storage_key: file.storage_key.clone() };
+    Ok(Outcome::new(file, vec![event]))
+}

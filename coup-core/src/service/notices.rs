@@ -1,0 +1,144 @@
+//! Notices: announcements that a study's OWNER and ADMINs write and pin, and its
+//! members read (each read counts a view). Pinned notices list first.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::{Caller, active_member_ids, require_study};
+use crate::error::{Error, Result};
+use crate::events::{DomainEvent, Outcome};
+use crate::ids::{NoticeId, StudyId};
+use crate::model::{Notice, Page, PageRequest};
+use crate::params;
+use crate::permissions::Operation;
+use crate::store::{Row, Tx};
+use crate::validate;
+
+/// Input for a new notice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewNotice {
+    pub title: String,
+    pub content: String,
+    #[serde(default)]
+    pub is_pinned: bool,
+}
+
+/// Changes to a notice.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NoticePatch {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub is_pinned: Option<bool>,
+}
+
+/// Pin input: `{"isPinned": true}`; without a body the pin toggles.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Pin {
+    pub is_pinned: Option<bool>,
+}
+
+pub(crate) const NOTICE_SELECT: &str = "SELECT n.id, n.study_id, n.author_id, u.name, n.title, n.content, n.is_pinned,
+        n.view_count, n.created_at, n.updated_at
+    FROM notices n JOIN users u ON u.id = n.author_id";
+
+pub(crate) fn notice_from_row(r: &Row) -> Result<Notice> {
+    Ok(Notice {
+        id: r.parse(0)?,
+        study_id: r.parse(1)?,
+        author_id: r.parse(2)?,
+        author_name: r.text(3)?,
+        title: r.text(4)?,
+        content: r.text(5)?,
+        is_pinned: r.bool(6)?,
+        view_count: r.count(7)?,
+        created_at: r.time(8)?,
+        updated_at: r.time(9)?,
+    })
+}
+
+fn load(tx: &mut dyn Tx, study_id: StudyId, id: NoticeId) -> Result<Notice> {
+    let row = tx.query_one(&format!("{NOTICE_SELECT} WHERE n.id = ? AND n.study_id = ?"), params![id, study_id], "notice")?;
+    notice_from_row(&row)
+}
+
+/// A study's notices, pinned first, newest first.
+pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageRequest) -> Result<Page<Notice>> {
+    require_study(tx, caller, study_id, Operation::ListNotices)?;
+    let total = tx.count("SELECT COUNT(*) FROM notices WHERE study_id = ?", params![study_id])?;
+    let items = tx
+        .query(
+            &format!("{NOTICE_SELECT} WHERE n.study_id = ? ORDER BY n.is_pinned DESC, n.created_at DESC, n.id LIMIT ? OFFSET ?"),
+            params![study_id, page.limit(), page.offset()],
+        )?
+        .iter()
+        .map(notice_from_row)
+        .collect::<Result<_>>()?;
+    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+}
+
+/// Reads a notice and counts the view.
+pub fn view(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId) -> Result<Notice> {
+    require_study(tx, caller, study_id, Operation::ViewNotice)?;
+    let changed = tx.execute(
+        "UPDATE notices SET view_count = view_count + 1 WHERE id = ? AND study_id = ?",
+        params![id, study_id],
+    )?;
+    if changed == 0 {
+        return Err(Error::NotFound("notice"));
+    }
+    load(tx, study_id, id)
+}
+
+/// Posts a notice; every other member is notified.
+pub fn create(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewNotice) -> Result<Outcome<Notice>> {
+    let access = require_study(tx, caller, study_id, Operation::CreateNotice)?;
+    let title = validate::text("title", &input.title, 1, 100)?;
+    let content = validate::text("content", &input.content, 1, 10_000)?;
+    let id = NoticeId::new();
+    let now = Utc::now();
+    tx.execute(
+        "INSERT INTO notices (id, study_id, author_id, title, content, is_pinned, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![id, study_id, access.caller()?, title, content, input.is_pinned, now, now],
+    )?;
+    let notice = load(tx, study_id, id)?;
+    let members = active_member_ids(tx, study_id)?;
+    Ok(Outcome::new(notice.clone(), vec![DomainEvent::NoticeCreated { notice, study_name: access.name, members }]))
+}
+
+/// Edits a notice.
+pub fn update(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId, patch: NoticePatch) -> Result<Outcome<Notice>> {
+    require_study(tx, caller, study_id, Operation::UpdateNotice)?;
+    super::non_empty_patch(patch.title.is_some() || patch.content.is_some() || patch.is_pinned.is_some())?;
+    let current = load(tx, study_id, id)?;
+    let title = patch.title.as_deref().map(|t| validate::text("title", t, 1, 100)).transpose()?.unwrap_or(current.title);
+    let content = patch.content.as_deref().map(|c| validate::text("content", c, 1, 10_000)).transpose()?.unwrap_or(current.content);
+    tx.execute(
+        "UPDATE notices SET title = ?, content = ?, is_pinned = ?, updated_at = ? WHERE id = ?",
+        params![title, content, patch.is_pinned.unwrap_or(current.is_pinned), Utc::now(), id],
+    )?;
+    let notice = load(tx, study_id, id)?;
+    Ok(Outcome::new(notice.clone(), vec![DomainEvent::NoticeUpdated { notice }]))
+}
+
+/// Pins or unpins a notice.
+pub fn pin(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId, pin: Pin) -> Result<Outcome<Notice>> {
+    require_study(tx, caller, study_id, Operation::PinNotice)?;
+    let current = load(tx, study_id, id)?;
+    let pinned = pin.is_pinned.unwrap_or(!current.is_pinned);
+    tx.execute("UPDATE notices SET is_pinned = ?, updated_at = ? WHERE id = ?", params![pinned, Utc::now(), id])?;
+    let notice = load(tx, study_id, id)?;
+    Ok(Outcome::new(notice.clone(), vec![DomainEvent::NoticeUpdated { notice }]))
+}
+
+/// Deletes a notice.
+pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId) -> Result<Outcome<()>> {
+    require_study(tx, caller, study_id, Operation::DeleteNotice)?;
+    if tx.execute("DELETE FROM notices WHERE id = ? AND study_id = ?", params![id, study_id])? == 0 {
+        return Err(Error::NotFound("notice"));
+    }
+    Ok(Outcome::new((), vec![DomainEvent::NoticeDeleted { study_id, notice_id: id }]))
+}

@@ -1,0 +1,105 @@
+//! Notifications: written by [`persist`] from the notification rules, read and
+//! marked read by their recipient only.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::{Caller, quiet, require_account};
+use crate::error::{Error, Result};
+use crate::events::{DomainEvent, Outcome};
+use crate::ids::NotificationId;
+use crate::model::{Notification, PageRequest};
+use crate::notify::{self, NewNotification};
+use crate::params;
+use crate::permissions::Operation;
+use crate::store::{Row, Tx, Value};
+
+/// Notification list filters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NotificationQuery {
+    pub unread_only: bool,
+    #[serde(flatten)]
+    pub page: PageRequest,
+}
+
+/// A notification page with the caller's unread total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    pub items: Vec<Notification>,
+    pub total: u64,
+    pub page: u32,
+    pub limit: u32,
+    pub unread_count: u64,
+}
+
+const NOTIFICATION_SELECT: &str =
+    "SELECT id, user_id, kind, title, body, study_id, ref_id, is_read, created_at FROM notifications";
+
+fn notification_from_row(r: &Row) -> Result<Notification> {
+    Ok(Notification {
+        id: r.parse(0)?,
+        user_id: r.parse(1)?,
+        kind: r.parse(2)?,
+        title: r.text(3)?,
+        body: r.text(4)?,
+        study_id: r.opt_parse(5)?,
+        ref_id: r.opt_text(6)?,
+        is_read: r.bool(7)?,
+        created_at: r.time(8)?,
+    })
+}
+
+/// Applies the notification rules to `events`, writes the notifications and appends
+/// a [`DomainEvent::NotificationCreated`] for each, so they can be pushed live.
+pub fn persist(tx: &mut dyn Tx, events: &mut Vec<DomainEvent>) -> Result<()> {
+    let planned: Vec<NewNotification> = events.iter().flat_map(notify::notifications_for).collect();
+    let now = Utc::now();
+    for n in planned {
+        let id = NotificationId::new();
+        tx.execute(
+            "INSERT INTO notifications (id, user_id, kind, title, body, study_id, ref_id, is_read, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, ?)",
+            params![id, n.user_id, n.kind, n.title, n.body, n.study_id, n.ref_id, now],
+        )?;
+        let row = tx.query_one(&format!("{NOTIFICATION_SELECT} WHERE id = ?"), params![id], "notification")?;
+        events.push(DomainEvent::NotificationCreated { notification: notification_from_row(&row)? });
+    }
+    Ok(())
+}
+
+/// The caller's notifications, newest first.
+pub fn list(tx: &mut dyn Tx, caller: Caller, query: NotificationQuery) -> Result<NotificationPage> {
+    let me = require_account(tx, caller, Operation::ListNotifications)?;
+    let filter = if query.unread_only { " WHERE user_id = ? AND is_read = FALSE" } else { " WHERE user_id = ?" };
+    let total = tx.count(&format!("SELECT COUNT(*) FROM notifications{filter}"), params![me.id])?;
+    let unread_count = tx.count("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND is_read = FALSE", params![me.id])?;
+    let page = query.page;
+    let items = tx
+        .query(
+            &format!("{NOTIFICATION_SELECT}{filter} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),
+            &[Value::from(me.id), Value::from(page.limit()), Value::from(page.offset())],
+        )?
+        .iter()
+        .map(notification_from_row)
+        .collect::<Result<_>>()?;
+    Ok(NotificationPage { items, total, page: page.page(), limit: page.limit(), unread_count })
+}
+
+/// Marks one of the caller's notifications read.
+pub fn mark_read(tx: &mut dyn Tx, caller: Caller, id: NotificationId) -> Result<Outcome<Notification>> {
+    let me = require_account(tx, caller, Operation::ReadNotification)?;
+    if tx.execute("UPDATE notifications SET is_read = TRUE WHERE id = ? AND user_id = ?", params![id, me.id])? == 0 {
+        return Err(Error::NotFound("notification"));
+    }
+    let row = tx.query_one(&format!("{NOTIFICATION_SELECT} WHERE id = ?"), params![id], "notification")?;
+    quiet(notification_from_row(&row)?)
+}
+
+/// Marks all the caller's notifications read; returns how many changed.
+pub fn mark_all_read(tx: &mut dyn Tx, caller: Caller) -> Result<Outcome<u64>> {
+    let me = require_account(tx, caller, Operation::ReadNotification)?;
+    let changed = tx.execute("UPDATE notifications SET is_read = TRUE WHERE user_id = ? AND is_read = FALSE", params![me.id])?;
+    quiet(changed)
+}

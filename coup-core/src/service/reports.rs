@@ -1,0 +1,98 @@
+//! Reports: any signed-in user reports a user, a study or a message they can see.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::{Caller, require_account};
+use crate::error::{Error, Result};
+use crate::events::{DomainEvent, Outcome};
+use crate::ids::{MessageId, ReportId, StudyId, UserId};
+use crate::model::{Report, ReportTarget};
+use crate::params;
+use crate::permissions::Operation;
+use crate::store::{Row, Tx};
+use crate::validate;
+
+/// Report input.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewReport {
+    pub target_type: ReportTarget,
+    pub target_id: String,
+    pub reason: String,
+}
+
+pub(crate) const REPORT_SELECT: &str = "SELECT id, reporter_id, target_type, target_id, reason, status, action, note,
+        processed_by, processed_at, created_at FROM reports";
+
+pub(crate) fn report_from_row(r: &Row) -> Result<Report> {
+    Ok(Report {
+        id: r.parse(0)?,
+        reporter_id: r.parse(1)?,
+        target_type: r.parse(2)?,
+        target_id: r.text(3)?,
+        reason: r.text(4)?,
+        status: r.parse(5)?,
+        action: r.opt_parse(6)?,
+        note: r.opt_text(7)?,
+        processed_by: r.opt_parse(8)?,
+        processed_at: r.opt_time(9)?,
+        created_at: r.time(10)?,
+    })
+}
+
+pub(crate) fn load(tx: &mut dyn Tx, id: ReportId) -> Result<Report> {
+    let row = tx.query_one(&format!("{REPORT_SELECT} WHERE id = ?"), params![id], "report")?;
+    report_from_row(&row)
+}
+
+fn parse_target<T: std::str::FromStr>(raw: &str) -> Result<T> {
+    raw.trim().parse().map_err(|_| Error::validation("targetId", "is not a valid id"))
+}
+
+/// Files a report. The target must exist and be visible to the reporter; one
+/// pending report per reporter and target.
+pub fn create(tx: &mut dyn Tx, caller: Caller, input: NewReport) -> Result<Outcome<Report>> {
+    let me = require_account(tx, caller, Operation::CreateReport)?;
+    let reason = validate::text("reason", &input.reason, 1, 1000)?;
+    let target_id = match input.target_type {
+        ReportTarget::User => {
+            let user: UserId = parse_target(&input.target_id)?;
+            if user == me.id {
+                return Err(Error::validation("targetId", "you cannot report yourself"));
+            }
+            if !tx.exists("SELECT 1 FROM users WHERE id = ?", params![user])? {
+                return Err(Error::NotFound("user"));
+            }
+            user.to_string()
+        }
+        ReportTarget::Study => {
+            let study: StudyId = parse_target(&input.target_id)?;
+            if !super::studies::visible(tx, caller, study)? {
+                return Err(Error::NotFound("study"));
+            }
+            study.to_string()
+        }
+        ReportTarget::Message => {
+            let message: MessageId = parse_target(&input.target_id)?;
+            let found = super::chat::find(tx, message)?;
+            // Only members can see a message, so only they can report it.
+            super::chat::get(tx, caller, found.study_id, message)?;
+            message.to_string()
+        }
+    };
+    if tx.exists(
+        "SELECT 1 FROM reports WHERE reporter_id = ? AND target_type = ? AND target_id = ? AND status = 'PENDING'",
+        params![me.id, input.target_type, &target_id],
+    )? {
+        return Err(Error::conflict("you already reported this; it is waiting for review"));
+    }
+    let id = ReportId::new();
+    tx.execute(
+        "INSERT INTO reports (id, reporter_id, target_type, target_id, reason, status, created_at)
+         VALUES (?, ?, ?, ?, ?, 'PENDING', ?)",
+        params![id, me.id, input.target_type, target_id, reason, Utc::now()],
+    )?;
+    let report = load(tx, id)?;
+    Ok(Outcome::new(report.clone(), vec![DomainEvent::ReportCreated { report }]))
+}

@@ -1,0 +1,205 @@
+//! Tasks: a user's own to-dos, optionally tied to a study they are an active member
+//! of. Only their owner ever sees them: every query is scoped to the caller, so
+//! anyone else's task id is simply not found.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Caller, quiet, require_account, study_access};
+use crate::error::{Error, Result};
+use crate::events::Outcome;
+use crate::ids::{StudyId, TaskId, UserId};
+use crate::model::{Page, PageRequest, Priority, Task};
+use crate::params;
+use crate::permissions::Operation;
+use crate::store::{Row, Tx, Value};
+use crate::validate;
+
+/// Input for a new task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTask {
+    pub title: String,
+    pub description: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    #[serde(default = "medium")]
+    pub priority: Priority,
+    pub study_id: Option<StudyId>,
+}
+
+fn medium() -> Priority {
+    Priority::Medium
+}
+
+/// Changes to a task. `studyId: null` is not distinguishable from absent here, so
+/// a task's study is changed only by giving a new one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskPatch {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub priority: Option<Priority>,
+    pub study_id: Option<StudyId>,
+    pub is_done: Option<bool>,
+}
+
+/// Task list filters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TaskQuery {
+    pub study_id: Option<StudyId>,
+    pub is_done: Option<bool>,
+    pub priority: Option<Priority>,
+    /// Only tasks due before this time.
+    pub due_before: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub page: PageRequest,
+}
+
+pub(crate) const TASK_SELECT: &str = "SELECT t.id, t.user_id, t.study_id, t.title, t.description, t.due_at, t.priority,
+        t.is_done, t.done_at, t.created_at, t.updated_at
+    FROM tasks t";
+
+pub(crate) fn task_from_row(r: &Row) -> Result<Task> {
+    Ok(Task {
+        id: r.parse(0)?,
+        user_id: r.parse(1)?,
+        study_id: r.opt_parse(2)?,
+        title: r.text(3)?,
+        description: r.opt_text(4)?,
+        due_at: r.opt_time(5)?,
+        priority: r.parse(6)?,
+        is_done: r.bool(7)?,
+        done_at: r.opt_time(8)?,
+        created_at: r.time(9)?,
+        updated_at: r.time(10)?,
+    })
+}
+
+fn load(tx: &mut dyn Tx, owner: UserId, id: TaskId) -> Result<Task> {
+    let row = tx.query_one(&format!("{TASK_SELECT} WHERE t.id = ? AND t.user_id = ?"), params![id, owner], "task")?;
+    task_from_row(&row)
+}
+
+/// A task may name only a study the caller is an active member of.
+fn ensure_study(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> Result<()> {
+    if study_access(tx, caller, study_id)?.kind.is_active_member() {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("you can only tie tasks to studies you are a member of"))
+    }
+}
+
+/// The caller's tasks: open ones first, by due date (undated last), then newest.
+pub fn list(tx: &mut dyn Tx, caller: Caller, query: TaskQuery) -> Result<Page<Task>> {
+    let me = require_account(tx, caller, Operation::ListTasks)?;
+    let mut filter = String::from(" WHERE t.user_id = ?");
+    let mut args = vec![Value::from(me.id)];
+    if let Some(s) = query.study_id {
+        filter.push_str(" AND t.study_id = ?");
+        args.push(Value::from(s));
+    }
+    if let Some(d) = query.is_done {
+        filter.push_str(" AND t.is_done = ?");
+        args.push(Value::from(d));
+    }
+    if let Some(p) = query.priority {
+        filter.push_str(" AND t.priority = ?");
+        args.push(Value::from(p));
+    }
+    if let Some(b) = query.due_before {
+        filter.push_str(" AND t.due_at < ?");
+        args.push(Value::from(b));
+    }
+    let total = tx.count(&format!("SELECT COUNT(*) FROM tasks t{filter}"), &args)?;
+    let page = query.page;
+    args.push(Value::from(page.limit()));
+    args.push(Value::from(page.offset()));
+    let items = tx
+        .query(
+            &format!("{TASK_SELECT}{filter} ORDER BY t.is_done, CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.created_at DESC, t.id LIMIT ? OFFSET ?"),
+            &args,
+        )?
+        .iter()
+        .map(task_from_row)
+        .collect::<Result<_>>()?;
+    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+}
+
+/// Creates a task for the caller.
+pub fn create(tx: &mut dyn Tx, caller: Caller, input: NewTask) -> Result<Outcome<Task>> {
+    let me = require_account(tx, caller, Operation::CreateTask)?;
+    let title = validate::text("title", &input.title, 1, 200)?;
+    let description = validate::optional_text("description", input.description.as_deref(), 2000)?;
+    if let Some(s) = input.study_id {
+        ensure_study(tx, caller, s)?;
+    }
+    let id = TaskId::new();
+    let now = Utc::now();
+    tx.execute(
+        "INSERT INTO tasks (id, user_id, study_id, title, description, due_at, priority, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![id, me.id, input.study_id, title, description, input.due_at, input.priority, now, now],
+    )?;
+    quiet(load(tx, me.id, id)?)
+}
+
+/// One of the caller's tasks.
+pub fn get(tx: &mut dyn Tx, caller: Caller, id: TaskId) -> Result<Task> {
+    let me = require_account(tx, caller, Operation::ViewTask)?;
+    load(tx, me.id, id)
+}
+
+fn write_done(tx: &mut dyn Tx, id: TaskId, done: bool) -> Result<()> {
+    let now = Utc::now();
+    tx.execute(
+        "UPDATE tasks SET is_done = ?, done_at = ?, updated_at = ? WHERE id = ?",
+        params![done, done.then_some(now), now, id],
+    )?;
+    Ok(())
+}
+
+/// Changes one of the caller's tasks.
+pub fn update(tx: &mut dyn Tx, caller: Caller, id: TaskId, patch: TaskPatch) -> Result<Outcome<Task>> {
+    let me = require_account(tx, caller, Operation::UpdateTask)?;
+    let current = load(tx, me.id, id)?;
+    super::non_empty_patch(
+        patch.title.is_some() || patch.description.is_some() || patch.due_at.is_some()
+            || patch.priority.is_some() || patch.study_id.is_some() || patch.is_done.is_some(),
+    )?;
+    let title = patch.title.as_deref().map(|t| validate::text("title", t, 1, 200)).transpose()?.unwrap_or(current.title);
+    let description = match patch.description.as_deref() {
+        Some(d) => validate::optional_text("description", Some(d), 2000)?,
+        None => current.description,
+    };
+    if let Some(s) = patch.study_id {
+        ensure_study(tx, caller, s)?;
+    }
+    tx.execute(
+        "UPDATE tasks SET title = ?, description = ?, due_at = ?, priority = ?, study_id = ?, updated_at = ? WHERE id = ?",
+        params![title, description, patch.due_at.or(current.due_at), patch.priority.unwrap_or(current.priority),
+            patch.study_id.or(current.study_id), Utc::now(), id],
+    )?;
+    if let Some(done) = patch.is_done.filter(|d| *d != current.is_done) {
+        write_done(tx, id, done)?;
+    }
+    quiet(load(tx, me.id, id)?)
+}
+
+/// Flips a task between open and done.
+pub fn toggle(tx: &mut dyn Tx, caller: Caller, id: TaskId) -> Result<Outcome<Task>> {
+    let me = require_account(tx, caller, Operation::UpdateTask)?;
+    let current = load(tx, me.id, id)?;
+    write_done(tx, id, !current.is_done)?;
+    quiet(load(tx, me.id, id)?)
+}
+
+/// Deletes one of the caller's tasks.
+pub fn delete(tx: &mut dyn Tx, caller: Caller, id: TaskId) -> Result<Outcome<()>> {
+    let me = require_account(tx, caller, Operation::DeleteTask)?;
+    if tx.execute("DELETE FROM tasks WHERE id = ? AND user_id = ?", params![id, me.id])? == 0 {
+        return Err(Error::NotFound("task"));
+    }
+    quiet(())
+}

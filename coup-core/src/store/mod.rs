@@ -1,0 +1,202 @@
+//! The store boundary: a small SQL executor contract ([`Tx`]) that every backend
+//! implements, and the [`Store`] handle the services run transactions through.
+//!
+//! The services write each query once, in portable SQL with `?` placeholders and
+//! plain [`Value`]s (ids and enums as text, times as integer milliseconds, flags as
+//! booleans). A backend only has to run that SQL: the embedded SQLite backend runs
+//! it as is; a PostgreSQL backend needs one placeholder shim (`?` → `$n`) and
+//! BIGINT columns, and can then run the same services and the same tests.
+//!
+//! Transactions are closures: [`Store::write`] runs one with exclusive write access
+//! and commits only if it returns `Ok`; [`Store::read`] runs one on a read snapshot
+//! that never waits for writers. Both run on the blocking thread pool so async
+//! callers never block their runtime.
+
+pub mod migrate;
+pub mod sqlite;
+mod value;
+
+use std::sync::Arc;
+
+pub use value::{Row, Value};
+
+use crate::error::{Error, Result};
+
+/// A failure inside a backend, already classified.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A unique index refused a row (a race the services did not see coming).
+    #[error("unique constraint violated: {0}")]
+    UniqueViolation(String),
+    /// The database is busy, locked or cannot be reached.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A column held something the domain cannot read.
+    #[error("cannot decode column {column}: {message}")]
+    Decode {
+        /// Zero-based column index.
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// A migration failed to apply.
+    #[error("migration {version} ({name}) failed: {message}")]
+    Migration {
+        /// The migration's number.
+        version: i64,
+        /// The migration's name.
+        name: &'static str,
+        /// The backend's message.
+        message: String,
+    },
+    /// Any other backend failure (bad SQL, I/O).
+    #[error("store query failed: {0}")]
+    Query(String),
+}
+
+impl StoreError {
+    /// Whether retrying later may succeed (the store is busy or down).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// One open transaction. Implemented by each backend; the services see only this.
+pub trait Tx {
+    /// Runs a query and returns all its rows.
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError>;
+    /// Runs a statement and returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError>;
+    /// Runs several statements without parameters (migrations).
+    fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError>;
+}
+
+impl dyn Tx + '_ {
+    /// The first row of a query, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// The first row of a query, or `NotFound(what)`.
+    pub fn query_one(&mut self, sql: &str, params: &[Value], what: &'static str) -> Result<Row> {
+        self.query_opt(sql, params)?.ok_or(Error::NotFound(what))
+    }
+
+    /// A single integer (a `COUNT(*)`, say).
+    pub fn count(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let row = self
+            .query_opt(sql, params)?
+            .ok_or_else(|| Error::Internal("count query returned no row".into()))?;
+        Ok(u64::try_from(row.int(0)?).unwrap_or(0))
+    }
+
+    /// Whether a query returns at least one row.
+    pub fn exists(&mut self, sql: &str, params: &[Value]) -> Result<bool> {
+        Ok(self.query_opt(sql, params)?.is_some())
+    }
+}
+
+/// A transaction body, as backends receive it: it may be called once.
+pub type TxBody<'a> = &'a mut dyn FnMut(&mut dyn Tx) -> Result<()>;
+
+/// What a backend offers: transactions and a liveness check.
+pub trait Backend: Send + Sync + 'static {
+    /// Runs `body` in a write transaction: serialized with other writes, committed
+    /// if it returns `Ok`, rolled back otherwise.
+    fn write(&self, body: TxBody<'_>) -> Result<()>;
+    /// Runs `body` in a read-only snapshot that does not wait for writers.
+    fn read(&self, body: TxBody<'_>) -> Result<()>;
+    /// Checks that the store answers (for readiness probes).
+    fn ping(&self) -> Result<()>;
+}
+
+/// A cheap, cloneable handle to a store.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Store {
+    /// Wraps a backend.
+    pub fn new(backend: impl Backend) -> Self {
+        Self {
+            backend: Arc::new(backend),
+        }
+    }
+
+    /// Opens (creating if missing) the embedded SQLite store at `path` and applies
+    /// pending migrations.
+    pub fn open_sqlite(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Ok(Self::new(sqlite::SqliteBackend::open(path.as_ref())?))
+    }
+
+    /// Runs `body` in a write transaction on the calling thread.
+    pub fn write_blocking<T>(&self, body: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut body = Some(body);
+        let mut out = None;
+        self.backend.write(&mut |tx| {
+            let f = body
+                .take()
+                .ok_or_else(|| Error::Internal("transaction body ran twice".into()))?;
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::Internal("transaction body did not run".into()))
+    }
+
+    /// Runs `body` in a read snapshot on the calling thread.
+    pub fn read_blocking<T>(&self, body: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut body = Some(body);
+        let mut out = None;
+        self.backend.read(&mut |tx| {
+            let f = body
+                .take()
+                .ok_or_else(|| Error::Internal("transaction body ran twice".into()))?;
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| Error::Internal("transaction body did not run".into()))
+    }
+
+    /// Runs `body` in a write transaction on the blocking pool.
+    pub async fn write<T, F>(&self, body: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        spawn_blocking(move || store.write_blocking(body)).await
+    }
+
+    /// Runs `body` in a read snapshot on the blocking pool.
+    pub async fn read<T, F>(&self, body: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        spawn_blocking(move || store.read_blocking(body)).await
+    }
+
+    /// Checks that the store answers.
+    pub async fn ping(&self) -> Result<()> {
+        let store = self.clone();
+        spawn_blocking(move || store.backend.ping()).await
+    }
+}
+
+/// Runs blocking work off the async runtime, turning a panic into an internal error.
+pub(crate) async fn spawn_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
+}

@@ -1,0 +1,196 @@
+//! The embedded SQLite backend (rusqlite, WAL).
+//!
+//! One writer connection behind a mutex serializes writes (`BEGIN IMMEDIATE`), and a
+//! pool of read-only connections serves reads from WAL snapshots, so readers never
+//! wait for the writer. Foreign keys are on and a busy timeout covers the rare
+//! checkpoint contention.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
+
+use super::migrate::{self, SQLITE_MIGRATIONS};
+use super::{Backend, Row, StoreError, Tx, TxBody, Value};
+use crate::error::{Error, Result};
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const STATEMENT_CACHE: usize = 256;
+const READERS: u32 = 8;
+
+/// The SQLite store: one writer, a pool of readers.
+pub struct SqliteBackend {
+    writer: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl SqliteBackend {
+    /// Opens or creates the database at `path`, creating its directory, and applies
+    /// pending migrations.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let mut writer = Connection::open(path).map_err(map_err)?;
+        configure(&writer).map_err(map_err)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(map_err)?;
+        writer
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(map_err)?;
+        {
+            let tx = writer
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(map_err)?;
+            let mut wrapped = SqliteTx(&tx);
+            migrate::apply(&mut wrapped, SQLITE_MIGRATIONS)?;
+            tx.commit().map_err(map_err)?;
+        }
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(|c| configure(c));
+        let readers = r2d2::Pool::builder()
+            .max_size(READERS)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(|e| StoreError::Unavailable(format!("reader pool: {e}")))?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic inside a transaction rolled it back when the guard dropped, so the
+        // connection itself is sound even if the mutex was poisoned.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+impl Backend for SqliteBackend {
+    fn write(&self, body: TxBody<'_>) -> Result<()> {
+        let mut conn = self.writer();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_err)?;
+        body(&mut SqliteTx(&tx))?;
+        tx.commit().map_err(map_err)?;
+        Ok(())
+    }
+
+    fn read(&self, body: TxBody<'_>) -> Result<()> {
+        let mut conn = self
+            .readers
+            .get()
+            .map_err(|e| StoreError::Unavailable(format!("no reader connection: {e}")))?;
+        let tx = conn.transaction().map_err(map_err)?;
+        body(&mut SqliteTx(&tx))
+    }
+
+    fn ping(&self) -> Result<()> {
+        self.read(&mut |tx| {
+            tx.query("SELECT 1", &[])?;
+            Ok(())
+        })
+    }
+}
+
+/// A transaction on one SQLite connection.
+struct SqliteTx<'c>(&'c rusqlite::Transaction<'c>);
+
+impl Tx for SqliteTx<'_> {
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
+        let columns = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(map_err)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(map_err)? {
+            let mut values = Vec::with_capacity(columns);
+            for i in 0..columns {
+                values.push(match row.get_ref(i).map_err(map_err)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(v) => Value::Int(v),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Real(_) | ValueRef::Blob(_) => {
+                        return Err(StoreError::Decode {
+                            column: i,
+                            message: "unexpected REAL or BLOB column".into(),
+                        });
+                    }
+                });
+            }
+            out.push(Row(values));
+        }
+        Ok(out)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
+        let changed = stmt
+            .execute(rusqlite::params_from_iter(params.iter()))
+            .map_err(map_err)?;
+        Ok(changed as u64)
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        self.0.execute_batch(sql).map_err(map_err)
+    }
+}
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::ToSqlOutput;
+        Ok(match self {
+            Value::Null => ToSqlOutput::Owned(rusqlite::types::Value::Null),
+            Value::Int(v) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*v)),
+            Value::Bool(b) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(*b))),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+fn map_err(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            StoreError::UniqueViolation(e.to_string())
+        }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::ReadOnly
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        _ => StoreError::Query(e.to_string()),
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Store(map_err(e))
+    }
+}

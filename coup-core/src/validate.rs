@@ -1,0 +1,222 @@
+//! Input validation shared by every operation: one rule per kind of field, with
+//! messages written for the person who typed the value.
+
+use crate::error::{Error, Result};
+
+/// Longest accepted email address (RFC 5321 path limit).
+pub const EMAIL_MAX: usize = 254;
+/// Shortest accepted password.
+pub const PASSWORD_MIN: usize = 8;
+/// Longest accepted password (argon2 input stays bounded).
+pub const PASSWORD_MAX: usize = 128;
+/// Longest chat message, in characters.
+pub const CHAT_MAX: usize = 4_000;
+/// Largest accepted upload, in bytes (50 MB).
+pub const FILE_MAX_BYTES: u64 = 50 * 1024 * 1024;
+
+/// A required single-line text: trimmed, between `min` and `max` characters.
+pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String> {
+    let trimmed = value.trim();
+    let len = trimmed.chars().count();
+    if len < min.max(1) {
+        return Err(Error::validation(field, "must not be empty"));
+    }
+    if len < min {
+        return Err(Error::validation(
+            field,
+            format!("must be at least {min} characters"),
+        ));
+    }
+    if len > max {
+        return Err(Error::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// An optional text: `None` or blank becomes `None`, anything else must pass [`text`].
+pub fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, 1, max).map(Some),
+    }
+}
+
+/// An email address, normalised to lower case (emails are unique case-insensitively).
+pub fn email(value: &str) -> Result<String> {
+    let email = value.trim().to_lowercase();
+    let invalid = || Error::validation("email", "is not a valid email address (like name@example.com)");
+    if email.is_empty() {
+        return Err(Error::validation("email", "must not be empty"));
+    }
+    if email.len() > EMAIL_MAX {
+        return Err(Error::validation(
+            "email",
+            format!("must be at most {EMAIL_MAX} characters"),
+        ));
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    if local_ok && domain_ok {
+        Ok(email)
+    } else {
+        Err(invalid())
+    }
+}
+
+/// A new password: 8–128 characters with at least one letter and one digit, and not
+/// the email address itself.
+pub fn password(value: &str, email: &str) -> Result<()> {
+    let len = value.chars().count();
+    if len < PASSWORD_MIN {
+        return Err(Error::validation(
+            "password",
+            format!("must be at least {PASSWORD_MIN} characters"),
+        ));
+    }
+    if len > PASSWORD_MAX {
+        return Err(Error::validation(
+            "password",
+            format!("must be at most {PASSWORD_MAX} characters"),
+        ));
+    }
+    if !value.chars().any(char::is_alphabetic) || !value.chars().any(|c| c.is_ascii_digit()) {
+        return Err(Error::validation(
+            "password",
+            "must contain at least one letter and one digit",
+        ));
+    }
+    let lowered = value.to_lowercase();
+    if lowered == email || email.split('@').next() == Some(lowered.as_str()) {
+        return Err(Error::validation("password", "must not be your email address"));
+    }
+    Ok(())
+}
+
+/// An optional http(s) URL such as an avatar.
+pub fn optional_url(field: &'static str, value: Option<&str>) -> Result<Option<String>> {
+    let Some(url) = optional_text(field, value, 2048)? else {
+        return Ok(None);
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+        return Err(Error::validation(field, "must be an http(s) URL"));
+    }
+    Ok(Some(url))
+}
+
+/// Study tags: at most 10, each 1–20 characters, lower-cased, duplicates removed.
+pub fn tags(values: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in values {
+        let tag = text("tags", raw, 1, 20)?.to_lowercase();
+        if tag.contains(char::is_whitespace) {
+            return Err(Error::validation("tags", "a tag must be one word"));
+        }
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > 10 {
+        return Err(Error::validation("tags", "at most 10 tags"));
+    }
+    Ok(out)
+}
+
+/// A file name as shown to people: the last path component, without control
+/// characters, 1–255 characters. Never used as a storage path.
+pub fn file_name(value: &str) -> Result<String> {
+    let base = value
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    if base == "." || base == ".." {
+        return Err(Error::validation("file", "is not a valid file name"));
+    }
+    text("file", base, 1, 255)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_trims_and_bounds_length_in_characters() {
+        assert_eq!(text("name", "  알고리즘  ", 1, 5).expect("ok"), "알고리즘");
+        assert_eq!(text("name", "   ", 1, 5).expect_err("blank").field(), Some("name"));
+        assert!(text("name", "123456", 1, 5).is_err());
+        assert!(text("name", "ab", 3, 5).is_err());
+        assert!(text("name", "a\u{0}b", 1, 5).is_err());
+        assert_eq!(optional_text("bio", Some("  "), 5).expect("blank"), None);
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email(" Kim@Example.COM ").expect("ok"), "kim@example.com");
+        for bad in ["", "kim", "kim@", "@example.com", "kim@example", "kim@@example.com",
+            "k im@example.com", "kim@exa mple.com", ".kim@example.com", "kim@example..com"] {
+            assert!(email(bad).is_err(), "{bad:?} accepted");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(email(&long).is_err());
+    }
+
+    #[test]
+    fn passwords() {
+        password("password123", "kim@example.com").expect("demo password is fine");
+        for (bad, why) in [
+            ("short1", "at least 8"),
+            ("onlyletters", "letter and one digit"),
+            ("1234567890", "letter and one digit"),
+            ("kim12345", "email"),
+        ] {
+            let err = password(bad, "kim12345@example.com").expect_err(bad);
+            assert!(err.to_string().contains(why), "{bad}: {err}");
+        }
+        assert!(password(&"a1".repeat(65), "x@y.z").is_err());
+    }
+
+    #[test]
+    fn tags_and_urls() {
+        let t = tags(&["Rust".into(), "rust".into(), "알고리즘".into()]).expect("ok");
+        assert_eq!(t, vec!["rust", "알고리즘"]);
+        assert!(tags(&["two words".into()]).is_err());
+        assert!(tags(&(0..11).map(|i| format!("t{i}")).collect::<Vec<_>>()).is_err());
+        assert!(optional_url("avatarUrl", Some("javascript:alert(1)")).is_err());
+        assert_eq!(
+            optional_url("avatarUrl", Some("https://x.test/a.png")).expect("ok").as_deref(),
+            Some("https://x.test/a.png")
+        );
+    }
+
+    #[test]
+    fn file_names_lose_their_paths() {
+        assert_eq!(file_name("../../etc/passwd").expect("ok"), "passwd");
+        assert_eq!(file_name("C:\\tmp\\스터디 자료.pdf").expect("ok"), "스터디 자료.pdf");
+        assert!(file_name("..").is_err());
+        assert!(file_name("dir/").is_err());
+        assert!(file_name(&"a".repeat(256)).is_err());
+    }
+}
