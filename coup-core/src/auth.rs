@@ -31,7 +31,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            hasher()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -65,7 +69,10 @@ mod tests {
     #[test]
     fn password_hash_is_argon2id_with_owasp_parameters_and_verifies() {
         let hash = hash_password("password123").expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("password123", &hash));
         assert!(!verify_password("password124", &hash));
         assert!(!verify_password("password123", "not a hash"));
@@ -81,6 +88,9 @@ mod tests {
         assert_ne!(token_hash(&a), a);
         let code = new_invite_code();
         assert_eq!(code.len(), 10);
-        assert!(code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(
+            code.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        );
     }
 }

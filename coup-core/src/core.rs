@@ -24,7 +24,9 @@ pub struct CoreConfig {
 
 impl Default for CoreConfig {
     fn default() -> Self {
-        Self { session_ttl: auth::DEFAULT_SESSION_TTL }
+        Self {
+            session_ttl: auth::DEFAULT_SESSION_TTL,
+        }
     }
 }
 
@@ -58,7 +60,10 @@ impl Core {
 
     /// Runs a mutating operation in one write transaction, together with the
     /// notifications its events create. Nothing is written if it fails.
-    pub fn write_blocking<T>(&self, op: impl FnOnce(&mut dyn Tx) -> Result<Outcome<T>>) -> Result<Outcome<T>> {
+    pub fn write_blocking<T>(
+        &self,
+        op: impl FnOnce(&mut dyn Tx) -> Result<Outcome<T>>,
+    ) -> Result<Outcome<T>> {
         self.store.write_blocking(|tx| {
             let mut outcome = op(tx)?;
             notifications::persist(tx, &mut outcome.events)?;
@@ -91,7 +96,11 @@ impl Core {
     }
 
     /// Creates an account with the given platform role and signs it in.
-    pub fn signup_blocking(&self, input: &Signup, role: PlatformRole) -> Result<Outcome<LoginResult>> {
+    pub fn signup_blocking(
+        &self,
+        input: &Signup,
+        role: PlatformRole,
+    ) -> Result<Outcome<LoginResult>> {
         let valid = accounts::validate_signup(input)?;
         let hash = auth::hash_password(&input.password)?;
         let (token, token_hash) = accounts::new_session_token();
@@ -113,14 +122,18 @@ impl Core {
     /// are the same `UNAUTHORIZED`, and take the same time.
     pub fn login_blocking(&self, input: &Login) -> Result<LoginResult> {
         let creds = self.read_blocking(|tx| accounts::credentials_by_email(tx, &input.email))?;
-        let hash = creds.as_ref().map_or(DUMMY_HASH.as_str(), |c| c.password_hash.as_str());
+        let hash = creds
+            .as_ref()
+            .map_or(DUMMY_HASH.as_str(), |c| c.password_hash.as_str());
         let matches = auth::verify_password(&input.password, hash);
         let Some(creds) = creds.filter(|_| matches) else {
             return Err(Error::Unauthorized("wrong email or password"));
         };
         let (token, token_hash) = accounts::new_session_token();
         let ttl = self.config.session_ttl;
-        let user = self.store.write_blocking(|tx| accounts::start_session(tx, creds.user_id, &token_hash, ttl))?;
+        let user = self
+            .store
+            .write_blocking(|tx| accounts::start_session(tx, creds.user_id, &token_hash, ttl))?;
         Ok(LoginResult { token, user })
     }
 
@@ -133,19 +146,27 @@ impl Core {
     /// Resolves a bearer token to its session.
     pub async fn authenticate(&self, token: &str) -> Result<Session> {
         let token = token.to_owned();
-        self.read(move |tx| accounts::authenticate(tx, &token, Utc::now())).await
+        self.read(move |tx| accounts::authenticate(tx, &token, Utc::now()))
+            .await
     }
 
     /// Changes the password of the session's user after checking the current one,
     /// and ends all their other sessions.
-    pub fn change_password_blocking(&self, session: &Session, input: &PasswordChange) -> Result<Outcome<()>> {
+    pub fn change_password_blocking(
+        &self,
+        session: &Session,
+        input: &PasswordChange,
+    ) -> Result<Outcome<()>> {
         let user_id = session.user_id;
         let (creds, email) = self.read_blocking(|tx| {
             let creds = accounts::credentials_by_id(tx, user_id)?;
             Ok((creds, accounts::me(tx, Some(user_id))?.email))
         })?;
         if !auth::verify_password(&input.current_password, &creds.password_hash) {
-            return Err(Error::validation("currentPassword", "is not your current password"));
+            return Err(Error::validation(
+                "currentPassword",
+                "is not your current password",
+            ));
         }
         validate::password(&input.new_password, &email).map_err(|e| match e {
             Error::Validation { message, .. } => Error::validation("newPassword", message),
@@ -157,7 +178,11 @@ impl Core {
     }
 
     /// [`Self::change_password_blocking`] on the blocking pool.
-    pub async fn change_password(&self, session: Session, input: PasswordChange) -> Result<Outcome<()>> {
+    pub async fn change_password(
+        &self,
+        session: Session,
+        input: PasswordChange,
+    ) -> Result<Outcome<()>> {
         let core = self.clone();
         spawn_blocking(move || core.change_password_blocking(&session, &input)).await
     }

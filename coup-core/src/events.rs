@@ -11,7 +11,11 @@ use crate::model::*;
 
 /// Something that happened.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 #[allow(missing_docs)]
 pub enum DomainEvent {
     UserSignedUp {

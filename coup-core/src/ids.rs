@@ -75,10 +75,7 @@ mod tests {
         assert_ne!(a, b);
         let parsed: StudyId = a.to_string().parse().expect("parse");
         assert_eq!(parsed, a);
-        assert_eq!(
-            serde_json::to_string(&a).expect("json"),
-            format!("\"{a}\"")
-        );
+        assert_eq!(serde_json::to_string(&a).expect("json"), format!("\"{a}\""));
         assert!("not-a-uuid".parse::<UserId>().is_err());
     }
 }

@@ -356,7 +356,7 @@ mod tests {
     fn table_matches_the_picture() {
         let rows: Vec<(&str, &str)> = PICTURE
             .lines()
-            .filter_map(|l| l.split_once(char::is_whitespace))
+            .filter_map(|l| l.trim().split_once(char::is_whitespace))
             .map(|(op, cells)| (op.trim(), cells.trim()))
             .collect();
         assert_eq!(rows.len(), TABLE.len(), "every operation is pictured once");
@@ -411,11 +411,20 @@ mod tests {
             ActorKind::Suspended
         );
         assert_eq!(ActorKind::classify(user, None), ActorKind::NonMember);
-        assert_eq!(ActorKind::classify(user, Some((StudyRole::Member, Pending))), ActorKind::Pending);
-        assert_eq!(ActorKind::classify(user, Some((StudyRole::Admin, Active))), ActorKind::StudyAdmin);
+        assert_eq!(
+            ActorKind::classify(user, Some((StudyRole::Member, Pending))),
+            ActorKind::Pending
+        );
+        assert_eq!(
+            ActorKind::classify(user, Some((StudyRole::Admin, Active))),
+            ActorKind::StudyAdmin
+        );
         let admin = Some((PlatformRole::Admin, UserStatus::Active));
         assert_eq!(ActorKind::classify(admin, None), ActorKind::PlatformAdmin);
-        assert_eq!(ActorKind::classify(admin, Some((StudyRole::Member, Active))), ActorKind::Member);
+        assert_eq!(
+            ActorKind::classify(admin, Some((StudyRole::Member, Active))),
+            ActorKind::Member
+        );
     }
 
     #[test]
@@ -431,7 +440,11 @@ mod tests {
             (Member, Member, false),
         ];
         for (actor, target, allowed) in kick {
-            assert_eq!(may_kick(actor, target), allowed, "{actor:?} kicks {target:?}");
+            assert_eq!(
+                may_kick(actor, target),
+                allowed,
+                "{actor:?} kicks {target:?}"
+            );
         }
         use PlatformRole as P;
         let suspend = [
@@ -444,7 +457,11 @@ mod tests {
             (P::User, P::User, false),
         ];
         for (actor, target, allowed) in suspend {
-            assert_eq!(may_suspend(actor, target), allowed, "{actor:?} suspends {target:?}");
+            assert_eq!(
+                may_suspend(actor, target),
+                allowed,
+                "{actor:?} suspends {target:?}"
+            );
         }
     }
 }

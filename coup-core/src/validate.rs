@@ -33,7 +33,10 @@ pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<
             format!("must be at most {max} characters"),
         ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(Error::validation(
             field,
             "must not contain control characters",
@@ -43,7 +46,11 @@ pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<
 }
 
 /// An optional text: `None` or blank becomes `None`, anything else must pass [`text`].
-pub fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> Result<Option<String>> {
+pub fn optional_text(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, 1, max).map(Some),
@@ -53,7 +60,12 @@ pub fn optional_text(field: &'static str, value: Option<&str>, max: usize) -> Re
 /// An email address, normalised to lower case (emails are unique case-insensitively).
 pub fn email(value: &str) -> Result<String> {
     let email = value.trim().to_lowercase();
-    let invalid = || Error::validation("email", "is not a valid email address (like name@example.com)");
+    let invalid = || {
+        Error::validation(
+            "email",
+            "is not a valid email address (like name@example.com)",
+        )
+    };
     if email.is_empty() {
         return Err(Error::validation("email", "must not be empty"));
     }
@@ -110,7 +122,10 @@ pub fn password(value: &str, email: &str) -> Result<()> {
     }
     let lowered = value.to_lowercase();
     if lowered == email || email.split('@').next() == Some(lowered.as_str()) {
-        return Err(Error::validation("password", "must not be your email address"));
+        return Err(Error::validation(
+            "password",
+            "must not be your email address",
+        ));
     }
     Ok(())
 }
@@ -120,7 +135,9 @@ pub fn optional_url(field: &'static str, value: Option<&str>) -> Result<Option<S
     let Some(url) = optional_text(field, value, 2048)? else {
         return Ok(None);
     };
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(char::is_whitespace) {
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.contains(char::is_whitespace)
+    {
         return Err(Error::validation(field, "must be an http(s) URL"));
     }
     Ok(Some(url))
@@ -147,11 +164,7 @@ pub fn tags(values: &[String]) -> Result<Vec<String>> {
 /// A file name as shown to people: the last path component, without control
 /// characters, 1–255 characters. Never used as a storage path.
 pub fn file_name(value: &str) -> Result<String> {
-    let base = value
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .trim();
+    let base = value.rsplit(['/', '\\']).next().unwrap_or_default().trim();
     if base == "." || base == ".." {
         return Err(Error::validation("file", "is not a valid file name"));
     }
@@ -165,7 +178,10 @@ mod tests {
     #[test]
     fn text_trims_and_bounds_length_in_characters() {
         assert_eq!(text("name", "  알고리즘  ", 1, 5).expect("ok"), "알고리즘");
-        assert_eq!(text("name", "   ", 1, 5).expect_err("blank").field(), Some("name"));
+        assert_eq!(
+            text("name", "   ", 1, 5).expect_err("blank").field(),
+            Some("name")
+        );
         assert!(text("name", "123456", 1, 5).is_err());
         assert!(text("name", "ab", 3, 5).is_err());
         assert!(text("name", "a\u{0}b", 1, 5).is_err());
@@ -175,8 +191,18 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(email(" Kim@Example.COM ").expect("ok"), "kim@example.com");
-        for bad in ["", "kim", "kim@", "@example.com", "kim@example", "kim@@example.com",
-            "k im@example.com", "kim@exa mple.com", ".kim@example.com", "kim@example..com"] {
+        for bad in [
+            "",
+            "kim",
+            "kim@",
+            "@example.com",
+            "kim@example",
+            "kim@@example.com",
+            "k im@example.com",
+            "kim@exa mple.com",
+            ".kim@example.com",
+            "kim@example..com",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} accepted");
         }
         let long = format!("{}@example.com", "a".repeat(250));
@@ -206,7 +232,9 @@ mod tests {
         assert!(tags(&(0..11).map(|i| format!("t{i}")).collect::<Vec<_>>()).is_err());
         assert!(optional_url("avatarUrl", Some("javascript:alert(1)")).is_err());
         assert_eq!(
-            optional_url("avatarUrl", Some("https://x.test/a.png")).expect("ok").as_deref(),
+            optional_url("avatarUrl", Some("https://x.test/a.png"))
+                .expect("ok")
+                .as_deref(),
             Some("https://x.test/a.png")
         );
     }
@@ -214,7 +242,10 @@ mod tests {
     #[test]
     fn file_names_lose_their_paths() {
         assert_eq!(file_name("../../etc/passwd").expect("ok"), "passwd");
-        assert_eq!(file_name("C:\\tmp\\스터디 자료.pdf").expect("ok"), "스터디 자료.pdf");
+        assert_eq!(
+            file_name("C:\\tmp\\스터디 자료.pdf").expect("ok"),
+            "스터디 자료.pdf"
+        );
         assert!(file_name("..").is_err());
         assert!(file_name("dir/").is_err());
         assert!(file_name(&"a".repeat(256)).is_err());

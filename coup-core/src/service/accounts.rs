@@ -68,8 +68,7 @@ pub fn validate_signup(input: &Signup) -> Result<ValidSignup> {
 }
 
 /// Columns read by [`user_from_row`].
-pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.bio, u.avatar_url, u.role, u.status, u.suspended_reason, u.suspended_until, u.created_at, u.last_login_at";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.bio, u.avatar_url, u.role, u.status, u.suspended_reason, u.suspended_until, u.created_at, u.last_login_at";
 
 pub(crate) fn user_from_row(r: &Row) -> Result<User> {
     Ok(User {
@@ -98,8 +97,16 @@ pub(crate) fn load_user(tx: &mut dyn Tx, id: UserId) -> Result<User> {
 }
 
 /// Stores a new account with an already computed password hash.
-pub fn create_user(tx: &mut dyn Tx, signup: &ValidSignup, password_hash: &str, role: PlatformRole) -> Result<Outcome<User>> {
-    if tx.exists("SELECT 1 FROM users WHERE email = ?", params![&signup.email])? {
+pub fn create_user(
+    tx: &mut dyn Tx,
+    signup: &ValidSignup,
+    password_hash: &str,
+    role: PlatformRole,
+) -> Result<Outcome<User>> {
+    if tx.exists(
+        "SELECT 1 FROM users WHERE email = ?",
+        params![&signup.email],
+    )? {
         return Err(Error::conflict("an account with this email already exists"));
     }
     let id = UserId::new();
@@ -107,9 +114,20 @@ pub fn create_user(tx: &mut dyn Tx, signup: &ValidSignup, password_hash: &str, r
     tx.execute(
         "INSERT INTO users (id, email, name, password_hash, role, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, 'ACTIVE', ?, ?)",
-        params![id, &signup.email, &signup.name, password_hash, role, now, now],
+        params![
+            id,
+            &signup.email,
+            &signup.name,
+            password_hash,
+            role,
+            now,
+            now
+        ],
     )?;
-    Ok(Outcome::new(load_user(tx, id)?, vec![DomainEvent::UserSignedUp { user_id: id }]))
+    Ok(Outcome::new(
+        load_user(tx, id)?,
+        vec![DomainEvent::UserSignedUp { user_id: id }],
+    ))
 }
 
 /// What login needs to check a password: the account and its hash.
@@ -122,23 +140,40 @@ pub struct Credentials {
 /// Looks up the credentials for an email (normalised like signup does).
 pub fn credentials_by_email(tx: &mut dyn Tx, email: &str) -> Result<Option<Credentials>> {
     let email = email.trim().to_lowercase();
-    Ok(tx
-        .query_opt("SELECT id, password_hash FROM users WHERE email = ?", params![email])?
-        .map(|r| -> Result<Credentials> {
-            Ok(Credentials { user_id: r.parse(0)?, password_hash: r.text(1)? })
+    tx.query_opt(
+        "SELECT id, password_hash FROM users WHERE email = ?",
+        params![email],
+    )?
+    .map(|r| -> Result<Credentials> {
+        Ok(Credentials {
+            user_id: r.parse(0)?,
+            password_hash: r.text(1)?,
         })
-        .transpose()?)
+    })
+    .transpose()
 }
 
 /// The password hash of a user.
 pub fn credentials_by_id(tx: &mut dyn Tx, user_id: UserId) -> Result<Credentials> {
-    let r = tx.query_one("SELECT id, password_hash FROM users WHERE id = ?", params![user_id], "user")?;
-    Ok(Credentials { user_id: r.parse(0)?, password_hash: r.text(1)? })
+    let r = tx.query_one(
+        "SELECT id, password_hash FROM users WHERE id = ?",
+        params![user_id],
+        "user",
+    )?;
+    Ok(Credentials {
+        user_id: r.parse(0)?,
+        password_hash: r.text(1)?,
+    })
 }
 
 /// Opens a session for a user whose password was verified. Suspended accounts are
 /// refused; a suspension whose end has passed is lifted here.
-pub fn start_session(tx: &mut dyn Tx, user_id: UserId, token_hash: &str, ttl: Duration) -> Result<User> {
+pub fn start_session(
+    tx: &mut dyn Tx,
+    user_id: UserId,
+    token_hash: &str,
+    ttl: Duration,
+) -> Result<User> {
     let now = Utc::now();
     let user = load_user(tx, user_id)?;
     if user.status == UserStatus::Suspended {
@@ -155,7 +190,10 @@ pub fn start_session(tx: &mut dyn Tx, user_id: UserId, token_hash: &str, ttl: Du
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
         params![token_hash, user_id, now, now + ttl],
     )?;
-    tx.execute("UPDATE users SET last_login_at = ? WHERE id = ?", params![now, user_id])?;
+    tx.execute(
+        "UPDATE users SET last_login_at = ? WHERE id = ?",
+        params![now, user_id],
+    )?;
     load_user(tx, user_id)
 }
 
@@ -183,17 +221,24 @@ pub fn authenticate(tx: &mut dyn Tx, token: &str, now: DateTime<Utc>) -> Result<
         .ok_or(Error::Unauthorized("invalid or expired session"))?;
     let expires_at = row.time(1)?;
     let suspended = row.parse::<UserStatus>(2)? == UserStatus::Suspended
-        && !row.opt_time(3)?.is_some_and(|until| until <= now);
+        && row.opt_time(3)?.is_none_or(|until| until > now);
     if expires_at <= now || suspended {
         return Err(Error::Unauthorized("invalid or expired session"));
     }
-    Ok(Session { user_id: row.parse(0)?, token_hash, expires_at })
+    Ok(Session {
+        user_id: row.parse(0)?,
+        token_hash,
+        expires_at,
+    })
 }
 
 /// Ends one session.
 pub fn logout(tx: &mut dyn Tx, caller: Caller, token_hash: &str) -> Result<Outcome<()>> {
     let me = require_account(tx, caller, Operation::Logout)?;
-    tx.execute("DELETE FROM sessions WHERE token_hash = ? AND user_id = ?", params![token_hash, me.id])?;
+    tx.execute(
+        "DELETE FROM sessions WHERE token_hash = ? AND user_id = ?",
+        params![token_hash, me.id],
+    )?;
     quiet(())
 }
 
@@ -211,26 +256,42 @@ pub fn me(tx: &mut dyn Tx, caller: Caller) -> Result<User> {
 /// Changes the caller's profile.
 pub fn update_me(tx: &mut dyn Tx, caller: Caller, patch: ProfilePatch) -> Result<Outcome<User>> {
     let me = require_account(tx, caller, Operation::UpdateMe)?;
-    super::non_empty_patch(patch.name.is_some() || patch.bio.is_some() || patch.avatar_url.is_some())?;
+    super::non_empty_patch(
+        patch.name.is_some() || patch.bio.is_some() || patch.avatar_url.is_some(),
+    )?;
     let now = Utc::now();
     if let Some(name) = &patch.name {
         let name = validate::text("name", name, 1, 50)?;
-        tx.execute("UPDATE users SET name = ?, updated_at = ? WHERE id = ?", params![name, now, me.id])?;
+        tx.execute(
+            "UPDATE users SET name = ?, updated_at = ? WHERE id = ?",
+            params![name, now, me.id],
+        )?;
     }
     if let Some(bio) = &patch.bio {
         let bio = validate::optional_text("bio", Some(bio), 500)?;
-        tx.execute("UPDATE users SET bio = ?, updated_at = ? WHERE id = ?", params![bio, now, me.id])?;
+        tx.execute(
+            "UPDATE users SET bio = ?, updated_at = ? WHERE id = ?",
+            params![bio, now, me.id],
+        )?;
     }
     if let Some(url) = &patch.avatar_url {
         let url = validate::optional_url("avatarUrl", Some(url))?;
-        tx.execute("UPDATE users SET avatar_url = ?, updated_at = ? WHERE id = ?", params![url, now, me.id])?;
+        tx.execute(
+            "UPDATE users SET avatar_url = ?, updated_at = ? WHERE id = ?",
+            params![url, now, me.id],
+        )?;
     }
     quiet(load_user(tx, me.id)?)
 }
 
 /// Stores a new password hash and ends every session of the caller but
 /// `keep_token_hash` (the one that asked).
-pub fn set_password(tx: &mut dyn Tx, caller: Caller, new_hash: &str, keep_token_hash: &str) -> Result<Outcome<()>> {
+pub fn set_password(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    new_hash: &str,
+    keep_token_hash: &str,
+) -> Result<Outcome<()>> {
     let me = require_account(tx, caller, Operation::ChangePassword)?;
     tx.execute(
         "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
@@ -245,7 +306,10 @@ pub fn set_password(tx: &mut dyn Tx, caller: Caller, new_hash: &str, keep_token_
 
 /// Sessions a user has open (for tests and admin views).
 pub fn session_count(tx: &mut dyn Tx, user_id: UserId) -> Result<u64> {
-    tx.count("SELECT COUNT(*) FROM sessions WHERE user_id = ?", params![user_id])
+    tx.count(
+        "SELECT COUNT(*) FROM sessions WHERE user_id = ?",
+        params![user_id],
+    )
 }
 
 /// A random token and the hash to store for it.

@@ -69,16 +69,32 @@ fn admin(tx: &mut dyn Tx, caller: Caller, op: Operation) -> Result<Account> {
     require_account(tx, caller, op)
 }
 
-fn audit(tx: &mut dyn Tx, actor: UserId, action: AuditAction, target_type: &str, target_id: String, detail: String) -> Result<()> {
+fn audit(
+    tx: &mut dyn Tx,
+    actor: UserId,
+    action: AuditAction,
+    target_type: &str,
+    target_id: String,
+    detail: String,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO audit_log (id, actor_id, action, target_type, target_id, detail, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)",
-        params![AuditId::new(), actor, action, target_type, target_id, detail, Utc::now()],
+        params![
+            AuditId::new(),
+            actor,
+            action,
+            target_type,
+            target_id,
+            detail,
+            Utc::now()
+        ],
     )?;
     Ok(())
 }
 
-const AUDIT_SELECT: &str = "SELECT id, actor_id, action, target_type, target_id, detail, created_at FROM audit_log";
+const AUDIT_SELECT: &str =
+    "SELECT id, actor_id, action, target_type, target_id, detail, created_at FROM audit_log";
 
 fn audit_from_row(r: &Row) -> Result<AuditEntry> {
     Ok(AuditEntry {
@@ -93,7 +109,14 @@ fn audit_from_row(r: &Row) -> Result<AuditEntry> {
 }
 
 fn like(keyword: &str) -> String {
-    format!("%{}%", keyword.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+    format!(
+        "%{}%",
+        keyword
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
 }
 
 /// Platform counters.
@@ -102,13 +125,24 @@ pub fn stats(tx: &mut dyn Tx, caller: Caller) -> Result<AdminStats> {
     let week_ago = Utc::now() - Duration::days(7);
     Ok(AdminStats {
         user_count: tx.count("SELECT COUNT(*) FROM users", &[])?,
-        suspended_user_count: tx.count("SELECT COUNT(*) FROM users WHERE status = 'SUSPENDED'", &[])?,
-        new_users_last_7_days: tx.count("SELECT COUNT(*) FROM users WHERE created_at >= ?", params![week_ago])?,
+        suspended_user_count: tx
+            .count("SELECT COUNT(*) FROM users WHERE status = 'SUSPENDED'", &[])?,
+        new_users_last_7_days: tx.count(
+            "SELECT COUNT(*) FROM users WHERE created_at >= ?",
+            params![week_ago],
+        )?,
         study_count: tx.count("SELECT COUNT(*) FROM studies WHERE deleted_at IS NULL", &[])?,
-        deleted_study_count: tx.count("SELECT COUNT(*) FROM studies WHERE deleted_at IS NOT NULL", &[])?,
-        message_count: tx.count("SELECT COUNT(*) FROM messages WHERE deleted_at IS NULL", &[])?,
+        deleted_study_count: tx.count(
+            "SELECT COUNT(*) FROM studies WHERE deleted_at IS NOT NULL",
+            &[],
+        )?,
+        message_count: tx.count(
+            "SELECT COUNT(*) FROM messages WHERE deleted_at IS NULL",
+            &[],
+        )?,
         file_count: tx.count("SELECT COUNT(*) FROM files", &[])?,
-        pending_report_count: tx.count("SELECT COUNT(*) FROM reports WHERE status = 'PENDING'", &[])?,
+        pending_report_count: tx
+            .count("SELECT COUNT(*) FROM reports WHERE status = 'PENDING'", &[])?,
     })
 }
 
@@ -117,7 +151,12 @@ pub fn list_users(tx: &mut dyn Tx, caller: Caller, query: UserQuery) -> Result<P
     admin(tx, caller, Operation::AdminListUsers)?;
     let mut filter = String::from(" WHERE 1 = 1");
     let mut args: Vec<Value> = Vec::new();
-    if let Some(k) = query.keyword.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+    if let Some(k) = query
+        .keyword
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
         filter.push_str(" AND (LOWER(u.name) LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\')");
         args.push(Value::from(like(k)));
         args.push(Value::from(like(k)));
@@ -139,7 +178,12 @@ pub fn list_users(tx: &mut dyn Tx, caller: Caller, query: UserQuery) -> Result<P
         .iter()
         .map(user_from_row)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 /// One user with their activity and the audit entries about them.
@@ -156,15 +200,29 @@ pub fn user_detail(tx: &mut dyn Tx, caller: Caller, id: UserId) -> Result<AdminU
         .collect::<Result<_>>()?;
     Ok(AdminUserDetail {
         user,
-        study_count: tx.count("SELECT COUNT(*) FROM memberships WHERE user_id = ? AND status = 'ACTIVE'", params![id])?,
-        message_count: tx.count("SELECT COUNT(*) FROM messages WHERE author_id = ?", params![id])?,
-        reports_against: tx.count("SELECT COUNT(*) FROM reports WHERE target_type = 'USER' AND target_id = ?", params![id])?,
+        study_count: tx.count(
+            "SELECT COUNT(*) FROM memberships WHERE user_id = ? AND status = 'ACTIVE'",
+            params![id],
+        )?,
+        message_count: tx.count(
+            "SELECT COUNT(*) FROM messages WHERE author_id = ?",
+            params![id],
+        )?,
+        reports_against: tx.count(
+            "SELECT COUNT(*) FROM reports WHERE target_type = 'USER' AND target_id = ?",
+            params![id],
+        )?,
         audit,
     })
 }
 
 /// Suspends an account: it cannot sign in and all its sessions end now.
-pub fn suspend(tx: &mut dyn Tx, caller: Caller, id: UserId, input: Suspension) -> Result<Outcome<User>> {
+pub fn suspend(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    id: UserId,
+    input: Suspension,
+) -> Result<Outcome<User>> {
     let me = admin(tx, caller, Operation::AdminSuspendUser)?;
     let reason = validate::text("reason", &input.reason, 1, 500)?;
     if input.until.is_some_and(|u| u <= Utc::now()) {
@@ -174,7 +232,13 @@ pub fn suspend(tx: &mut dyn Tx, caller: Caller, id: UserId, input: Suspension) -
     Ok(Outcome::new(load_user(tx, id)?, events))
 }
 
-fn suspend_user(tx: &mut dyn Tx, me: &Account, id: UserId, reason: &str, until: Option<DateTime<Utc>>) -> Result<Vec<DomainEvent>> {
+fn suspend_user(
+    tx: &mut dyn Tx,
+    me: &Account,
+    id: UserId,
+    reason: &str,
+    until: Option<DateTime<Utc>>,
+) -> Result<Vec<DomainEvent>> {
     if id == me.id {
         return Err(Error::conflict("you cannot suspend yourself"));
     }
@@ -191,8 +255,18 @@ fn suspend_user(tx: &mut dyn Tx, me: &Account, id: UserId, reason: &str, until: 
         Some(u) => format!("{reason} (until {})", u.to_rfc3339()),
         None => reason.to_owned(),
     };
-    audit(tx, me.id, AuditAction::SuspendUser, "USER", id.to_string(), detail)?;
-    Ok(vec![DomainEvent::UserSuspended { user_id: id, actor: me.id }])
+    audit(
+        tx,
+        me.id,
+        AuditAction::SuspendUser,
+        "USER",
+        id.to_string(),
+        detail,
+    )?;
+    Ok(vec![DomainEvent::UserSuspended {
+        user_id: id,
+        actor: me.id,
+    }])
 }
 
 /// Lifts a suspension.
@@ -209,16 +283,42 @@ pub fn restore(tx: &mut dyn Tx, caller: Caller, id: UserId) -> Result<Outcome<Us
         "UPDATE users SET status = 'ACTIVE', suspended_reason = NULL, suspended_until = NULL, updated_at = ? WHERE id = ?",
         params![Utc::now(), id],
     )?;
-    audit(tx, me.id, AuditAction::RestoreUser, "USER", id.to_string(), String::new())?;
-    Ok(Outcome::new(load_user(tx, id)?, vec![DomainEvent::UserRestored { user_id: id, actor: me.id }]))
+    audit(
+        tx,
+        me.id,
+        AuditAction::RestoreUser,
+        "USER",
+        id.to_string(),
+        String::new(),
+    )?;
+    Ok(Outcome::new(
+        load_user(tx, id)?,
+        vec![DomainEvent::UserRestored {
+            user_id: id,
+            actor: me.id,
+        }],
+    ))
 }
 
 /// Searches all studies, private and (when asked) deleted ones included.
-pub fn list_studies(tx: &mut dyn Tx, caller: Caller, query: AdminStudyQuery) -> Result<Page<Study>> {
+pub fn list_studies(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    query: AdminStudyQuery,
+) -> Result<Page<Study>> {
     let me = admin(tx, caller, Operation::AdminListStudies)?;
-    let mut filter = String::from(if query.include_deleted { " WHERE 1 = 1" } else { " WHERE s.deleted_at IS NULL" });
+    let mut filter = String::from(if query.include_deleted {
+        " WHERE 1 = 1"
+    } else {
+        " WHERE s.deleted_at IS NULL"
+    });
     let mut args: Vec<Value> = Vec::new();
-    if let Some(k) = query.keyword.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+    if let Some(k) = query
+        .keyword
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
         filter.push_str(" AND LOWER(s.name) LIKE ? ESCAPE '\\'");
         args.push(Value::from(like(k)));
     }
@@ -229,34 +329,75 @@ pub fn list_studies(tx: &mut dyn Tx, caller: Caller, query: AdminStudyQuery) -> 
     args.push(Value::from(page.offset()));
     let items = super::studies::load_studies(
         tx,
-        &format!("{}{filter} ORDER BY s.created_at DESC, s.id LIMIT ? OFFSET ?", super::studies::STUDY_SELECT),
+        &format!(
+            "{}{filter} ORDER BY s.created_at DESC, s.id LIMIT ? OFFSET ?",
+            super::studies::STUDY_SELECT
+        ),
         &args,
     )?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 /// One study with its members and activity, deleted or not.
 pub fn study_detail(tx: &mut dyn Tx, caller: Caller, id: StudyId) -> Result<AdminStudyDetail> {
     let me = admin(tx, caller, Operation::AdminViewStudy)?;
     let study = super::studies::load_study(tx, Some(me.id), id)?;
-    let deleted_at = tx.query_one("SELECT deleted_at FROM studies WHERE id = ?", params![id], "study")?.opt_time(0)?;
-    let members = super::membership::list_by_status(tx, id, MemberStatus::Active, PageRequest::new(1, PageRequest::MAX_LIMIT))?.items;
+    let deleted_at = tx
+        .query_one(
+            "SELECT deleted_at FROM studies WHERE id = ?",
+            params![id],
+            "study",
+        )?
+        .opt_time(0)?;
+    let members = super::membership::list_by_status(
+        tx,
+        id,
+        MemberStatus::Active,
+        PageRequest::new(1, PageRequest::MAX_LIMIT),
+    )?
+    .items;
     Ok(AdminStudyDetail {
         study,
         deleted_at,
         members,
-        message_count: tx.count("SELECT COUNT(*) FROM messages WHERE study_id = ?", params![id])?,
+        message_count: tx.count(
+            "SELECT COUNT(*) FROM messages WHERE study_id = ?",
+            params![id],
+        )?,
         file_count: tx.count("SELECT COUNT(*) FROM files WHERE study_id = ?", params![id])?,
     })
 }
 
 /// Deletes a study on the platform's behalf.
-pub fn delete_study(tx: &mut dyn Tx, caller: Caller, id: StudyId, reason: Option<String>) -> Result<Outcome<()>> {
+pub fn delete_study(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    id: StudyId,
+    reason: Option<String>,
+) -> Result<Outcome<()>> {
     let me = admin(tx, caller, Operation::AdminDeleteStudy)?;
-    let name = tx.query_one("SELECT name FROM studies WHERE id = ?", params![id], "study")?.text(0)?;
+    let name = tx
+        .query_one(
+            "SELECT name FROM studies WHERE id = ?",
+            params![id],
+            "study",
+        )?
+        .text(0)?;
     let event = super::studies::mark_deleted(tx, id, me.id, &name)?;
     let detail = validate::optional_text("reason", reason.as_deref(), 500)?.unwrap_or_default();
-    audit(tx, me.id, AuditAction::DeleteStudy, "STUDY", id.to_string(), detail)?;
+    audit(
+        tx,
+        me.id,
+        AuditAction::DeleteStudy,
+        "STUDY",
+        id.to_string(),
+        detail,
+    )?;
     Ok(Outcome::new((), vec![event]))
 }
 
@@ -282,7 +423,12 @@ pub fn list_reports(tx: &mut dyn Tx, caller: Caller, query: ReportQuery) -> Resu
         .iter()
         .map(report_from_row)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 /// One report.
@@ -293,7 +439,12 @@ pub fn report_detail(tx: &mut dyn Tx, caller: Caller, id: ReportId) -> Result<Re
 
 /// Processes a pending report: dismiss it, warn the responsible user, suspend them,
 /// or delete the reported content. The reporter is told the outcome.
-pub fn process_report(tx: &mut dyn Tx, caller: Caller, id: ReportId, input: ProcessReport) -> Result<Outcome<Report>> {
+pub fn process_report(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    id: ReportId,
+    input: ProcessReport,
+) -> Result<Outcome<Report>> {
     let me = admin(tx, caller, Operation::AdminProcessReport)?;
     let note = validate::optional_text("note", input.note.as_deref(), 1000)?;
     let report = load_report(tx, id)?;
@@ -308,20 +459,40 @@ pub fn process_report(tx: &mut dyn Tx, caller: Caller, id: ReportId, input: Proc
             let user = responsible_user(tx, &report)?;
             let reason = note.clone().unwrap_or_else(|| report.reason.clone());
             if input.action == ReportAction::Warn {
-                events.push(DomainEvent::UserWarned { user_id: user, reason, actor: me.id });
+                events.push(DomainEvent::UserWarned {
+                    user_id: user,
+                    reason,
+                    actor: me.id,
+                });
             } else {
                 events.extend(suspend_user(tx, &me, user, &reason, None)?);
             }
         }
         ReportAction::DeleteContent => match report.target_type {
             ReportTarget::User => {
-                return Err(Error::validation("action", "a user report has no content to delete; warn or suspend instead"));
+                return Err(Error::validation(
+                    "action",
+                    "a user report has no content to delete; warn or suspend instead",
+                ));
             }
             ReportTarget::Study => {
                 let study: StudyId = report.target_id.parse().map_err(|_| bad_target())?;
-                let name = tx.query_one("SELECT name FROM studies WHERE id = ?", params![study], "study")?.text(0)?;
+                let name = tx
+                    .query_one(
+                        "SELECT name FROM studies WHERE id = ?",
+                        params![study],
+                        "study",
+                    )?
+                    .text(0)?;
                 events.push(super::studies::mark_deleted(tx, study, me.id, &name)?);
-                audit(tx, me.id, AuditAction::DeleteStudy, "STUDY", study.to_string(), format!("report {id}"))?;
+                audit(
+                    tx,
+                    me.id,
+                    AuditAction::DeleteStudy,
+                    "STUDY",
+                    study.to_string(),
+                    format!("report {id}"),
+                )?;
             }
             ReportTarget::Message => {
                 let message: MessageId = report.target_id.parse().map_err(|_| bad_target())?;
@@ -329,7 +500,14 @@ pub fn process_report(tx: &mut dyn Tx, caller: Caller, id: ReportId, input: Proc
                 if !found.is_deleted {
                     events.push(super::chat::mark_deleted(tx, &found, me.id)?);
                 }
-                audit(tx, me.id, AuditAction::DeleteMessage, "MESSAGE", message.to_string(), format!("report {id}"))?;
+                audit(
+                    tx,
+                    me.id,
+                    AuditAction::DeleteMessage,
+                    "MESSAGE",
+                    message.to_string(),
+                    format!("report {id}"),
+                )?;
             }
         },
     }
@@ -337,9 +515,19 @@ pub fn process_report(tx: &mut dyn Tx, caller: Caller, id: ReportId, input: Proc
         "UPDATE reports SET status = 'PROCESSED', action = ?, note = ?, processed_by = ?, processed_at = ? WHERE id = ?",
         params![input.action, note, me.id, Utc::now(), id],
     )?;
-    audit(tx, me.id, AuditAction::ProcessReport, "REPORT", id.to_string(), input.action.as_str().to_owned())?;
+    audit(
+        tx,
+        me.id,
+        AuditAction::ProcessReport,
+        "REPORT",
+        id.to_string(),
+        input.action.as_str().to_owned(),
+    )?;
     let report = load_report(tx, id)?;
-    events.push(DomainEvent::ReportProcessed { report: report.clone(), actor: me.id });
+    events.push(DomainEvent::ReportProcessed {
+        report: report.clone(),
+        actor: me.id,
+    });
     Ok(Outcome::new(report, events))
 }
 
@@ -351,11 +539,23 @@ fn responsible_user(tx: &mut dyn Tx, report: &Report) -> Result<UserId> {
         ReportTarget::User => report.target_id.parse().map_err(|_| bad_target()),
         ReportTarget::Study => {
             let study: StudyId = report.target_id.parse().map_err(|_| bad_target())?;
-            Ok(tx.query_one("SELECT owner_id FROM studies WHERE id = ?", params![study], "study")?.parse(0)?)
+            Ok(tx
+                .query_one(
+                    "SELECT owner_id FROM studies WHERE id = ?",
+                    params![study],
+                    "study",
+                )?
+                .parse(0)?)
         }
         ReportTarget::Message => {
             let message: MessageId = report.target_id.parse().map_err(|_| bad_target())?;
-            Ok(tx.query_one("SELECT author_id FROM messages WHERE id = ?", params![message], "message")?.parse(0)?)
+            Ok(tx
+                .query_one(
+                    "SELECT author_id FROM messages WHERE id = ?",
+                    params![message],
+                    "message",
+                )?
+                .parse(0)?)
         }
     }
 }
@@ -365,9 +565,17 @@ pub fn audit_log(tx: &mut dyn Tx, caller: Caller, page: PageRequest) -> Result<P
     admin(tx, caller, Operation::AdminAuditLog)?;
     let total = tx.count("SELECT COUNT(*) FROM audit_log", &[])?;
     let items = tx
-        .query(&format!("{AUDIT_SELECT} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"), params![page.limit(), page.offset()])?
+        .query(
+            &format!("{AUDIT_SELECT} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),
+            params![page.limit(), page.offset()],
+        )?
         .iter()
         .map(audit_from_row)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }

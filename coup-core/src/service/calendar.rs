@@ -50,7 +50,8 @@ pub struct Range {
     pub to: DateTime<Utc>,
 }
 
-pub(crate) const EVENT_SELECT: &str = "SELECT e.id, e.study_id, e.creator_id, e.title, e.description, e.start_at,
+pub(crate) const EVENT_SELECT: &str =
+    "SELECT e.id, e.study_id, e.creator_id, e.title, e.description, e.start_at,
         e.end_at, e.all_day, e.location, e.created_at, e.updated_at
     FROM calendar_events e";
 
@@ -78,18 +79,30 @@ fn ensure_order(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
 }
 
 fn load(tx: &mut dyn Tx, study_id: StudyId, id: EventId) -> Result<CalendarEvent> {
-    let row = tx.query_one(&format!("{EVENT_SELECT} WHERE e.id = ? AND e.study_id = ?"), params![id, study_id], "event")?;
+    let row = tx.query_one(
+        &format!("{EVENT_SELECT} WHERE e.id = ? AND e.study_id = ?"),
+        params![id, study_id],
+        "event",
+    )?;
     event_from_row(&row)
 }
 
 /// Events overlapping a range, by start time.
-pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, range: Range) -> Result<Vec<CalendarEvent>> {
+pub fn list(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    range: Range,
+) -> Result<Vec<CalendarEvent>> {
     require_study(tx, caller, study_id, Operation::ListEvents)?;
     if range.to <= range.from {
         return Err(Error::validation("to", "must be after from"));
     }
     if range.to - range.from > MAX_RANGE {
-        return Err(Error::validation("to", "the range may span at most 366 days"));
+        return Err(Error::validation(
+            "to",
+            "the range may span at most 366 days",
+        ));
     }
     tx.query(
         &format!("{EVENT_SELECT} WHERE e.study_id = ? AND e.start_at < ? AND e.end_at >= ? ORDER BY e.start_at, e.id"),
@@ -101,7 +114,12 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, range: Range) ->
 }
 
 /// Creates an event; the other members are notified.
-pub fn create(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewEvent) -> Result<Outcome<CalendarEvent>> {
+pub fn create(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    input: NewEvent,
+) -> Result<Outcome<CalendarEvent>> {
     let access = require_study(tx, caller, study_id, Operation::CreateEvent)?;
     let title = validate::text("title", &input.title, 1, 100)?;
     let description = validate::optional_text("description", input.description.as_deref(), 2000)?;
@@ -117,21 +135,43 @@ pub fn create(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewEven
     )?;
     let event = load(tx, study_id, id)?;
     let members = active_member_ids(tx, study_id)?;
-    Ok(Outcome::new(event.clone(), vec![DomainEvent::EventCreated { event, study_name: access.name, members }]))
+    Ok(Outcome::new(
+        event.clone(),
+        vec![DomainEvent::EventCreated {
+            event,
+            study_name: access.name,
+            members,
+        }],
+    ))
 }
 
 /// Changes an event (its creator, the OWNER or ADMINs).
-pub fn update(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: EventId, patch: EventPatch) -> Result<Outcome<CalendarEvent>> {
+pub fn update(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: EventId,
+    patch: EventPatch,
+) -> Result<Outcome<CalendarEvent>> {
     let access = super::study_access(tx, caller, study_id)?;
     // Refuse outsiders before revealing whether the event exists.
     access.require(Operation::UpdateEvent, true)?;
     let current = load(tx, study_id, id)?;
     access.require(Operation::UpdateEvent, caller == Some(current.creator_id))?;
     super::non_empty_patch(
-        patch.title.is_some() || patch.description.is_some() || patch.start_at.is_some()
-            || patch.end_at.is_some() || patch.all_day.is_some() || patch.location.is_some(),
+        patch.title.is_some()
+            || patch.description.is_some()
+            || patch.start_at.is_some()
+            || patch.end_at.is_some()
+            || patch.all_day.is_some()
+            || patch.location.is_some(),
     )?;
-    let title = patch.title.as_deref().map(|t| validate::text("title", t, 1, 100)).transpose()?.unwrap_or(current.title);
+    let title = patch
+        .title
+        .as_deref()
+        .map(|t| validate::text("title", t, 1, 100))
+        .transpose()?
+        .unwrap_or(current.title);
     let description = match patch.description.as_deref() {
         Some(d) => validate::optional_text("description", Some(d), 2000)?,
         None => current.description,
@@ -149,16 +189,30 @@ pub fn update(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: EventId, p
         params![title, description, start, end, patch.all_day.unwrap_or(current.all_day), location, Utc::now(), id],
     )?;
     let event = load(tx, study_id, id)?;
-    Ok(Outcome::new(event.clone(), vec![DomainEvent::EventUpdated { event }]))
+    Ok(Outcome::new(
+        event.clone(),
+        vec![DomainEvent::EventUpdated { event }],
+    ))
 }
 
 /// Deletes an event (its creator, the OWNER or ADMINs).
-pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: EventId) -> Result<Outcome<()>> {
+pub fn delete(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: EventId,
+) -> Result<Outcome<()>> {
     let access = super::study_access(tx, caller, study_id)?;
     // Refuse outsiders before revealing whether the event exists.
     access.require(Operation::DeleteEvent, true)?;
     let current = load(tx, study_id, id)?;
     access.require(Operation::DeleteEvent, caller == Some(current.creator_id))?;
     tx.execute("DELETE FROM calendar_events WHERE id = ?", params![id])?;
-    Ok(Outcome::new((), vec![DomainEvent::EventDeleted { study_id, event_id: id }]))
+    Ok(Outcome::new(
+        (),
+        vec![DomainEvent::EventDeleted {
+            study_id,
+            event_id: id,
+        }],
+    ))
 }

@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::files::{FILE_COLUMNS, file_from_row};
-use super::{Caller, placeholders, quiet, require_study};
+use super::{Caller, quiet, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{FileId, MessageId, StudyId, UserId};
@@ -18,7 +18,7 @@ use crate::model::{ChatMessage, ChatPage, UnreadCount};
 use crate::notify;
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx};
 use crate::validate::{self, CHAT_MAX};
 
 /// Largest chat page.
@@ -63,16 +63,28 @@ fn message_from_row(r: &Row) -> Result<ChatMessage> {
         seq: r.int(2)?,
         author_id: r.parse(3)?,
         author_name: r.text(4)?,
-        content: if is_deleted { String::new() } else { r.text(5)? },
+        content: if is_deleted {
+            String::new()
+        } else {
+            r.text(5)?
+        },
         client_id: r.opt_text(6)?,
         is_deleted,
         created_at: r.time(8)?,
-        file: if is_deleted { None } else { file_from_row(r, 9)? },
+        file: if is_deleted {
+            None
+        } else {
+            file_from_row(r, 9)?
+        },
     })
 }
 
 fn load(tx: &mut dyn Tx, study_id: StudyId, id: MessageId) -> Result<ChatMessage> {
-    let row = tx.query_one(&format!("{} WHERE m.id = ? AND m.study_id = ?", message_select()), params![id, study_id], "message")?;
+    let row = tx.query_one(
+        &format!("{} WHERE m.id = ? AND m.study_id = ?", message_select()),
+        params![id, study_id],
+        "message",
+    )?;
     message_from_row(&row)
 }
 
@@ -87,7 +99,12 @@ fn client_id(value: Option<&str>) -> Result<Option<String>> {
 }
 
 /// Sends a message. Committed before anyone is told; returns it with its sequence.
-pub fn send(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: SendMessage) -> Result<Outcome<ChatMessage>> {
+pub fn send(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    input: SendMessage,
+) -> Result<Outcome<ChatMessage>> {
     let access = require_study(tx, caller, study_id, Operation::SendMessage)?;
     let me = access.caller()?;
     let content = if input.file_id.is_some() && input.content.trim().is_empty() {
@@ -96,19 +113,27 @@ pub fn send(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: SendMessa
         validate::text("content", &input.content, 1, CHAT_MAX)?
     };
     let client_id = client_id(input.client_id.as_deref())?;
-    if let Some(cid) = &client_id {
-        if let Some(row) = tx.query_opt(
-            &format!("{} WHERE m.study_id = ? AND m.author_id = ? AND m.client_id = ?", message_select()),
+    if let Some(cid) = &client_id
+        && let Some(row) = tx.query_opt(
+            &format!(
+                "{} WHERE m.study_id = ? AND m.author_id = ? AND m.client_id = ?",
+                message_select()
+            ),
             params![study_id, me, cid],
-        )? {
-            return quiet(message_from_row(&row)?);
-        }
+        )?
+    {
+        return quiet(message_from_row(&row)?);
     }
     if let Some(file) = input.file_id {
-        super::files::load(tx, study_id, file).map_err(|_| Error::validation("fileId", "is not a file of this study"))?;
+        super::files::load(tx, study_id, file)
+            .map_err(|_| Error::validation("fileId", "is not a file of this study"))?;
     }
     let seq = tx
-        .query_one("UPDATE studies SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", params![study_id], "study")?
+        .query_one(
+            "UPDATE studies SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+            params![study_id],
+            "study",
+        )?
         .int(0)?;
     let id = MessageId::new();
     tx.execute(
@@ -123,7 +148,14 @@ pub fn send(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: SendMessa
     )?;
     let mentioned = resolve_mentions(tx, study_id, &content)?;
     let message = load(tx, study_id, id)?;
-    Ok(Outcome::new(message.clone(), vec![DomainEvent::MessagePosted { message, study_name: access.name, mentioned }]))
+    Ok(Outcome::new(
+        message.clone(),
+        vec![DomainEvent::MessagePosted {
+            message,
+            study_name: access.name,
+            mentioned,
+        }],
+    ))
 }
 
 fn resolve_mentions(tx: &mut dyn Tx, study_id: StudyId, content: &str) -> Result<Vec<UserId>> {
@@ -131,30 +163,45 @@ fn resolve_mentions(tx: &mut dyn Tx, study_id: StudyId, content: &str) -> Result
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let mut args = vec![Value::from(study_id)];
-    args.extend(names.iter().map(Value::from));
-    tx.query(
-        &format!(
-            "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
-             WHERE m.study_id = ? AND m.status = 'ACTIVE' AND LOWER(u.name) IN ({})",
-            placeholders(names.len())
-        ),
-        &args,
-    )?
-    .iter()
-    .map(|r| r.parse(0).map_err(Into::into))
-    .collect()
+    // Names are compared in Rust: SQL's LOWER folds only ASCII in SQLite.
+    let mut mentioned = Vec::new();
+    for r in tx.query(
+        "SELECT m.user_id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.study_id = ? AND m.status = 'ACTIVE'",
+        params![study_id],
+    )? {
+        if names.contains(&r.text(1)?.to_lowercase()) {
+            mentioned.push(r.parse(0)?);
+        }
+    }
+    Ok(mentioned)
 }
 
 /// A page of chat in ascending order. Deleted messages appear as tombstones.
-pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, query: ChatQuery) -> Result<ChatPage> {
+pub fn list(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    query: ChatQuery,
+) -> Result<ChatPage> {
     require_study(tx, caller, study_id, Operation::ListMessages)?;
     let limit = query.limit.unwrap_or(50).clamp(1, PAGE_MAX);
     let mut items = match (query.before, query.after) {
-        (Some(_), Some(_)) => return Err(Error::validation("before", "give either before or after, not both")),
+        (Some(_), Some(_)) => {
+            return Err(Error::validation(
+                "before",
+                "give either before or after, not both",
+            ));
+        }
         (None, Some(after)) => page(tx, "m.seq > ? ORDER BY m.seq ASC", study_id, after, limit)?,
         (before, None) => {
-            let mut rows = page(tx, "m.seq < ? ORDER BY m.seq DESC", study_id, before.unwrap_or(i64::MAX), limit)?;
+            let mut rows = page(
+                tx,
+                "m.seq < ? ORDER BY m.seq DESC",
+                study_id,
+                before.unwrap_or(i64::MAX),
+                limit,
+            )?;
             rows.reverse();
             rows
         }
@@ -162,20 +209,47 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, query: ChatQuery
     items.sort_by_key(|m| m.seq);
     let (has_older, has_newer) = match (items.first(), items.last()) {
         (Some(first), Some(last)) => (
-            tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq < ?", params![study_id, first.seq])?,
-            tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq > ?", params![study_id, last.seq])?,
+            tx.exists(
+                "SELECT 1 FROM messages WHERE study_id = ? AND seq < ?",
+                params![study_id, first.seq],
+            )?,
+            tx.exists(
+                "SELECT 1 FROM messages WHERE study_id = ? AND seq > ?",
+                params![study_id, last.seq],
+            )?,
         ),
         _ => (
-            query.after.is_some() && tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq <= ?", params![study_id, query.after])?,
-            query.before.is_some() && tx.exists("SELECT 1 FROM messages WHERE study_id = ? AND seq >= ?", params![study_id, query.before])?,
+            query.after.is_some()
+                && tx.exists(
+                    "SELECT 1 FROM messages WHERE study_id = ? AND seq <= ?",
+                    params![study_id, query.after],
+                )?,
+            query.before.is_some()
+                && tx.exists(
+                    "SELECT 1 FROM messages WHERE study_id = ? AND seq >= ?",
+                    params![study_id, query.before],
+                )?,
         ),
     };
-    Ok(ChatPage { items, has_older, has_newer })
+    Ok(ChatPage {
+        items,
+        has_older,
+        has_newer,
+    })
 }
 
-fn page(tx: &mut dyn Tx, condition: &str, study_id: StudyId, cursor: i64, limit: u32) -> Result<Vec<ChatMessage>> {
+fn page(
+    tx: &mut dyn Tx,
+    condition: &str,
+    study_id: StudyId,
+    cursor: i64,
+    limit: u32,
+) -> Result<Vec<ChatMessage>> {
     tx.query(
-        &format!("{} WHERE m.study_id = ? AND {condition} LIMIT ?", message_select()),
+        &format!(
+            "{} WHERE m.study_id = ? AND {condition} LIMIT ?",
+            message_select()
+        ),
         params![study_id, cursor, limit],
     )?
     .iter()
@@ -184,7 +258,12 @@ fn page(tx: &mut dyn Tx, condition: &str, study_id: StudyId, cursor: i64, limit:
 }
 
 /// One message; deleted messages are not found.
-pub fn get(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId) -> Result<ChatMessage> {
+pub fn get(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: MessageId,
+) -> Result<ChatMessage> {
     require_study(tx, caller, study_id, Operation::ListMessages)?;
     let message = load(tx, study_id, id)?;
     if message.is_deleted {
@@ -195,7 +274,12 @@ pub fn get(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId) ->
 
 /// Soft-deletes a message (its author, the OWNER or ADMINs). It keeps its sequence
 /// number as a tombstone.
-pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId) -> Result<Outcome<()>> {
+pub fn delete(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: MessageId,
+) -> Result<Outcome<()>> {
     let access = super::study_access(tx, caller, study_id)?;
     access.require(Operation::DeleteMessage, true)?;
     let message = load(tx, study_id, id)?;
@@ -209,18 +293,30 @@ pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId)
 }
 
 /// Marks a message deleted; shared with report processing.
-pub(crate) fn mark_deleted(tx: &mut dyn Tx, message: &ChatMessage, actor: UserId) -> Result<DomainEvent> {
+pub(crate) fn mark_deleted(
+    tx: &mut dyn Tx,
+    message: &ChatMessage,
+    actor: UserId,
+) -> Result<DomainEvent> {
     tx.execute(
         "UPDATE messages SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL",
         params![Utc::now(), actor, message.id],
     )?;
-    Ok(DomainEvent::MessageDeleted { study_id: message.study_id, message_id: message.id, seq: message.seq, actor })
+    Ok(DomainEvent::MessageDeleted {
+        study_id: message.study_id,
+        message_id: message.id,
+        seq: message.seq,
+        actor,
+    })
 }
 
 /// Finds a message by id in any live study (for reports).
 pub(crate) fn find(tx: &mut dyn Tx, id: MessageId) -> Result<ChatMessage> {
     let row = tx.query_one(
-        &format!("{} JOIN studies s ON s.id = m.study_id WHERE m.id = ? AND s.deleted_at IS NULL", message_select()),
+        &format!(
+            "{} JOIN studies s ON s.id = m.study_id WHERE m.id = ? AND s.deleted_at IS NULL",
+            message_select()
+        ),
         params![id],
         "message",
     )?;
@@ -228,25 +324,58 @@ pub(crate) fn find(tx: &mut dyn Tx, id: MessageId) -> Result<ChatMessage> {
 }
 
 /// Records that the caller has read up to `seq`. Read positions only move forward.
-pub fn mark_read(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, seq: i64) -> Result<Outcome<i64>> {
+pub fn mark_read(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    seq: i64,
+) -> Result<Outcome<i64>> {
     let access = require_study(tx, caller, study_id, Operation::MarkRead)?;
     let me = access.caller()?;
-    let last = tx.query_one("SELECT last_seq FROM studies WHERE id = ?", params![study_id], "study")?.int(0)?;
+    let last = tx
+        .query_one(
+            "SELECT last_seq FROM studies WHERE id = ?",
+            params![study_id],
+            "study",
+        )?
+        .int(0)?;
     if seq < 0 || seq > last {
-        return Err(Error::validation("seq", format!("must be between 0 and {last}")));
+        return Err(Error::validation(
+            "seq",
+            format!("must be between 0 and {last}"),
+        ));
     }
     let current = tx
-        .query_one("SELECT last_read_seq FROM memberships WHERE study_id = ? AND user_id = ?", params![study_id, me], "member")?
+        .query_one(
+            "SELECT last_read_seq FROM memberships WHERE study_id = ? AND user_id = ?",
+            params![study_id, me],
+            "member",
+        )?
         .int(0)?;
     if seq <= current {
         return quiet(current);
     }
-    tx.execute("UPDATE memberships SET last_read_seq = ? WHERE study_id = ? AND user_id = ?", params![seq, study_id, me])?;
-    Ok(Outcome::new(seq, vec![DomainEvent::MessagesRead { study_id, user_id: me, last_read_seq: seq }]))
+    tx.execute(
+        "UPDATE memberships SET last_read_seq = ? WHERE study_id = ? AND user_id = ?",
+        params![seq, study_id, me],
+    )?;
+    Ok(Outcome::new(
+        seq,
+        vec![DomainEvent::MessagesRead {
+            study_id,
+            user_id: me,
+            last_read_seq: seq,
+        }],
+    ))
 }
 
 /// Records that the caller has read up to a given message.
-pub fn mark_read_message(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: MessageId) -> Result<Outcome<i64>> {
+pub fn mark_read_message(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: MessageId,
+) -> Result<Outcome<i64>> {
     require_study(tx, caller, study_id, Operation::MarkRead)?;
     let seq = load(tx, study_id, id)?.seq;
     mark_read(tx, caller, study_id, seq)
@@ -269,6 +398,12 @@ pub(crate) fn unread_for(tx: &mut dyn Tx, user: UserId) -> Result<Vec<UnreadCoun
         params![user, user],
     )?
     .iter()
-    .map(|r| Ok(UnreadCount { study_id: r.parse(0)?, study_name: r.text(1)?, unread: r.count(2)? }))
+    .map(|r| {
+        Ok(UnreadCount {
+            study_id: r.parse(0)?,
+            study_name: r.text(1)?,
+            unread: r.count(2)?,
+        })
+    })
     .collect()
 }

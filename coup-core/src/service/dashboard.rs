@@ -27,7 +27,10 @@ pub fn dashboard(tx: &mut dyn Tx, caller: Caller) -> Result<Dashboard> {
         WHERE ms.user_id = ? AND ms.status = 'ACTIVE' AND s.deleted_at IS NULL";
     let unread_by_study = super::chat::unread_for(tx, me)?;
     let stats = DashboardStats {
-        study_count: tx.count(&format!("SELECT COUNT(*) FROM ({my_active}) x"), params![me])?,
+        study_count: tx.count(
+            &format!("SELECT COUNT(*) FROM ({my_active}) x"),
+            params![me],
+        )?,
         owned_study_count: tx.count(
             "SELECT COUNT(*) FROM memberships ms JOIN studies s ON s.id = ms.study_id
              WHERE ms.user_id = ? AND ms.role = 'OWNER' AND s.deleted_at IS NULL",
@@ -38,8 +41,14 @@ pub fn dashboard(tx: &mut dyn Tx, caller: Caller) -> Result<Dashboard> {
              WHERE ms.user_id = ? AND ms.status = 'PENDING' AND s.deleted_at IS NULL",
             params![me],
         )?,
-        open_task_count: tx.count("SELECT COUNT(*) FROM tasks WHERE user_id = ? AND is_done = FALSE", params![me])?,
-        done_task_count: tx.count("SELECT COUNT(*) FROM tasks WHERE user_id = ? AND is_done = TRUE", params![me])?,
+        open_task_count: tx.count(
+            "SELECT COUNT(*) FROM tasks WHERE user_id = ? AND is_done = FALSE",
+            params![me],
+        )?,
+        done_task_count: tx.count(
+            "SELECT COUNT(*) FROM tasks WHERE user_id = ? AND is_done = TRUE",
+            params![me],
+        )?,
         unread_notification_count: tx.count(
             "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND is_read = FALSE",
             params![me],
@@ -49,7 +58,10 @@ pub fn dashboard(tx: &mut dyn Tx, caller: Caller) -> Result<Dashboard> {
     let my_studies = my_studies(
         tx,
         caller,
-        MyStudiesQuery { page: PageRequest::new(1, LIST_SIZE), ..MyStudiesQuery::default() },
+        MyStudiesQuery {
+            page: PageRequest::new(1, LIST_SIZE),
+            ..MyStudiesQuery::default()
+        },
     )?
     .items;
     let upcoming_events = tx
@@ -71,12 +83,21 @@ pub fn dashboard(tx: &mut dyn Tx, caller: Caller) -> Result<Dashboard> {
         .collect::<Result<_>>()?;
     let due_tasks = tx
         .query(
-            &format!("{TASK_SELECT} WHERE t.user_id = ? AND t.is_done = FALSE AND t.due_at IS NOT NULL
-                      ORDER BY t.due_at, t.id LIMIT ?"),
+            &format!(
+                "{TASK_SELECT} WHERE t.user_id = ? AND t.is_done = FALSE AND t.due_at IS NOT NULL
+                      ORDER BY t.due_at, t.id LIMIT ?"
+            ),
             params![me, LIST_SIZE],
         )?
         .iter()
         .map(task_from_row)
         .collect::<Result<_>>()?;
-    Ok(Dashboard { stats, my_studies, upcoming_events, recent_notices, due_tasks, unread_by_study })
+    Ok(Dashboard {
+        stats,
+        my_studies,
+        upcoming_events,
+        recent_notices,
+        due_tasks,
+        unread_by_study,
+    })
 }

@@ -40,8 +40,7 @@ pub fn is_storage_key(key: &str) -> bool {
     key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-pub(crate) const FILE_COLUMNS: &str =
-    "f.id, f.study_id, f.uploader_id, f.name, f.content_type, f.size, f.storage_key, f.download_count, f.created_at";
+pub(crate) const FILE_COLUMNS: &str = "f.id, f.study_id, f.uploader_id, f.name, f.content_type, f.size, f.storage_key, f.download_count, f.created_at";
 
 /// Reads a file from 9 columns starting at `at` (`None` if its id is NULL).
 pub(crate) fn file_from_row(r: &Row, at: usize) -> Result<Option<FileMeta>> {
@@ -76,10 +75,17 @@ pub fn authorize_upload(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> R
 }
 
 /// Records a stored upload; the other members are notified.
-pub fn register(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewFile) -> Result<Outcome<FileMeta>> {
+pub fn register(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    input: NewFile,
+) -> Result<Outcome<FileMeta>> {
     let access = require_study(tx, caller, study_id, Operation::UploadFile)?;
     if input.size > FILE_MAX_BYTES {
-        return Err(Error::PayloadTooLarge { limit: FILE_MAX_BYTES });
+        return Err(Error::PayloadTooLarge {
+            limit: FILE_MAX_BYTES,
+        });
     }
     let name = validate::file_name(&input.name)?;
     let content_type = match input.content_type.trim() {
@@ -88,7 +94,9 @@ pub fn register(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewFi
         _ => return Err(Error::validation("contentType", "is not a media type")),
     };
     if !is_storage_key(&input.storage_key) {
-        return Err(Error::Internal("storage key was not made by new_storage_key".into()));
+        return Err(Error::Internal(
+            "storage key was not made by new_storage_key".into(),
+        ));
     }
     let id = FileId::new();
     tx.execute(
@@ -98,13 +106,28 @@ pub fn register(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewFi
     )?;
     let file = load(tx, study_id, id)?;
     let members = active_member_ids(tx, study_id)?;
-    Ok(Outcome::new(file.clone(), vec![DomainEvent::FileUploaded { file, study_name: access.name, members }]))
+    Ok(Outcome::new(
+        file.clone(),
+        vec![DomainEvent::FileUploaded {
+            file,
+            study_name: access.name,
+            members,
+        }],
+    ))
 }
 
 /// A study's files, newest first.
-pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageRequest) -> Result<Page<FileMeta>> {
+pub fn list(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    page: PageRequest,
+) -> Result<Page<FileMeta>> {
     require_study(tx, caller, study_id, Operation::ListFiles)?;
-    let total = tx.count("SELECT COUNT(*) FROM files WHERE study_id = ?", params![study_id])?;
+    let total = tx.count(
+        "SELECT COUNT(*) FROM files WHERE study_id = ?",
+        params![study_id],
+    )?;
     let items = tx
         .query(
             &format!("SELECT {FILE_COLUMNS} FROM files f WHERE f.study_id = ? ORDER BY f.created_at DESC, f.id LIMIT ? OFFSET ?"),
@@ -113,11 +136,21 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageReques
         .iter()
         .filter_map(|r| file_from_row(r, 0).transpose())
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 /// Counts a download and returns where the blob is.
-pub fn download(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: FileId) -> Result<FileMeta> {
+pub fn download(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: FileId,
+) -> Result<FileMeta> {
     require_study(tx, caller, study_id, Operation::DownloadFile)?;
     let changed = tx.execute(
         "UPDATE files SET download_count = download_count + 1 WHERE id = ? AND study_id = ?",
@@ -131,13 +164,25 @@ pub fn download(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: FileId) 
 
 /// Deletes a file's metadata (uploader, OWNER or ADMINs); the returned metadata
 /// says which blob to remove. Chat messages that attached it lose the attachment.
-pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: FileId) -> Result<Outcome<FileMeta>> {
+pub fn delete(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: FileId,
+) -> Result<Outcome<FileMeta>> {
     let access = super::study_access(tx, caller, study_id)?;
     access.require(Operation::DeleteFile, true)?;
     let file = load(tx, study_id, id)?;
     access.require(Operation::DeleteFile, caller == Some(file.uploader_id))?;
-    tx.execute("UPDATE messages SET file_id = NULL WHERE file_id = ?", params![id])?;
+    tx.execute(
+        "UPDATE messages SET file_id = NULL WHERE file_id = ?",
+        params![id],
+    )?;
     tx.execute("DELETE FROM files WHERE id = ?", params![id])?;
-    let event = DomainEvent::FileDeleted { study_id, file_id: id, storage_key: file.storage_key.clone() };
+    let event = DomainEvent::FileDeleted {
+        study_id,
+        file_id: id,
+        storage_key: file.storage_key.clone(),
+    };
     Ok(Outcome::new(file, vec![event]))
 }

@@ -40,7 +40,13 @@ pub struct RoleChange {
 ///
 /// An invite code is an invitation from the study's managers, so it skips approval
 /// and the recruiting flag; capacity always applies.
-pub fn join_status(policy: JoinPolicy, is_recruiting: bool, invited: bool, active: u32, max: u32) -> Result<MemberStatus> {
+pub fn join_status(
+    policy: JoinPolicy,
+    is_recruiting: bool,
+    invited: bool,
+    active: u32,
+    max: u32,
+) -> Result<MemberStatus> {
     if !is_recruiting && !invited {
         return Err(Error::conflict("this study is not recruiting"));
     }
@@ -54,13 +60,16 @@ pub fn join_status(policy: JoinPolicy, is_recruiting: bool, invited: bool, activ
 /// Refuses a new active member when the study is full.
 pub fn ensure_capacity(active: u32, max: u32) -> Result<()> {
     if active >= max {
-        Err(Error::conflict(format!("this study is full ({max} members)")))
+        Err(Error::conflict(format!(
+            "this study is full ({max} members)"
+        )))
     } else {
         Ok(())
     }
 }
 
-const MEMBER_SELECT: &str = "SELECT m.study_id, m.user_id, u.name, u.email, u.avatar_url, m.role, m.status,
+const MEMBER_SELECT: &str =
+    "SELECT m.study_id, m.user_id, u.name, u.email, u.avatar_url, m.role, m.status,
         m.message, m.requested_at, m.joined_at, m.last_read_seq
     FROM memberships m JOIN users u ON u.id = m.user_id";
 
@@ -81,11 +90,18 @@ fn member_from_row(r: &Row) -> Result<Member> {
 }
 
 /// One membership row (member or request), if any.
-pub(crate) fn membership(tx: &mut dyn Tx, study_id: StudyId, user_id: UserId) -> Result<Option<Member>> {
-    tx.query_opt(&format!("{MEMBER_SELECT} WHERE m.study_id = ? AND m.user_id = ?"), params![study_id, user_id])?
-        .as_ref()
-        .map(member_from_row)
-        .transpose()
+pub(crate) fn membership(
+    tx: &mut dyn Tx,
+    study_id: StudyId,
+    user_id: UserId,
+) -> Result<Option<Member>> {
+    tx.query_opt(
+        &format!("{MEMBER_SELECT} WHERE m.study_id = ? AND m.user_id = ?"),
+        params![study_id, user_id],
+    )?
+    .as_ref()
+    .map(member_from_row)
+    .transpose()
 }
 
 fn active_target(tx: &mut dyn Tx, study_id: StudyId, user_id: UserId) -> Result<Member> {
@@ -113,7 +129,12 @@ fn change_count(tx: &mut dyn Tx, study_id: StudyId, delta: i64) -> Result<()> {
 }
 
 /// Asks to join a study (or joins at once, by policy or invite code).
-pub fn join(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: JoinRequest) -> Result<Outcome<Member>> {
+pub fn join(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    input: JoinRequest,
+) -> Result<Outcome<Member>> {
     let me = account(tx, caller, Utc::now())?;
     let kind = ActorKind::classify(me.as_ref().map(|a| (a.role, a.status)), None);
     permissions::require(Operation::JoinStudy, kind, false)?;
@@ -126,21 +147,36 @@ pub fn join(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: JoinReque
         "study",
     )?;
     let (name, is_public) = (row.text(0)?, row.bool(1)?);
-    let offered = input.invite_code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let invited = match offered {
-        Some(code) if code.eq_ignore_ascii_case(&row.text(4)?) => true,
-        // A private study stays invisible to anyone without its code.
-        _ if !is_public => return Err(Error::NotFound("study")),
-        Some(_) => return Err(Error::validation("inviteCode", "is not valid for this study")),
-        None => false,
-    };
     if let Some(existing) = membership(tx, study_id, me.id)? {
         return Err(Error::conflict(match existing.status {
             MemberStatus::Pending => "your join request is already waiting",
             MemberStatus::Active => "you are already a member of this study",
         }));
     }
-    let status = join_status(row.parse(2)?, row.bool(3)?, invited, row.small_count(5)?, row.small_count(6)?)?;
+    let offered = input
+        .invite_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let invited = match offered {
+        Some(code) if code.eq_ignore_ascii_case(&row.text(4)?) => true,
+        // A private study stays invisible to anyone without its code.
+        _ if !is_public => return Err(Error::NotFound("study")),
+        Some(_) => {
+            return Err(Error::validation(
+                "inviteCode",
+                "is not valid for this study",
+            ));
+        }
+        None => false,
+    };
+    let status = join_status(
+        row.parse(2)?,
+        row.bool(3)?,
+        invited,
+        row.small_count(5)?,
+        row.small_count(6)?,
+    )?;
     let now = Utc::now();
     let joined_at = (status == MemberStatus::Active).then_some(now);
     tx.execute(
@@ -150,7 +186,11 @@ pub fn join(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: JoinReque
     )?;
     let event = if status == MemberStatus::Active {
         change_count(tx, study_id, 1)?;
-        DomainEvent::MemberJoined { study_id, study_name: name, user_id: me.id }
+        DomainEvent::MemberJoined {
+            study_id,
+            study_name: name,
+            user_id: me.id,
+        }
     } else {
         DomainEvent::JoinRequested {
             study_id,
@@ -169,29 +209,55 @@ pub fn leave(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> Result<Outco
     let access = require_study(tx, caller, study_id, Operation::LeaveStudy)?;
     let me = access.caller()?;
     if access.role == Some(StudyRole::Owner) {
-        return Err(Error::conflict("the owner must transfer ownership before leaving"));
+        return Err(Error::conflict(
+            "the owner must transfer ownership before leaving",
+        ));
     }
     let was_active = access.kind != ActorKind::Pending;
-    tx.execute("DELETE FROM memberships WHERE study_id = ? AND user_id = ?", params![study_id, me])?;
+    tx.execute(
+        "DELETE FROM memberships WHERE study_id = ? AND user_id = ?",
+        params![study_id, me],
+    )?;
     if was_active {
         change_count(tx, study_id, -1)?;
     }
-    Ok(Outcome::new((), vec![DomainEvent::MemberLeft { study_id, user_id: me }]))
+    Ok(Outcome::new(
+        (),
+        vec![DomainEvent::MemberLeft {
+            study_id,
+            user_id: me,
+        }],
+    ))
 }
 
 /// Active members, OWNER first, then ADMINs, then MEMBERs by join time.
-pub fn list_members(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageRequest) -> Result<Page<Member>> {
+pub fn list_members(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    page: PageRequest,
+) -> Result<Page<Member>> {
     require_study(tx, caller, study_id, Operation::ListMembers)?;
     list_by_status(tx, study_id, MemberStatus::Active, page)
 }
 
 /// Pending join requests, oldest first (OWNER and ADMINs).
-pub fn list_join_requests(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageRequest) -> Result<Page<Member>> {
+pub fn list_join_requests(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    page: PageRequest,
+) -> Result<Page<Member>> {
     require_study(tx, caller, study_id, Operation::ListJoinRequests)?;
     list_by_status(tx, study_id, MemberStatus::Pending, page)
 }
 
-pub(crate) fn list_by_status(tx: &mut dyn Tx, study_id: StudyId, status: MemberStatus, page: PageRequest) -> Result<Page<Member>> {
+pub(crate) fn list_by_status(
+    tx: &mut dyn Tx,
+    study_id: StudyId,
+    status: MemberStatus,
+    page: PageRequest,
+) -> Result<Page<Member>> {
     let total = tx.count(
         "SELECT COUNT(*) FROM memberships WHERE study_id = ? AND status = ?",
         params![study_id, status],
@@ -208,7 +274,12 @@ pub(crate) fn list_by_status(tx: &mut dyn Tx, study_id: StudyId, status: MemberS
         .iter()
         .map(member_from_row)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 fn pending_target(tx: &mut dyn Tx, study_id: StudyId, user_id: UserId) -> Result<Member> {
@@ -220,10 +291,19 @@ fn pending_target(tx: &mut dyn Tx, study_id: StudyId, user_id: UserId) -> Result
 }
 
 /// Approves a pending request (OWNER and ADMINs); refused when the study is full.
-pub fn approve(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, user_id: UserId) -> Result<Outcome<Member>> {
+pub fn approve(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    user_id: UserId,
+) -> Result<Outcome<Member>> {
     let access = require_study(tx, caller, study_id, Operation::DecideJoinRequest)?;
     pending_target(tx, study_id, user_id)?;
-    let row = tx.query_one("SELECT member_count, max_members FROM studies WHERE id = ?", params![study_id], "study")?;
+    let row = tx.query_one(
+        "SELECT member_count, max_members FROM studies WHERE id = ?",
+        params![study_id],
+        "study",
+    )?;
     ensure_capacity(row.small_count(0)?, row.small_count(1)?)?;
     tx.execute(
         "UPDATE memberships SET status = 'ACTIVE', joined_at = ? WHERE study_id = ? AND user_id = ?",
@@ -231,41 +311,81 @@ pub fn approve(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, user_id: User
     )?;
     change_count(tx, study_id, 1)?;
     let member = active_target(tx, study_id, user_id)?;
-    let event = DomainEvent::JoinApproved { study_id, study_name: access.name.clone(), user_id, actor: access.caller()? };
+    let event = DomainEvent::JoinApproved {
+        study_id,
+        study_name: access.name.clone(),
+        user_id,
+        actor: access.caller()?,
+    };
     Ok(Outcome::new(member, vec![event]))
 }
 
 /// Rejects a pending request (OWNER and ADMINs).
-pub fn reject(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, user_id: UserId) -> Result<Outcome<()>> {
+pub fn reject(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    user_id: UserId,
+) -> Result<Outcome<()>> {
     let access = require_study(tx, caller, study_id, Operation::DecideJoinRequest)?;
     pending_target(tx, study_id, user_id)?;
-    tx.execute("DELETE FROM memberships WHERE study_id = ? AND user_id = ?", params![study_id, user_id])?;
-    let event = DomainEvent::JoinRejected { study_id, study_name: access.name.clone(), user_id, actor: access.caller()? };
+    tx.execute(
+        "DELETE FROM memberships WHERE study_id = ? AND user_id = ?",
+        params![study_id, user_id],
+    )?;
+    let event = DomainEvent::JoinRejected {
+        study_id,
+        study_name: access.name.clone(),
+        user_id,
+        actor: access.caller()?,
+    };
     Ok(Outcome::new((), vec![event]))
 }
 
 /// Changes a member's role (OWNER only). Making someone OWNER transfers ownership:
 /// they become OWNER and the previous OWNER becomes ADMIN, in one step.
-pub fn change_role(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, user_id: UserId, change: RoleChange) -> Result<Outcome<Member>> {
+pub fn change_role(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    user_id: UserId,
+    change: RoleChange,
+) -> Result<Outcome<Member>> {
     let access = require_study(tx, caller, study_id, Operation::ChangeRole)?;
     let me = access.caller()?;
     if user_id == me {
-        return Err(Error::conflict("to give up ownership, make another member OWNER"));
+        return Err(Error::conflict(
+            "to give up ownership, make another member OWNER",
+        ));
     }
     let target = active_target(tx, study_id, user_id)?;
     if target.role == change.role {
-        return Err(Error::conflict(format!("this member is already {}", change.role)));
+        return Err(Error::conflict(format!(
+            "this member is already {}",
+            change.role
+        )));
     }
     let set_role = "UPDATE memberships SET role = ? WHERE study_id = ? AND user_id = ?";
     tx.execute(set_role, params![change.role, study_id, user_id])?;
     let mut events = vec![DomainEvent::RoleChanged {
-        study_id, study_name: access.name.clone(), user_id, role: change.role, actor: me,
+        study_id,
+        study_name: access.name.clone(),
+        user_id,
+        role: change.role,
+        actor: me,
     }];
     if change.role == StudyRole::Owner {
         tx.execute(set_role, params![StudyRole::Admin, study_id, me])?;
-        tx.execute("UPDATE studies SET owner_id = ?, updated_at = ? WHERE id = ?", params![user_id, Utc::now(), study_id])?;
+        tx.execute(
+            "UPDATE studies SET owner_id = ?, updated_at = ? WHERE id = ?",
+            params![user_id, Utc::now(), study_id],
+        )?;
         events.push(DomainEvent::RoleChanged {
-            study_id, study_name: access.name.clone(), user_id: me, role: StudyRole::Admin, actor: me,
+            study_id,
+            study_name: access.name.clone(),
+            user_id: me,
+            role: StudyRole::Admin,
+            actor: me,
         });
     }
     Ok(Outcome::new(active_target(tx, study_id, user_id)?, events))
@@ -273,20 +393,35 @@ pub fn change_role(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, user_id: 
 
 /// Removes an active member: the OWNER removes anyone but themself, ADMINs remove
 /// MEMBERs only.
-pub fn kick(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, user_id: UserId) -> Result<Outcome<()>> {
+pub fn kick(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    user_id: UserId,
+) -> Result<Outcome<()>> {
     let access = require_study(tx, caller, study_id, Operation::KickMember)?;
     let me = access.caller()?;
     if user_id == me {
-        return Err(Error::conflict("you cannot remove yourself; leave the study instead"));
+        return Err(Error::conflict(
+            "you cannot remove yourself; leave the study instead",
+        ));
     }
     let target = active_target(tx, study_id, user_id)?;
     let my_role = access.role.ok_or(Error::Forbidden("you may not do this"))?;
     if !permissions::may_kick(my_role, target.role) {
         return Err(Error::Forbidden("you may not remove this member"));
     }
-    tx.execute("DELETE FROM memberships WHERE study_id = ? AND user_id = ?", params![study_id, user_id])?;
+    tx.execute(
+        "DELETE FROM memberships WHERE study_id = ? AND user_id = ?",
+        params![study_id, user_id],
+    )?;
     change_count(tx, study_id, -1)?;
-    let event = DomainEvent::MemberKicked { study_id, study_name: access.name.clone(), user_id, actor: me };
+    let event = DomainEvent::MemberKicked {
+        study_id,
+        study_name: access.name.clone(),
+        user_id,
+        actor: me,
+    };
     Ok(Outcome::new((), vec![event]))
 }
 
@@ -299,7 +434,9 @@ mod tests {
     fn join_status_by_policy_recruiting_invite_and_capacity() {
         use JoinPolicy::*;
         use MemberStatus::*;
-        let cases: &[(JoinPolicy, bool, bool, u32, u32, Option<MemberStatus>)] = &[
+        // (policy, recruiting, invited, active, max) → status, or refused.
+        type Case = (JoinPolicy, bool, bool, u32, u32, Option<MemberStatus>);
+        let cases: &[Case] = &[
             (Auto, true, false, 1, 10, Some(Active)),
             (Auto, true, false, 10, 10, None),
             (Approval, true, false, 10, 10, Some(Pending)),

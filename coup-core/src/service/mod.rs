@@ -52,14 +52,20 @@ pub struct Account {
 
 /// Loads the caller's account; a caller whose account is gone is treated as
 /// unauthenticated.
-pub(crate) fn account(tx: &mut dyn Tx, caller: Caller, now: DateTime<Utc>) -> Result<Option<Account>> {
+pub(crate) fn account(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    now: DateTime<Utc>,
+) -> Result<Option<Account>> {
     let Some(id) = caller else { return Ok(None) };
     let Some(row) = tx.query_opt(
         "SELECT name, role, status, suspended_until FROM users WHERE id = ?",
         params![id],
     )?
     else {
-        return Err(Error::Unauthorized("the session's account no longer exists"));
+        return Err(Error::Unauthorized(
+            "the session's account no longer exists",
+        ));
     };
     let mut status: UserStatus = row.parse(2)?;
     if status == UserStatus::Suspended && row.opt_time(3)?.is_some_and(|until| until <= now) {
@@ -111,7 +117,11 @@ impl StudyAccess {
 /// Loads a study for an operation by `caller`. Deleted studies are not found; private
 /// studies are not found by anyone but their members (and pending requesters), so
 /// nobody learns that they exist.
-pub(crate) fn study_access(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> Result<StudyAccess> {
+pub(crate) fn study_access(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+) -> Result<StudyAccess> {
     let account = account(tx, caller, Utc::now())?;
     let row = tx.query_one(
         "SELECT s.name, s.is_public, m.role, m.status
@@ -132,12 +142,18 @@ pub(crate) fn study_access(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -
         name: row.text(0)?,
         kind,
         account,
-        role: membership.and_then(|(role, status)| (status == MemberStatus::Active).then_some(role)),
+        role: membership
+            .and_then(|(role, status)| (status == MemberStatus::Active).then_some(role)),
     })
 }
 
 /// Checks `op` on a study and returns what is known about it.
-pub(crate) fn require_study(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, op: Operation) -> Result<StudyAccess> {
+pub(crate) fn require_study(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    op: Operation,
+) -> Result<StudyAccess> {
     let access = study_access(tx, caller, study_id)?;
     access.require(op, false)?;
     Ok(access)

@@ -40,7 +40,8 @@ pub struct Pin {
     pub is_pinned: Option<bool>,
 }
 
-pub(crate) const NOTICE_SELECT: &str = "SELECT n.id, n.study_id, n.author_id, u.name, n.title, n.content, n.is_pinned,
+pub(crate) const NOTICE_SELECT: &str =
+    "SELECT n.id, n.study_id, n.author_id, u.name, n.title, n.content, n.is_pinned,
         n.view_count, n.created_at, n.updated_at
     FROM notices n JOIN users u ON u.id = n.author_id";
 
@@ -60,14 +61,26 @@ pub(crate) fn notice_from_row(r: &Row) -> Result<Notice> {
 }
 
 fn load(tx: &mut dyn Tx, study_id: StudyId, id: NoticeId) -> Result<Notice> {
-    let row = tx.query_one(&format!("{NOTICE_SELECT} WHERE n.id = ? AND n.study_id = ?"), params![id, study_id], "notice")?;
+    let row = tx.query_one(
+        &format!("{NOTICE_SELECT} WHERE n.id = ? AND n.study_id = ?"),
+        params![id, study_id],
+        "notice",
+    )?;
     notice_from_row(&row)
 }
 
 /// A study's notices, pinned first, newest first.
-pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageRequest) -> Result<Page<Notice>> {
+pub fn list(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    page: PageRequest,
+) -> Result<Page<Notice>> {
     require_study(tx, caller, study_id, Operation::ListNotices)?;
-    let total = tx.count("SELECT COUNT(*) FROM notices WHERE study_id = ?", params![study_id])?;
+    let total = tx.count(
+        "SELECT COUNT(*) FROM notices WHERE study_id = ?",
+        params![study_id],
+    )?;
     let items = tx
         .query(
             &format!("{NOTICE_SELECT} WHERE n.study_id = ? ORDER BY n.is_pinned DESC, n.created_at DESC, n.id LIMIT ? OFFSET ?"),
@@ -76,7 +89,12 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, page: PageReques
         .iter()
         .map(notice_from_row)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 /// Reads a notice and counts the view.
@@ -93,7 +111,12 @@ pub fn view(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId) ->
 }
 
 /// Posts a notice; every other member is notified.
-pub fn create(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewNotice) -> Result<Outcome<Notice>> {
+pub fn create(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    input: NewNotice,
+) -> Result<Outcome<Notice>> {
     let access = require_study(tx, caller, study_id, Operation::CreateNotice)?;
     let title = validate::text("title", &input.title, 1, 100)?;
     let content = validate::text("content", &input.content, 1, 10_000)?;
@@ -106,39 +129,100 @@ pub fn create(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, input: NewNoti
     )?;
     let notice = load(tx, study_id, id)?;
     let members = active_member_ids(tx, study_id)?;
-    Ok(Outcome::new(notice.clone(), vec![DomainEvent::NoticeCreated { notice, study_name: access.name, members }]))
+    Ok(Outcome::new(
+        notice.clone(),
+        vec![DomainEvent::NoticeCreated {
+            notice,
+            study_name: access.name,
+            members,
+        }],
+    ))
 }
 
 /// Edits a notice.
-pub fn update(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId, patch: NoticePatch) -> Result<Outcome<Notice>> {
+pub fn update(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: NoticeId,
+    patch: NoticePatch,
+) -> Result<Outcome<Notice>> {
     require_study(tx, caller, study_id, Operation::UpdateNotice)?;
-    super::non_empty_patch(patch.title.is_some() || patch.content.is_some() || patch.is_pinned.is_some())?;
+    super::non_empty_patch(
+        patch.title.is_some() || patch.content.is_some() || patch.is_pinned.is_some(),
+    )?;
     let current = load(tx, study_id, id)?;
-    let title = patch.title.as_deref().map(|t| validate::text("title", t, 1, 100)).transpose()?.unwrap_or(current.title);
-    let content = patch.content.as_deref().map(|c| validate::text("content", c, 1, 10_000)).transpose()?.unwrap_or(current.content);
+    let title = patch
+        .title
+        .as_deref()
+        .map(|t| validate::text("title", t, 1, 100))
+        .transpose()?
+        .unwrap_or(current.title);
+    let content = patch
+        .content
+        .as_deref()
+        .map(|c| validate::text("content", c, 1, 10_000))
+        .transpose()?
+        .unwrap_or(current.content);
     tx.execute(
         "UPDATE notices SET title = ?, content = ?, is_pinned = ?, updated_at = ? WHERE id = ?",
-        params![title, content, patch.is_pinned.unwrap_or(current.is_pinned), Utc::now(), id],
+        params![
+            title,
+            content,
+            patch.is_pinned.unwrap_or(current.is_pinned),
+            Utc::now(),
+            id
+        ],
     )?;
     let notice = load(tx, study_id, id)?;
-    Ok(Outcome::new(notice.clone(), vec![DomainEvent::NoticeUpdated { notice }]))
+    Ok(Outcome::new(
+        notice.clone(),
+        vec![DomainEvent::NoticeUpdated { notice }],
+    ))
 }
 
 /// Pins or unpins a notice.
-pub fn pin(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId, pin: Pin) -> Result<Outcome<Notice>> {
+pub fn pin(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: NoticeId,
+    pin: Pin,
+) -> Result<Outcome<Notice>> {
     require_study(tx, caller, study_id, Operation::PinNotice)?;
     let current = load(tx, study_id, id)?;
     let pinned = pin.is_pinned.unwrap_or(!current.is_pinned);
-    tx.execute("UPDATE notices SET is_pinned = ?, updated_at = ? WHERE id = ?", params![pinned, Utc::now(), id])?;
+    tx.execute(
+        "UPDATE notices SET is_pinned = ?, updated_at = ? WHERE id = ?",
+        params![pinned, Utc::now(), id],
+    )?;
     let notice = load(tx, study_id, id)?;
-    Ok(Outcome::new(notice.clone(), vec![DomainEvent::NoticeUpdated { notice }]))
+    Ok(Outcome::new(
+        notice.clone(),
+        vec![DomainEvent::NoticeUpdated { notice }],
+    ))
 }
 
 /// Deletes a notice.
-pub fn delete(tx: &mut dyn Tx, caller: Caller, study_id: StudyId, id: NoticeId) -> Result<Outcome<()>> {
+pub fn delete(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    id: NoticeId,
+) -> Result<Outcome<()>> {
     require_study(tx, caller, study_id, Operation::DeleteNotice)?;
-    if tx.execute("DELETE FROM notices WHERE id = ? AND study_id = ?", params![id, study_id])? == 0 {
+    if tx.execute(
+        "DELETE FROM notices WHERE id = ? AND study_id = ?",
+        params![id, study_id],
+    )? == 0
+    {
         return Err(Error::NotFound("notice"));
     }
-    Ok(Outcome::new((), vec![DomainEvent::NoticeDeleted { study_id, notice_id: id }]))
+    Ok(Outcome::new(
+        (),
+        vec![DomainEvent::NoticeDeleted {
+            study_id,
+            notice_id: id,
+        }],
+    ))
 }

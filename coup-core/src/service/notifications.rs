@@ -34,8 +34,7 @@ pub struct NotificationPage {
     pub unread_count: u64,
 }
 
-const NOTIFICATION_SELECT: &str =
-    "SELECT id, user_id, kind, title, body, study_id, ref_id, is_read, created_at FROM notifications";
+const NOTIFICATION_SELECT: &str = "SELECT id, user_id, kind, title, body, study_id, ref_id, is_read, created_at FROM notifications";
 
 fn notification_from_row(r: &Row) -> Result<Notification> {
     Ok(Notification {
@@ -63,8 +62,14 @@ pub fn persist(tx: &mut dyn Tx, events: &mut Vec<DomainEvent>) -> Result<()> {
              VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, ?)",
             params![id, n.user_id, n.kind, n.title, n.body, n.study_id, n.ref_id, now],
         )?;
-        let row = tx.query_one(&format!("{NOTIFICATION_SELECT} WHERE id = ?"), params![id], "notification")?;
-        events.push(DomainEvent::NotificationCreated { notification: notification_from_row(&row)? });
+        let row = tx.query_one(
+            &format!("{NOTIFICATION_SELECT} WHERE id = ?"),
+            params![id],
+            "notification",
+        )?;
+        events.push(DomainEvent::NotificationCreated {
+            notification: notification_from_row(&row)?,
+        });
     }
     Ok(())
 }
@@ -72,34 +77,69 @@ pub fn persist(tx: &mut dyn Tx, events: &mut Vec<DomainEvent>) -> Result<()> {
 /// The caller's notifications, newest first.
 pub fn list(tx: &mut dyn Tx, caller: Caller, query: NotificationQuery) -> Result<NotificationPage> {
     let me = require_account(tx, caller, Operation::ListNotifications)?;
-    let filter = if query.unread_only { " WHERE user_id = ? AND is_read = FALSE" } else { " WHERE user_id = ?" };
-    let total = tx.count(&format!("SELECT COUNT(*) FROM notifications{filter}"), params![me.id])?;
-    let unread_count = tx.count("SELECT COUNT(*) FROM notifications WHERE user_id = ? AND is_read = FALSE", params![me.id])?;
+    let filter = if query.unread_only {
+        " WHERE user_id = ? AND is_read = FALSE"
+    } else {
+        " WHERE user_id = ?"
+    };
+    let total = tx.count(
+        &format!("SELECT COUNT(*) FROM notifications{filter}"),
+        params![me.id],
+    )?;
+    let unread_count = tx.count(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND is_read = FALSE",
+        params![me.id],
+    )?;
     let page = query.page;
     let items = tx
         .query(
             &format!("{NOTIFICATION_SELECT}{filter} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),
-            &[Value::from(me.id), Value::from(page.limit()), Value::from(page.offset())],
+            &[
+                Value::from(me.id),
+                Value::from(page.limit()),
+                Value::from(page.offset()),
+            ],
         )?
         .iter()
         .map(notification_from_row)
         .collect::<Result<_>>()?;
-    Ok(NotificationPage { items, total, page: page.page(), limit: page.limit(), unread_count })
+    Ok(NotificationPage {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+        unread_count,
+    })
 }
 
 /// Marks one of the caller's notifications read.
-pub fn mark_read(tx: &mut dyn Tx, caller: Caller, id: NotificationId) -> Result<Outcome<Notification>> {
+pub fn mark_read(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    id: NotificationId,
+) -> Result<Outcome<Notification>> {
     let me = require_account(tx, caller, Operation::ReadNotification)?;
-    if tx.execute("UPDATE notifications SET is_read = TRUE WHERE id = ? AND user_id = ?", params![id, me.id])? == 0 {
+    if tx.execute(
+        "UPDATE notifications SET is_read = TRUE WHERE id = ? AND user_id = ?",
+        params![id, me.id],
+    )? == 0
+    {
         return Err(Error::NotFound("notification"));
     }
-    let row = tx.query_one(&format!("{NOTIFICATION_SELECT} WHERE id = ?"), params![id], "notification")?;
+    let row = tx.query_one(
+        &format!("{NOTIFICATION_SELECT} WHERE id = ?"),
+        params![id],
+        "notification",
+    )?;
     quiet(notification_from_row(&row)?)
 }
 
 /// Marks all the caller's notifications read; returns how many changed.
 pub fn mark_all_read(tx: &mut dyn Tx, caller: Caller) -> Result<Outcome<u64>> {
     let me = require_account(tx, caller, Operation::ReadNotification)?;
-    let changed = tx.execute("UPDATE notifications SET is_read = TRUE WHERE user_id = ? AND is_read = FALSE", params![me.id])?;
+    let changed = tx.execute(
+        "UPDATE notifications SET is_read = TRUE WHERE user_id = ? AND is_read = FALSE",
+        params![me.id],
+    )?;
     quiet(changed)
 }

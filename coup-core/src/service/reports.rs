@@ -22,7 +22,8 @@ pub struct NewReport {
     pub reason: String,
 }
 
-pub(crate) const REPORT_SELECT: &str = "SELECT id, reporter_id, target_type, target_id, reason, status, action, note,
+pub(crate) const REPORT_SELECT: &str =
+    "SELECT id, reporter_id, target_type, target_id, reason, status, action, note,
         processed_by, processed_at, created_at FROM reports";
 
 pub(crate) fn report_from_row(r: &Row) -> Result<Report> {
@@ -42,12 +43,18 @@ pub(crate) fn report_from_row(r: &Row) -> Result<Report> {
 }
 
 pub(crate) fn load(tx: &mut dyn Tx, id: ReportId) -> Result<Report> {
-    let row = tx.query_one(&format!("{REPORT_SELECT} WHERE id = ?"), params![id], "report")?;
+    let row = tx.query_one(
+        &format!("{REPORT_SELECT} WHERE id = ?"),
+        params![id],
+        "report",
+    )?;
     report_from_row(&row)
 }
 
 fn parse_target<T: std::str::FromStr>(raw: &str) -> Result<T> {
-    raw.trim().parse().map_err(|_| Error::validation("targetId", "is not a valid id"))
+    raw.trim()
+        .parse()
+        .map_err(|_| Error::validation("targetId", "is not a valid id"))
 }
 
 /// Files a report. The target must exist and be visible to the reporter; one
@@ -77,7 +84,10 @@ pub fn create(tx: &mut dyn Tx, caller: Caller, input: NewReport) -> Result<Outco
             let message: MessageId = parse_target(&input.target_id)?;
             let found = super::chat::find(tx, message)?;
             // Only members can see a message, so only they can report it.
-            super::chat::get(tx, caller, found.study_id, message)?;
+            super::chat::get(tx, caller, found.study_id, message).map_err(|e| match e.code() {
+                crate::ErrorCode::Forbidden => Error::NotFound("message"),
+                _ => e,
+            })?;
             message.to_string()
         }
     };
@@ -94,5 +104,8 @@ pub fn create(tx: &mut dyn Tx, caller: Caller, input: NewReport) -> Result<Outco
         params![id, me.id, input.target_type, target_id, reason, Utc::now()],
     )?;
     let report = load(tx, id)?;
-    Ok(Outcome::new(report.clone(), vec![DomainEvent::ReportCreated { report }]))
+    Ok(Outcome::new(
+        report.clone(),
+        vec![DomainEvent::ReportCreated { report }],
+    ))
 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::{Caller, active_member_ids, placeholders, quiet, require_account, require_study, study_access};
+use super::{
+    Caller, active_member_ids, placeholders, quiet, require_account, require_study, study_access,
+};
 use crate::auth;
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -92,7 +94,10 @@ fn max_members(value: u32) -> Result<u32> {
     if (lo..=hi).contains(&value) {
         Ok(value)
     } else {
-        Err(Error::validation("maxMembers", format!("must be between {lo} and {hi}")))
+        Err(Error::validation(
+            "maxMembers",
+            format!("must be between {lo} and {hi}"),
+        ))
     }
 }
 
@@ -101,7 +106,8 @@ fn description(value: &str) -> Result<String> {
 }
 
 /// `SELECT` of a study as seen by the caller bound to the first `?`.
-pub(crate) const STUDY_SELECT: &str = "SELECT s.id, s.name, s.description, s.category, s.max_members, s.member_count,
+pub(crate) const STUDY_SELECT: &str =
+    "SELECT s.id, s.name, s.description, s.category, s.max_members, s.member_count,
         s.is_public, s.join_policy, s.is_recruiting, s.owner_id, o.name, s.last_seq, s.created_at,
         s.updated_at, m.role, m.status
     FROM studies s
@@ -143,7 +149,10 @@ pub(crate) fn load_studies(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Resu
     let ids: Vec<Value> = studies.iter().map(|s| Value::from(s.id)).collect();
     let mut tags: HashMap<StudyId, Vec<String>> = HashMap::new();
     for r in tx.query(
-        &format!("SELECT study_id, tag FROM study_tags WHERE study_id IN ({}) ORDER BY tag", placeholders(ids.len())),
+        &format!(
+            "SELECT study_id, tag FROM study_tags WHERE study_id IN ({}) ORDER BY tag",
+            placeholders(ids.len())
+        ),
         &ids,
     )? {
         tags.entry(r.parse(0)?).or_default().push(r.text(1)?);
@@ -156,15 +165,22 @@ pub(crate) fn load_studies(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Resu
 
 /// Loads one study (deleted ones included) as `viewer` sees it.
 pub(crate) fn load_study(tx: &mut dyn Tx, viewer: Caller, id: StudyId) -> Result<Study> {
-    load_studies(tx, &format!("{STUDY_SELECT} WHERE s.id = ?"), params![viewer, id])?
-        .pop()
-        .ok_or(Error::NotFound("study"))
+    load_studies(
+        tx,
+        &format!("{STUDY_SELECT} WHERE s.id = ?"),
+        params![viewer, id],
+    )?
+    .pop()
+    .ok_or(Error::NotFound("study"))
 }
 
 fn write_tags(tx: &mut dyn Tx, id: StudyId, tags: &[String]) -> Result<()> {
     tx.execute("DELETE FROM study_tags WHERE study_id = ?", params![id])?;
     for tag in tags {
-        tx.execute("INSERT INTO study_tags (study_id, tag) VALUES (?, ?)", params![id, tag])?;
+        tx.execute(
+            "INSERT INTO study_tags (study_id, tag) VALUES (?, ?)",
+            params![id, tag],
+        )?;
     }
     Ok(())
 }
@@ -193,7 +209,10 @@ pub fn create(tx: &mut dyn Tx, caller: Caller, input: NewStudy) -> Result<Outcom
     )?;
     write_tags(tx, id, &tags)?;
     let study = load_study(tx, caller, id)?;
-    Ok(Outcome::new(study.clone(), vec![DomainEvent::StudyCreated { study }]))
+    Ok(Outcome::new(
+        study.clone(),
+        vec![DomainEvent::StudyCreated { study }],
+    ))
 }
 
 /// One study, if the caller may see it.
@@ -203,21 +222,53 @@ pub fn get(tx: &mut dyn Tx, caller: Caller, id: StudyId) -> Result<Study> {
 }
 
 /// Changes a study (OWNER only).
-pub fn update(tx: &mut dyn Tx, caller: Caller, id: StudyId, patch: StudyPatch) -> Result<Outcome<Study>> {
+pub fn update(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    id: StudyId,
+    patch: StudyPatch,
+) -> Result<Outcome<Study>> {
     require_study(tx, caller, id, Operation::UpdateStudy)?;
     super::non_empty_patch(
-        patch.name.is_some() || patch.description.is_some() || patch.category.is_some()
-            || patch.tags.is_some() || patch.max_members.is_some() || patch.is_public.is_some()
-            || patch.join_policy.is_some() || patch.is_recruiting.is_some(),
+        patch.name.is_some()
+            || patch.description.is_some()
+            || patch.category.is_some()
+            || patch.tags.is_some()
+            || patch.max_members.is_some()
+            || patch.is_public.is_some()
+            || patch.join_policy.is_some()
+            || patch.is_recruiting.is_some(),
     )?;
     let current = load_study(tx, caller, id)?;
-    let name = patch.name.as_deref().map(|v| validate::text("name", v, 1, 50)).transpose()?.unwrap_or(current.name);
-    let description = patch.description.as_deref().map(description).transpose()?.unwrap_or(current.description);
-    let category = patch.category.as_deref().map(|v| validate::text("category", v, 1, 30)).transpose()?.unwrap_or(current.category);
+    let name = patch
+        .name
+        .as_deref()
+        .map(|v| validate::text("name", v, 1, 50))
+        .transpose()?
+        .unwrap_or(current.name);
+    let description = patch
+        .description
+        .as_deref()
+        .map(description)
+        .transpose()?
+        .unwrap_or(current.description);
+    let category = patch
+        .category
+        .as_deref()
+        .map(|v| validate::text("category", v, 1, 30))
+        .transpose()?
+        .unwrap_or(current.category);
     let tags = patch.tags.as_deref().map(validate::tags).transpose()?;
-    let max = patch.max_members.map(max_members).transpose()?.unwrap_or(current.max_members);
+    let max = patch
+        .max_members
+        .map(max_members)
+        .transpose()?
+        .unwrap_or(current.max_members);
     if max < current.member_count {
-        return Err(Error::validation("maxMembers", format!("the study already has {} members", current.member_count)));
+        return Err(Error::validation(
+            "maxMembers",
+            format!("the study already has {} members", current.member_count),
+        ));
     }
     tx.execute(
         "UPDATE studies SET name = ?, description = ?, category = ?, max_members = ?, is_public = ?,
@@ -230,7 +281,10 @@ pub fn update(tx: &mut dyn Tx, caller: Caller, id: StudyId, patch: StudyPatch) -
         write_tags(tx, id, &tags)?;
     }
     let study = load_study(tx, caller, id)?;
-    Ok(Outcome::new(study.clone(), vec![DomainEvent::StudyUpdated { study }]))
+    Ok(Outcome::new(
+        study.clone(),
+        vec![DomainEvent::StudyUpdated { study }],
+    ))
 }
 
 /// Soft-deletes a study (OWNER only): it and all its content disappear for everyone.
@@ -241,7 +295,12 @@ pub fn delete(tx: &mut dyn Tx, caller: Caller, id: StudyId) -> Result<Outcome<()
 }
 
 /// Marks a study deleted; shared by the OWNER's delete and the admins'.
-pub(crate) fn mark_deleted(tx: &mut dyn Tx, id: StudyId, actor: UserId, name: &str) -> Result<DomainEvent> {
+pub(crate) fn mark_deleted(
+    tx: &mut dyn Tx,
+    id: StudyId,
+    actor: UserId,
+    name: &str,
+) -> Result<DomainEvent> {
     let members = active_member_ids(tx, id)?;
     let changed = tx.execute(
         "UPDATE studies SET deleted_at = ?, is_recruiting = FALSE WHERE id = ? AND deleted_at IS NULL",
@@ -250,31 +309,56 @@ pub(crate) fn mark_deleted(tx: &mut dyn Tx, id: StudyId, actor: UserId, name: &s
     if changed == 0 {
         return Err(Error::NotFound("study"));
     }
-    Ok(DomainEvent::StudyDeleted { study_id: id, study_name: name.to_owned(), actor, members })
+    Ok(DomainEvent::StudyDeleted {
+        study_id: id,
+        study_name: name.to_owned(),
+        actor,
+        members,
+    })
 }
 
 /// Searches studies. Private studies appear only to their members.
 pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<Study>> {
     let account = super::account(tx, caller, Utc::now())?;
-    let kind = crate::permissions::ActorKind::classify(account.as_ref().map(|a| (a.role, a.status)), None);
+    let kind =
+        crate::permissions::ActorKind::classify(account.as_ref().map(|a| (a.role, a.status)), None);
     crate::permissions::require(Operation::ListStudies, kind, false)?;
     let mut filter = String::from(
         " WHERE s.deleted_at IS NULL AND (s.is_public = TRUE OR (m.status = 'ACTIVE'))",
     );
     let mut args: Vec<Value> = vec![Value::from(caller)];
-    if let Some(k) = query.keyword.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+    if let Some(k) = query
+        .keyword
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
         let k = validate::text("keyword", k, 1, 100)?;
-        filter.push_str(" AND (LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.description) LIKE ? ESCAPE '\\')");
+        filter.push_str(
+            " AND (LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.description) LIKE ? ESCAPE '\\')",
+        );
         let pattern = format!("%{}%", escape_like(&k.to_lowercase()));
         args.push(Value::from(pattern.clone()));
         args.push(Value::from(pattern));
     }
-    if let Some(c) = query.category.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+    if let Some(c) = query
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         filter.push_str(" AND s.category = ?");
         args.push(Value::from(c));
     }
-    if let Some(t) = query.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        filter.push_str(" AND EXISTS (SELECT 1 FROM study_tags t WHERE t.study_id = s.id AND t.tag = ?)");
+    if let Some(t) = query
+        .tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        filter.push_str(
+            " AND EXISTS (SELECT 1 FROM study_tags t WHERE t.study_id = s.id AND t.tag = ?)",
+        );
         args.push(Value::from(t.to_lowercase()));
     }
     if let Some(r) = query.recruiting {
@@ -293,12 +377,23 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
     let page = query.page;
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
-    let items = load_studies(tx, &format!("{STUDY_SELECT}{filter} ORDER BY {order} LIMIT ? OFFSET ?"), &args)?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    let items = load_studies(
+        tx,
+        &format!("{STUDY_SELECT}{filter} ORDER BY {order} LIMIT ? OFFSET ?"),
+        &args,
+    )?;
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// The caller's studies (active memberships, plus pending ones when asked).
@@ -326,22 +421,44 @@ pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Res
         &format!("{STUDY_SELECT}{filter} ORDER BY m.requested_at DESC, s.id LIMIT ? OFFSET ?"),
         &args,
     )?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 /// A study's invite code (OWNER and ADMINs).
 pub fn invite_code(tx: &mut dyn Tx, caller: Caller, id: StudyId) -> Result<InviteCode> {
     require_study(tx, caller, id, Operation::ManageInviteCode)?;
-    let r = tx.query_one("SELECT invite_code FROM studies WHERE id = ?", params![id], "study")?;
-    Ok(InviteCode { study_id: id, invite_code: r.text(0)? })
+    let r = tx.query_one(
+        "SELECT invite_code FROM studies WHERE id = ?",
+        params![id],
+        "study",
+    )?;
+    Ok(InviteCode {
+        study_id: id,
+        invite_code: r.text(0)?,
+    })
 }
 
 /// Replaces a study's invite code; the old one stops working.
-pub fn regenerate_invite_code(tx: &mut dyn Tx, caller: Caller, id: StudyId) -> Result<Outcome<InviteCode>> {
+pub fn regenerate_invite_code(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    id: StudyId,
+) -> Result<Outcome<InviteCode>> {
     require_study(tx, caller, id, Operation::ManageInviteCode)?;
     let code = auth::new_invite_code();
-    tx.execute("UPDATE studies SET invite_code = ?, updated_at = ? WHERE id = ?", params![&code, Utc::now(), id])?;
-    quiet(InviteCode { study_id: id, invite_code: code })
+    tx.execute(
+        "UPDATE studies SET invite_code = ?, updated_at = ? WHERE id = ?",
+        params![&code, Utc::now(), id],
+    )?;
+    quiet(InviteCode {
+        study_id: id,
+        invite_code: code,
+    })
 }
 
 /// Whether a study exists and is visible to the caller (used by reports).

@@ -57,7 +57,8 @@ pub struct TaskQuery {
     pub page: PageRequest,
 }
 
-pub(crate) const TASK_SELECT: &str = "SELECT t.id, t.user_id, t.study_id, t.title, t.description, t.due_at, t.priority,
+pub(crate) const TASK_SELECT: &str =
+    "SELECT t.id, t.user_id, t.study_id, t.title, t.description, t.due_at, t.priority,
         t.is_done, t.done_at, t.created_at, t.updated_at
     FROM tasks t";
 
@@ -78,7 +79,11 @@ pub(crate) fn task_from_row(r: &Row) -> Result<Task> {
 }
 
 fn load(tx: &mut dyn Tx, owner: UserId, id: TaskId) -> Result<Task> {
-    let row = tx.query_one(&format!("{TASK_SELECT} WHERE t.id = ? AND t.user_id = ?"), params![id, owner], "task")?;
+    let row = tx.query_one(
+        &format!("{TASK_SELECT} WHERE t.id = ? AND t.user_id = ?"),
+        params![id, owner],
+        "task",
+    )?;
     task_from_row(&row)
 }
 
@@ -87,7 +92,9 @@ fn ensure_study(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> Result<()
     if study_access(tx, caller, study_id)?.kind.is_active_member() {
         Ok(())
     } else {
-        Err(Error::Forbidden("you can only tie tasks to studies you are a member of"))
+        Err(Error::Forbidden(
+            "you can only tie tasks to studies you are a member of",
+        ))
     }
 }
 
@@ -124,7 +131,12 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: TaskQuery) -> Result<Page<Ta
         .iter()
         .map(task_from_row)
         .collect::<Result<_>>()?;
-    Ok(Page { items, total, page: page.page(), limit: page.limit() })
+    Ok(Page {
+        items,
+        total,
+        page: page.page(),
+        limit: page.limit(),
+    })
 }
 
 /// Creates a task for the caller.
@@ -161,14 +173,28 @@ fn write_done(tx: &mut dyn Tx, id: TaskId, done: bool) -> Result<()> {
 }
 
 /// Changes one of the caller's tasks.
-pub fn update(tx: &mut dyn Tx, caller: Caller, id: TaskId, patch: TaskPatch) -> Result<Outcome<Task>> {
+pub fn update(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    id: TaskId,
+    patch: TaskPatch,
+) -> Result<Outcome<Task>> {
     let me = require_account(tx, caller, Operation::UpdateTask)?;
     let current = load(tx, me.id, id)?;
     super::non_empty_patch(
-        patch.title.is_some() || patch.description.is_some() || patch.due_at.is_some()
-            || patch.priority.is_some() || patch.study_id.is_some() || patch.is_done.is_some(),
+        patch.title.is_some()
+            || patch.description.is_some()
+            || patch.due_at.is_some()
+            || patch.priority.is_some()
+            || patch.study_id.is_some()
+            || patch.is_done.is_some(),
     )?;
-    let title = patch.title.as_deref().map(|t| validate::text("title", t, 1, 200)).transpose()?.unwrap_or(current.title);
+    let title = patch
+        .title
+        .as_deref()
+        .map(|t| validate::text("title", t, 1, 200))
+        .transpose()?
+        .unwrap_or(current.title);
     let description = match patch.description.as_deref() {
         Some(d) => validate::optional_text("description", Some(d), 2000)?,
         None => current.description,
@@ -198,7 +224,11 @@ pub fn toggle(tx: &mut dyn Tx, caller: Caller, id: TaskId) -> Result<Outcome<Tas
 /// Deletes one of the caller's tasks.
 pub fn delete(tx: &mut dyn Tx, caller: Caller, id: TaskId) -> Result<Outcome<()>> {
     let me = require_account(tx, caller, Operation::DeleteTask)?;
-    if tx.execute("DELETE FROM tasks WHERE id = ? AND user_id = ?", params![id, me.id])? == 0 {
+    if tx.execute(
+        "DELETE FROM tasks WHERE id = ? AND user_id = ?",
+        params![id, me.id],
+    )? == 0
+    {
         return Err(Error::NotFound("task"));
     }
     quiet(())

@@ -61,10 +61,13 @@ pub fn apply(tx: &mut dyn Tx, migrations: &[Migration]) -> Result<Vec<i64>> {
 
 /// The versions recorded as applied, in order.
 pub fn applied(tx: &mut dyn Tx) -> Result<Vec<i64>> {
-    tx.query("SELECT version FROM schema_migrations ORDER BY version", &[])?
-        .iter()
-        .map(|r| r.int(0).map_err(Into::into))
-        .collect()
+    tx.query(
+        "SELECT version FROM schema_migrations ORDER BY version",
+        &[],
+    )?
+    .iter()
+    .map(|r| r.int(0).map_err(Into::into))
+    .collect()
 }
 
 #[cfg(test)]

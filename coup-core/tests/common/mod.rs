@@ -37,7 +37,10 @@ pub fn core() -> TestCore {
 impl TestCore {
     /// A user named `name` (email `name@example.com`) with the given platform role.
     pub fn user_with_role(&self, name: &str, role: PlatformRole) -> UserId {
-        let signup = ValidSignup { email: format!("{name}@example.com"), name: name.into() };
+        let signup = ValidSignup {
+            email: format!("{name}@example.com"),
+            name: name.into(),
+        };
         self.write_blocking(|tx| accounts::create_user(tx, &signup, &PASSWORD_HASH, role))
             .expect("create user")
             .value
@@ -49,10 +52,12 @@ impl TestCore {
     }
 
     pub fn study(&self, owner: UserId, name: &str, is_public: bool, policy: JoinPolicy) -> StudyId {
-        self.write_blocking(|tx| studies::create(tx, Some(owner), new_study(name, is_public, policy)))
-            .expect("create study")
-            .value
-            .id
+        self.write_blocking(|tx| {
+            studies::create(tx, Some(owner), new_study(name, is_public, policy))
+        })
+        .expect("create study")
+        .value
+        .id
     }
 
     /// Makes `user` an active member of `study` (joining, and approving if needed).
@@ -61,7 +66,8 @@ impl TestCore {
             .write_blocking(|tx| membership::join(tx, Some(user), study, Default::default()))
             .expect("join");
         if joined.value.status == MemberStatus::Pending {
-            self.write_blocking(|tx| membership::approve(tx, Some(owner), study, user)).expect("approve");
+            self.write_blocking(|tx| membership::approve(tx, Some(owner), study, user))
+                .expect("approve");
         }
     }
 
@@ -78,8 +84,19 @@ impl TestCore {
         self.read_blocking(|tx| {
             let mut out = String::new();
             for table in [
-                "users", "sessions", "studies", "study_tags", "memberships", "notices", "calendar_events",
-                "tasks", "files", "messages", "notifications", "reports", "audit_log",
+                "users",
+                "sessions",
+                "studies",
+                "study_tags",
+                "memberships",
+                "notices",
+                "calendar_events",
+                "tasks",
+                "files",
+                "messages",
+                "notifications",
+                "reports",
+                "audit_log",
             ] {
                 for row in tx.query(&format!("SELECT * FROM {table} ORDER BY 1, 2"), &[])? {
                     out.push_str(&format!("{table}: {:?}\n", row.0));
