@@ -194,3 +194,85 @@ impl From<rusqlite::Error> for Error {
         Error::Store(map_err(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use crate::params;
+    use crate::store::Store;
+
+    #[test]
+    fn reads_do_not_wait_for_an_open_write() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_sqlite(dir.path().join("coup.db")).expect("open");
+        let (started_tx, started) = mpsc::channel();
+        let (release_tx, release) = mpsc::channel::<()>();
+        let writer = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store.write_blocking(|tx| {
+                    tx.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        params![1000_i64, "held", 0_i64],
+                    )?;
+                    started_tx.send(()).expect("signal");
+                    release.recv_timeout(Duration::from_secs(10)).ok();
+                    Ok(())
+                })
+            })
+        };
+        started.recv().expect("writer started");
+        let begun = Instant::now();
+        let seen = store
+            .read_blocking(|tx| tx.count("SELECT COUNT(*) FROM schema_migrations WHERE version = 1000", &[]))
+            .expect("read during write");
+        assert_eq!(seen, 0, "the read sees the last committed snapshot");
+        assert!(begun.elapsed() < Duration::from_secs(2), "the read did not wait for the writer");
+        release_tx.send(()).expect("release");
+        writer.join().expect("writer thread").expect("write commits");
+        let after = store
+            .read_blocking(|tx| tx.count("SELECT COUNT(*) FROM schema_migrations WHERE version = 1000", &[]))
+            .expect("read after");
+        assert_eq!(after, 1);
+    }
+
+    #[test]
+    fn a_failed_write_rolls_back_everything_it_did() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_sqlite(dir.path().join("coup.db")).expect("open");
+        let result: crate::Result<()> = store.write_blocking(|tx| {
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                params![2000_i64, "doomed", 0_i64],
+            )?;
+            Err(crate::Error::conflict("refused after writing"))
+        });
+        assert!(result.is_err());
+        let count = store
+            .read_blocking(|tx| tx.count("SELECT COUNT(*) FROM schema_migrations WHERE version = 2000", &[]))
+            .expect("read");
+        assert_eq!(count, 0);
+    }
+
+    #[test]
+    fn pragmas_are_set() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_sqlite(dir.path().join("coup.db")).expect("open");
+        store
+            .write_blocking(|tx| {
+                let mode = tx.query("PRAGMA journal_mode", &[])?;
+                assert_eq!(mode[0].text(0)?, "wal");
+                let fk = tx.query("PRAGMA foreign_keys", &[])?;
+                assert_eq!(fk[0].int(0)?, 1);
+                let unique = tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'dup', 0)",
+                    &[],
+                );
+                assert!(matches!(unique, Err(crate::store::StoreError::UniqueViolation(_))));
+                Ok(())
+            })
+            .expect("pragmas");
+    }
+}
