@@ -226,14 +226,30 @@ mod tests {
         started.recv().expect("writer started");
         let begun = Instant::now();
         let seen = store
-            .read_blocking(|tx| tx.count("SELECT COUNT(*) FROM schema_migrations WHERE version = 1000", &[]))
+            .read_blocking(|tx| {
+                tx.count(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = 1000",
+                    &[],
+                )
+            })
             .expect("read during write");
         assert_eq!(seen, 0, "the read sees the last committed snapshot");
-        assert!(begun.elapsed() < Duration::from_secs(2), "the read did not wait for the writer");
+        assert!(
+            begun.elapsed() < Duration::from_secs(2),
+            "the read did not wait for the writer"
+        );
         release_tx.send(()).expect("release");
-        writer.join().expect("writer thread").expect("write commits");
+        writer
+            .join()
+            .expect("writer thread")
+            .expect("write commits");
         let after = store
-            .read_blocking(|tx| tx.count("SELECT COUNT(*) FROM schema_migrations WHERE version = 1000", &[]))
+            .read_blocking(|tx| {
+                tx.count(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = 1000",
+                    &[],
+                )
+            })
             .expect("read after");
         assert_eq!(after, 1);
     }
@@ -251,7 +267,12 @@ mod tests {
         });
         assert!(result.is_err());
         let count = store
-            .read_blocking(|tx| tx.count("SELECT COUNT(*) FROM schema_migrations WHERE version = 2000", &[]))
+            .read_blocking(|tx| {
+                tx.count(
+                    "SELECT COUNT(*) FROM schema_migrations WHERE version = 2000",
+                    &[],
+                )
+            })
             .expect("read");
         assert_eq!(count, 0);
     }
