@@ -222,7 +222,8 @@ async fn latest_notification(
 ) -> Result<()> {
     let query = NotificationQuery {
         unread_only: true,
-        page: PageRequest::new(1, 100),
+        page: Some(1),
+        limit: Some(100),
     };
     let page = core
         .read(move |tx| notifications::list(tx, Some(user), query))

@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use crate::auth;
 use crate::error::{Error, Result};
 use crate::events::Outcome;
-use crate::model::{LoginResult, PlatformRole};
+use crate::model::{LoginResult, PlatformRole, User};
 use crate::service::accounts::{self, Login, PasswordChange, Session, Signup};
 use crate::service::notifications;
 use crate::store::{Store, Tx, spawn_blocking};
@@ -110,6 +110,18 @@ impl Core {
             let user = accounts::start_session(tx, created.value.id, &token_hash, ttl)?;
             Ok(Outcome::new(LoginResult { token, user }, created.events))
         })
+    }
+
+    /// Creates an account with the given platform role without signing it in (for
+    /// operators' tools such as `coup-server create-admin`).
+    pub fn create_user_blocking(
+        &self,
+        input: &Signup,
+        role: PlatformRole,
+    ) -> Result<Outcome<User>> {
+        let valid = accounts::validate_signup(input)?;
+        let hash = auth::hash_password(&input.password)?;
+        self.write_blocking(move |tx| accounts::create_user(tx, &valid, &hash, role))
     }
 
     /// Creates a USER account and signs it in.

@@ -758,9 +758,9 @@ impl Seeder<'_> {
                 password: DEMO_PASSWORD.into(),
                 name: name.into(),
             };
-            let outcome = self.core.signup_blocking(&signup, role)?;
+            let outcome = self.core.create_user_blocking(&signup, role)?;
             self.count(&outcome.events);
-            ids.push(outcome.value.user.id);
+            ids.push(outcome.value.id);
             self.report.users += 1;
         }
         Ok(ids)
@@ -1008,7 +1008,8 @@ mod tests {
         assert_eq!(kim.user.name, "김민수");
         let me = Some(kim.user.id);
         let query = MyStudiesQuery {
-            page: PageRequest::new(1, 100),
+            page: Some(1),
+            limit: Some(100),
             ..MyStudiesQuery::default()
         };
         let mine = core
@@ -1056,7 +1057,8 @@ mod tests {
                     me,
                     NotificationQuery {
                         unread_only: false,
-                        page: PageRequest::new(1, 100),
+                        page: Some(1),
+                        limit: Some(100),
                     },
                 )
             })

@@ -152,44 +152,49 @@ pub struct Page<T> {
     pub limit: u32,
 }
 
-/// Which page of a list to read. Limits are clamped to [`PageRequest::MAX_LIMIT`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Which page of a list to read: `?page=&limit=`, both optional. Limits are
+/// clamped to [`PageRequest::MAX_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PageRequest {
     /// Page number, from 1.
-    pub page: u32,
+    pub page: Option<u32>,
     /// Rows per page.
-    pub limit: u32,
+    pub limit: Option<u32>,
 }
 
 impl PageRequest {
     /// The largest page a caller may ask for.
     pub const MAX_LIMIT: u32 = 100;
 
+    /// The page size when none is asked for.
+    pub const DEFAULT_LIMIT: u32 = 20;
+
     /// Page `page` of `limit` rows.
     pub fn new(page: u32, limit: u32) -> Self {
+        Self::of(Some(page), Some(limit))
+    }
+
+    /// A page from optional query parameters.
+    pub fn of(page: Option<u32>, limit: Option<u32>) -> Self {
         Self { page, limit }
     }
 
     /// The page number, at least 1.
     pub fn page(self) -> u32 {
-        self.page.max(1)
+        self.page.unwrap_or(1).max(1)
     }
 
     /// The limit, between 1 and [`Self::MAX_LIMIT`].
     pub fn limit(self) -> u32 {
-        self.limit.clamp(1, Self::MAX_LIMIT)
+        self.limit
+            .unwrap_or(Self::DEFAULT_LIMIT)
+            .clamp(1, Self::MAX_LIMIT)
     }
 
     /// Rows to skip.
     pub fn offset(self) -> u64 {
         u64::from(self.page() - 1) * u64::from(self.limit())
-    }
-}
-
-impl Default for PageRequest {
-    fn default() -> Self {
-        Self { page: 1, limit: 20 }
     }
 }
 

@@ -83,7 +83,8 @@ fn study_search_filters_sorts_and_pages() {
     );
     let page2 = q(studies::StudyQuery {
         sort: Some(StudySort::Name),
-        page: PageRequest::new(2, 2),
+        page: Some(2),
+        limit: Some(2),
         ..Default::default()
     });
     assert_eq!(
@@ -91,7 +92,8 @@ fn study_search_filters_sorts_and_pages() {
         (3, 2, 2, 1)
     );
     let capped = q(studies::StudyQuery {
-        page: PageRequest::new(1, 10_000),
+        page: Some(1),
+        limit: Some(10_000),
         ..Default::default()
     });
     assert_eq!(capped.limit, PageRequest::MAX_LIMIT);

@@ -25,8 +25,10 @@ pub struct UserQuery {
     pub keyword: Option<String>,
     pub status: Option<UserStatus>,
     pub role: Option<PlatformRole>,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    pub limit: Option<u32>,
 }
 
 /// Study search for admins; deleted studies are included when asked.
@@ -35,8 +37,10 @@ pub struct UserQuery {
 pub struct AdminStudyQuery {
     pub keyword: Option<String>,
     pub include_deleted: bool,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    pub limit: Option<u32>,
 }
 
 /// Report listing filter.
@@ -45,8 +49,10 @@ pub struct AdminStudyQuery {
 pub struct ReportQuery {
     pub status: Option<ReportStatus>,
     pub target_type: Option<ReportTarget>,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    pub limit: Option<u32>,
 }
 
 /// Suspension input: a reason and an optional end.
@@ -170,7 +176,7 @@ pub fn list_users(tx: &mut dyn Tx, caller: Caller, query: UserQuery) -> Result<P
         args.push(Value::from(r));
     }
     let total = tx.count(&format!("SELECT COUNT(*) FROM users u{filter}"), &args)?;
-    let page = query.page;
+    let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
     let items = tx
@@ -324,7 +330,7 @@ pub fn list_studies(
     }
     let total = tx.count(&format!("SELECT COUNT(*) FROM studies s{filter}"), &args)?;
     args.insert(0, Value::from(me.id));
-    let page = query.page;
+    let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
     let items = super::studies::load_studies(
@@ -415,7 +421,7 @@ pub fn list_reports(tx: &mut dyn Tx, caller: Caller, query: ReportQuery) -> Resu
         args.push(Value::from(t));
     }
     let total = tx.count(&format!("SELECT COUNT(*) FROM reports{filter}"), &args)?;
-    let page = query.page;
+    let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
     let items = tx

@@ -9,7 +9,7 @@ use super::studies::{MyStudiesQuery, my_studies};
 use super::tasks::{TASK_SELECT, task_from_row};
 use super::{Caller, require_account};
 use crate::error::Result;
-use crate::model::{Dashboard, DashboardStats, PageRequest};
+use crate::model::{Dashboard, DashboardStats};
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::Tx;
@@ -59,7 +59,8 @@ pub fn dashboard(tx: &mut dyn Tx, caller: Caller) -> Result<Dashboard> {
         tx,
         caller,
         MyStudiesQuery {
-            page: PageRequest::new(1, LIST_SIZE),
+            page: Some(1),
+            limit: Some(LIST_SIZE),
             ..MyStudiesQuery::default()
         },
     )?

@@ -19,8 +19,10 @@ use crate::store::{Row, Tx, Value};
 #[serde(rename_all = "camelCase", default)]
 pub struct NotificationQuery {
     pub unread_only: bool,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    pub limit: Option<u32>,
 }
 
 /// A notification page with the caller's unread total.
@@ -90,7 +92,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: NotificationQuery) -> Result
         "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND is_read = FALSE",
         params![me.id],
     )?;
-    let page = query.page;
+    let page = PageRequest::of(query.page, query.limit);
     let items = tx
         .query(
             &format!("{NOTIFICATION_SELECT}{filter} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),

@@ -66,8 +66,10 @@ pub struct StudyQuery {
     pub tag: Option<String>,
     pub recruiting: Option<bool>,
     pub sort: Option<StudySort>,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    pub limit: Option<u32>,
 }
 
 /// The caller's studies, optionally only those where they hold one role.
@@ -77,8 +79,10 @@ pub struct MyStudiesQuery {
     pub role: Option<StudyRole>,
     /// Include pending requests (off by default).
     pub include_pending: bool,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    pub limit: Option<u32>,
 }
 
 /// A private study's invite code, for its OWNER and ADMINs.
@@ -374,7 +378,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         StudySort::Name => "s.name ASC, s.id",
         StudySort::Members => "s.member_count DESC, s.created_at DESC, s.id",
     };
-    let page = query.page;
+    let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
     let items = load_studies(
@@ -413,7 +417,7 @@ pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Res
         &format!("SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?{filter}"),
         &args,
     )?;
-    let page = query.page;
+    let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
     let items = load_studies(

@@ -53,8 +53,10 @@ pub struct TaskQuery {
     pub priority: Option<Priority>,
     /// Only tasks due before this time.
     pub due_before: Option<DateTime<Utc>>,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Rows per page (at most 100).
+    pub limit: Option<u32>,
 }
 
 pub(crate) const TASK_SELECT: &str =
@@ -120,7 +122,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: TaskQuery) -> Result<Page<Ta
         args.push(Value::from(b));
     }
     let total = tx.count(&format!("SELECT COUNT(*) FROM tasks t{filter}"), &args)?;
-    let page = query.page;
+    let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
     let items = tx
