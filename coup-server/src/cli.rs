@@ -1,0 +1,225 @@
+//! The `coup-server` command line: `serve` (the default), `migrate` and
+//! `create-admin`. Flags override `COUP_*` variables, which override the TOML file
+//! given with `--config`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use coup_core::model::PlatformRole;
+use coup_core::service::accounts::Signup;
+use serde::Serialize;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat};
+use crate::ops::{ClientAddr, CountingListener};
+use crate::{BoxError, app, state};
+
+/// CoUp: a self-hostable study-group platform server.
+#[derive(Debug, Parser)]
+#[command(name = "coup-server", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    flags: Flags,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a platform administrator. The password is read from
+    /// COUP_ADMIN_PASSWORD or from the first line of standard input — never from
+    /// the command line, where shell history would keep it.
+    CreateAdmin {
+        /// The administrator's email address.
+        #[arg(long)]
+        email: String,
+        /// The administrator's display name.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        /// Make a SYSTEM_ADMIN (who may also suspend ADMINs) instead of an ADMIN.
+        #[arg(long)]
+        system: bool,
+    },
+}
+
+/// Settings that can be given as flags (each also as a `COUP_*` variable).
+#[derive(Debug, Args, Serialize)]
+struct Flags {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "COUP_CONFIG")]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "COUP_BIND")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bind: Option<SocketAddr>,
+    /// Directory for the database and files [default: ./coup-data].
+    #[arg(long, global = true, env = "COUP_DATA_DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    /// Store URL: sqlite://PATH [default: <data-dir>/coup.db].
+    #[arg(long, global = true, env = "COUP_DATABASE_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database: Option<String>,
+    /// Redis URL for running several nodes (not available in this version).
+    #[arg(long, global = true, env = "COUP_REDIS_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<String>,
+    /// Seed demo data (once; restarts keep it).
+    #[arg(long, global = true, env = "COUP_DEMO")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    demo: bool,
+    /// Log format.
+    #[arg(long, global = true, value_enum, env = "COUP_LOG_FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_format: Option<LogFormat>,
+    /// Allow this browser origin (CORS); repeat for several. Off by default.
+    #[arg(long = "cors-origin", global = true)]
+    #[serde(rename = "cors_origins", skip_serializing_if = "Vec::is_empty")]
+    cors_origin: Vec<String>,
+}
+
+/// Runs the command line; the process exit code says whether it worked.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.flags.config.as_deref(), &cli.flags) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("coup-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("coup-server: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => migrate(config),
+            Command::CreateAdmin {
+                email,
+                name,
+                system,
+            } => create_admin(config, email, name, system),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("coup-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Starts the server and runs until SIGINT or SIGTERM; in-flight requests finish.
+pub async fn serve(config: Config) -> Result<(), BoxError> {
+    tracing::info!(config = %config.printable(), "starting coup-server {}", env!("CARGO_PKG_VERSION"));
+    let bind = config.bind;
+    let demo = config.demo;
+    let state = state(config)?;
+    if demo {
+        let core = state.core.clone();
+        let files = state.config.files_dir();
+        let report =
+            tokio::task::spawn_blocking(move || coup_core::demo::seed(&core, Some(&files)))
+                .await??;
+        tracing::info!("{report}");
+    }
+    let limiter = state.login_limiter.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.shrink();
+        }
+    });
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(%local, "listening");
+    // Tests and scripts read this line to learn the port of `--bind 127.0.0.1:0`.
+    println!("listening on http://{local}");
+    std::io::stdout().flush()?;
+    axum::serve(
+        CountingListener(listener),
+        app(state).into_make_service_with_connect_info::<ClientAddr>(),
+    )
+    .with_graceful_shutdown(crate::ops::shutdown_signal())
+    .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn migrate(config: Config) -> Result<(), BoxError> {
+    let path = config.sqlite_path()?;
+    let store = coup_core::store::Store::open_sqlite(&path)?;
+    let versions = store.read_blocking(coup_core::store::migrate::applied)?;
+    println!(
+        "database {} is at migration {:?}",
+        path.display(),
+        versions.last().copied().unwrap_or(0)
+    );
+    Ok(())
+}
+
+fn create_admin(config: Config, email: String, name: String, system: bool) -> Result<(), BoxError> {
+    let password = match std::env::var("COUP_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            if std::io::stdin().is_terminal() {
+                eprint!(
+                    "Password for {email} (input is visible; prefer piping it or COUP_ADMIN_PASSWORD): "
+                );
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    let state = state(config)?;
+    let role = if system {
+        PlatformRole::SystemAdmin
+    } else {
+        PlatformRole::Admin
+    };
+    let user = state
+        .core
+        .create_user_blocking(
+            &Signup {
+                email,
+                password,
+                name,
+            },
+            role,
+        )?
+        .value;
+    println!("created {} {} ({})", user.role, user.email, user.id);
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! Server configuration: defaults, then an optional TOML file, then `COUP_*`
+//! environment variables, then command-line flags — each overriding the last.
+//! The doc comments of [`Config`] are the configuration reference.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything the server can be configured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`COUP_BIND`).
+    pub bind: SocketAddr,
+    /// Directory for the SQLite database and uploaded files (`COUP_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Store URL (`COUP_DATABASE_URL`): unset for `<data_dir>/coup.db`, or
+    /// `sqlite://PATH`.
+    pub database: Option<String>,
+    /// Redis URL for multi-node fan-out (`COUP_REDIS_URL`); not supported yet.
+    pub redis: Option<String>,
+    /// Seed demo data on start (once; `COUP_DEMO`).
+    pub demo: bool,
+    /// `text` or `json` logs (`COUP_LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// Origins allowed by CORS; empty (the default) disables CORS (`COUP_CORS_ORIGINS`).
+    pub cors_origins: Vec<String>,
+    /// Seconds before an ordinary request is cut off with 408.
+    pub request_timeout_secs: u64,
+    /// Seconds an upload or download may take.
+    pub transfer_timeout_secs: u64,
+    /// Largest JSON body, in bytes.
+    pub json_body_limit: usize,
+    /// Days a login session lasts.
+    pub session_ttl_days: u32,
+    /// Login attempts allowed per minute for one account.
+    pub login_per_account_per_minute: u32,
+    /// Login attempts allowed per minute from one IP address.
+    pub login_per_ip_per_minute: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("coup-data"),
+            database: None,
+            redis: None,
+            demo: false,
+            log_format: LogFormat::Text,
+            cors_origins: Vec::new(),
+            request_timeout_secs: 30,
+            transfer_timeout_secs: 600,
+            json_body_limit: 1024 * 1024,
+            session_ttl_days: 30,
+            login_per_account_per_minute: 10,
+            login_per_ip_per_minute: 60,
+        }
+    }
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A source had a bad value.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// The TOML file named does not exist.
+    #[error("config file {0} does not exist")]
+    MissingFile(PathBuf),
+    /// A setting names something this build cannot do.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl Config {
+    /// Loads defaults < `file` < `COUP_*` environment < `flags`.
+    pub fn load(file: Option<&Path>, flags: impl Serialize) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile(path.to_owned()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let env = Env::prefixed("COUP_")
+            .ignore(&["config", "admin_password"])
+            .map(|key| match key.as_str() {
+                "database_url" => "database".into(),
+                "redis_url" => "redis".into(),
+                _ => key.into(),
+            })
+            .split("__");
+        figment
+            .merge(env)
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))
+    }
+
+    /// Where the SQLite database lives.
+    pub fn sqlite_path(&self) -> Result<PathBuf, ConfigError> {
+        if self.redis.is_some() {
+            return Err(ConfigError::Unsupported(
+                "--redis: multi-node fan-out is not available in this version; run one node without it".into(),
+            ));
+        }
+        match self.database.as_deref() {
+            None | Some("") => Ok(self.data_dir.join("coup.db")),
+            Some(url) => match url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+            {
+                Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+                _ => Err(ConfigError::Unsupported(format!(
+                    "--database {}: only sqlite://PATH is supported in this version",
+                    redact(url)
+                ))),
+            },
+        }
+    }
+
+    /// Where uploaded files live.
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
+    /// The configuration as printed at start-up: URLs lose their credentials.
+    pub fn printable(&self) -> String {
+        let mut shown = self.clone();
+        shown.database = shown.database.as_deref().map(redact);
+        shown.redis = shown.redis.as_deref().map(redact);
+        toml_line(&shown)
+    }
+}
+
+fn toml_line(config: &Config) -> String {
+    serde_json::to_string(config).unwrap_or_default()
+}
+
+/// `scheme://user:secret@host/db` → `scheme://***@host/db`.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct NoFlags {}
+
+    #[test]
+    fn layers_override_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("coup.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:9000\"\ndemo = true\nsession_ttl_days = 7\n",
+        )
+        .expect("write");
+        #[derive(Serialize)]
+        struct Flags {
+            bind: &'static str,
+        }
+        let config = Config::load(
+            Some(&file),
+            Flags {
+                bind: "127.0.0.1:9100",
+            },
+        )
+        .expect("load");
+        assert_eq!(config.bind.port(), 9100, "flags beat the file");
+        assert!(config.demo);
+        assert_eq!(config.session_ttl_days, 7);
+        assert_eq!(config.data_dir, PathBuf::from("coup-data"));
+        assert!(matches!(
+            Config::load(Some(&dir.path().join("missing.toml")), NoFlags {}),
+            Err(ConfigError::MissingFile(_))
+        ));
+        std::fs::write(&file, "no_such_setting = 1\n").expect("write");
+        assert!(matches!(
+            Config::load(Some(&file), NoFlags {}),
+            Err(ConfigError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn store_urls() {
+        let mut c = Config::default();
+        assert_eq!(
+            c.sqlite_path().expect("default"),
+            PathBuf::from("coup-data/coup.db")
+        );
+        c.database = Some("sqlite:///tmp/x.db".into());
+        assert_eq!(c.sqlite_path().expect("url"), PathBuf::from("/tmp/x.db"));
+        c.database = Some("postgres://coup:hunter2@db/coup".into());
+        let err = c.sqlite_path().expect_err("unsupported").to_string();
+        assert!(
+            err.contains("postgres://***@db/coup") && !err.contains("hunter2"),
+            "{err}"
+        );
+        assert!(!c.printable().contains("hunter2"));
+    }
+}

@@ -1,0 +1,99 @@
+//! Extractors whose rejections use the API's error shape, and bearer-token auth.
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use coup_core::Error;
+use coup_core::ids::UserId;
+use coup_core::service::accounts::Session;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `axum::Json` whose malformed-body rejections are `VALIDATION` errors.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Path` with the API's error shape.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// `axum::extract::Query` with the API's error shape.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// The caller's session, if the request carries `Authorization: Bearer <token>`.
+/// A header with a bad, expired or revoked token is refused with 401 at once; no
+/// header means anonymous (each operation then decides).
+#[derive(Debug, Clone)]
+pub struct Auth(pub Option<Session>);
+
+impl Auth {
+    /// The caller as the core sees it.
+    pub fn caller(&self) -> Option<UserId> {
+        self.0.as_ref().map(|s| s.user_id)
+    }
+
+    /// The session, or 401.
+    pub fn session(&self) -> Result<&Session, ApiError> {
+        self.0
+            .as_ref()
+            .ok_or(ApiError(Error::Unauthorized("sign in first")))
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+            return Ok(Self(None));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .ok_or(ApiError(Error::Unauthorized(
+                "malformed Authorization header; use Bearer <token>",
+            )))?;
+        Ok(Self(Some(state.core.authenticate(token).await?)))
+    }
+}
+
+/// A JSON body that may be absent (empty): `None` then. A body that is present
+/// must be valid JSON of the right shape.
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| crate::error::bad_request("body", e.body_text()))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        serde_json::from_slice(&bytes)
+            .map(|v| Self(Some(v)))
+            .map_err(|e| crate::error::bad_request("body", format!("invalid JSON body: {e}")))
+    }
+}

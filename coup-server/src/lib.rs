@@ -1,0 +1,111 @@
+//! # coup-server
+//!
+//! The CoUp HTTP server over `coup-core`: REST API, file storage, configuration
+//! and operations. Handlers are thin: parse, call the core, convert.
+//!
+//! - [`cli`]: the `coup-server` command (serve, migrate, create-admin).
+//! - [`config`]: layered configuration (defaults, TOML, `COUP_*`, flags).
+//! - [`routes`]: the API, one module per area.
+//! - [`extract`], [`error`]: request parsing and the error → response mapping.
+//! - [`blobs`]: uploaded file bytes on disk.
+//! - [`ratelimit`]: login attempt limits.
+//! - [`ops`]: health, readiness, metrics, connection counting, shutdown.
+
+pub mod blobs;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ops;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use coup_core::{Core, CoreConfig};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::blobs::Blobs;
+use crate::config::Config;
+use crate::ratelimit::LoginLimiter;
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Any start-up failure, for the CLI to print.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens the store and blob directory the configuration names.
+pub fn state(config: Config) -> Result<AppState, BoxError> {
+    let db = config.sqlite_path()?;
+    std::fs::create_dir_all(&config.data_dir)?;
+    let store = coup_core::store::Store::open_sqlite(&db)?;
+    let core = Core::new(
+        store,
+        CoreConfig {
+            session_ttl: chrono::Duration::days(i64::from(config.session_ttl_days)),
+        },
+    );
+    Ok(AppState {
+        core,
+        blobs: Blobs::open(config.files_dir())?,
+        login_limiter: Arc::new(LoginLimiter::new(
+            config.login_per_account_per_minute,
+            config.login_per_ip_per_minute,
+        )),
+        metrics: ops::metrics_handle(),
+        config: Arc::new(config),
+    })
+}
+
+/// The full application: API plus request ids, tracing, metrics and CORS.
+pub fn app(state: AppState) -> Router {
+    let cors = cors(&state.config.cors_origins);
+    let router = routes::api(state).layer(axum::middleware::from_fn(ops::track));
+    let router = match cors {
+        Some(layer) => router.layer(layer),
+        None => router,
+    };
+    router
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", id, method = %req.method(), uri = %req.uri().path())
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(allowed))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(3600)),
+    )
+}

@@ -1,0 +1,207 @@
+//! `/api/studies/{id}/files`: multipart uploads streamed to disk, streamed
+//! downloads with a safe `Content-Disposition`, listing and deletion.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use coup_core::Error;
+use coup_core::ids::{FileId, StudyId};
+use coup_core::model::{FileMeta, Page, PageRequest};
+use coup_core::service::files::{self, NewFile};
+use coup_core::validate::FILE_MAX_BYTES;
+use futures_util::TryStreamExt;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use tokio_util::io::ReaderStream;
+
+use super::{read, write};
+use crate::blobs::BlobError;
+use crate::error::{ApiError, ApiResult, bad_request};
+use crate::extract::{Auth, Json, Path, Query};
+use crate::state::AppState;
+
+/// Room for multipart framing around a 50 MB file.
+const UPLOAD_BODY_LIMIT: usize = FILE_MAX_BYTES as usize + 64 * 1024;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/studies/{id}/files",
+            get(list)
+                .post(upload)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/api/studies/{id}/files/{file_id}",
+            axum::routing::delete(remove),
+        )
+        .route("/api/studies/{id}/files/{file_id}/download", get(download))
+}
+
+async fn list(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<StudyId>,
+    Query(page): Query<PageRequest>,
+) -> ApiResult<Json<Page<FileMeta>>> {
+    let caller = auth.caller();
+    Ok(Json(
+        read(&app, move |tx| files::list(tx, caller, id, page)).await?,
+    ))
+}
+
+/// Receives the multipart field `file`: the caller's permission is checked before a
+/// byte is stored, the bytes are streamed to disk with the 50 MB limit, and only a
+/// complete blob is registered. Any failure removes what was written.
+async fn upload(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<StudyId>,
+    mut multipart: Multipart,
+) -> ApiResult<(StatusCode, Json<FileMeta>)> {
+    let caller = auth.caller();
+    read(&app, move |tx| files::authorize_upload(tx, caller, id)).await?;
+    let too_large = || {
+        ApiError(Error::PayloadTooLarge {
+            limit: FILE_MAX_BYTES,
+        })
+    };
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return Err(bad_request("file", "the multipart field `file` is missing")),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(bad_request("file", e.body_text())),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("upload").to_owned();
+        let content_type = field.content_type().unwrap_or_default().to_owned();
+        let storage_key = files::new_storage_key();
+        let body = field.map_err(|e| e.body_text());
+        let size = match app.blobs.store(&storage_key, body, FILE_MAX_BYTES).await {
+            Ok(size) => size,
+            Err(BlobError::TooLarge(_)) => return Err(too_large()),
+            Err(BlobError::Body(message)) if message.contains("length limit") => {
+                return Err(too_large());
+            }
+            Err(BlobError::Body(message)) => return Err(bad_request("file", message)),
+            Err(BlobError::Io(e)) => {
+                return Err(ApiError(Error::Internal(format!("storing upload: {e}"))));
+            }
+        };
+        let key = storage_key.clone();
+        let input = NewFile {
+            name,
+            content_type,
+            size,
+            storage_key,
+        };
+        return match write(&app, move |tx| files::register(tx, caller, id, input)).await {
+            Ok(meta) => Ok((StatusCode::CREATED, Json(meta))),
+            Err(e) => {
+                if let Err(io) = app.blobs.remove(&key).await {
+                    tracing::warn!(error = %io, key, "could not remove the blob of a refused upload");
+                }
+                Err(e)
+            }
+        };
+    }
+}
+
+async fn download(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, file)): Path<(StudyId, FileId)>,
+) -> ApiResult<Response> {
+    let caller = auth.caller();
+    let meta = write(&app, move |tx| {
+        files::download(tx, caller, id, file).map(coup_core::Outcome::quiet)
+    })
+    .await?;
+    let path = app
+        .blobs
+        .path(&meta.storage_key)
+        .map_err(|e| ApiError(Error::Internal(e.to_string())))?;
+    let blob = tokio::fs::File::open(&path).await.map_err(|e| {
+        ApiError(Error::Internal(format!(
+            "blob {} unreadable: {e}",
+            meta.storage_key
+        )))
+    })?;
+    let mut response = Response::new(Body::from_stream(ReaderStream::new(blob)));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(meta.size));
+    headers.insert(header::CONTENT_DISPOSITION, content_disposition(&meta.name));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266).
+pub fn content_disposition(name: &str) -> HeaderValue {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = utf8_percent_encode(name, NON_ALPHANUMERIC);
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+async fn remove(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path((id, file)): Path<(StudyId, FileId)>,
+) -> ApiResult<StatusCode> {
+    let caller = auth.caller();
+    let meta = write(&app, move |tx| files::delete(tx, caller, id, file)).await?;
+    if let Err(e) = app.blobs.remove(&meta.storage_key).await {
+        tracing::warn!(error = %e, key = meta.storage_key, "file deleted but its blob could not be removed");
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_disposition_keeps_utf8_names_and_is_safe() {
+        let h = content_disposition("스터디 자료.pdf");
+        let s = h.to_str().expect("ascii header");
+        assert!(
+            s.starts_with("attachment; filename=\"___ __.pdf\"; filename*=UTF-8''"),
+            "{s}"
+        );
+        let decoded = percent_encoding::percent_decode_str(s.rsplit("''").next().expect("encoded"))
+            .decode_utf8()
+            .expect("utf8");
+        assert_eq!(decoded, "스터디 자료.pdf");
+        let evil = content_disposition("a\"; filename=evil.exe");
+        assert!(
+            !evil
+                .to_str()
+                .expect("ascii")
+                .contains("filename=evil.exe\"")
+        );
+    }
+}

@@ -1,0 +1,25 @@
+//! What every handler can reach: the core, blob storage, limits and metrics.
+
+use std::sync::Arc;
+
+use coup_core::Core;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::blobs::Blobs;
+use crate::config::Config;
+use crate::ratelimit::LoginLimiter;
+
+/// Shared, cheaply cloneable server state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The CoUp core over the configured store.
+    pub core: Core,
+    /// Uploaded file bytes.
+    pub blobs: Blobs,
+    /// Login attempt limits.
+    pub login_limiter: Arc<LoginLimiter>,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+    /// The configuration the server runs with.
+    pub config: Arc<Config>,
+}
