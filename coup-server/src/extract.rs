@@ -77,8 +77,8 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
-/// A JSON body that may be absent (empty): `None` then. A body that is present
-/// must be valid JSON of the right shape.
+/// A JSON body that may be absent (empty or `null`): `None` then. A body that is
+/// present must be valid JSON of the right shape.
 #[derive(Debug)]
 pub struct OptionalJson<T>(pub Option<T>);
 
@@ -92,8 +92,14 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Optional
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(None));
         }
-        serde_json::from_slice(&bytes)
-            .map(|v| Self(Some(v)))
-            .map_err(|e| crate::error::bad_request("body", format!("invalid JSON body: {e}")))
+        let invalid = |e: serde_json::Error| {
+            crate::error::bad_request("body", format!("invalid JSON body: {e}"))
+        };
+        match serde_json::from_slice::<serde_json::Value>(&bytes).map_err(invalid)? {
+            serde_json::Value::Null => Ok(Self(None)),
+            value => serde_json::from_value(value)
+                .map(|v| Self(Some(v)))
+                .map_err(invalid),
+        }
     }
 }

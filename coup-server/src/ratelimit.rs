@@ -66,7 +66,13 @@ mod tests {
             .expect_err("account limit");
         assert!(matches!(err, Error::RateLimited { retry_after_secs } if retry_after_secs >= 1));
         assert!(limiter.check("lee@example.com", ip).is_ok());
-        assert!(limiter.check("park@example.com", ip).is_ok(), "third from this ip");
-        assert!(limiter.check("choi@example.com", ip).is_err(), "fourth from this ip");
+        assert!(
+            limiter.check("park@example.com", ip).is_ok(),
+            "third from this ip"
+        );
+        assert!(
+            limiter.check("choi@example.com", ip).is_err(),
+            "fourth from this ip"
+        );
     }
 }

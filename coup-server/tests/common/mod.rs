@@ -1,0 +1,250 @@
+//! Starts the real `coup-server` binary on an ephemeral port with a temporary data
+//! directory, and talks HTTP to it.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub struct Server {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub child: Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A server with default settings.
+pub fn start() -> Server {
+    start_with(&[])
+}
+
+/// A server with extra command-line arguments.
+pub fn start_with(args: &[&str]) -> Server {
+    start_in(tempfile::tempdir().expect("tempdir"), args)
+}
+
+/// A server over an existing data directory (for restarts).
+pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coup-server"))
+        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(args)
+        .env_remove("COUP_DATABASE_URL")
+        .env_remove("COUP_REDIS_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn coup-server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the listening line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    Server {
+        base,
+        http,
+        child,
+        dir,
+    }
+}
+
+/// A response: status and JSON body (or `Null`).
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Resp {
+    /// The error code of an error response.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts a status and returns the body.
+    #[track_caller]
+    pub fn ok(self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected response: {:?}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Asserts an error status and code.
+    #[track_caller]
+    pub fn err(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status.as_u16(), self.code()),
+            (status, code),
+            "unexpected response: {:?}",
+            self.body
+        );
+    }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        Resp::from(res).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.call(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Resp {
+        self.call(Method::DELETE, path, token, None).await
+    }
+
+    /// Signs a new user up; returns (token, user id).
+    pub async fn signup(&self, name: &str) -> (String, String) {
+        let body = self
+            .post("/api/auth/signup", None, json!({"email": format!("{name}@example.com"), "password": "password123", "name": name}))
+            .await
+            .ok(201);
+        (
+            body["token"].as_str().expect("token").to_owned(),
+            body["user"]["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
+    /// Creates a study owned by `token`; returns its id.
+    pub async fn study(&self, token: &str, name: &str, public: bool, policy: &str) -> String {
+        let body = self
+            .post(
+                "/api/studies",
+                Some(token),
+                json!({"name": name, "description": "desc", "category": "프로그래밍", "tags": ["rust"],
+                       "maxMembers": 10, "isPublic": public, "joinPolicy": policy}),
+            )
+            .await
+            .ok(201);
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Makes `member` an active member of `study` owned by `owner`.
+    pub async fn add_member(&self, study: &str, owner: &str, member_token: &str, member_id: &str) {
+        let joined = self
+            .post(
+                &format!("/api/studies/{study}/join"),
+                Some(member_token),
+                json!({}),
+            )
+            .await
+            .ok(201);
+        if joined["status"] == "PENDING" {
+            self.post(
+                &format!("/api/studies/{study}/members/{member_id}/approve"),
+                Some(owner),
+                json!({}),
+            )
+            .await
+            .ok(200);
+        }
+    }
+}
+
+impl Resp {
+    pub async fn from(res: reqwest::Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Self {
+            status,
+            body,
+            headers,
+        }
+    }
+}
+
+impl Server {
+    /// Creates a platform admin with the CLI against this server's data directory
+    /// (while it runs) and logs them in; returns (token, user id).
+    pub async fn admin(&self, name: &str, system: bool) -> (String, String) {
+        let email = format!("{name}@example.com");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_coup-server"));
+        cmd.args([
+            "create-admin",
+            "--email",
+            &email,
+            "--name",
+            name,
+            "--data-dir",
+        ])
+        .arg(self.dir.path().join("data"))
+        .env("COUP_ADMIN_PASSWORD", "password123")
+        .env("RUST_LOG", "warn");
+        if system {
+            cmd.arg("--system");
+        }
+        let out = cmd.output().expect("run create-admin");
+        assert!(
+            out.status.success(),
+            "create-admin failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let body = self
+            .post(
+                "/api/auth/login",
+                None,
+                json!({"email": email, "password": "password123"}),
+            )
+            .await
+            .ok(200);
+        (
+            body["token"].as_str().expect("token").to_owned(),
+            body["user"]["id"].as_str().expect("id").to_owned(),
+        )
+    }
+}
