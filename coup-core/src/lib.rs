@@ -33,6 +33,7 @@ pub mod ids;
 pub mod model;
 pub mod notify;
 pub mod permissions;
+pub mod realtime;
 pub mod service;
 pub mod store;
 pub mod validate;

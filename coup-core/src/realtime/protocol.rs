@@ -1,0 +1,511 @@
+//! The real-time protocol, version 1: JSON text frames with a `type` field.
+//!
+//! A connection starts with `hello` (protocol version and the same session token as
+//! REST); nothing else is accepted before it. Every frame a client sends may carry a
+//! `requestId`; answers and errors about it repeat that id. `docs/PROTOCOL.md`
+//! shows an example of every frame (a test keeps them in step).
+//!
+//! [`route`] is the pure rule that turns a domain event into the frames it causes
+//! and says who receives them.
+
+use serde::{Deserialize, Serialize};
+
+use super::calls::{MediaState, Participant};
+use crate::events::DomainEvent;
+use crate::ids::*;
+use crate::model::{ChatMessage, Notification, StudyRole};
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// WebSocket close codes the server uses.
+pub mod close {
+    /// The first frame was not a valid `hello`, or the token was refused.
+    pub const UNAUTHORIZED: u16 = 4001;
+    /// The client speaks a protocol version this server does not.
+    pub const UNSUPPORTED_VERSION: u16 = 4002;
+    /// The session ended (logout, password change, suspension).
+    pub const SESSION_ENDED: u16 = 4003;
+    /// No pong or frame within two heartbeat intervals.
+    pub const HEARTBEAT_TIMEOUT: u16 = 4004;
+    /// The client could not keep up with its outbound queue.
+    pub const SLOW_CONSUMER: u16 = 4008;
+    /// Too many frames per second.
+    pub const RATE_LIMITED: u16 = 4029;
+    /// A frame larger than the limit (RFC 6455 "message too big").
+    pub const TOO_BIG: u16 = 1009;
+    /// The server is shutting down.
+    pub const GOING_AWAY: u16 = 1001;
+}
+
+/// Error codes of `error` frames beyond the core's `ErrorCode`s.
+pub mod codes {
+    /// The frame is not JSON, not an object, or has an unknown `type` or bad fields.
+    pub const BAD_FRAME: &str = "BAD_FRAME";
+    /// A frame other than `hello` arrived before authentication, or `hello` twice.
+    pub const NOT_AUTHENTICATED: &str = "NOT_AUTHENTICATED";
+    /// The frame needs a subscription to the study first.
+    pub const NOT_SUBSCRIBED: &str = "NOT_SUBSCRIBED";
+    /// Too many subscriptions on one connection.
+    pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
+    /// A signaling payload over the limit.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// Too many frames: slow down (the connection closes if it goes on).
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+}
+
+/// What kind of WebRTC signal a `signal` frame carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SignalKind {
+    Offer,
+    Answer,
+    IceCandidate,
+}
+
+/// A STUN/TURN server for WebRTC clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// Frames a client sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+#[allow(missing_docs)]
+pub enum ClientFrame {
+    /// Must come first: the protocol version and the session token.
+    Hello {
+        version: u32,
+        token: String,
+    },
+    /// Follow a study; `lastSeq` resumes after the last chat sequence seen.
+    Subscribe {
+        request_id: Option<String>,
+        study_id: StudyId,
+        last_seq: Option<i64>,
+    },
+    Unsubscribe {
+        request_id: Option<String>,
+        study_id: StudyId,
+    },
+    /// Send a chat message; `clientId` makes resending safe.
+    Send {
+        request_id: Option<String>,
+        study_id: StudyId,
+        content: String,
+        client_id: String,
+        file_id: Option<FileId>,
+    },
+    /// Read receipt up to a sequence number.
+    Read {
+        request_id: Option<String>,
+        study_id: StudyId,
+        seq: i64,
+    },
+    Typing {
+        study_id: StudyId,
+        typing: bool,
+    },
+    CallJoin {
+        request_id: Option<String>,
+        study_id: StudyId,
+        #[serde(default)]
+        media: MediaState,
+    },
+    CallLeave {
+        request_id: Option<String>,
+        study_id: StudyId,
+    },
+    /// An offer, answer or ICE candidate for one other participant.
+    Signal {
+        request_id: Option<String>,
+        study_id: StudyId,
+        to: UserId,
+        kind: SignalKind,
+        payload: serde_json::Value,
+    },
+    Media {
+        request_id: Option<String>,
+        study_id: StudyId,
+        media: MediaState,
+    },
+}
+
+/// Why a subscription ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum UnsubscribeReason {
+    Requested,
+    Kicked,
+    Left,
+    StudyDeleted,
+}
+
+/// Membership changes announced to a study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MembershipChange {
+    Joined,
+    Approved,
+    Kicked,
+    Left,
+    RoleChanged,
+    StudyDeleted,
+}
+
+/// Frames the server sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+#[allow(missing_docs)]
+pub enum ServerFrame {
+    Welcome {
+        version: u32,
+        user_id: UserId,
+        heartbeat_secs: u64,
+        replay_limit: u32,
+        ice_servers: Vec<IceServer>,
+    },
+    /// The subscription is live: who is online, and the study's last sequence.
+    Subscribed {
+        request_id: Option<String>,
+        study_id: StudyId,
+        last_seq: i64,
+        online: Vec<UserId>,
+    },
+    Unsubscribed {
+        request_id: Option<String>,
+        study_id: StudyId,
+        reason: UnsubscribeReason,
+    },
+    /// More was missed than the replay limit: page `(fromSeq, toSeq]` over REST.
+    ResyncRequired {
+        study_id: StudyId,
+        from_seq: i64,
+        to_seq: i64,
+    },
+    Message {
+        message: ChatMessage,
+    },
+    MessageDeleted {
+        study_id: StudyId,
+        message_id: MessageId,
+        seq: i64,
+    },
+    ReadReceipt {
+        study_id: StudyId,
+        user_id: UserId,
+        last_read_seq: i64,
+    },
+    Typing {
+        study_id: StudyId,
+        user_id: UserId,
+        typing: bool,
+    },
+    Presence {
+        study_id: StudyId,
+        user_id: UserId,
+        online: bool,
+    },
+    Notification {
+        notification: Notification,
+    },
+    Membership {
+        study_id: StudyId,
+        user_id: UserId,
+        change: MembershipChange,
+        role: Option<StudyRole>,
+    },
+    /// A request succeeded; `message` is the stored chat message for `send`.
+    Ack {
+        request_id: Option<String>,
+        message: Option<ChatMessage>,
+    },
+    CallJoined {
+        request_id: Option<String>,
+        study_id: StudyId,
+        participants: Vec<Participant>,
+        ice_servers: Vec<IceServer>,
+    },
+    CallParticipantJoined {
+        study_id: StudyId,
+        participant: Participant,
+    },
+    CallParticipantLeft {
+        study_id: StudyId,
+        user_id: UserId,
+    },
+    CallMedia {
+        study_id: StudyId,
+        user_id: UserId,
+        media: MediaState,
+    },
+    Signal {
+        study_id: StudyId,
+        from: UserId,
+        kind: SignalKind,
+        payload: serde_json::Value,
+    },
+    Error {
+        request_id: Option<String>,
+        code: String,
+        message: String,
+    },
+}
+
+impl ServerFrame {
+    /// An error frame from a core error.
+    pub fn error(request_id: Option<String>, e: &crate::Error) -> Self {
+        Self::Error {
+            request_id,
+            code: e.code().as_str().to_owned(),
+            message: e.public_message(),
+        }
+    }
+
+    /// An error frame with a protocol code.
+    pub fn protocol_error(
+        request_id: Option<String>,
+        code: &str,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Error {
+            request_id,
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Who receives a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Every connection subscribed to the study.
+    Study(StudyId),
+    /// Every connection of the user.
+    User(UserId),
+}
+
+/// What an event means for live connections.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// Send a frame to an audience.
+    Frame(Audience, ServerFrame),
+    /// End the user's subscription to the study at once (and tell them why).
+    EndSubscription(StudyId, UserId, UnsubscribeReason),
+    /// End every subscription to the study.
+    EndStudy(StudyId),
+    /// Close every connection of the user (suspended).
+    EndSessions(UserId),
+}
+
+/// The deliveries a domain event causes.
+pub fn route(event: &DomainEvent) -> Vec<Delivery> {
+    use Audience::{Study, User};
+    use Delivery::*;
+    use DomainEvent as E;
+    let membership = |study_id, user_id, change, role| {
+        Frame(
+            Study(study_id),
+            ServerFrame::Membership {
+                study_id,
+                user_id,
+                change,
+                role,
+            },
+        )
+    };
+    match event {
+        E::MessagePosted { message, .. } => vec![Frame(
+            Study(message.study_id),
+            ServerFrame::Message {
+                message: message.clone(),
+            },
+        )],
+        E::MessageDeleted {
+            study_id,
+            message_id,
+            seq,
+            ..
+        } => {
+            vec![Frame(
+                Study(*study_id),
+                ServerFrame::MessageDeleted {
+                    study_id: *study_id,
+                    message_id: *message_id,
+                    seq: *seq,
+                },
+            )]
+        }
+        E::MessagesRead {
+            study_id,
+            user_id,
+            last_read_seq,
+        } => vec![Frame(
+            Study(*study_id),
+            ServerFrame::ReadReceipt {
+                study_id: *study_id,
+                user_id: *user_id,
+                last_read_seq: *last_read_seq,
+            },
+        )],
+        E::NotificationCreated { notification } => {
+            vec![Frame(
+                User(notification.user_id),
+                ServerFrame::Notification {
+                    notification: notification.clone(),
+                },
+            )]
+        }
+        E::MemberJoined {
+            study_id, user_id, ..
+        } => vec![membership(
+            *study_id,
+            *user_id,
+            MembershipChange::Joined,
+            Some(StudyRole::Member),
+        )],
+        E::JoinApproved {
+            study_id, user_id, ..
+        } => vec![membership(
+            *study_id,
+            *user_id,
+            MembershipChange::Approved,
+            Some(StudyRole::Member),
+        )],
+        E::RoleChanged {
+            study_id,
+            user_id,
+            role,
+            ..
+        } => vec![membership(
+            *study_id,
+            *user_id,
+            MembershipChange::RoleChanged,
+            Some(*role),
+        )],
+        E::MemberKicked {
+            study_id, user_id, ..
+        } => vec![
+            EndSubscription(*study_id, *user_id, UnsubscribeReason::Kicked),
+            membership(*study_id, *user_id, MembershipChange::Kicked, None),
+        ],
+        E::MemberLeft { study_id, user_id } => vec![
+            EndSubscription(*study_id, *user_id, UnsubscribeReason::Left),
+            membership(*study_id, *user_id, MembershipChange::Left, None),
+        ],
+        E::StudyDeleted {
+            study_id, actor, ..
+        } => vec![
+            membership(*study_id, *actor, MembershipChange::StudyDeleted, None),
+            EndStudy(*study_id),
+        ],
+        E::UserSuspended { user_id, .. } => vec![EndSessions(*user_id)],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_with_a_type_field() {
+        let text =
+            r#"{"type":"subscribe","studyId":"6f1c1b7e-8f1e-4c59-9a7e-1f2e3d4c5b6a","lastSeq":41}"#;
+        let frame: ClientFrame = serde_json::from_str(text).expect("parse");
+        assert!(matches!(
+            frame,
+            ClientFrame::Subscribe {
+                last_seq: Some(41),
+                request_id: None,
+                ..
+            }
+        ));
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"launchMissiles"}"#).is_err());
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"studyId":"x"}"#).is_err());
+        let out = serde_json::to_value(ServerFrame::Typing {
+            study_id: StudyId::new(),
+            user_id: UserId::new(),
+            typing: true,
+        })
+        .expect("json");
+        assert_eq!(out["type"], "typing");
+        assert!(out.get("studyId").is_some());
+    }
+
+    #[test]
+    fn kicks_end_the_subscription_and_suspensions_end_sessions() {
+        let (s, u, a) = (StudyId::new(), UserId::new(), UserId::new());
+        let kicked = route(&DomainEvent::MemberKicked {
+            study_id: s,
+            study_name: "S".into(),
+            user_id: u,
+            actor: a,
+        });
+        assert_eq!(
+            kicked[0],
+            Delivery::EndSubscription(s, u, UnsubscribeReason::Kicked)
+        );
+        assert_eq!(
+            route(&DomainEvent::UserSuspended {
+                user_id: u,
+                actor: a
+            }),
+            vec![Delivery::EndSessions(u)]
+        );
+        let deleted = route(&DomainEvent::StudyDeleted {
+            study_id: s,
+            study_name: "S".into(),
+            actor: a,
+            members: vec![u],
+        });
+        assert!(deleted.contains(&Delivery::EndStudy(s)));
+    }
+
+    #[test]
+    fn chat_goes_to_the_study_and_notifications_to_their_user() {
+        let s = StudyId::new();
+        let message = ChatMessage {
+            id: MessageId::new(),
+            study_id: s,
+            seq: 3,
+            author_id: UserId::new(),
+            author_name: "kim".into(),
+            content: "hi".into(),
+            file: None,
+            client_id: None,
+            is_deleted: false,
+            created_at: Utc::now(),
+        };
+        let d = route(&DomainEvent::MessagePosted {
+            message,
+            study_name: "S".into(),
+            mentioned: vec![],
+        });
+        assert!(
+            matches!(&d[0], Delivery::Frame(Audience::Study(x), ServerFrame::Message { .. }) if *x == s)
+        );
+        assert!(
+            route(&DomainEvent::UserSignedUp {
+                user_id: UserId::new()
+            })
+            .is_empty()
+        );
+    }
+}
