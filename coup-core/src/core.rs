@@ -2,13 +2,13 @@
 //! transactions, writes the notifications their events call for in the same
 //! transaction, and keeps slow password hashing outside of write locks.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{Duration, Utc};
 
 use crate::auth;
 use crate::error::{Error, Result};
-use crate::events::Outcome;
+use crate::events::{DomainEvent, Outcome};
 use crate::model::{LoginResult, PlatformRole, User};
 use crate::service::accounts::{self, Login, PasswordChange, Session, Signup};
 use crate::service::notifications;
@@ -30,11 +30,28 @@ impl Default for CoreConfig {
     }
 }
 
+/// Receives the events of every committed operation, in commit order (the
+/// real-time gateway, a message bus). Called while writes are serialized, so it must
+/// only hand the events on, never block.
+pub trait EventSink: Send + Sync + 'static {
+    /// Events of one committed operation.
+    fn publish(&self, events: &[DomainEvent]);
+}
+
 /// The CoUp core over one store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Core {
     store: Store,
     config: CoreConfig,
+    sink: Option<Arc<dyn EventSink>>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A hash to verify against when an email is unknown, so a login for a missing
@@ -45,7 +62,17 @@ static DUMMY_HASH: LazyLock<String> =
 impl Core {
     /// A core over `store`.
     pub fn new(store: Store, config: CoreConfig) -> Self {
-        Self { store, config }
+        Self {
+            store,
+            config,
+            sink: None,
+        }
+    }
+
+    /// The same core, publishing the events of every committed operation to `sink`.
+    pub fn with_event_sink(mut self, sink: Arc<dyn EventSink>) -> Self {
+        self.sink = Some(sink);
+        self
     }
 
     /// A core over the embedded SQLite store at `path` (created and migrated).
@@ -64,11 +91,20 @@ impl Core {
         &self,
         op: impl FnOnce(&mut dyn Tx) -> Result<Outcome<T>>,
     ) -> Result<Outcome<T>> {
-        self.store.write_blocking(|tx| {
-            let mut outcome = op(tx)?;
-            notifications::persist(tx, &mut outcome.events)?;
-            Ok(outcome)
-        })
+        self.store.write_blocking_then(
+            |tx| {
+                let mut outcome = op(tx)?;
+                notifications::persist(tx, &mut outcome.events)?;
+                Ok(outcome)
+            },
+            |outcome| {
+                if let Some(sink) = &self.sink
+                    && !outcome.events.is_empty()
+                {
+                    sink.publish(&outcome.events);
+                }
+            },
+        )
     }
 
     /// [`Self::write_blocking`] on the blocking pool.

@@ -38,6 +38,6 @@ pub mod service;
 pub mod store;
 pub mod validate;
 
-pub use crate::core::{Core, CoreConfig};
+pub use crate::core::{Core, CoreConfig, EventSink};
 pub use error::{Error, ErrorCode, Result};
 pub use events::{DomainEvent, Outcome};

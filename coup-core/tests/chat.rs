@@ -437,3 +437,77 @@ fn attachments_must_belong_to_the_same_study() {
         .expect("attachment without text");
     assert_eq!(ok.file.map(|f| f.name).as_deref(), Some("a.txt"));
 }
+
+/// Records the sequence numbers of published chat messages.
+struct SeqRecorder(std::sync::Mutex<Vec<i64>>);
+
+impl coup_core::EventSink for SeqRecorder {
+    fn publish(&self, events: &[DomainEvent]) {
+        for e in events {
+            if let DomainEvent::MessagePosted { message, .. } = e {
+                self.0.lock().expect("lock").push(message.seq);
+            }
+        }
+    }
+}
+
+#[test]
+fn events_are_published_after_commit_in_commit_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recorder = std::sync::Arc::new(SeqRecorder(std::sync::Mutex::new(Vec::new())));
+    let core = coup_core::Core::open_sqlite(dir.path().join("coup.db"))
+        .expect("open")
+        .with_event_sink(recorder.clone());
+    let t = common::TestCore::wrap(core, dir);
+    let owner = t.user("owner");
+    let s = t.study(owner, "S", true, JoinPolicy::Auto);
+    let writers: Vec<_> = (0..4).map(|i| t.user(&format!("w{i}"))).collect();
+    for w in &writers {
+        t.member(s, owner, *w);
+    }
+    std::thread::scope(|scope| {
+        for w in &writers {
+            let core = t.core.clone();
+            let w = *w;
+            scope.spawn(move || {
+                for n in 0..25 {
+                    core.write_blocking(|tx| {
+                        chat::send(
+                            tx,
+                            Some(w),
+                            s,
+                            chat::SendMessage {
+                                content: format!("{n}"),
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .expect("send");
+                }
+            });
+        }
+    });
+    let seen = recorder.0.lock().expect("lock").clone();
+    assert_eq!(
+        seen,
+        (1..=100).collect::<Vec<_>>(),
+        "published once each, in sequence order"
+    );
+    let refused = t.w(|tx| {
+        chat::send(
+            tx,
+            Some(owner),
+            s,
+            chat::SendMessage {
+                content: String::new(),
+                ..Default::default()
+            },
+        )
+    });
+    assert!(refused.is_err());
+    assert_eq!(
+        recorder.0.lock().expect("lock").len(),
+        100,
+        "a refused operation publishes nothing"
+    );
+}

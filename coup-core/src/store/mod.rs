@@ -103,8 +103,9 @@ pub type TxBody<'a> = &'a mut dyn FnMut(&mut dyn Tx) -> Result<()>;
 /// What a backend offers: transactions and a liveness check.
 pub trait Backend: Send + Sync + 'static {
     /// Runs `body` in a write transaction: serialized with other writes, committed
-    /// if it returns `Ok`, rolled back otherwise.
-    fn write(&self, body: TxBody<'_>) -> Result<()>;
+    /// if it returns `Ok`, rolled back otherwise. After a commit, `after_commit`
+    /// runs while writes are still serialized, so it sees commits in order.
+    fn write(&self, body: TxBody<'_>, after_commit: &mut dyn FnMut()) -> Result<()>;
     /// Runs `body` in a read-only snapshot that does not wait for writers.
     fn read(&self, body: TxBody<'_>) -> Result<()>;
     /// Checks that the store answers (for readiness probes).
@@ -139,16 +140,37 @@ impl Store {
 
     /// Runs `body` in a write transaction on the calling thread.
     pub fn write_blocking<T>(&self, body: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.write_blocking_then(body, |_| {})
+    }
+
+    /// Runs `body` in a write transaction, then `after_commit` with its result once
+    /// committed and before the next write starts: callbacks see commits in order.
+    /// `after_commit` must not block or write to the store.
+    pub fn write_blocking_then<T>(
+        &self,
+        body: impl FnOnce(&mut dyn Tx) -> Result<T>,
+        after_commit: impl FnOnce(&T),
+    ) -> Result<T> {
         let mut body = Some(body);
-        let mut out = None;
-        self.backend.write(&mut |tx| {
-            let f = body
-                .take()
-                .ok_or_else(|| Error::Internal("transaction body ran twice".into()))?;
-            out = Some(f(tx)?);
-            Ok(())
-        })?;
-        out.ok_or_else(|| Error::Internal("transaction body did not run".into()))
+        let mut after_commit = Some(after_commit);
+        let out = std::cell::RefCell::new(None);
+        self.backend.write(
+            &mut |tx| {
+                let f = body
+                    .take()
+                    .ok_or_else(|| Error::Internal("transaction body ran twice".into()))?;
+                let value = f(tx)?;
+                *out.borrow_mut() = Some(value);
+                Ok(())
+            },
+            &mut || {
+                if let (Some(f), Some(value)) = (after_commit.take(), out.borrow().as_ref()) {
+                    f(value);
+                }
+            },
+        )?;
+        out.into_inner()
+            .ok_or_else(|| Error::Internal("transaction body did not run".into()))
     }
 
     /// Runs `body` in a read snapshot on the calling thread.

@@ -81,13 +81,14 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl Backend for SqliteBackend {
-    fn write(&self, body: TxBody<'_>) -> Result<()> {
+    fn write(&self, body: TxBody<'_>, after_commit: &mut dyn FnMut()) -> Result<()> {
         let mut conn = self.writer();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(map_err)?;
         body(&mut SqliteTx(&tx))?;
         tx.commit().map_err(map_err)?;
+        after_commit();
         Ok(())
     }
 

@@ -35,6 +35,11 @@ pub fn core() -> TestCore {
 }
 
 impl TestCore {
+    /// Wraps a core whose store lives in `dir`.
+    pub fn wrap(core: Core, dir: tempfile::TempDir) -> Self {
+        Self { core, _dir: dir }
+    }
+
     /// A user named `name` (email `name@example.com`) with the given platform role.
     pub fn user_with_role(&self, name: &str, role: PlatformRole) -> UserId {
         let signup = ValidSignup {
