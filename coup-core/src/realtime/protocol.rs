@@ -509,3 +509,63 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod doc_tests {
+    use std::collections::BTreeSet;
+
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+
+    const DOC: &str = include_str!("../../../docs/PROTOCOL.md");
+
+    /// Every `type` an enum accepts, read from serde's own "unknown variant" message.
+    fn variants<T: DeserializeOwned>() -> BTreeSet<String> {
+        let err = serde_json::from_str::<T>(r#"{"type":"?"}"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let list = err.split("expected one of").nth(1).unwrap_or_default();
+        list.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The `type`s of the JSON examples under a heading that parse as `T`.
+    fn examples<T: DeserializeOwned + Serialize>(section: &str) -> BTreeSet<String> {
+        let body = DOC
+            .split(section)
+            .nth(1)
+            .unwrap_or_default()
+            .split("\n## ")
+            .next()
+            .unwrap_or_default();
+        body.split("```json\n")
+            .skip(1)
+            .map(|block| {
+                let json = block.split("```").next().unwrap_or_default();
+                let frame: T = serde_json::from_str(json)
+                    .unwrap_or_else(|e| panic!("example does not parse: {e}\n{json}"));
+                serde_json::to_value(&frame).expect("serialize")["type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_frame_type_has_a_parsing_example_in_the_protocol_doc() {
+        let client = variants::<ClientFrame>();
+        let server = variants::<ServerFrame>();
+        assert!(
+            client.len() >= 10 && server.len() >= 18,
+            "variant names were read: {client:?} {server:?}"
+        );
+        assert_eq!(examples::<ClientFrame>("## Client frames"), client);
+        assert_eq!(examples::<ServerFrame>("## Server frames"), server);
+    }
+}
