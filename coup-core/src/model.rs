@@ -14,10 +14,14 @@ use serde::{Deserialize, Serialize};
 use crate::ids::*;
 
 /// Declares a string-valued enum: serde and the store both use the upper-case names.
+///
+/// `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros
+/// wrapped in an invisible group, which `utoipa` does not read as `rename = "..."`.
 macro_rules! str_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
         }
@@ -141,6 +145,7 @@ str_enum!(
 
 /// A page of a list: `{"items","total","page","limit"}`; pages start at 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The rows of this page.
     pub items: Vec<T>,
@@ -155,6 +160,7 @@ pub struct Page<T> {
 /// Which page of a list to read: `?page=&limit=`, both optional. Limits are
 /// clamped to [`PageRequest::MAX_LIMIT`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct PageRequest {
     /// Page number, from 1.
@@ -200,6 +206,7 @@ impl PageRequest {
 
 /// A user as others may see them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: UserId,
@@ -217,6 +224,7 @@ pub struct User {
 
 /// A study group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Study {
     pub id: StudyId,
@@ -243,6 +251,7 @@ pub struct Study {
 
 /// A study's membership of one user (member or pending request).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Member {
     pub study_id: StudyId,
@@ -262,6 +271,7 @@ pub struct Member {
 
 /// An announcement in a study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Notice {
     pub id: NoticeId,
@@ -278,6 +288,7 @@ pub struct Notice {
 
 /// A calendar event in a study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CalendarEvent {
     pub id: EventId,
@@ -295,6 +306,7 @@ pub struct CalendarEvent {
 
 /// A personal to-do, optionally tied to a study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Task {
     pub id: TaskId,
@@ -313,6 +325,7 @@ pub struct Task {
 /// A chat message. A deleted message keeps its place in the sequence as a tombstone
 /// with empty content, so clients paging or resuming see no unexplained gap.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     pub id: MessageId,
@@ -331,6 +344,7 @@ pub struct ChatMessage {
 
 /// A page of chat, newest or oldest first depending on the cursor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChatPage {
     /// Messages in ascending sequence order.
@@ -343,6 +357,7 @@ pub struct ChatPage {
 
 /// Metadata of an uploaded file; the bytes live in blob storage under `storageKey`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FileMeta {
     pub id: FileId,
@@ -359,6 +374,7 @@ pub struct FileMeta {
 
 /// A notification for one user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
     pub id: NotificationId,
@@ -375,6 +391,7 @@ pub struct Notification {
 
 /// A user's report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     pub id: ReportId,
@@ -392,6 +409,7 @@ pub struct Report {
 
 /// One admin action, as recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     pub id: AuditId,
@@ -405,6 +423,7 @@ pub struct AuditEntry {
 
 /// A logged-in session: the token is only ever shown here, once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResult {
     /// The bearer token. The store keeps only its hash.
     pub token: String,
@@ -414,6 +433,7 @@ pub struct LoginResult {
 
 /// Counters for the caller's dashboard.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DashboardStats {
     pub study_count: u64,
@@ -427,6 +447,7 @@ pub struct DashboardStats {
 
 /// Unread chat messages in one study.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UnreadCount {
     pub study_id: StudyId,
@@ -436,6 +457,7 @@ pub struct UnreadCount {
 
 /// Everything the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
     pub stats: DashboardStats,
@@ -448,6 +470,7 @@ pub struct Dashboard {
 
 /// Platform-wide counters for admins.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminStats {
     pub user_count: u64,
@@ -462,6 +485,7 @@ pub struct AdminStats {
 
 /// An admin's view of one user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminUserDetail {
     pub user: User,
@@ -473,6 +497,7 @@ pub struct AdminUserDetail {
 
 /// An admin's view of one study (deleted ones included).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AdminStudyDetail {
     pub study: Study,

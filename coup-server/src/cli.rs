@@ -153,6 +153,7 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
                 .await??;
         tracing::info!("{report}");
     }
+    state.gateway.spawn_typing_expiry();
     let limiter = state.login_limiter.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use coup_core::realtime::protocol::IceServer;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,23 @@ pub struct Config {
     pub login_per_account_per_minute: u32,
     /// Login attempts allowed per minute from one IP address.
     pub login_per_ip_per_minute: u32,
+    /// Seconds between WebSocket pings; two silent intervals drop the connection.
+    pub heartbeat_secs: u64,
+    /// Outbound frames queued per WebSocket before it counts as a slow consumer.
+    pub ws_queue_len: usize,
+    /// Largest inbound WebSocket frame, in bytes.
+    pub ws_max_frame_bytes: usize,
+    /// Inbound WebSocket frames per second per connection (bursts of twice that).
+    pub ws_frames_per_second: u32,
+    /// Studies one WebSocket may subscribe to.
+    pub ws_max_subscriptions: usize,
+    /// Most missed chat messages replayed on resume; beyond, clients page over REST.
+    pub replay_limit: u32,
+    /// Most participants in one study's call.
+    pub call_participant_limit: usize,
+    /// STUN/TURN servers for calls, e.g.
+    /// `[[ice_servers]] urls = ["turn:turn.example.org:3478"] username = "u" credential = "p"`.
+    pub ice_servers: Vec<IceServer>,
 }
 
 impl Default for Config {
@@ -68,6 +86,14 @@ impl Default for Config {
             session_ttl_days: 30,
             login_per_account_per_minute: 10,
             login_per_ip_per_minute: 60,
+            heartbeat_secs: 25,
+            ws_queue_len: 256,
+            ws_max_frame_bytes: 64 * 1024,
+            ws_frames_per_second: 20,
+            ws_max_subscriptions: 100,
+            replay_limit: 500,
+            call_participant_limit: 8,
+            ice_servers: Vec::new(),
         }
     }
 }
@@ -143,6 +169,11 @@ impl Config {
         let mut shown = self.clone();
         shown.database = shown.database.as_deref().map(redact);
         shown.redis = shown.redis.as_deref().map(redact);
+        for server in &mut shown.ice_servers {
+            if server.credential.is_some() {
+                server.credential = Some("***".into());
+            }
+        }
         toml_line(&shown)
     }
 }

@@ -109,3 +109,35 @@ impl From<QueryRejection> for ApiError {
         bad_request("query", rejection.body_text())
     }
 }
+
+// For the OpenAPI document only: the shape that `ApiError::into_response` writes
+// with `Body` and `Detail` above. A test in `crate::openapi` checks that real error
+// responses parse as this type, so the two cannot drift apart.
+
+/// The body of every error response.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"error": {"code": "VALIDATION", "message": "name: must not be empty", "field": "name"}}))]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// One error: a stable code, a message for people and, for validation errors, the field.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code; clients branch on it, never on the message.
+    /// One of `VALIDATION` (400), `UNAUTHORIZED` (401), `FORBIDDEN` (403),
+    /// `NOT_FOUND` (404), `METHOD_NOT_ALLOWED` (405), `CONFLICT` (409),
+    /// `PAYLOAD_TOO_LARGE` (413), `RATE_LIMITED` (429), `INTERNAL` (500) or
+    /// `UNAVAILABLE` (503).
+    #[schema(example = "NOT_FOUND")]
+    pub code: String,
+    /// A human-readable explanation; its wording may change.
+    pub message: String,
+    /// The offending input, in the wire's camelCase spelling (`body`, `path` or
+    /// `query` when the request as a whole cannot be read). Only on `VALIDATION`.
+    #[serde(default)]
+    pub field: Option<String>,
+}

@@ -88,7 +88,14 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Optional
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| crate::error::bad_request("body", e.body_text()))?;
+            .map_err(|e| {
+                // Over the body limit is a 413, as for `Json` (see `error.rs`).
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError(Error::PayloadTooLarge { limit: 0 })
+                } else {
+                    crate::error::bad_request("body", e.body_text())
+                }
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(None));
         }

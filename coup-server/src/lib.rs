@@ -10,12 +10,15 @@
 //! - [`blobs`]: uploaded file bytes on disk.
 //! - [`ratelimit`]: login attempt limits.
 //! - [`ops`]: health, readiness, metrics, connection counting, shutdown.
+//! - [`openapi`]: the OpenAPI 3.1 document (`/api/openapi.json`) and Swagger UI (`/api/docs`).
 
 pub mod blobs;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod gateway;
+pub mod openapi;
 pub mod ops;
 pub mod ratelimit;
 pub mod routes;
@@ -33,6 +36,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::blobs::Blobs;
 use crate::config::Config;
+use crate::gateway::{Gateway, GatewaySettings};
 use crate::ratelimit::LoginLimiter;
 use crate::state::AppState;
 
@@ -46,12 +50,21 @@ pub fn state(config: Config) -> Result<AppState, BoxError> {
     let db = config.sqlite_path()?;
     std::fs::create_dir_all(&config.data_dir)?;
     let store = coup_core::store::Store::open_sqlite(&db)?;
-    let core = Core::new(
-        store,
-        CoreConfig {
-            session_ttl: chrono::Duration::days(i64::from(config.session_ttl_days)),
+    let gateway = Arc::new(Gateway::new(
+        GatewaySettings {
+            heartbeat: Duration::from_secs(config.heartbeat_secs.max(1)),
+            queue_len: config.ws_queue_len.max(1),
+            max_frame_bytes: config.ws_max_frame_bytes,
+            frames_per_second: config.ws_frames_per_second,
+            replay_limit: config.replay_limit,
+            ice_servers: config.ice_servers.clone(),
         },
-    );
+        config.ws_max_subscriptions,
+        config.call_participant_limit,
+    ));
+    let session_ttl = chrono::Duration::days(i64::from(config.session_ttl_days));
+    // The gateway hears every committed event, in commit order.
+    let core = Core::new(store, CoreConfig { session_ttl }).with_event_sink(gateway.hub.clone());
     Ok(AppState {
         core,
         blobs: Blobs::open(config.files_dir())?,
@@ -61,13 +74,19 @@ pub fn state(config: Config) -> Result<AppState, BoxError> {
         )),
         metrics: ops::metrics_handle(),
         config: Arc::new(config),
+        gateway,
     })
 }
 
 /// The full application: API plus request ids, tracing, metrics and CORS.
 pub fn app(state: AppState) -> Router {
     let cors = cors(&state.config.cors_origins);
-    let router = routes::api(state).layer(axum::middleware::from_fn(ops::track));
+    let live = Router::new()
+        .route("/ws", axum::routing::get(gateway::upgrade))
+        .with_state(state.clone());
+    let router = routes::api(state)
+        .merge(live)
+        .layer(axum::middleware::from_fn(ops::track));
     let router = match cors {
         Some(layer) => router.layer(layer),
         None => router,

@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::blobs::Blobs;
 use crate::config::Config;
+use crate::gateway::Gateway;
 use crate::ratelimit::LoginLimiter;
 
 /// Shared, cheaply cloneable server state.
@@ -22,4 +23,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The configuration the server runs with.
     pub config: Arc<Config>,
+    /// The real-time gateway.
+    pub gateway: Arc<Gateway>,
 }

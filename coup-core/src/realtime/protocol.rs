@@ -303,7 +303,7 @@ pub enum Audience {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delivery {
     /// Send a frame to an audience.
-    Frame(Audience, ServerFrame),
+    Frame(Audience, Box<ServerFrame>),
     /// End the user's subscription to the study at once (and tell them why).
     EndSubscription(StudyId, UserId, UnsubscribeReason),
     /// End every subscription to the study.
@@ -314,11 +314,13 @@ pub enum Delivery {
 
 /// The deliveries a domain event causes.
 pub fn route(event: &DomainEvent) -> Vec<Delivery> {
+
     use Audience::{Study, User};
-    use Delivery::*;
+    use Delivery::{EndSessions, EndStudy, EndSubscription};
+    let frame = |audience, f| Delivery::Frame(audience, Box::new(f));
     use DomainEvent as E;
     let membership = |study_id, user_id, change, role| {
-        Frame(
+        frame(
             Study(study_id),
             ServerFrame::Membership {
                 study_id,
@@ -329,7 +331,7 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
         )
     };
     match event {
-        E::MessagePosted { message, .. } => vec![Frame(
+        E::MessagePosted { message, .. } => vec![frame(
             Study(message.study_id),
             ServerFrame::Message {
                 message: message.clone(),
@@ -341,7 +343,7 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
             seq,
             ..
         } => {
-            vec![Frame(
+            vec![frame(
                 Study(*study_id),
                 ServerFrame::MessageDeleted {
                     study_id: *study_id,
@@ -354,7 +356,7 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
             study_id,
             user_id,
             last_read_seq,
-        } => vec![Frame(
+        } => vec![frame(
             Study(*study_id),
             ServerFrame::ReadReceipt {
                 study_id: *study_id,
@@ -363,7 +365,7 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
             },
         )],
         E::NotificationCreated { notification } => {
-            vec![Frame(
+            vec![frame(
                 User(notification.user_id),
                 ServerFrame::Notification {
                     notification: notification.clone(),
@@ -499,7 +501,7 @@ mod tests {
             mentioned: vec![],
         });
         assert!(
-            matches!(&d[0], Delivery::Frame(Audience::Study(x), ServerFrame::Message { .. }) if *x == s)
+            matches!(&d[0], Delivery::Frame(Audience::Study(x), f) if *x == s && matches!(**f, ServerFrame::Message { .. }))
         );
         assert!(
             route(&DomainEvent::UserSignedUp {

@@ -20,6 +20,7 @@ use crate::validate;
 
 /// Signup input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Signup {
     pub email: String,
@@ -29,6 +30,7 @@ pub struct Signup {
 
 /// Login input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Login {
     pub email: String,
@@ -37,6 +39,7 @@ pub struct Login {
 
 /// Profile changes; absent fields stay as they are, blank ones clear optional fields.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfilePatch {
     pub name: Option<String>,
@@ -46,6 +49,7 @@ pub struct ProfilePatch {
 
 /// Password change input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,

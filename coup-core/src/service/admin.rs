@@ -19,6 +19,7 @@ use crate::validate;
 
 /// User search for admins.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct UserQuery {
     /// Part of the name or email.
@@ -33,6 +34,7 @@ pub struct UserQuery {
 
 /// Study search for admins; deleted studies are included when asked.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct AdminStudyQuery {
     pub keyword: Option<String>,
@@ -45,6 +47,7 @@ pub struct AdminStudyQuery {
 
 /// Report listing filter.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReportQuery {
     pub status: Option<ReportStatus>,
@@ -57,6 +60,7 @@ pub struct ReportQuery {
 
 /// Suspension input: a reason and an optional end.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Suspension {
     pub reason: String,
@@ -65,6 +69,7 @@ pub struct Suspension {
 
 /// What to do with a report.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessReport {
     pub action: ReportAction,

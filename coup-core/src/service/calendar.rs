@@ -19,6 +19,7 @@ pub const MAX_RANGE: Duration = Duration::days(366);
 
 /// Input for a new event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewEvent {
     pub title: String,
@@ -32,6 +33,7 @@ pub struct NewEvent {
 
 /// Changes to an event.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventPatch {
     pub title: Option<String>,
@@ -44,6 +46,7 @@ pub struct EventPatch {
 
 /// A listing range: events that overlap `[from, to)`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase")]
 pub struct Range {
     pub from: DateTime<Utc>,

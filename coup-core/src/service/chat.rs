@@ -26,6 +26,7 @@ pub const PAGE_MAX: u32 = 100;
 
 /// Send input.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessage {
     #[serde(default)]
@@ -39,6 +40,7 @@ pub struct SendMessage {
 /// Which page of chat: the newest (no cursor), older than `before`, or newer than
 /// `after` (sequence numbers).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ChatQuery {
     pub before: Option<i64>,
@@ -321,6 +323,63 @@ pub(crate) fn find(tx: &mut dyn Tx, id: MessageId) -> Result<ChatMessage> {
         "message",
     )?;
     message_from_row(&row)
+}
+
+/// What a live subscriber missed since `after`: the study's last sequence and the
+/// messages after `after` (tombstones included), or — when more than `limit` were
+/// missed — only the range to page over REST.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatchUp {
+    /// The study's highest sequence at the time of reading.
+    pub last_seq: i64,
+    /// Missed messages in ascending order (empty when `resync` is set).
+    pub messages: Vec<ChatMessage>,
+    /// `(after, last_seq)` when too much was missed to replay.
+    pub resync: Option<(i64, i64)>,
+}
+
+/// Reads what a (re)subscribing member missed; checks they may read the chat.
+pub fn catch_up(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    after: Option<i64>,
+    limit: u32,
+) -> Result<CatchUp> {
+    require_study(tx, caller, study_id, Operation::ListMessages)?;
+    let last_seq = tx
+        .query_one(
+            "SELECT last_seq FROM studies WHERE id = ?",
+            params![study_id],
+            "study",
+        )?
+        .int(0)?;
+    let Some(after) = after else {
+        return Ok(CatchUp {
+            last_seq,
+            messages: Vec::new(),
+            resync: None,
+        });
+    };
+    if after < 0 || after > last_seq {
+        return Err(Error::validation(
+            "lastSeq",
+            format!("must be between 0 and {last_seq}"),
+        ));
+    }
+    if last_seq - after > i64::from(limit) {
+        return Ok(CatchUp {
+            last_seq,
+            messages: Vec::new(),
+            resync: Some((after, last_seq)),
+        });
+    }
+    let messages = page(tx, "m.seq > ? ORDER BY m.seq ASC", study_id, after, limit)?;
+    Ok(CatchUp {
+        last_seq,
+        messages,
+        resync: None,
+    })
 }
 
 /// Records that the caller has read up to `seq`. Read positions only move forward.

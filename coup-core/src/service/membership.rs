@@ -21,6 +21,7 @@ use crate::validate;
 
 /// Join input.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JoinRequest {
     /// A note to the study's managers.
@@ -31,6 +32,7 @@ pub struct JoinRequest {
 
 /// Role change input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleChange {
     pub role: StudyRole,

@@ -16,6 +16,7 @@ use crate::validate;
 
 /// Input for a new notice.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewNotice {
     pub title: String,
@@ -26,6 +27,7 @@ pub struct NewNotice {
 
 /// Changes to a notice.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NoticePatch {
     pub title: Option<String>,
@@ -35,6 +37,7 @@ pub struct NoticePatch {
 
 /// Pin input: `{"isPinned": true}`; without a body the pin toggles.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Pin {
     pub is_pinned: Option<bool>,

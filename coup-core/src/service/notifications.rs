@@ -16,6 +16,7 @@ use crate::store::{Row, Tx, Value};
 
 /// Notification list filters.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct NotificationQuery {
     pub unread_only: bool,
@@ -27,6 +28,7 @@ pub struct NotificationQuery {
 
 /// A notification page with the caller's unread total.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationPage {
     pub items: Vec<Notification>,

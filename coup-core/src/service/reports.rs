@@ -15,6 +15,7 @@ use crate::validate;
 
 /// Report input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewReport {
     pub target_type: ReportTarget,

@@ -23,6 +23,7 @@ pub const MAX_MEMBERS_RANGE: (u32, u32) = (2, 1000);
 
 /// Input for a new study.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewStudy {
     pub name: String,
@@ -44,6 +45,7 @@ fn yes() -> bool {
 
 /// Changes to a study; absent fields stay as they are.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StudyPatch {
     pub name: Option<String>,
@@ -58,6 +60,7 @@ pub struct StudyPatch {
 
 /// A study search.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct StudyQuery {
     /// Words to find in the name or description (case-insensitive).
@@ -74,6 +77,7 @@ pub struct StudyQuery {
 
 /// The caller's studies, optionally only those where they hold one role.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct MyStudiesQuery {
     pub role: Option<StudyRole>,
@@ -87,6 +91,7 @@ pub struct MyStudiesQuery {
 
 /// A private study's invite code, for its OWNER and ADMINs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InviteCode {
     pub study_id: StudyId,

@@ -17,6 +17,7 @@ use crate::validate;
 
 /// Input for a new task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTask {
     pub title: String,
@@ -34,6 +35,7 @@ fn medium() -> Priority {
 /// Changes to a task. `studyId: null` is not distinguishable from absent here, so
 /// a task's study is changed only by giving a new one.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskPatch {
     pub title: Option<String>,
@@ -46,6 +48,7 @@ pub struct TaskPatch {
 
 /// Task list filters.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct TaskQuery {
     pub study_id: Option<StudyId>,

@@ -10,6 +10,7 @@ use coup_core::service::accounts::{self, Login, PasswordChange, ProfilePatch, Si
 use super::{read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
+use crate::openapi::{BadRequest, Conflict, Forbidden, RateLimited, Unauthorized};
 use crate::ops::ClientAddr;
 use crate::state::AppState;
 
@@ -27,6 +28,18 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
+/// Create an account and sign in.
+#[utoipa::path(
+    post,
+    path = "/api/auth/signup",
+    tag = "accounts",
+    request_body = Signup,
+    responses(
+        (status = 201, description = "The account exists and this is its first session", body = LoginResult),
+        BadRequest,
+        Conflict,
+    ),
+)]
 async fn signup(
     State(app): State<AppState>,
     Json(input): Json<Signup>,
@@ -35,6 +48,22 @@ async fn signup(
     Ok((StatusCode::CREATED, Json(out.value)))
 }
 
+/// Sign in with email and password.
+///
+/// Attempts are limited per account and per client address.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "accounts",
+    request_body = Login,
+    responses(
+        (status = 200, description = "A new session", body = LoginResult),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        RateLimited,
+    ),
+)]
 async fn login(
     State(app): State<AppState>,
     ConnectInfo(ClientAddr(addr)): ConnectInfo<ClientAddr>,
@@ -44,6 +73,18 @@ async fn login(
     Ok(Json(app.core.login(input).await?))
 }
 
+/// End the calling session.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token no longer works"),
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
     let session = auth.session()?.clone();
     write(&app, move |tx| {
@@ -53,11 +94,37 @@ async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The caller's own account.
+#[utoipa::path(
+    get,
+    path = "/api/users/me",
+    tag = "accounts",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = User),
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<User>> {
     let caller = auth.caller();
     Ok(Json(read(&app, move |tx| accounts::me(tx, caller)).await?))
 }
 
+/// Change the caller's profile.
+#[utoipa::path(
+    patch,
+    path = "/api/users/me",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, description = "The updated caller", body = User),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn update_me(
     State(app): State<AppState>,
     auth: Auth,
@@ -69,6 +136,20 @@ async fn update_me(
     ))
 }
 
+/// Change the caller's password; other sessions are ended.
+#[utoipa::path(
+    method(post, put, patch),
+    path = "/api/users/me/password",
+    tag = "accounts",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "The password is changed"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn change_password(
     State(app): State<AppState>,
     auth: Auth,

@@ -16,6 +16,7 @@ use coup_core::service::admin::{
 use super::{read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Path, Query};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -33,11 +34,41 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/admin/audit-log", get(audit_log))
 }
 
+/// Platform-wide counters.
+#[utoipa::path(
+    get,
+    path = "/api/admin/stats",
+    tag = "admin",
+    operation_id = "admin_stats",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The counters", body = AdminStats),
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn stats(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<AdminStats>> {
     let caller = auth.caller();
     Ok(Json(read(&app, move |tx| admin::stats(tx, caller)).await?))
 }
 
+/// Search users.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users",
+    tag = "admin",
+    operation_id = "admin_list_users",
+    security(("bearer" = [])),
+    params(
+        UserQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of users", body = Page<User>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn users(
     State(app): State<AppState>,
     auth: Auth,
@@ -49,6 +80,24 @@ async fn users(
     ))
 }
 
+/// One user with their activity counts and audit trail.
+#[utoipa::path(
+    get,
+    path = "/api/admin/users/{id}",
+    tag = "admin",
+    operation_id = "admin_get_user",
+    security(("bearer" = [])),
+    params(
+        ("id" = UserId, Path, description = "The user"),
+    ),
+    responses(
+        (status = 200, description = "The user", body = AdminUserDetail),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn user(
     State(app): State<AppState>,
     auth: Auth,
@@ -60,6 +109,26 @@ async fn user(
     ))
 }
 
+/// Suspend a user, for a time or until restored; their sessions stop working.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/suspend",
+    tag = "admin",
+    operation_id = "admin_suspend_user",
+    security(("bearer" = [])),
+    params(
+        ("id" = UserId, Path, description = "The user"),
+    ),
+    request_body = Suspension,
+    responses(
+        (status = 200, description = "The suspended user", body = User),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn suspend(
     State(app): State<AppState>,
     auth: Auth,
@@ -72,6 +141,25 @@ async fn suspend(
     ))
 }
 
+/// Lift a user's suspension.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/restore",
+    tag = "admin",
+    operation_id = "admin_restore_user",
+    security(("bearer" = [])),
+    params(
+        ("id" = UserId, Path, description = "The user"),
+    ),
+    responses(
+        (status = 200, description = "The restored user", body = User),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn restore(
     State(app): State<AppState>,
     auth: Auth,
@@ -83,6 +171,23 @@ async fn restore(
     ))
 }
 
+/// Search studies, deleted ones too when asked.
+#[utoipa::path(
+    get,
+    path = "/api/admin/studies",
+    tag = "admin",
+    operation_id = "admin_list_studies",
+    security(("bearer" = [])),
+    params(
+        AdminStudyQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of studies", body = Page<Study>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn studies(
     State(app): State<AppState>,
     auth: Auth,
@@ -94,6 +199,24 @@ async fn studies(
     ))
 }
 
+/// One study (deleted ones included) with its members and counts.
+#[utoipa::path(
+    get,
+    path = "/api/admin/studies/{id}",
+    tag = "admin",
+    operation_id = "admin_get_study",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+    ),
+    responses(
+        (status = 200, description = "The study", body = AdminStudyDetail),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn study(
     State(app): State<AppState>,
     auth: Auth,
@@ -105,11 +228,33 @@ async fn study(
     ))
 }
 
-#[derive(serde::Deserialize)]
+/// Why an admin deletes a study.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DeleteReason {
+    /// Kept in the audit log (at most 500 characters).
     reason: Option<String>,
 }
 
+/// Delete a study; its members are notified.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/studies/{id}",
+    tag = "admin",
+    operation_id = "admin_delete_study",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        DeleteReason,
+    ),
+    responses(
+        (status = 204, description = "The study is deleted"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn delete_study(
     State(app): State<AppState>,
     auth: Auth,
@@ -124,6 +269,23 @@ async fn delete_study(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// List reports.
+#[utoipa::path(
+    get,
+    path = "/api/admin/reports",
+    tag = "admin",
+    operation_id = "admin_list_reports",
+    security(("bearer" = [])),
+    params(
+        ReportQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of reports", body = Page<Report>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn reports(
     State(app): State<AppState>,
     auth: Auth,
@@ -135,6 +297,24 @@ async fn reports(
     ))
 }
 
+/// One report.
+#[utoipa::path(
+    get,
+    path = "/api/admin/reports/{id}",
+    tag = "admin",
+    operation_id = "admin_get_report",
+    security(("bearer" = [])),
+    params(
+        ("id" = ReportId, Path, description = "The report"),
+    ),
+    responses(
+        (status = 200, description = "The report", body = Report),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn report(
     State(app): State<AppState>,
     auth: Auth,
@@ -146,6 +326,26 @@ async fn report(
     ))
 }
 
+/// Decide a pending report: dismiss, warn, suspend the user or delete the content.
+#[utoipa::path(
+    post,
+    path = "/api/admin/reports/{id}/process",
+    tag = "admin",
+    operation_id = "admin_process_report",
+    security(("bearer" = [])),
+    params(
+        ("id" = ReportId, Path, description = "The report"),
+    ),
+    request_body = ProcessReport,
+    responses(
+        (status = 200, description = "The processed report", body = Report),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn process(
     State(app): State<AppState>,
     auth: Auth,
@@ -158,6 +358,23 @@ async fn process(
     ))
 }
 
+/// The audit log of admin actions, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit-log",
+    tag = "admin",
+    operation_id = "admin_audit_log",
+    security(("bearer" = [])),
+    params(
+        PageRequest,
+    ),
+    responses(
+        (status = 200, description = "A page of audit entries", body = Page<AuditEntry>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn audit_log(
     State(app): State<AppState>,
     auth: Auth,

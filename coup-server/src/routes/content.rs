@@ -13,6 +13,7 @@ use coup_core::service::notices::{self, NewNotice, NoticePatch, Pin};
 use super::{read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, OptionalJson, Path, Query};
+use crate::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized};
 use crate::state::AppState;
 
 /// Largest chat request body: 4,000 characters of up to 4 bytes, plus JSON.
@@ -61,6 +62,24 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
+/// The study's notices, pinned first (members only).
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/notices",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        PageRequest,
+    ),
+    responses(
+        (status = 200, description = "A page of notices", body = Page<Notice>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn list_notices(
     State(app): State<AppState>,
     auth: Auth,
@@ -73,6 +92,24 @@ async fn list_notices(
     ))
 }
 
+/// Post a notice (OWNER and ADMINs); members are notified.
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/notices",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+    ),
+    request_body = NewNotice,
+    responses(
+        (status = 201, description = "The new notice", body = Notice),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn create_notice(
     State(app): State<AppState>,
     auth: Auth,
@@ -86,6 +123,24 @@ async fn create_notice(
     ))
 }
 
+/// One notice (members only); reading it counts a view.
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/notices/{notice_id}",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("notice_id" = NoticeId, Path, description = "The notice"),
+    ),
+    responses(
+        (status = 200, description = "The notice", body = Notice),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn get_notice(
     State(app): State<AppState>,
     auth: Auth,
@@ -101,6 +156,25 @@ async fn get_notice(
     ))
 }
 
+/// Change a notice (OWNER and ADMINs).
+#[utoipa::path(
+    method(patch, put),
+    path = "/api/studies/{id}/notices/{notice_id}",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("notice_id" = NoticeId, Path, description = "The notice"),
+    ),
+    request_body = NoticePatch,
+    responses(
+        (status = 200, description = "The updated notice", body = Notice),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn update_notice(
     State(app): State<AppState>,
     auth: Auth,
@@ -116,6 +190,27 @@ async fn update_notice(
     ))
 }
 
+/// Pin or unpin a notice (OWNER and ADMINs).
+///
+/// `{"isPinned": true|false}` sets the pin; without a body the pin toggles.
+#[utoipa::path(
+    method(post, patch, put),
+    path = "/api/studies/{id}/notices/{notice_id}/pin",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("notice_id" = NoticeId, Path, description = "The notice"),
+    ),
+    request_body(content = Option<Pin>, description = "Optional: the pin state to set"),
+    responses(
+        (status = 200, description = "The notice with its new pin state", body = Notice),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn pin_notice(
     State(app): State<AppState>,
     auth: Auth,
@@ -129,6 +224,24 @@ async fn pin_notice(
     ))
 }
 
+/// Delete a notice (OWNER and ADMINs).
+#[utoipa::path(
+    delete,
+    path = "/api/studies/{id}/notices/{notice_id}",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("notice_id" = NoticeId, Path, description = "The notice"),
+    ),
+    responses(
+        (status = 204, description = "The notice is gone"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn delete_notice(
     State(app): State<AppState>,
     auth: Auth,
@@ -139,6 +252,24 @@ async fn delete_notice(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The study's events that overlap `[from, to)` (members only).
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/calendar",
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        Range,
+    ),
+    responses(
+        (status = 200, description = "The events, by start time", body = Vec<CalendarEvent>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn list_events(
     State(app): State<AppState>,
     auth: Auth,
@@ -151,6 +282,24 @@ async fn list_events(
     ))
 }
 
+/// Add an event (members); members are notified.
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/calendar",
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+    ),
+    request_body = NewEvent,
+    responses(
+        (status = 201, description = "The new event", body = CalendarEvent),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn create_event(
     State(app): State<AppState>,
     auth: Auth,
@@ -164,6 +313,25 @@ async fn create_event(
     ))
 }
 
+/// Change an event (its creator, the OWNER and ADMINs).
+#[utoipa::path(
+    method(patch, put),
+    path = "/api/studies/{id}/calendar/{event_id}",
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("event_id" = EventId, Path, description = "The event"),
+    ),
+    request_body = EventPatch,
+    responses(
+        (status = 200, description = "The updated event", body = CalendarEvent),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn update_event(
     State(app): State<AppState>,
     auth: Auth,
@@ -179,6 +347,24 @@ async fn update_event(
     ))
 }
 
+/// Delete an event (its creator, the OWNER and ADMINs).
+#[utoipa::path(
+    delete,
+    path = "/api/studies/{id}/calendar/{event_id}",
+    tag = "calendar",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("event_id" = EventId, Path, description = "The event"),
+    ),
+    responses(
+        (status = 204, description = "The event is gone"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn delete_event(
     State(app): State<AppState>,
     auth: Auth,
@@ -189,6 +375,27 @@ async fn delete_event(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A page of the study's chat (members only).
+///
+/// The newest messages, or those older than `before` or newer than `after`
+/// (sequence numbers); always in ascending order.
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/chat",
+    tag = "chat",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ChatQuery,
+    ),
+    responses(
+        (status = 200, description = "Messages and whether there are more", body = ChatPage),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn list_messages(
     State(app): State<AppState>,
     auth: Auth,
@@ -201,6 +408,28 @@ async fn list_messages(
     ))
 }
 
+/// Send a message (members), optionally with an uploaded file of the study.
+///
+/// Sending again with the same `clientId` returns the first message instead of a
+/// second one. The body may be at most 64 KiB.
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/chat",
+    tag = "chat",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+    ),
+    request_body = SendMessage,
+    responses(
+        (status = 201, description = "The message (or the earlier one with the same `clientId`)", body = ChatMessage),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        PayloadTooLarge,
+    ),
+)]
 async fn send_message(
     State(app): State<AppState>,
     auth: Auth,
@@ -214,6 +443,24 @@ async fn send_message(
     ))
 }
 
+/// One chat message (members only).
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/chat/{message_id}",
+    tag = "chat",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("message_id" = MessageId, Path, description = "The message"),
+    ),
+    responses(
+        (status = 200, description = "The message", body = ChatMessage),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn get_message(
     State(app): State<AppState>,
     auth: Auth,
@@ -225,6 +472,24 @@ async fn get_message(
     ))
 }
 
+/// Delete a message (its author, the OWNER and ADMINs); it stays as a tombstone.
+#[utoipa::path(
+    delete,
+    path = "/api/studies/{id}/chat/{message_id}",
+    tag = "chat",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("message_id" = MessageId, Path, description = "The message"),
+    ),
+    responses(
+        (status = 204, description = "The message is deleted"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn delete_message(
     State(app): State<AppState>,
     auth: Auth,
@@ -235,12 +500,32 @@ async fn delete_message(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(serde::Serialize)]
+/// The caller's read position in a study's chat.
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct ReadUpTo {
+    /// The sequence number of the last message read.
     last_read_seq: i64,
 }
 
+/// Mark the chat read up to this message (members).
+#[utoipa::path(
+    method(post, put),
+    path = "/api/studies/{id}/chat/{message_id}/read",
+    tag = "chat",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("message_id" = MessageId, Path, description = "The message"),
+    ),
+    responses(
+        (status = 200, description = "The caller's read position", body = ReadUpTo),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn read_message(
     State(app): State<AppState>,
     auth: Auth,

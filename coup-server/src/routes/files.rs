@@ -20,6 +20,7 @@ use super::{read, write};
 use crate::blobs::BlobError;
 use crate::error::{ApiError, ApiResult, bad_request};
 use crate::extract::{Auth, Json, Path, Query};
+use crate::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized};
 use crate::state::AppState;
 
 /// Room for multipart framing around a 50 MB file.
@@ -40,6 +41,22 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/studies/{id}/files/{file_id}/download", get(download))
 }
 
+/// The study's files, newest first (members only).
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/files",
+    tag = "files",
+    operation_id = "list_files",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study"), PageRequest),
+    responses(
+        (status = 200, description = "A page of file metadata", body = Page<FileMeta>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn list(
     State(app): State<AppState>,
     auth: Auth,
@@ -52,9 +69,51 @@ async fn list(
     ))
 }
 
+// Documentation-only types for the OpenAPI document; never built.
+
+/// The form of an upload: one file in the field `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Upload {
+    /// The file's bytes; its name and content type come from the part's headers.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    file: Vec<u8>,
+}
+
+/// A file's bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct FileBytes(Vec<u8>);
+
 /// Receives the multipart field `file`: the caller's permission is checked before a
 /// byte is stored, the bytes are streamed to disk with the 50 MB limit, and only a
 /// complete blob is registered. Any failure removes what was written.
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/files",
+    tag = "files",
+    operation_id = "upload_file",
+    summary = "Upload a file to the study (members)",
+    description = "A `multipart/form-data` body with the file in the field `file` (at most \
+        50 MB). Permission is checked before a byte is stored; a refused or failed upload \
+        leaves nothing behind. Members are notified.",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    request_body(
+        content = Upload,
+        content_type = "multipart/form-data",
+        description = "At most 50 MB; other fields are ignored",
+    ),
+    responses(
+        (status = 201, description = "The stored file's metadata", body = FileMeta),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        PayloadTooLarge,
+    ),
+)]
 async fn upload(
     State(app): State<AppState>,
     auth: Auth,
@@ -112,6 +171,34 @@ async fn upload(
     }
 }
 
+/// Download a file (members only); counts a download.
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/files/{file_id}/download",
+    tag = "files",
+    operation_id = "download_file",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("file_id" = FileId, Path, description = "The file"),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The bytes, streamed, with the content type given at upload",
+            content_type = "application/octet-stream",
+            body = inline(FileBytes),
+            headers(
+                ("Content-Disposition" = String, description = "`attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266)"),
+                ("Content-Length" = u64, description = "The file's size in bytes"),
+            ),
+        ),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn download(
     State(app): State<AppState>,
     auth: Auth,
@@ -167,6 +254,25 @@ pub fn content_disposition(name: &str) -> HeaderValue {
     .unwrap_or(HeaderValue::from_static("attachment"))
 }
 
+/// Delete a file (its uploader, the OWNER and ADMINs).
+#[utoipa::path(
+    delete,
+    path = "/api/studies/{id}/files/{file_id}",
+    tag = "files",
+    operation_id = "delete_file",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("file_id" = FileId, Path, description = "The file"),
+    ),
+    responses(
+        (status = 204, description = "The file is gone"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn remove(
     State(app): State<AppState>,
     auth: Auth,

@@ -14,6 +14,7 @@ use coup_core::service::{dashboard, notifications, reports, studies, tasks};
 use super::{read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Path, Query};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -44,6 +45,21 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/api/reports", post(create_report))
 }
 
+/// The caller's dashboard.
+///
+/// Counters, studies, upcoming events, recent notices, due tasks and unread chat
+/// per study.
+#[utoipa::path(
+    get,
+    path = "/api/dashboard",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The dashboard", body = Dashboard),
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn get_dashboard(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Dashboard>> {
     let caller = auth.caller();
     Ok(Json(
@@ -51,6 +67,21 @@ async fn get_dashboard(State(app): State<AppState>, auth: Auth) -> ApiResult<Jso
     ))
 }
 
+/// The studies the caller belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/my-studies",
+    tag = "me",
+    operation_id = "list_my_studies",
+    security(("bearer" = [])),
+    params(MyStudiesQuery),
+    responses(
+        (status = 200, description = "A page of studies", body = Page<Study>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn my_studies(
     State(app): State<AppState>,
     auth: Auth,
@@ -62,6 +93,20 @@ async fn my_studies(
     ))
 }
 
+/// The caller's notifications, newest first, with their unread total.
+#[utoipa::path(
+    get,
+    path = "/api/notifications",
+    tag = "me",
+    security(("bearer" = [])),
+    params(NotificationQuery),
+    responses(
+        (status = 200, description = "A page of notifications", body = NotificationPage),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn list_notifications(
     State(app): State<AppState>,
     auth: Auth,
@@ -73,6 +118,21 @@ async fn list_notifications(
     ))
 }
 
+/// Mark one of the caller's notifications read.
+#[utoipa::path(
+    method(post, patch),
+    path = "/api/notifications/{id}/read",
+    tag = "me",
+    security(("bearer" = [])),
+    params(("id" = NotificationId, Path, description = "The notification")),
+    responses(
+        (status = 200, description = "The notification, now read", body = Notification),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn read_notification(
     State(app): State<AppState>,
     auth: Auth,
@@ -84,18 +144,47 @@ async fn read_notification(
     ))
 }
 
-#[derive(serde::Serialize)]
+/// How many notifications were marked read.
+#[derive(serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct Marked {
+    /// Notifications that were unread.
     marked: u64,
 }
 
+/// Mark all of the caller's notifications read.
+#[utoipa::path(
+    method(post, patch),
+    path = "/api/notifications/mark-all-read",
+    tag = "me",
+    operation_id = "read_all_notifications",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many were unread", body = Marked),
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn read_all(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Marked>> {
     let caller = auth.caller();
     let marked = write(&app, move |tx| notifications::mark_all_read(tx, caller)).await?;
     Ok(Json(Marked { marked }))
 }
 
+/// The caller's tasks.
+#[utoipa::path(
+    get,
+    path = "/api/tasks",
+    tag = "me",
+    security(("bearer" = [])),
+    params(TaskQuery),
+    responses(
+        (status = 200, description = "A page of tasks", body = Page<Task>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn list_tasks(
     State(app): State<AppState>,
     auth: Auth,
@@ -107,6 +196,21 @@ async fn list_tasks(
     ))
 }
 
+/// Create a task, optionally tied to one of the caller's studies.
+#[utoipa::path(
+    post,
+    path = "/api/tasks",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = NewTask,
+    responses(
+        (status = 201, description = "The new task", body = Task),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn create_task(
     State(app): State<AppState>,
     auth: Auth,
@@ -119,6 +223,21 @@ async fn create_task(
     ))
 }
 
+/// One of the caller's tasks.
+#[utoipa::path(
+    get,
+    path = "/api/tasks/{id}",
+    tag = "me",
+    security(("bearer" = [])),
+    params(("id" = TaskId, Path, description = "The task")),
+    responses(
+        (status = 200, description = "The task", body = Task),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn get_task(
     State(app): State<AppState>,
     auth: Auth,
@@ -130,6 +249,22 @@ async fn get_task(
     ))
 }
 
+/// Change one of the caller's tasks.
+#[utoipa::path(
+    method(patch, put),
+    path = "/api/tasks/{id}",
+    tag = "me",
+    security(("bearer" = [])),
+    params(("id" = TaskId, Path, description = "The task")),
+    request_body = TaskPatch,
+    responses(
+        (status = 200, description = "The updated task", body = Task),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn update_task(
     State(app): State<AppState>,
     auth: Auth,
@@ -142,6 +277,21 @@ async fn update_task(
     ))
 }
 
+/// Flip a task between done and open.
+#[utoipa::path(
+    method(patch, post),
+    path = "/api/tasks/{id}/toggle",
+    tag = "me",
+    security(("bearer" = [])),
+    params(("id" = TaskId, Path, description = "The task")),
+    responses(
+        (status = 200, description = "The task after the flip", body = Task),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn toggle_task(
     State(app): State<AppState>,
     auth: Auth,
@@ -153,6 +303,21 @@ async fn toggle_task(
     ))
 }
 
+/// Delete one of the caller's tasks.
+#[utoipa::path(
+    delete,
+    path = "/api/tasks/{id}",
+    tag = "me",
+    security(("bearer" = [])),
+    params(("id" = TaskId, Path, description = "The task")),
+    responses(
+        (status = 204, description = "The task is gone"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn delete_task(
     State(app): State<AppState>,
     auth: Auth,
@@ -163,6 +328,22 @@ async fn delete_task(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Report a user, a study or a chat message to the platform's admins.
+#[utoipa::path(
+    post,
+    path = "/api/reports",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = reports::NewReport,
+    responses(
+        (status = 201, description = "The report, pending", body = Report),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn create_report(
     State(app): State<AppState>,
     auth: Auth,

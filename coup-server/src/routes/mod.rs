@@ -1,12 +1,12 @@
 //! The HTTP API: one module per area, handlers that parse, call a `coup-core`
 //! service through [`write`] or [`read`], and convert the result. No rule lives here.
 
-mod accounts;
-mod admin;
-mod content;
-mod files;
-mod me;
-mod studies;
+pub(crate) mod accounts;
+pub(crate) mod admin;
+pub(crate) mod content;
+pub(crate) mod files;
+pub(crate) mod me;
+pub(crate) mod studies;
 
 use std::time::Duration;
 
@@ -60,6 +60,8 @@ pub fn api(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        // GET /api/openapi.json and the Swagger UI at GET /api/docs.
+        .merge(crate::openapi::routes())
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(state)

@@ -13,6 +13,7 @@ use coup_core::service::studies::{self, InviteCode, NewStudy, StudyPatch, StudyQ
 use super::{read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, OptionalJson, Path, Query};
+use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
 use crate::state::AppState;
 
 pub(super) fn routes() -> Router<AppState> {
@@ -39,6 +40,23 @@ pub(super) fn routes() -> Router<AppState> {
         )
 }
 
+/// Search public studies (and the caller's private ones).
+///
+/// Anonymous callers see public studies only.
+#[utoipa::path(
+    get,
+    path = "/api/studies",
+    tag = "studies",
+    operation_id = "list_studies",
+    security((), ("bearer" = [])),
+    params(StudyQuery),
+    responses(
+        (status = 200, description = "A page of studies", body = Page<Study>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn list(
     State(app): State<AppState>,
     auth: Auth,
@@ -50,6 +68,21 @@ async fn list(
     ))
 }
 
+/// Create a study; the caller becomes its OWNER.
+#[utoipa::path(
+    post,
+    path = "/api/studies",
+    tag = "studies",
+    operation_id = "create_study",
+    security(("bearer" = [])),
+    request_body = NewStudy,
+    responses(
+        (status = 201, description = "The new study", body = Study),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+    ),
+)]
 async fn create(
     State(app): State<AppState>,
     auth: Auth,
@@ -62,6 +95,24 @@ async fn create(
     ))
 }
 
+/// One study.
+///
+/// A private study is found only by its members and requesters.
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}",
+    tag = "studies",
+    operation_id = "get_study",
+    security((), ("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    responses(
+        (status = 200, description = "The study", body = Study),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn get_one(
     State(app): State<AppState>,
     auth: Auth,
@@ -73,6 +124,23 @@ async fn get_one(
     ))
 }
 
+/// Change a study (OWNER only); absent fields stay as they are.
+#[utoipa::path(
+    method(patch, put),
+    path = "/api/studies/{id}",
+    tag = "studies",
+    operation_id = "update_study",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    request_body = StudyPatch,
+    responses(
+        (status = 200, description = "The updated study", body = Study),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn update(
     State(app): State<AppState>,
     auth: Auth,
@@ -85,6 +153,22 @@ async fn update(
     ))
 }
 
+/// Delete a study (OWNER only).
+#[utoipa::path(
+    delete,
+    path = "/api/studies/{id}",
+    tag = "studies",
+    operation_id = "delete_study",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    responses(
+        (status = 204, description = "The study is deleted"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn remove(
     State(app): State<AppState>,
     auth: Auth,
@@ -95,6 +179,22 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The study's invite code (OWNER and ADMINs).
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/invite-code",
+    tag = "studies",
+    operation_id = "get_invite_code",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    responses(
+        (status = 200, description = "The current code", body = InviteCode),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn invite_code(
     State(app): State<AppState>,
     auth: Auth,
@@ -106,6 +206,21 @@ async fn invite_code(
     ))
 }
 
+/// Replace the study's invite code (OWNER and ADMINs); the old one stops working.
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/invite-code",
+    tag = "studies",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    responses(
+        (status = 200, description = "The new code", body = InviteCode),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn regenerate_invite_code(
     State(app): State<AppState>,
     auth: Auth,
@@ -120,6 +235,28 @@ async fn regenerate_invite_code(
     ))
 }
 
+/// Join a study, or ask to.
+///
+/// The body is optional. With an auto-join policy or a valid invite code the caller
+/// becomes a MEMBER at once; otherwise the membership is PENDING until a manager
+/// decides.
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/join",
+    tag = "members",
+    operation_id = "join_study",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    request_body(content = Option<JoinRequest>, description = "Optional: a note and an invite code"),
+    responses(
+        (status = 201, description = "The caller's membership: ACTIVE or PENDING", body = Member),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn join(
     State(app): State<AppState>,
     auth: Auth,
@@ -134,6 +271,23 @@ async fn join(
     ))
 }
 
+/// Leave a study, or withdraw a pending request (the OWNER cannot leave).
+#[utoipa::path(
+    method(post, delete),
+    path = "/api/studies/{id}/leave",
+    tag = "members",
+    operation_id = "leave_study",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study")),
+    responses(
+        (status = 204, description = "The caller is no longer a member"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn leave(
     State(app): State<AppState>,
     auth: Auth,
@@ -144,6 +298,22 @@ async fn leave(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Pending join requests (OWNER and ADMINs).
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/join-requests",
+    tag = "members",
+    operation_id = "list_join_requests",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study"), PageRequest),
+    responses(
+        (status = 200, description = "A page of pending memberships", body = Page<Member>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn join_requests(
     State(app): State<AppState>,
     auth: Auth,
@@ -159,6 +329,22 @@ async fn join_requests(
     ))
 }
 
+/// The study's active members (members only).
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/members",
+    tag = "members",
+    operation_id = "list_members",
+    security(("bearer" = [])),
+    params(("id" = StudyId, Path, description = "The study"), PageRequest),
+    responses(
+        (status = 200, description = "A page of members", body = Page<Member>),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
 async fn members(
     State(app): State<AppState>,
     auth: Auth,
@@ -174,6 +360,26 @@ async fn members(
     ))
 }
 
+/// Accept a join request (OWNER and ADMINs).
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/members/{user_id}/approve",
+    tag = "members",
+    operation_id = "approve_member",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("user_id" = UserId, Path, description = "The member or requester"),
+    ),
+    responses(
+        (status = 200, description = "The new member", body = Member),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn approve(
     State(app): State<AppState>,
     auth: Auth,
@@ -185,6 +391,26 @@ async fn approve(
     ))
 }
 
+/// Refuse a join request (OWNER and ADMINs).
+#[utoipa::path(
+    post,
+    path = "/api/studies/{id}/members/{user_id}/reject",
+    tag = "members",
+    operation_id = "reject_member",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("user_id" = UserId, Path, description = "The member or requester"),
+    ),
+    responses(
+        (status = 204, description = "The request is gone"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn reject(
     State(app): State<AppState>,
     auth: Auth,
@@ -195,6 +421,29 @@ async fn reject(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Change a member's role (OWNER only).
+///
+/// Making someone OWNER hands the study over; the previous OWNER becomes an ADMIN.
+#[utoipa::path(
+    method(post, put, patch),
+    path = "/api/studies/{id}/members/{user_id}/role",
+    tag = "members",
+    operation_id = "change_role",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("user_id" = UserId, Path, description = "The member or requester"),
+    ),
+    request_body = RoleChange,
+    responses(
+        (status = 200, description = "The member with the new role", body = Member),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn role(
     State(app): State<AppState>,
     auth: Auth,
@@ -210,6 +459,26 @@ async fn role(
     ))
 }
 
+/// Remove a member (the OWNER anyone, an ADMIN only MEMBERs).
+#[utoipa::path(
+    delete,
+    path = "/api/studies/{id}/members/{user_id}",
+    tag = "members",
+    operation_id = "kick_member",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ("user_id" = UserId, Path, description = "The member or requester"),
+    ),
+    responses(
+        (status = 204, description = "The member is removed"),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+    ),
+)]
 async fn kick(
     State(app): State<AppState>,
     auth: Auth,

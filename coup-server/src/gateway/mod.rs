@@ -1,0 +1,80 @@
+//! The real-time gateway: `GET /ws` upgrades to a WebSocket that speaks the
+//! protocol defined in `coup_core::realtime::protocol`. This module only moves
+//! frames: the rules (who may subscribe, what a kick means, who may be signaled)
+//! are the core's.
+
+pub mod connection;
+pub mod hub;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::Response;
+use coup_core::realtime::protocol::IceServer;
+
+use crate::state::AppState;
+use hub::{Hub, HubLimits};
+
+/// Gateway settings, from the server configuration.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// Ping interval; two silent intervals close the connection.
+    pub heartbeat: Duration,
+    /// Outbound frames queued per connection before it counts as a slow consumer.
+    pub queue_len: usize,
+    /// Largest inbound frame, in bytes.
+    pub max_frame_bytes: usize,
+    /// Inbound frames per second per connection (bursts of twice that).
+    pub frames_per_second: u32,
+    /// Most missed messages replayed on resume; beyond, clients page over REST.
+    pub replay_limit: u32,
+    /// STUN/TURN servers given to call participants.
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// The hub and its settings.
+pub struct Gateway {
+    /// Live connections.
+    pub hub: Arc<Hub>,
+    /// Settings.
+    pub settings: GatewaySettings,
+}
+
+impl Gateway {
+    /// A gateway with an empty hub.
+    pub fn new(settings: GatewaySettings, max_subscriptions: usize, call_limit: usize) -> Self {
+        let limits = HubLimits {
+            max_subscriptions,
+            replay_buffer: settings.queue_len,
+        };
+        Self {
+            hub: Arc::new(Hub::new(limits, call_limit)),
+            settings,
+        }
+    }
+
+    /// Expires typing indicators once a second, for as long as the hub lives.
+    pub fn spawn_typing_expiry(&self) {
+        let hub = Arc::downgrade(&self.hub);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                match hub.upgrade() {
+                    Some(hub) => hub.expire_typing(Instant::now()),
+                    None => return,
+                }
+            }
+        });
+    }
+}
+
+/// `GET /ws`: upgrades with the frame-size limit.
+pub async fn upgrade(State(app): State<AppState>, ws: WebSocketUpgrade) -> Response {
+    let gateway = app.gateway.clone();
+    let limit = gateway.settings.max_frame_bytes;
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| connection::run(socket, app, gateway))
+}
