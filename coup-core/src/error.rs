@@ -80,8 +80,8 @@ pub enum Error {
     /// The current state does not allow this.
     #[error("{0}")]
     Conflict(String),
-    /// The payload exceeds `limit` bytes.
-    #[error("payload exceeds the limit of {limit} bytes")]
+    /// The payload exceeds `limit` bytes (0 when the limit depends on the route).
+    #[error("{}", if *limit == 0 { "payload too large".to_owned() } else { format!("payload exceeds the limit of {limit} bytes") })]
     PayloadTooLarge {
         /// The limit in bytes.
         limit: u64,

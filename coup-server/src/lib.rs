@@ -83,6 +83,7 @@ pub fn app(state: AppState) -> Router {
     let cors = cors(&state.config.cors_origins);
     let live = Router::new()
         .route("/ws", axum::routing::get(gateway::upgrade))
+        .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(state.clone());
     let router = routes::api(state)
         .merge(live)

@@ -138,10 +138,22 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
         .validator_url("none")
         .persist_authorization(true)
         .try_it_out_enabled(true);
-    SwaggerUi::new(DOCS_PATH)
+    let docs: axum::Router<S> = SwaggerUi::new(DOCS_PATH)
         .url(SPEC_PATH, document())
         .config(config)
-        .into()
+        .into();
+    // Unknown files under the docs path answer like every other unknown route.
+    docs.layer(axum::middleware::map_response(
+        |response: axum::response::Response| async move {
+            if response.status() == axum::http::StatusCode::NOT_FOUND {
+                axum::response::IntoResponse::into_response(crate::error::ApiError(
+                    coup_core::Error::NotFound("route"),
+                ))
+            } else {
+                response
+            }
+        },
+    ))
 }
 
 // Error responses for `responses(...)` in the annotations: each is its status with

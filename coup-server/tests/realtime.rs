@@ -53,10 +53,14 @@ impl Ws {
 
     /// The next text frame (pings are answered by the library).
     async fn recv(&mut self) -> Value {
+        self.recv_within(Duration::from_secs(5)).await
+    }
+
+    async fn recv_within(&mut self, wait: Duration) -> Value {
         loop {
-            let next = tokio::time::timeout(Duration::from_secs(5), self.socket.next())
+            let next = tokio::time::timeout(wait, self.socket.next())
                 .await
-                .expect("a frame within 5 s");
+                .expect("a frame in time");
             match next.expect("stream open").expect("frame") {
                 Message::Text(text) => return serde_json::from_str(&text).expect("json"),
                 Message::Close(frame) => panic!("closed: {frame:?}"),
@@ -209,7 +213,7 @@ async fn read_receipts_typing_and_typing_expiry() {
     // Nobody says stop: the indicator expires by itself within a few seconds.
     let started = tokio::time::Instant::now();
     let stopped = loop {
-        let f = a.recv().await;
+        let f = a.recv_within(Duration::from_secs(10)).await;
         if f["type"] == "typing" {
             break f;
         }
@@ -234,7 +238,13 @@ async fn presence_counts_devices() {
         .filter_map(Value::as_str)
         .collect();
     assert!(online.contains(&w.owner.1.as_str()) && online.contains(&w.member.1.as_str()));
-    let came = watcher.recv_type("presence").await;
+    let came = loop {
+        // The watcher's own arrival is announced too; wait for the member's.
+        let f = watcher.recv_type("presence").await;
+        if f["userId"] != w.owner.1.as_str() {
+            break f;
+        }
+    };
     assert_eq!(
         (came["userId"].as_str(), came["online"].as_bool()),
         (Some(w.member.1.as_str()), Some(true))
@@ -493,7 +503,13 @@ async fn a_slow_reader_is_dropped_while_the_others_continue() {
         COUNT,
         "the fast client got everything"
     );
-    assert_eq!(slow.closed().await, 4008, "closed as a slow consumer");
+    // The server gives up on the reader: with its buffers full the 4008 close frame
+    // may not fit, and the socket is dropped instead.
+    let code = slow.closed().await;
+    assert!(
+        matches!(code, 4008 | 1006),
+        "closed as a slow consumer, got {code}"
+    );
     let metrics = w
         .srv
         .http
@@ -566,10 +582,17 @@ async fn bad_input_gets_error_frames_or_close_codes_and_changes_nothing() {
     assert_eq!(big.closed().await, u16::from(CloseCode::Size));
     // A flood is answered with RATE_LIMITED, then closed.
     let mut flood = Ws::connect(&w.srv, &w.member.0).await;
+    let typing = json!({"type": "typing", "studyId": w.study, "typing": true}).to_string();
     for _ in 0..200 {
-        flood
-            .send(json!({"type": "typing", "studyId": w.study, "typing": true}))
-            .await;
+        // The server may close mid-flood; later sends then fail, which is the point.
+        if flood
+            .socket
+            .send(Message::Text(typing.clone().into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
     }
     let mut limited = false;
     let code = loop {

@@ -314,7 +314,6 @@ pub enum Delivery {
 
 /// The deliveries a domain event causes.
 pub fn route(event: &DomainEvent) -> Vec<Delivery> {
-
     use Audience::{Study, User};
     use Delivery::{EndSessions, EndStudy, EndSubscription};
     let frame = |audience, f| Delivery::Frame(audience, Box::new(f));

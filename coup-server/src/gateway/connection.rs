@@ -14,6 +14,7 @@ use coup_core::service::chat::{self, SendMessage};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
 use super::hub::{ConnId, HubError, Outbound};
@@ -31,7 +32,8 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
         return;
     };
     let (tx, rx) = mpsc::channel(gateway.settings.queue_len);
-    let id = gateway.hub.register(user, tx.clone());
+    let cancel = CancellationToken::new();
+    let id = gateway.hub.register(user, tx.clone(), cancel.clone());
     let _ = tx.try_send(Outbound::Text(hello_ok));
     let last_seen = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -41,6 +43,7 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
         gateway.settings.heartbeat,
         last_seen.clone(),
         started,
+        cancel.clone(),
     ));
     let mut reader = Reader {
         app,
@@ -50,7 +53,14 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
         tx,
         bucket: Bucket::new(gateway.settings.frames_per_second),
     };
-    while let Some(input) = stream.next().await {
+    loop {
+        let input = tokio::select! {
+            input = stream.next() => match input {
+                Some(input) => input,
+                None => break,
+            },
+            () = cancel.cancelled() => break,
+        };
         last_seen.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         let keep_going = match input {
             Ok(Message::Text(text)) => reader.frame(text.as_str()).await,
@@ -173,14 +183,25 @@ async fn write_loop(
     heartbeat: Duration,
     last_seen: Arc<AtomicU64>,
     started: Instant,
+    cancel: CancellationToken,
 ) {
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.tick().await;
     loop {
         tokio::select! {
+            () = cancel.cancelled() => {
+                // The client stopped reading: say why if its buffers still take it, then drop it.
+                let frame = CloseFrame { code: close::SLOW_CONSUMER, reason: Utf8Bytes::from_static("slow consumer") };
+                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
+                return;
+            }
             next = rx.recv() => match next {
                 Some(Outbound::Text(text)) => {
-                    if sink.send(Message::Text(Utf8Bytes::from(&*text))).await.is_err() {
+                    let sent = tokio::select! {
+                        r = sink.send(Message::Text(Utf8Bytes::from(&*text))) => r.is_ok(),
+                        () = cancel.cancelled() => true,
+                    };
+                    if !sent {
                         return;
                     }
                 }

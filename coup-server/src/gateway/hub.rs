@@ -22,6 +22,7 @@ use coup_core::realtime::typing::{Typing, TypingChange};
 use coup_core::service::chat::CatchUp;
 use coup_core::{Error, EventSink};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// A connection's id within this process.
 pub type ConnId = u64;
@@ -59,6 +60,8 @@ enum Subscription {
 struct Conn {
     user: UserId,
     tx: mpsc::Sender<Outbound>,
+    /// Cancelled to abandon a connection whose client stopped reading.
+    cancel: CancellationToken,
     subs: HashMap<StudyId, Subscription>,
 }
 
@@ -120,7 +123,12 @@ impl Hub {
     }
 
     /// Adds an authenticated connection.
-    pub fn register(&self, user: UserId, tx: mpsc::Sender<Outbound>) -> ConnId {
+    pub fn register(
+        &self,
+        user: UserId,
+        tx: mpsc::Sender<Outbound>,
+        cancel: CancellationToken,
+    ) -> ConnId {
         let mut s = self.lock();
         s.next_id += 1;
         let id = s.next_id;
@@ -129,6 +137,7 @@ impl Hub {
             Conn {
                 user,
                 tx,
+                cancel,
                 subs: HashMap::new(),
             },
         );
@@ -223,6 +232,7 @@ impl Hub {
         let _ = conn
             .tx
             .try_send(Outbound::Close(close::SLOW_CONSUMER, "slow consumer"));
+        conn.cancel.cancel();
         self.drop_conn(s, id);
     }
 

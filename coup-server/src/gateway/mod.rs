@@ -9,10 +9,13 @@ pub mod hub;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use coup_core::realtime::protocol::IceServer;
 
+use crate::error::bad_request;
 use crate::state::AppState;
 use hub::{Hub, HubLimits};
 
@@ -71,7 +74,14 @@ impl Gateway {
 }
 
 /// `GET /ws`: upgrades with the frame-size limit.
-pub async fn upgrade(State(app): State<AppState>, ws: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(app): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return bad_request("upgrade", rejection.body_text()).into_response(),
+    };
     let gateway = app.gateway.clone();
     let limit = gateway.settings.max_frame_bytes;
     ws.max_message_size(limit)

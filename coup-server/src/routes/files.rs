@@ -3,6 +3,7 @@
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -118,10 +119,11 @@ async fn upload(
     State(app): State<AppState>,
     auth: Auth,
     Path(id): Path<StudyId>,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<FileMeta>)> {
     let caller = auth.caller();
     read(&app, move |tx| files::authorize_upload(tx, caller, id)).await?;
+    let mut multipart = multipart.map_err(|r| bad_request("file", r.body_text()))?;
     let too_large = || {
         ApiError(Error::PayloadTooLarge {
             limit: FILE_MAX_BYTES,
