@@ -582,6 +582,7 @@ async fn bad_input_gets_error_frames_or_close_codes_and_changes_nothing() {
     assert_eq!(big.closed().await, u16::from(CloseCode::Size));
     // A flood is answered with RATE_LIMITED, then closed.
     let mut flood = Ws::connect(&w.srv, &w.member.0).await;
+    flood.subscribe(&w.study, None).await;
     let typing = json!({"type": "typing", "studyId": w.study, "typing": true}).to_string();
     for _ in 0..200 {
         // The server may close mid-flood; later sends then fail, which is the point.

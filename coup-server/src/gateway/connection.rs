@@ -255,6 +255,7 @@ impl Bucket {
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
+            self.strikes = 0;
             true
         } else {
             self.strikes += 1;
@@ -298,11 +299,14 @@ impl Reader {
                     .try_send(Outbound::Close(close::RATE_LIMITED, "too many frames"));
                 return false;
             }
-            self.reply(ServerFrame::protocol_error(
-                None,
-                codes::RATE_LIMITED,
-                "too many frames; slow down",
-            ));
+            // One warning per burst: answering every refused frame would flood back.
+            if self.bucket.strikes == 1 {
+                self.reply(ServerFrame::protocol_error(
+                    None,
+                    codes::RATE_LIMITED,
+                    "too many frames; slow down",
+                ));
+            }
             return true;
         }
         let frame = match serde_json::from_str::<ClientFrame>(text) {
