@@ -147,8 +147,7 @@ async fn wrong_credentials_are_one_answer() {
 
 #[tokio::test]
 async fn sessions_expire() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = coup_core::store::Store::open_sqlite(dir.path().join("coup.db")).expect("store");
+    let (store, _scratch) = common::store();
     let core = Core::new(
         store,
         CoreConfig {

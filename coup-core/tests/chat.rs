@@ -453,12 +453,10 @@ impl coup_core::EventSink for SeqRecorder {
 
 #[test]
 fn events_are_published_after_commit_in_commit_order() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, scratch) = common::store();
     let recorder = std::sync::Arc::new(SeqRecorder(std::sync::Mutex::new(Vec::new())));
-    let core = coup_core::Core::open_sqlite(dir.path().join("coup.db"))
-        .expect("open")
-        .with_event_sink(recorder.clone());
-    let t = common::TestCore::wrap(core, dir);
+    let core = coup_core::Core::new(store, Default::default()).with_event_sink(recorder.clone());
+    let t = common::TestCore::wrap(core, scratch);
     let owner = t.user("owner");
     let s = t.study(owner, "S", true, JoinPolicy::Auto);
     let writers: Vec<_> = (0..4).map(|i| t.user(&format!("w{i}"))).collect();

@@ -13,6 +13,8 @@
 //! callers never block their runtime.
 
 pub mod migrate;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 mod value;
 
@@ -136,6 +138,14 @@ impl Store {
     /// pending migrations.
     pub fn open_sqlite(path: impl AsRef<std::path::Path>) -> Result<Self> {
         Ok(Self::new(sqlite::SqliteBackend::open(path.as_ref())?))
+    }
+
+    /// Connects to the PostgreSQL store at `url` (feature `postgres`), optionally
+    /// inside `schema`, and applies pending migrations. Call it off async threads
+    /// (e.g. in `spawn_blocking`).
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(url: &str, schema: Option<&str>) -> Result<Self> {
+        Ok(Self::new(postgres::PostgresBackend::connect(url, schema)?))
     }
 
     /// Runs `body` in a write transaction on the calling thread.

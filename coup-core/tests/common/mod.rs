@@ -16,9 +16,18 @@ use coup_core::{Core, Outcome, Result};
 pub static PASSWORD_HASH: LazyLock<String> =
     LazyLock::new(|| coup_core::auth::hash_password("password123").expect("hash"));
 
+/// Where a test's store lives; dropping it removes the store.
+pub enum Scratch {
+    /// A temp directory holding a SQLite file.
+    Dir(tempfile::TempDir),
+    /// A PostgreSQL schema of its own.
+    #[cfg(feature = "postgres")]
+    Schema(coup_core::store::postgres::ScratchSchema),
+}
+
 pub struct TestCore {
     pub core: Core,
-    _dir: tempfile::TempDir,
+    _scratch: Scratch,
 }
 
 impl std::ops::Deref for TestCore {
@@ -28,16 +37,39 @@ impl std::ops::Deref for TestCore {
     }
 }
 
-pub fn core() -> TestCore {
+/// A fresh, empty, migrated store. The same tests run on every backend: SQLite in a
+/// temp directory by default, or PostgreSQL in a schema of their own when
+/// `COUP_TEST_POSTGRES_URL` is set (and the `postgres` feature is on).
+pub fn store() -> (coup_core::store::Store, Scratch) {
+    #[cfg(feature = "postgres")]
+    if let Ok(url) = std::env::var("COUP_TEST_POSTGRES_URL") {
+        let schema =
+            coup_core::store::postgres::ScratchSchema::create(&url).expect("create schema");
+        let store = coup_core::store::Store::open_postgres(&url, Some(&schema.name))
+            .expect("open postgres store");
+        return (store, Scratch::Schema(schema));
+    }
     let dir = tempfile::tempdir().expect("tempdir");
-    let core = Core::open_sqlite(dir.path().join("coup.db")).expect("open store");
-    TestCore { core, _dir: dir }
+    let store =
+        coup_core::store::Store::open_sqlite(dir.path().join("coup.db")).expect("open store");
+    (store, Scratch::Dir(dir))
+}
+
+pub fn core() -> TestCore {
+    let (store, scratch) = store();
+    TestCore {
+        core: Core::new(store, Default::default()),
+        _scratch: scratch,
+    }
 }
 
 impl TestCore {
-    /// Wraps a core whose store lives in `dir`.
-    pub fn wrap(core: Core, dir: tempfile::TempDir) -> Self {
-        Self { core, _dir: dir }
+    /// Wraps a core whose store lives in `scratch`.
+    pub fn wrap(core: Core, scratch: Scratch) -> Self {
+        Self {
+            core,
+            _scratch: scratch,
+        }
     }
 
     /// A user named `name` (email `name@example.com`) with the given platform role.
