@@ -309,7 +309,7 @@ async fn suspension_ends_all_sessions_and_blocks_login_until_restored_or_expired
             kim.user.id,
             admin::Suspension {
                 reason: "cool down".into(),
-                until: Some(Utc::now() + Duration::milliseconds(50)),
+                until: Some(Utc::now() + Duration::milliseconds(1500)),
             },
         )
     })
@@ -320,7 +320,7 @@ async fn suspension_ends_all_sessions_and_blocks_login_until_restored_or_expired
             .code(),
         ErrorCode::Forbidden
     );
-    std::thread::sleep(std::time::Duration::from_millis(80));
+    std::thread::sleep(std::time::Duration::from_millis(1600));
     let back = login(&t, "kim", "password123").expect("suspension over");
     assert_eq!(back.user.status, UserStatus::Active);
 }

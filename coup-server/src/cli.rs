@@ -64,7 +64,7 @@ struct Flags {
     #[arg(long, global = true, env = "COUP_DATA_DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     data_dir: Option<PathBuf>,
-    /// Store URL: sqlite://PATH [default: <data-dir>/coup.db].
+    /// Store URL: sqlite://PATH or postgres://USER@HOST:PORT/DB [default: <data-dir>/coup.db].
     #[arg(long, global = true, env = "COUP_DATABASE_URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<String>,
@@ -179,12 +179,14 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
 }
 
 fn migrate(config: Config) -> Result<(), BoxError> {
-    let path = config.sqlite_path()?;
-    let store = coup_core::store::Store::open_sqlite(&path)?;
+    let store = config.open_store()?;
     let versions = store.read_blocking(coup_core::store::migrate::applied)?;
+    let shown = match config.store_location()? {
+        crate::config::StoreLocation::Sqlite(path) => path.display().to_string(),
+        crate::config::StoreLocation::Postgres(url) => crate::config::redact(&url),
+    };
     println!(
-        "database {} is at migration {:?}",
-        path.display(),
+        "database {shown} is at migration {:?}",
         versions.last().copied().unwrap_or(0)
     );
     Ok(())

@@ -98,6 +98,15 @@ impl Default for Config {
     }
 }
 
+/// Where the store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// An embedded SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database URL.
+    Postgres(String),
+}
+
 /// Why configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -137,26 +146,38 @@ impl Config {
             .map_err(|e| ConfigError::Invalid(Box::new(e)))
     }
 
-    /// Where the SQLite database lives.
-    pub fn sqlite_path(&self) -> Result<PathBuf, ConfigError> {
+    /// Which store the configuration names.
+    pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
         if self.redis.is_some() {
             return Err(ConfigError::Unsupported(
-                "--redis: multi-node fan-out is not available in this version; run one node without it".into(),
+                "--redis: multi-node fan-out is not available in this version; run without it"
+                    .into(),
             ));
         }
         match self.database.as_deref() {
-            None | Some("") => Ok(self.data_dir.join("coup.db")),
+            None | Some("") => Ok(StoreLocation::Sqlite(self.data_dir.join("coup.db"))),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(StoreLocation::Postgres(url.to_owned()))
+            }
             Some(url) => match url
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
             {
-                Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+                Some(path) if !path.is_empty() => Ok(StoreLocation::Sqlite(PathBuf::from(path))),
                 _ => Err(ConfigError::Unsupported(format!(
-                    "--database {}: only sqlite://PATH is supported in this version",
+                    "--database {}: use sqlite://PATH or postgres://USER@HOST:PORT/DB",
                     redact(url)
                 ))),
             },
         }
+    }
+
+    /// Opens (and migrates) the configured store.
+    pub fn open_store(&self) -> Result<coup_core::store::Store, crate::BoxError> {
+        Ok(match self.store_location()? {
+            StoreLocation::Sqlite(path) => coup_core::store::Store::open_sqlite(path)?,
+            StoreLocation::Postgres(url) => coup_core::store::Store::open_postgres(&url, None)?,
+        })
     }
 
     /// Where uploaded files live.
@@ -238,15 +259,23 @@ mod tests {
     fn store_urls() {
         let mut c = Config::default();
         assert_eq!(
-            c.sqlite_path().expect("default"),
-            PathBuf::from("coup-data/coup.db")
+            c.store_location().expect("default"),
+            StoreLocation::Sqlite(PathBuf::from("coup-data/coup.db"))
         );
         c.database = Some("sqlite:///tmp/x.db".into());
-        assert_eq!(c.sqlite_path().expect("url"), PathBuf::from("/tmp/x.db"));
+        assert_eq!(
+            c.store_location().expect("url"),
+            StoreLocation::Sqlite(PathBuf::from("/tmp/x.db"))
+        );
         c.database = Some("postgres://coup:hunter2@db/coup".into());
-        let err = c.sqlite_path().expect_err("unsupported").to_string();
+        assert_eq!(
+            c.store_location().expect("pg"),
+            StoreLocation::Postgres("postgres://coup:hunter2@db/coup".into())
+        );
+        c.database = Some("mysql://coup:hunter2@db/coup".into());
+        let err = c.store_location().expect_err("unsupported").to_string();
         assert!(
-            err.contains("postgres://***@db/coup") && !err.contains("hunter2"),
+            err.contains("mysql://***@db/coup") && !err.contains("hunter2"),
             "{err}"
         );
         assert!(!c.printable().contains("hunter2"));

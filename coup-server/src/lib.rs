@@ -47,9 +47,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Opens the store and blob directory the configuration names.
 pub fn state(config: Config) -> Result<AppState, BoxError> {
-    let db = config.sqlite_path()?;
     std::fs::create_dir_all(&config.data_dir)?;
-    let store = coup_core::store::Store::open_sqlite(&db)?;
+    let store = config.open_store()?;
     let gateway = Arc::new(Gateway::new(
         GatewaySettings {
             heartbeat: Duration::from_secs(config.heartbeat_secs.max(1)),

@@ -36,15 +36,22 @@ pub fn start_with(args: &[&str]) -> Server {
 
 /// A server over an existing data directory (for restarts).
 pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_coup-server"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_coup-server"));
+    // The server refuses unknown COUP_* variables, so the test's own settings stay out.
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COUP_")) {
+        command.env_remove(key);
+    }
+    let mut child = command
         .args(["--bind", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path().join("data"))
         .args(args)
-        .env_remove("COUP_DATABASE_URL")
-        .env_remove("COUP_REDIS_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(if std::env::var_os("COUP_TEST_SERVER_LOGS").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .expect("spawn coup-server");
     let stdout = child.stdout.take().expect("stdout");
