@@ -148,6 +148,18 @@ pub enum DomainEvent {
         user_id: UserId,
         actor: UserId,
     },
+    /// One session ended (logout); `token_hash` identifies it without the secret.
+    SessionEnded {
+        user_id: UserId,
+        #[serde(skip)]
+        token_hash: String,
+    },
+    /// Every session of the user but one ended (password change).
+    OtherSessionsEnded {
+        user_id: UserId,
+        #[serde(skip)]
+        kept_token_hash: String,
+    },
     NotificationCreated {
         notification: Notification,
     },
@@ -182,7 +194,9 @@ impl DomainEvent {
             | ReportProcessed { .. }
             | UserWarned { .. }
             | UserSuspended { .. }
-            | UserRestored { .. } => None,
+            | UserRestored { .. }
+            | SessionEnded { .. }
+            | OtherSessionsEnded { .. } => None,
         }
     }
 }

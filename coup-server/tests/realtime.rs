@@ -642,3 +642,56 @@ async fn heartbeat_drops_silent_clients_and_suspension_closes_sockets() {
         .ok(200);
     assert_eq!(alive.closed().await, 4003);
 }
+
+#[tokio::test]
+async fn logout_and_password_change_close_the_sockets_of_ended_sessions() {
+    let w = world().await;
+    let login = |srv: &Server| {
+        let srv_url = srv.url("/api/auth/login");
+        let http = srv.http.clone();
+        async move {
+            let res = http
+                .post(srv_url)
+                .json(&json!({"email": "member@example.com", "password": "password123"}))
+                .send()
+                .await
+                .expect("login");
+            let body: Value = res.json().await.expect("json");
+            body["token"].as_str().expect("token").to_owned()
+        }
+    };
+    let (first, second, third) = (w.member.0.clone(), login(&w.srv).await, login(&w.srv).await);
+    let mut on_first = Ws::connect(&w.srv, &first).await;
+    let mut on_second = Ws::connect(&w.srv, &second).await;
+    let mut on_third = Ws::connect(&w.srv, &third).await;
+    assert_eq!(
+        w.srv
+            .post("/api/auth/logout", Some(&first), json!({}))
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_eq!(
+        on_first.closed().await,
+        4003,
+        "the logged-out session's socket closes"
+    );
+    on_second.subscribe(&w.study, None).await;
+    let changed = w
+        .srv
+        .post(
+            "/api/users/me/password",
+            Some(&third),
+            json!({"currentPassword": "password123", "newPassword": "newpass123"}),
+        )
+        .await;
+    assert_eq!(changed.status.as_u16(), 204);
+    assert_eq!(
+        on_second.closed().await,
+        4003,
+        "other sessions end with a password change"
+    );
+    on_third.subscribe(&w.study, None).await;
+    on_third.chat(&w.study, "still here", "t-1").await;
+}

@@ -310,6 +310,10 @@ pub enum Delivery {
     EndStudy(StudyId),
     /// Close every connection of the user (suspended).
     EndSessions(UserId),
+    /// Close the user's connections opened with one session (logout).
+    EndSession(UserId, String),
+    /// Close the user's connections of every session but one (password change).
+    EndOtherSessions(UserId, String),
 }
 
 /// The deliveries a domain event causes.
@@ -415,6 +419,19 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
             EndStudy(*study_id),
         ],
         E::UserSuspended { user_id, .. } => vec![EndSessions(*user_id)],
+        E::SessionEnded {
+            user_id,
+            token_hash,
+        } => vec![Delivery::EndSession(*user_id, token_hash.clone())],
+        E::OtherSessionsEnded {
+            user_id,
+            kept_token_hash,
+        } => {
+            vec![Delivery::EndOtherSessions(
+                *user_id,
+                kept_token_hash.clone(),
+            )]
+        }
         _ => Vec::new(),
     }
 }

@@ -243,7 +243,11 @@ pub fn logout(tx: &mut dyn Tx, caller: Caller, token_hash: &str) -> Result<Outco
         "DELETE FROM sessions WHERE token_hash = ? AND user_id = ?",
         params![token_hash, me.id],
     )?;
-    quiet(())
+    let event = DomainEvent::SessionEnded {
+        user_id: me.id,
+        token_hash: token_hash.to_owned(),
+    };
+    Ok(Outcome::new((), vec![event]))
 }
 
 /// Removes sessions that have expired; returns how many.
@@ -305,7 +309,11 @@ pub fn set_password(
         "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?",
         params![me.id, keep_token_hash],
     )?;
-    quiet(())
+    let event = DomainEvent::OtherSessionsEnded {
+        user_id: me.id,
+        kept_token_hash: keep_token_hash.to_owned(),
+    };
+    Ok(Outcome::new((), vec![event]))
 }
 
 /// Sessions a user has open (for tests and admin views).

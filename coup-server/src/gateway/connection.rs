@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use coup_core::ids::UserId;
 use coup_core::realtime::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, close, codes};
+use coup_core::service::accounts::Session;
 use coup_core::service::chat::{self, SendMessage};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
@@ -28,12 +29,15 @@ const MAX_SIGNAL_BYTES: usize = 32 * 1024;
 /// Runs a connection to its end.
 pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
     let (mut sink, mut stream) = socket.split();
-    let Some((user, hello_ok)) = hello(&mut sink, &mut stream, &app, &gateway).await else {
+    let Some((session, hello_ok)) = hello(&mut sink, &mut stream, &app, &gateway).await else {
         return;
     };
     let (tx, rx) = mpsc::channel(gateway.settings.queue_len);
     let cancel = CancellationToken::new();
-    let id = gateway.hub.register(user, tx.clone(), cancel.clone());
+    let user = session.user_id;
+    let id = gateway
+        .hub
+        .register(user, session.token_hash, tx.clone(), cancel.clone());
     let _ = tx.try_send(Outbound::Text(hello_ok));
     let last_seen = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -100,7 +104,7 @@ async fn hello(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
     app: &AppState,
     gateway: &Gateway,
-) -> Option<(UserId, Arc<str>)> {
+) -> Option<(Session, Arc<str>)> {
     let refuse = |code: u16, error: ServerFrame, reason: &'static str| (code, error, reason);
     let outcome = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Text(text)))) => {
@@ -119,7 +123,7 @@ async fn hello(
                     ))
                 }
                 Ok(ClientFrame::Hello { token, .. }) => match app.core.authenticate(&token).await {
-                    Ok(session) => Ok(session.user_id),
+                    Ok(session) => Ok(session),
                     Err(e) => Err(refuse(
                         close::UNAUTHORIZED,
                         ServerFrame::error(None, &e),
@@ -145,18 +149,16 @@ async fn hello(
         _ => return None,
     };
     match outcome {
-        Ok(user) => {
+        Ok(session) => {
             let welcome = ServerFrame::Welcome {
                 version: PROTOCOL_VERSION,
-                user_id: user,
+                user_id: session.user_id,
                 heartbeat_secs: gateway.settings.heartbeat.as_secs(),
                 replay_limit: gateway.settings.replay_limit,
                 ice_servers: gateway.settings.ice_servers.clone(),
             };
-            Some((
-                user,
-                serde_json::to_string(&welcome).unwrap_or_default().into(),
-            ))
+            let text = serde_json::to_string(&welcome).unwrap_or_default().into();
+            Some((session, text))
         }
         Err((code, error, reason)) => {
             let _ = sink

@@ -59,6 +59,8 @@ enum Subscription {
 
 struct Conn {
     user: UserId,
+    /// The session the connection authenticated with (its stored hash).
+    token_hash: String,
     tx: mpsc::Sender<Outbound>,
     /// Cancelled to abandon a connection whose client stopped reading.
     cancel: CancellationToken,
@@ -126,6 +128,7 @@ impl Hub {
     pub fn register(
         &self,
         user: UserId,
+        token_hash: String,
         tx: mpsc::Sender<Outbound>,
         cancel: CancellationToken,
     ) -> ConnId {
@@ -136,6 +139,7 @@ impl Hub {
             id,
             Conn {
                 user,
+                token_hash,
                 tx,
                 cancel,
                 subs: HashMap::new(),
@@ -575,6 +579,26 @@ impl Hub {
         }
     }
 
+    /// Closes the user's connections whose session matches.
+    fn end_sessions(&self, s: &mut State, user: UserId, matching: impl Fn(&str) -> bool) {
+        let ids: Vec<ConnId> = s
+            .by_user
+            .get(&user)
+            .map(|set| set.iter().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            match s.conns.get(&id) {
+                Some(conn) if matching(&conn.token_hash) => {
+                    let _ = conn
+                        .tx
+                        .try_send(Outbound::Close(close::SESSION_ENDED, "session ended"));
+                }
+                _ => continue,
+            }
+            self.drop_conn(s, id);
+        }
+    }
+
     fn deliver(&self, s: &mut State, delivery: Delivery) {
         match delivery {
             Delivery::Frame(Audience::Study(study), frame) => self.broadcast(s, study, &frame),
@@ -585,21 +609,11 @@ impl Hub {
             Delivery::EndStudy(study) => {
                 self.end_subscriptions(s, study, None, UnsubscribeReason::StudyDeleted)
             }
-            Delivery::EndSessions(user) => {
-                let ids: Vec<ConnId> = s
-                    .by_user
-                    .get(&user)
-                    .map(|set| set.iter().copied().collect())
-                    .unwrap_or_default();
-                for id in ids {
-                    if let Some(conn) = s.conns.get(&id) {
-                        let _ = conn
-                            .tx
-                            .try_send(Outbound::Close(close::SESSION_ENDED, "session ended"));
-                    }
-                    self.drop_conn(s, id);
-                }
+            Delivery::EndSessions(user) => self.end_sessions(s, user, |_| true),
+            Delivery::EndSession(user, token_hash) => {
+                self.end_sessions(s, user, |t| t == token_hash)
             }
+            Delivery::EndOtherSessions(user, kept) => self.end_sessions(s, user, |t| t != kept),
         }
     }
 
