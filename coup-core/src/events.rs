@@ -2,15 +2,16 @@
 //!
 //! Events carry what their consumers need without another query: the notification
 //! rules ([`crate::notify`]) find their recipients in them, and the real-time gateway
-//! fans them out. They are facts in the past tense.
+//! fans them out, and a message bus carries them between nodes (they are internal:
+//! clients see protocol frames, never events). They are facts in the past tense.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::*;
 use crate::model::*;
 
 /// Something that happened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -151,13 +152,11 @@ pub enum DomainEvent {
     /// One session ended (logout); `token_hash` identifies it without the secret.
     SessionEnded {
         user_id: UserId,
-        #[serde(skip)]
         token_hash: String,
     },
     /// Every session of the user but one ended (password change).
     OtherSessionsEnded {
         user_id: UserId,
-        #[serde(skip)]
         kept_token_hash: String,
     },
     NotificationCreated {

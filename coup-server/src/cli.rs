@@ -68,7 +68,7 @@ struct Flags {
     #[arg(long, global = true, env = "COUP_DATABASE_URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     database: Option<String>,
-    /// Redis URL for running several nodes (not available in this version).
+    /// Redis URL: live fan-out between several nodes.
     #[arg(long, global = true, env = "COUP_REDIS_URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     redis: Option<String>,

@@ -31,8 +31,10 @@ pub struct Config {
     /// Store URL (`COUP_DATABASE_URL`): unset for `<data_dir>/coup.db`, or
     /// `sqlite://PATH`.
     pub database: Option<String>,
-    /// Redis URL for multi-node fan-out (`COUP_REDIS_URL`); not supported yet.
+    /// Redis URL for multi-node fan-out (`COUP_REDIS_URL`).
     pub redis: Option<String>,
+    /// The Redis pub/sub channel the nodes of one deployment share.
+    pub redis_channel: String,
     /// Seed demo data on start (once; `COUP_DEMO`).
     pub demo: bool,
     /// `text` or `json` logs (`COUP_LOG_FORMAT`).
@@ -77,6 +79,7 @@ impl Default for Config {
             data_dir: PathBuf::from("coup-data"),
             database: None,
             redis: None,
+            redis_channel: "coup:events".into(),
             demo: false,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
@@ -148,12 +151,6 @@ impl Config {
 
     /// Which store the configuration names.
     pub fn store_location(&self) -> Result<StoreLocation, ConfigError> {
-        if self.redis.is_some() {
-            return Err(ConfigError::Unsupported(
-                "--redis: multi-node fan-out is not available in this version; run without it"
-                    .into(),
-            ));
-        }
         match self.database.as_deref() {
             None | Some("") => Ok(StoreLocation::Sqlite(self.data_dir.join("coup.db"))),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {

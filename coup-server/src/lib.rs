@@ -13,6 +13,7 @@
 //! - [`openapi`]: the OpenAPI 3.1 document (`/api/openapi.json`) and Swagger UI (`/api/docs`).
 
 pub mod blobs;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -62,8 +63,12 @@ pub fn state(config: Config) -> Result<AppState, BoxError> {
         config.call_participant_limit,
     ));
     let session_ttl = chrono::Duration::days(i64::from(config.session_ttl_days));
-    // The gateway hears every committed event, in commit order.
-    let core = Core::new(store, CoreConfig { session_ttl }).with_event_sink(gateway.hub.clone());
+    // The gateway (and the bus, when configured) hears every committed event, in commit order.
+    let sink = match &config.redis {
+        Some(url) => bus::connect(url, config.redis_channel.clone(), gateway.hub.clone())?,
+        None => bus::Fanout::local(gateway.hub.clone()),
+    };
+    let core = Core::new(store, CoreConfig { session_ttl }).with_event_sink(Arc::new(sink));
     Ok(AppState {
         core,
         blobs: Blobs::open(config.files_dir())?,

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::ws::Ws;
 use coup_core::store::postgres::ScratchSchema;
 use serde_json::json;
 
@@ -110,4 +111,81 @@ async fn two_nodes_share_accounts_studies_and_gap_free_chat_sequences() {
         .await
         .err(401, "UNAUTHORIZED");
     a.get("/api/users/me", Some(&owner)).await.ok(200);
+}
+
+#[tokio::test]
+async fn live_events_cross_nodes_through_redis_exactly_once() {
+    let Some((schema, url)) = postgres() else {
+        return;
+    };
+    let Ok(redis) = std::env::var("COUP_TEST_REDIS_URL") else {
+        eprintln!("COUP_TEST_REDIS_URL is not set: the Redis bus test is not run");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("bus.toml");
+    // A channel of its own, so parallel runs on one Redis do not hear each other.
+    std::fs::write(
+        &config,
+        format!("redis_channel = \"coup:test:{}\"\n", schema.name),
+    )
+    .expect("config");
+    let config = config.to_str().expect("utf8");
+    let args = [
+        "--database",
+        url.as_str(),
+        "--redis",
+        redis.as_str(),
+        "--config",
+        config,
+    ];
+    let a = common::start_with(&args);
+    let b = common::start_with(&args);
+    let (owner, _) = a.signup("owner").await;
+    let (member, member_id) = b.signup("member").await;
+    let study = a.study(&owner, "Across", true, "AUTO").await;
+    b.post(
+        &format!("/api/studies/{study}/join"),
+        Some(&member),
+        json!({}),
+    )
+    .await
+    .ok(201);
+    let mut on_a = Ws::connect(&a, &owner).await;
+    let mut on_b = Ws::connect(&b, &member).await;
+    on_a.subscribe(&study, None).await;
+    on_b.subscribe(&study, None).await;
+    // Give both subscribers a moment to be attached to the bus.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let sent = on_a.chat(&study, "hello from node A", "x-1").await;
+    let got = on_b.recv_type("message").await;
+    assert_eq!(got["message"]["id"], sent["id"]);
+    on_b.expect_none("message", std::time::Duration::from_millis(500))
+        .await;
+    // REST on B reaches a socket on A; notifications and kicks cross too.
+    b.post(
+        &format!("/api/studies/{study}/chat"),
+        Some(&member),
+        json!({"content": "from B over REST"}),
+    )
+    .await
+    .ok(201);
+    assert_eq!(on_a.recv_type("message").await["message"]["seq"], 2);
+    a.post(
+        &format!("/api/studies/{study}/notices"),
+        Some(&owner),
+        json!({"title": "T", "content": "C"}),
+    )
+    .await
+    .ok(201);
+    assert_eq!(
+        on_b.recv_type("notification").await["notification"]["kind"],
+        "NEW_NOTICE"
+    );
+    a.delete(
+        &format!("/api/studies/{study}/members/{member_id}"),
+        Some(&owner),
+    )
+    .await;
+    assert_eq!(on_b.recv_type("unsubscribed").await["reason"], "KICKED");
 }
