@@ -182,10 +182,60 @@ async fn live_events_cross_nodes_through_redis_exactly_once() {
         on_b.recv_type("notification").await["notification"]["kind"],
         "NEW_NOTICE"
     );
+    // Redis drops every subscriber connection (as on a restart): nodes reconnect by
+    // themselves and fan-out resumes; what was missed meanwhile comes back by resume.
+    let killed = std::process::Command::new("redis-cli")
+        .args(["-u", redis.as_str(), "CLIENT", "KILL", "TYPE", "pubsub"])
+        .output()
+        .expect("redis-cli");
+    assert!(
+        killed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&killed.stderr)
+    );
+    let count = String::from_utf8_lossy(&killed.stdout)
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(0);
+    assert!(
+        count >= 2,
+        "both nodes' bus subscriptions were cut (killed {count})"
+    );
+    let during = on_a.chat(&study, "while the bus reconnects", "x-2").await;
+    let mut delivered = false;
+    for attempt in 0..20 {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let sent = on_a
+            .chat(
+                &study,
+                &format!("after reconnect {attempt}"),
+                &format!("r-{attempt}"),
+            )
+            .await;
+        let wait = std::time::Duration::from_millis(500);
+        if let Ok(frame) = tokio::time::timeout(wait, on_b.recv_type("message")).await
+            && frame["message"]["id"] == sent["id"]
+        {
+            delivered = true;
+            break;
+        }
+    }
+    assert!(delivered, "fan-out resumed after the bus reconnected");
+    drop(on_b);
+    let mut again = Ws::connect(&b, &member).await;
+    again
+        .subscribe(&study, Some(during["seq"].as_i64().expect("seq") - 1))
+        .await;
+    assert_eq!(
+        again.recv_type("message").await["message"]["id"],
+        during["id"],
+        "resume recovers the message"
+    );
+
     a.delete(
         &format!("/api/studies/{study}/members/{member_id}"),
         Some(&owner),
     )
     .await;
-    assert_eq!(on_b.recv_type("unsubscribed").await["reason"], "KICKED");
+    assert_eq!(again.recv_type("unsubscribed").await["reason"], "KICKED");
 }
