@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use coup_core::model::PlatformRole;
-use coup_core::service::accounts::Signup;
+use coup_core::service::accounts::{self, Signup};
 use serde::Serialize;
 use tracing_subscriber::EnvFilter;
 
@@ -154,14 +154,7 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
         tracing::info!("{report}");
     }
     state.gateway.spawn_typing_expiry();
-    let limiter = state.login_limiter.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            limiter.shrink();
-        }
-    });
+    spawn_housekeeping(&state);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "listening");
@@ -176,6 +169,31 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Once a minute: forget recovered rate-limit keys and delete expired sessions, so
+/// neither grows without end.
+fn spawn_housekeeping(state: &crate::state::AppState) {
+    let limiter = state.login_limiter.clone();
+    let core = state.core.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.shrink();
+            let purge = |tx: &mut dyn coup_core::store::Tx| {
+                accounts::purge_expired_sessions(tx, chrono::Utc::now())
+                    .map(coup_core::Outcome::quiet)
+            };
+            match core.write(purge).await {
+                Ok(out) if out.value > 0 => {
+                    tracing::info!(sessions = out.value, "purged expired sessions")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not purge expired sessions"),
+            }
+        }
+    });
 }
 
 fn migrate(config: Config) -> Result<(), BoxError> {

@@ -113,13 +113,6 @@ impl CallRooms {
     pub fn participants(&self, study: StudyId) -> Vec<Participant> {
         self.rooms.get(&study).cloned().unwrap_or_default()
     }
-
-    /// Whether the user is in the study's call.
-    pub fn is_in(&self, study: StudyId, user: UserId) -> bool {
-        self.rooms
-            .get(&study)
-            .is_some_and(|r| r.iter().any(|p| p.user_id == user))
-    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,14 @@ mod tests {
     }
 
     #[test]
+    fn the_postgres_schema_stays_equal_to_the_sqlite_one() {
+        // One set of queries serves both, so the schemas may differ only in the header.
+        let body = |sql: &'static str| sql.lines().skip(1).collect::<Vec<_>>();
+        let postgres = include_str!("../../../migrations/postgres/0001_init.sql");
+        assert_eq!(body(SQLITE_MIGRATIONS[0].sql), body(postgres));
+    }
+
+    #[test]
     fn a_failing_migration_names_itself_and_changes_nothing() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open_sqlite(dir.path().join("coup.db")).expect("open");

@@ -616,11 +616,6 @@ impl Hub {
             Delivery::EndOtherSessions(user, kept) => self.end_sessions(s, user, |t| t != kept),
         }
     }
-
-    /// Connections currently registered.
-    pub fn connection_count(&self) -> usize {
-        self.lock().conns.len()
-    }
 }
 
 impl EventSink for Hub {
