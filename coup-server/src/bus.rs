@@ -1,82 +1,128 @@
-//! The Redis bus (`--redis`): every node publishes the events it commits to one
-//! Redis pub/sub channel and delivers the events other nodes published to its own
-//! connections, so members connected to different nodes see each other live.
+//! The Redis bus (`--redis`): nodes share one Redis pub/sub channel. Each node
+//! publishes what its hub shares ([`ClusterMessage`]: committed events, presence,
+//! typing, calls, signals, heartbeats) and applies what the other nodes publish,
+//! so members connected to different nodes see each other live.
 //!
-//! The core calls [`Fanout`] after each commit; it delivers locally and queues the
-//! batch for the publisher without blocking. Each batch names its node, so a node
-//! never delivers its own events twice. Both the publisher and the subscriber
-//! reconnect by themselves when Redis restarts; events published while a node was
-//! cut off are recovered by clients through resume (sequence numbers).
+//! Each message names its node, so a node never applies its own twice. The
+//! publisher and the subscriber reconnect by themselves when Redis restarts; on
+//! every (re)subscription the node says `hello` with its live state and peers
+//! answer with theirs. Chat events published while a node was cut off are
+//! recovered by clients through resume (sequence numbers). A heartbeat every
+//! `refresh` keeps this node alive in its peers' eyes; peers silent past `expiry`
+//! are dropped with their users' presence and calls.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use coup_core::EventSink;
-use coup_core::events::DomainEvent;
+use coup_core::realtime::cluster::{ClusterMessage, NodeId};
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::gateway::hub::Hub;
 
-/// Batches waiting for the publisher before new ones are dropped (and counted).
+/// Messages waiting for the publisher before new ones are dropped (and counted).
 const OUTBOX: usize = 10_000;
 
 #[derive(Serialize, Deserialize)]
 struct Envelope {
-    node: uuid::Uuid,
-    events: Vec<DomainEvent>,
+    node: NodeId,
+    message: ClusterMessage,
 }
 
-/// The core's event sink: this node's hub, then the bus.
-pub struct Fanout {
+/// Bus settings.
+#[derive(Debug, Clone)]
+pub struct BusSettings {
+    /// Redis URL.
+    pub url: String,
+    /// The pub/sub channel the nodes of one deployment share.
+    pub channel: String,
+    /// Time between heartbeats.
+    pub refresh: Duration,
+    /// Silence after which a peer counts as dead.
+    pub expiry: Duration,
+}
+
+/// A node joined to the bus.
+pub struct Bus {
     hub: Arc<Hub>,
-    bus: Option<(uuid::Uuid, mpsc::Sender<String>)>,
+    /// Keeps the publisher's queue open until the node leaves (the subscriber
+    /// holds only a weak handle to it).
+    outbox: std::sync::Mutex<Option<mpsc::Sender<ClusterMessage>>>,
+    /// Fires when the publisher has sent everything queued before leaving.
+    flushed: tokio::sync::Mutex<Option<oneshot::Receiver<()>>>,
 }
 
-impl Fanout {
-    /// Local delivery only.
-    pub fn local(hub: Arc<Hub>) -> Self {
-        Self { hub, bus: None }
-    }
-}
-
-impl EventSink for Fanout {
-    fn publish(&self, events: &[DomainEvent]) {
-        self.hub.publish(events);
-        if let Some((node, outbox)) = &self.bus {
-            let envelope = Envelope {
-                node: *node,
-                events: events.to_vec(),
-            };
-            let queued =
-                serde_json::to_string(&envelope).is_ok_and(|text| outbox.try_send(text).is_ok());
-            if !queued {
-                metrics::counter!("coup_bus_dropped_total").increment(1);
-            }
+impl Bus {
+    /// Leaves the bus for shutdown: peers forget this node's users at once rather
+    /// than after the expiry. Waits (up to `wait`) for queued messages to go out.
+    pub async fn leave(&self, wait: Duration) {
+        self.hub.leave_bus();
+        drop(self.outbox.lock().unwrap_or_else(|p| p.into_inner()).take());
+        if let Some(flushed) = self.flushed.lock().await.take() {
+            let _ = tokio::time::timeout(wait, flushed).await;
         }
     }
 }
 
-/// Connects this node to the bus at `url` on `channel`: spawns the publisher and
-/// the subscriber and returns the sink the core should use.
-pub fn connect(url: &str, channel: String, hub: Arc<Hub>) -> Result<Fanout, redis::RedisError> {
-    let client = redis::Client::open(url)?;
-    let node = uuid::Uuid::new_v4();
+/// Joins `hub` to the bus: spawns the publisher, the subscriber and the heartbeat.
+pub fn connect(settings: BusSettings, hub: Arc<Hub>) -> Result<Bus, redis::RedisError> {
+    let client = redis::Client::open(settings.url.as_str())?;
+    let node = hub.node();
     let (tx, rx) = mpsc::channel(OUTBOX);
-    tokio::spawn(publisher(client.clone(), channel.clone(), rx));
-    tokio::spawn(subscriber(client, channel, node, hub.clone()));
-    tracing::info!(%node, "joined the Redis bus");
-    Ok(Fanout {
+    let (flushed_tx, flushed) = oneshot::channel();
+    tokio::spawn(publisher(
+        client.clone(),
+        settings.channel.clone(),
+        node,
+        rx,
+        flushed_tx,
+    ));
+    tokio::spawn(subscriber(
+        client,
+        settings.channel,
+        node,
+        hub.clone(),
+        tx.downgrade(),
+    ));
+    tokio::spawn(heartbeat(
+        Arc::downgrade(&hub),
+        settings.refresh,
+        settings.expiry,
+    ));
+    tracing::info!(%node, "joining the Redis bus");
+    Ok(Bus {
         hub,
-        bus: Some((node, tx)),
+        outbox: std::sync::Mutex::new(Some(tx)),
+        flushed: tokio::sync::Mutex::new(Some(flushed)),
     })
 }
 
-async fn publisher(client: redis::Client, channel: String, mut outbox: mpsc::Receiver<String>) {
+async fn heartbeat(hub: std::sync::Weak<Hub>, refresh: Duration, expiry: Duration) {
+    let mut tick = tokio::time::interval(refresh);
+    loop {
+        tick.tick().await;
+        match hub.upgrade() {
+            Some(hub) => hub.cluster_tick(Instant::now(), expiry),
+            None => return,
+        }
+    }
+}
+
+async fn publisher(
+    client: redis::Client,
+    channel: String,
+    node: NodeId,
+    mut outbox: mpsc::Receiver<ClusterMessage>,
+    flushed: oneshot::Sender<()>,
+) {
     let mut connection = None;
-    while let Some(text) = outbox.recv().await {
+    while let Some(message) = outbox.recv().await {
+        let Ok(text) = serde_json::to_string(&Envelope { node, message }) else {
+            metrics::counter!("coup_bus_dropped_total").increment(1);
+            continue;
+        };
         loop {
             if connection.is_none() {
                 match redis::aio::ConnectionManager::new(client.clone()).await {
@@ -101,14 +147,27 @@ async fn publisher(client: redis::Client, channel: String, mut outbox: mpsc::Rec
             }
         }
     }
+    let _ = flushed.send(());
 }
 
-async fn subscriber(client: redis::Client, channel: String, node: uuid::Uuid, hub: Arc<Hub>) {
+async fn subscriber(
+    client: redis::Client,
+    channel: String,
+    node: NodeId,
+    hub: Arc<Hub>,
+    outbox: mpsc::WeakSender<ClusterMessage>,
+) {
     loop {
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                 Ok(()) => {
                     tracing::info!("subscribed to the Redis bus");
+                    // Trade snapshots: what peers changed while this node was cut
+                    // off (or before it started) is replaced by their current state.
+                    match outbox.upgrade() {
+                        Some(outbox) => hub.join_bus(outbox),
+                        None => return,
+                    }
                     let mut messages = pubsub.on_message();
                     while let Some(message) = messages.next().await {
                         let Ok(envelope) =
@@ -118,7 +177,7 @@ async fn subscriber(client: redis::Client, channel: String, node: uuid::Uuid, hu
                             continue;
                         };
                         if envelope.node != node {
-                            hub.publish(&envelope.events);
+                            hub.apply(envelope.node, envelope.message, Instant::now());
                         }
                     }
                     tracing::warn!("lost the Redis bus; reconnecting");

@@ -155,6 +155,7 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     }
     state.gateway.spawn_typing_expiry();
     spawn_housekeeping(&state);
+    let bus = state.bus.clone();
     let listener = tokio::net::TcpListener::bind(bind).await?;
     let local = listener.local_addr()?;
     tracing::info!(%local, "listening");
@@ -167,6 +168,9 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     )
     .with_graceful_shutdown(crate::ops::shutdown_signal())
     .await?;
+    if let Some(bus) = bus {
+        bus.leave(std::time::Duration::from_secs(2)).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -35,6 +35,11 @@ pub struct Config {
     pub redis: Option<String>,
     /// The Redis pub/sub channel the nodes of one deployment share.
     pub redis_channel: String,
+    /// Seconds between a node's heartbeats on the bus.
+    pub presence_refresh_secs: u64,
+    /// Seconds without a heartbeat after which a node counts as dead and its users
+    /// go offline on the other nodes.
+    pub presence_expiry_secs: u64,
     /// Seed demo data on start (once; `COUP_DEMO`).
     pub demo: bool,
     /// `text` or `json` logs (`COUP_LOG_FORMAT`).
@@ -80,6 +85,8 @@ impl Default for Config {
             database: None,
             redis: None,
             redis_channel: "coup:events".into(),
+            presence_refresh_secs: 5,
+            presence_expiry_secs: 15,
             demo: false,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),

@@ -63,22 +63,40 @@ pub fn state(config: Config) -> Result<AppState, BoxError> {
         config.call_participant_limit,
     ));
     let session_ttl = chrono::Duration::days(i64::from(config.session_ttl_days));
-    // The gateway (and the bus, when configured) hears every committed event, in commit order.
-    let sink = match &config.redis {
-        Some(url) => bus::connect(url, config.redis_channel.clone(), gateway.hub.clone())?,
-        None => bus::Fanout::local(gateway.hub.clone()),
+    // The hub hears every committed event, in commit order, and shares it on the
+    // bus when one is configured.
+    let bus = match &config.redis {
+        Some(url) => Some(Arc::new(bus::connect(
+            bus::BusSettings {
+                url: url.clone(),
+                channel: config.redis_channel.clone(),
+                refresh: Duration::from_secs(config.presence_refresh_secs.max(1)),
+                expiry: Duration::from_secs(config.presence_expiry_secs.max(2)),
+            },
+            gateway.hub.clone(),
+        )?)),
+        None => None,
     };
-    let core = Core::new(store, CoreConfig { session_ttl }).with_event_sink(Arc::new(sink));
+    let core = Core::new(store, CoreConfig { session_ttl }).with_event_sink(gateway.hub.clone());
     Ok(AppState {
         core,
         blobs: Blobs::open(config.files_dir())?,
-        login_limiter: Arc::new(LoginLimiter::new(
-            config.login_per_account_per_minute,
-            config.login_per_ip_per_minute,
-        )),
+        login_limiter: Arc::new(match &config.redis {
+            Some(url) => LoginLimiter::shared(
+                config.login_per_account_per_minute,
+                config.login_per_ip_per_minute,
+                url,
+                &config.redis_channel,
+            )?,
+            None => LoginLimiter::new(
+                config.login_per_account_per_minute,
+                config.login_per_ip_per_minute,
+            ),
+        }),
         metrics: ops::metrics_handle(),
         config: Arc::new(config),
         gateway,
+        bus,
     })
 }
 

@@ -6,6 +6,7 @@ use coup_core::Core;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::blobs::Blobs;
+use crate::bus::Bus;
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::ratelimit::LoginLimiter;
@@ -25,4 +26,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The real-time gateway.
     pub gateway: Arc<Gateway>,
+    /// The bus to the other nodes, when several serve one platform.
+    pub bus: Option<Arc<Bus>>,
 }

@@ -1,12 +1,16 @@
-//! Several `coup-server` processes on one PostgreSQL database: one platform.
-//! Runs when `COUP_TEST_POSTGRES_URL` is set (CI always sets it); each run uses a
-//! scratch schema of its own.
+//! Several `coup-server` processes on one PostgreSQL database (and one Redis bus):
+//! one platform. Runs when `COUP_TEST_POSTGRES_URL` (and, for the bus,
+//! `COUP_TEST_REDIS_URL`) is set — CI always sets both; each run uses a scratch
+//! schema and a Redis channel of its own.
 
 mod common;
+
+use std::time::Duration;
 
 use common::ws::Ws;
 use coup_core::store::postgres::ScratchSchema;
 use serde_json::json;
+use tokio::io::AsyncWriteExt;
 
 fn postgres() -> Option<(ScratchSchema, String)> {
     let Ok(url) = std::env::var("COUP_TEST_POSTGRES_URL") else {
@@ -19,6 +23,111 @@ fn postgres() -> Option<(ScratchSchema, String)> {
     let separator = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{separator}options=-c%20search_path%3D{}", schema.name);
     Some((schema, scoped))
+}
+
+/// Nodes sharing one scratch schema and one Redis channel, with a short presence
+/// expiry so a dead node is noticed quickly.
+struct Cluster {
+    _schema: ScratchSchema,
+    database: String,
+    _dir: tempfile::TempDir,
+    args: Vec<String>,
+}
+
+impl Cluster {
+    fn new() -> Option<Self> {
+        let (schema, database) = postgres()?;
+        let Ok(redis) = std::env::var("COUP_TEST_REDIS_URL") else {
+            eprintln!("COUP_TEST_REDIS_URL is not set: the Redis bus tests are not run");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("bus.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "redis_channel = \"coup:test:{}\"\npresence_refresh_secs = 1\npresence_expiry_secs = 3\nlogin_per_account_per_minute = 3\n",
+                schema.name
+            ),
+        )
+        .expect("config");
+        let args = vec![
+            "--database".to_owned(),
+            database.clone(),
+            "--redis".to_owned(),
+            redis,
+            "--config".to_owned(),
+            config.to_str().expect("utf8").to_owned(),
+        ];
+        Some(Self {
+            _schema: schema,
+            database,
+            _dir: dir,
+            args,
+        })
+    }
+
+    fn node(&self) -> common::Server {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        common::start_with(&args)
+    }
+
+    /// Creates a platform admin with the CLI on the shared database.
+    async fn admin(&self, node: &common::Server, name: &str) -> String {
+        let email = format!("{name}@example.com");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_coup-server"));
+        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COUP_")) {
+            command.env_remove(key);
+        }
+        let out = command
+            .args(["create-admin", "--email", &email, "--name", name])
+            .args(["--database", &self.database])
+            .env("COUP_ADMIN_PASSWORD", "password123")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run create-admin");
+        assert!(
+            out.status.success(),
+            "create-admin failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        node.post(
+            "/api/auth/login",
+            None,
+            json!({"email": email, "password": "password123"}),
+        )
+        .await
+        .ok(200)["token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+}
+
+/// Waits until every node has heard all the others on the bus (it reports them
+/// in `/metrics`), so that live state crosses from the first frame.
+async fn settle(nodes: &[&common::Server]) {
+    let expected = format!("coup_cluster_peers {}", nodes.len() - 1);
+    for node in nodes {
+        let mut heard = false;
+        for _ in 0..100 {
+            let metrics = node
+                .http
+                .get(node.url("/metrics"))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            if metrics.lines().any(|line| line == expected) {
+                heard = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(heard, "{} never reported `{expected}`", node.base);
+    }
 }
 
 #[tokio::test]
@@ -115,53 +224,37 @@ async fn two_nodes_share_accounts_studies_and_gap_free_chat_sequences() {
 
 #[tokio::test]
 async fn live_events_cross_nodes_through_redis_exactly_once() {
-    let Some((schema, url)) = postgres() else {
+    let Some(cluster) = Cluster::new() else {
         return;
     };
-    let Ok(redis) = std::env::var("COUP_TEST_REDIS_URL") else {
-        eprintln!("COUP_TEST_REDIS_URL is not set: the Redis bus test is not run");
-        return;
-    };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("bus.toml");
-    // A channel of its own, so parallel runs on one Redis do not hear each other.
-    std::fs::write(
-        &config,
-        format!("redis_channel = \"coup:test:{}\"\n", schema.name),
-    )
-    .expect("config");
-    let config = config.to_str().expect("utf8");
-    let args = [
-        "--database",
-        url.as_str(),
-        "--redis",
-        redis.as_str(),
-        "--config",
-        config,
-    ];
-    let a = common::start_with(&args);
-    let b = common::start_with(&args);
+    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
+    settle(&[&a, &b, &c]).await;
     let (owner, _) = a.signup("owner").await;
     let (member, member_id) = b.signup("member").await;
+    let (third, _) = c.signup("third").await;
     let study = a.study(&owner, "Across", true, "AUTO").await;
-    b.post(
-        &format!("/api/studies/{study}/join"),
-        Some(&member),
-        json!({}),
-    )
-    .await
-    .ok(201);
+    for (node, token) in [(&b, &member), (&c, &third)] {
+        node.post(
+            &format!("/api/studies/{study}/join"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .ok(201);
+    }
     let mut on_a = Ws::connect(&a, &owner).await;
     let mut on_b = Ws::connect(&b, &member).await;
-    on_a.subscribe(&study, None).await;
-    on_b.subscribe(&study, None).await;
-    // Give both subscribers a moment to be attached to the bus.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut on_c = Ws::connect(&c, &third).await;
+    for ws in [&mut on_a, &mut on_b, &mut on_c] {
+        ws.subscribe(&study, None).await;
+    }
     let sent = on_a.chat(&study, "hello from node A", "x-1").await;
-    let got = on_b.recv_type("message").await;
-    assert_eq!(got["message"]["id"], sent["id"]);
-    on_b.expect_none("message", std::time::Duration::from_millis(500))
-        .await;
+    for ws in [&mut on_b, &mut on_c] {
+        assert_eq!(ws.recv_type("message").await["message"]["id"], sent["id"]);
+    }
+    for ws in [&mut on_a, &mut on_b, &mut on_c] {
+        ws.expect_none("message", Duration::from_millis(500)).await;
+    }
     // REST on B reaches a socket on A; notifications and kicks cross too.
     b.post(
         &format!("/api/studies/{study}/chat"),
@@ -178,12 +271,15 @@ async fn live_events_cross_nodes_through_redis_exactly_once() {
     )
     .await
     .ok(201);
-    assert_eq!(
-        on_b.recv_type("notification").await["notification"]["kind"],
-        "NEW_NOTICE"
-    );
+    for ws in [&mut on_b, &mut on_c] {
+        assert_eq!(
+            ws.recv_type("notification").await["notification"]["kind"],
+            "NEW_NOTICE"
+        );
+    }
     // Redis drops every subscriber connection (as on a restart): nodes reconnect by
     // themselves and fan-out resumes; what was missed meanwhile comes back by resume.
+    let redis = std::env::var("COUP_TEST_REDIS_URL").expect("redis url");
     let killed = std::process::Command::new("redis-cli")
         .args(["-u", redis.as_str(), "CLIENT", "KILL", "TYPE", "pubsub"])
         .output()
@@ -198,13 +294,13 @@ async fn live_events_cross_nodes_through_redis_exactly_once() {
         .parse::<u32>()
         .unwrap_or(0);
     assert!(
-        count >= 2,
-        "both nodes' bus subscriptions were cut (killed {count})"
+        count >= 3,
+        "every node's bus subscription was cut (killed {count})"
     );
     let during = on_a.chat(&study, "while the bus reconnects", "x-2").await;
     let mut delivered = false;
     for attempt in 0..20 {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         let sent = on_a
             .chat(
                 &study,
@@ -212,7 +308,7 @@ async fn live_events_cross_nodes_through_redis_exactly_once() {
                 &format!("r-{attempt}"),
             )
             .await;
-        let wait = std::time::Duration::from_millis(500);
+        let wait = Duration::from_millis(500);
         if let Ok(frame) = tokio::time::timeout(wait, on_b.recv_type("message")).await
             && frame["message"]["id"] == sent["id"]
         {
@@ -238,4 +334,407 @@ async fn live_events_cross_nodes_through_redis_exactly_once() {
     )
     .await;
     assert_eq!(again.recv_type("unsubscribed").await["reason"], "KICKED");
+}
+
+/// The presence changes a socket receives within `wait` about users other than
+/// `me`, as (user, online).
+async fn presence_of_others(ws: &mut Ws, me: &str, wait: Duration) -> Vec<(String, bool)> {
+    let mut changes = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(frame) = tokio::time::timeout_at(deadline, ws.recv_type("presence")).await {
+        let user = frame["userId"].as_str().expect("userId");
+        if user != me {
+            changes.push((user.to_owned(), frame["online"] == true));
+        }
+    }
+    changes
+}
+
+/// The next presence change about a user other than `me`.
+async fn next_presence_of_other(ws: &mut Ws, me: &str) -> (String, bool) {
+    loop {
+        let frame = ws.recv_type("presence").await;
+        let user = frame["userId"].as_str().expect("userId");
+        if user != me {
+            return (user.to_owned(), frame["online"] == true);
+        }
+    }
+}
+
+#[tokio::test]
+async fn typing_presence_and_calls_cross_nodes() {
+    let Some(cluster) = Cluster::new() else {
+        return;
+    };
+    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
+    settle(&[&a, &b, &c]).await;
+    let (owner, owner_id) = a.signup("owner").await;
+    let (member, member_id) = b.signup("member").await;
+    let (third, third_id) = c.signup("third").await;
+    let study = a.study(&owner, "Live", true, "AUTO").await;
+    for (node, token) in [(&b, &member), (&c, &third)] {
+        node.post(
+            &format!("/api/studies/{study}/join"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .ok(201);
+    }
+    let mut on_a = Ws::connect(&a, &owner).await;
+    on_a.subscribe(&study, None).await;
+    let mut on_b = Ws::connect(&b, &member).await;
+    on_b.subscribe(&study, None).await;
+    assert_eq!(
+        next_presence_of_other(&mut on_a, &owner_id).await,
+        (member_id.clone(), true)
+    );
+    // A second device of the member on another node changes nothing for others.
+    let mut member_second = Ws::connect(&c, &member).await;
+    member_second.subscribe(&study, None).await;
+    let mut on_c = Ws::connect(&c, &third).await;
+    let subscribed = on_c.subscribe(&study, None).await;
+    let mut online: Vec<&str> = subscribed["online"]
+        .as_array()
+        .expect("online")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    online.sort();
+    let mut expected = vec![owner_id.as_str(), member_id.as_str(), third_id.as_str()];
+    expected.sort();
+    assert_eq!(online, expected, "the online list spans every node");
+    assert_eq!(
+        presence_of_others(&mut on_a, &owner_id, Duration::from_millis(700)).await,
+        vec![(third_id.clone(), true)],
+        "the member's second device is not announced; the third user is"
+    );
+
+    // Typing on B shows on A and C.
+    on_b.send(json!({"type": "typing", "studyId": study, "typing": true}))
+        .await;
+    for ws in [&mut on_a, &mut on_c] {
+        let typing = ws.recv_type("typing").await;
+        assert_eq!(
+            (typing["userId"].as_str(), typing["typing"].as_bool()),
+            (Some(member_id.as_str()), Some(true))
+        );
+    }
+
+    // A call between A and B: join, offer/answer/ICE, media, leave.
+    on_a.send(json!({"type": "callJoin", "requestId": "j", "studyId": study, "media": {"mic": true, "camera": true, "screen": false}})).await;
+    on_a.recv_type("callJoined").await;
+    assert_eq!(
+        on_b.recv_type("callParticipantJoined").await["participant"]["userId"],
+        owner_id.as_str()
+    );
+    on_b.send(json!({"type": "callJoin", "requestId": "j", "studyId": study}))
+        .await;
+    let joined = on_b.recv_type("callJoined").await;
+    assert_eq!(
+        joined["participants"].as_array().map(Vec::len),
+        Some(2),
+        "the participant on node A is listed on node B"
+    );
+    assert_eq!(
+        on_a.recv_type("callParticipantJoined").await["participant"]["userId"],
+        member_id.as_str()
+    );
+    // The member's other device (node C) cannot join the same call twice.
+    member_second
+        .send(json!({"type": "callJoin", "requestId": "twice", "studyId": study}))
+        .await;
+    assert_eq!(member_second.recv_type("error").await["code"], "CONFLICT");
+    on_a.send(json!({"type": "signal", "requestId": "o", "studyId": study, "to": member_id, "kind": "offer", "payload": {"sdp": "v=0 offer"}})).await;
+    let offer = on_b.recv_type("signal").await;
+    assert_eq!(
+        (
+            offer["from"].as_str(),
+            offer["kind"].as_str(),
+            offer["payload"]["sdp"].as_str()
+        ),
+        (Some(owner_id.as_str()), Some("offer"), Some("v=0 offer"))
+    );
+    on_b.send(json!({"type": "signal", "studyId": study, "to": owner_id, "kind": "answer", "payload": {"sdp": "v=0 answer"}})).await;
+    assert_eq!(on_a.recv_type("signal").await["kind"], "answer");
+    on_b.send(json!({"type": "signal", "studyId": study, "to": owner_id, "kind": "iceCandidate", "payload": {"candidate": "ice-b"}})).await;
+    assert_eq!(
+        on_a.recv_type("signal").await["payload"]["candidate"],
+        "ice-b"
+    );
+    on_b.send(json!({"type": "media", "requestId": "m", "studyId": study, "media": {"mic": false, "camera": true, "screen": true}})).await;
+    for ws in [&mut on_a, &mut on_c] {
+        assert_eq!(ws.recv_type("callMedia").await["media"]["screen"], true);
+    }
+    // Signals never reach someone outside the call, on any node.
+    for ws in [&mut on_c, &mut member_second] {
+        ws.expect_none("signal", Duration::from_millis(300)).await;
+    }
+    on_a.send(json!({"type": "signal", "requestId": "t", "studyId": study, "to": third_id, "kind": "offer", "payload": {}})).await;
+    assert_eq!(on_a.recv_type("error").await["code"], "NOT_FOUND");
+
+    // The member's node-B socket goes: they leave the call; the device on C keeps
+    // them online.
+    drop(on_b);
+    for ws in [&mut on_a, &mut on_c] {
+        assert_eq!(
+            ws.recv_type("callParticipantLeft").await["userId"],
+            member_id.as_str()
+        );
+    }
+    assert_eq!(
+        presence_of_others(&mut on_a, &owner_id, Duration::from_millis(700)).await,
+        vec![]
+    );
+    drop(member_second);
+    assert_eq!(
+        next_presence_of_other(&mut on_a, &owner_id).await,
+        (member_id, false)
+    );
+}
+
+#[tokio::test]
+async fn a_dead_node_takes_its_users_offline_elsewhere_within_the_expiry() {
+    let Some(cluster) = Cluster::new() else {
+        return;
+    };
+    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
+    settle(&[&a, &b, &c]).await;
+    let (owner, owner_id) = a.signup("owner").await;
+    let (member, member_id) = b.signup("member").await;
+    let (third, third_id) = c.signup("third").await;
+    let study = a.study(&owner, "Fragile", true, "AUTO").await;
+    for (node, token) in [(&b, &member), (&c, &third)] {
+        node.post(
+            &format!("/api/studies/{study}/join"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .ok(201);
+    }
+    let mut on_a = Ws::connect(&a, &owner).await;
+    on_a.subscribe(&study, None).await;
+    let mut on_b = Ws::connect(&b, &member).await;
+    on_b.subscribe(&study, None).await;
+    let mut on_c = Ws::connect(&c, &third).await;
+    on_c.subscribe(&study, None).await;
+    on_b.send(json!({"type": "callJoin", "requestId": "j", "studyId": study}))
+        .await;
+    on_b.recv_type("callJoined").await;
+    let arrived = presence_of_others(&mut on_a, &owner_id, Duration::from_millis(700)).await;
+    assert_eq!(arrived.len(), 2, "{arrived:?}");
+
+    // kill -9 of node B: nothing says goodbye; its users expire on A (expiry 3 s).
+    let killed_at = std::time::Instant::now();
+    drop(b);
+    let left = tokio::time::timeout(
+        Duration::from_secs(10),
+        next_presence_of_other(&mut on_a, &owner_id),
+    )
+    .await
+    .expect("offline within the bound");
+    assert_eq!(left, (member_id.clone(), false));
+    let took = killed_at.elapsed();
+    assert!(took <= Duration::from_secs(5), "took {took:?}");
+    assert_eq!(
+        on_a.recv_type("callParticipantLeft").await["userId"],
+        member_id.as_str()
+    );
+
+    // A graceful stop (SIGTERM) of node C says goodbye: its users go offline at
+    // once, while their sockets are still open.
+    let stopped = std::process::Command::new("kill")
+        .args(["-TERM", &c.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(stopped.success());
+    let left = tokio::time::timeout(
+        Duration::from_secs(2),
+        next_presence_of_other(&mut on_a, &owner_id),
+    )
+    .await
+    .expect("offline before the expiry");
+    assert_eq!(left, (third_id, false));
+}
+
+#[tokio::test]
+async fn a_suspension_on_one_node_closes_the_users_sockets_on_every_node() {
+    let Some(cluster) = Cluster::new() else {
+        return;
+    };
+    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
+    settle(&[&a, &b, &c]).await;
+    let admin = cluster.admin(&c, "admin").await;
+    let (on_a_token, user_id) = a.signup("user").await;
+    let on_b_token = b
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "user@example.com", "password": "password123"}),
+        )
+        .await
+        .ok(200)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut on_a = Ws::connect(&a, &on_a_token).await;
+    let mut on_b = Ws::connect(&b, &on_b_token).await;
+    c.post(
+        &format!("/api/admin/users/{user_id}/suspend"),
+        Some(&admin),
+        json!({"reason": "spam"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(on_a.closed().await, 4003);
+    assert_eq!(on_b.closed().await, 4003);
+    for (node, token) in [(&a, &on_a_token), (&b, &on_b_token)] {
+        node.get("/api/users/me", Some(token))
+            .await
+            .err(401, "UNAUTHORIZED");
+    }
+    let again = a
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "user@example.com", "password": "password123"}),
+        )
+        .await;
+    assert_eq!(again.status.as_u16(), 403, "{:?}", again.body);
+}
+
+#[tokio::test]
+async fn login_limits_count_attempts_on_every_node_together() {
+    let Some(cluster) = Cluster::new() else {
+        return;
+    };
+    let (a, b) = (cluster.node(), cluster.node());
+    a.signup("target").await;
+    let wrong = json!({"email": "target@example.com", "password": "not-the-password"});
+    // Three attempts a minute per account, spread over both nodes.
+    for node in [&a, &b, &a] {
+        node.post("/api/auth/login", None, wrong.clone())
+            .await
+            .err(401, "UNAUTHORIZED");
+    }
+    let refused = b.post("/api/auth/login", None, wrong.clone()).await;
+    refused.err(429, "RATE_LIMITED");
+    let retry_after: u64 = refused
+        .headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    a.post(
+        "/api/auth/login",
+        None,
+        json!({"email": "target@example.com", "password": "password123"}),
+    )
+    .await
+    .err(429, "RATE_LIMITED");
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut and restore.
+struct Proxy {
+    addr: std::net::SocketAddr,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (cut, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut watch = watch.clone();
+                if *watch.borrow() {
+                    let _ = client.shutdown().await;
+                    continue;
+                }
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = watch.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Self { addr, cut }
+    }
+
+    fn set_cut(&self, cut: bool) {
+        self.cut.send_replace(cut);
+    }
+}
+
+// Several threads: the proxy must run while the harness blocks starting the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_outage_fails_readiness_and_requests_with_503_then_recovers() {
+    let Some((_schema, url)) = postgres() else {
+        return;
+    };
+    // postgres://user@HOST:PORT/db?...: route HOST:PORT through the proxy.
+    let authority_start = url.find('@').map_or("postgres://".len(), |at| at + 1);
+    let authority_end = url[authority_start..]
+        .find('/')
+        .map_or(url.len(), |i| authority_start + i);
+    let upstream = url[authority_start..authority_end].to_owned();
+    let proxy = Proxy::start(upstream).await;
+    let through = format!(
+        "{}{}{}",
+        &url[..authority_start],
+        proxy.addr,
+        &url[authority_end..]
+    );
+    let node = common::start_with(&["--database", &through]);
+    let (token, _) = node.signup("owner").await;
+    node.get("/api/studies", Some(&token)).await.ok(200);
+    let ready = || async {
+        node.http
+            .get(node.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(ready().await, 200);
+
+    proxy.set_cut(true);
+    assert_eq!(ready().await, 503, "not ready while PostgreSQL is away");
+    node.get("/api/studies", Some(&token))
+        .await
+        .err(503, "UNAVAILABLE");
+    node.post(
+        "/api/studies",
+        Some(&token),
+        json!({"name": "Lost?", "description": "d", "category": "c", "tags": [], "maxMembers": 5, "isPublic": true, "joinPolicy": "AUTO"}),
+    )
+    .await
+    .err(503, "UNAVAILABLE");
+
+    proxy.set_cut(false);
+    let mut back = false;
+    for _ in 0..50 {
+        if ready().await == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(back, "ready again once PostgreSQL answers");
+    let studies = node.get("/api/studies", Some(&token)).await.ok(200);
+    assert_eq!(studies["total"], 0, "the refused write left nothing behind");
 }

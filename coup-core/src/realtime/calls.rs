@@ -68,6 +68,16 @@ impl CallRooms {
         Ok(room.clone())
     }
 
+    /// Records a participant another node admitted (its limit check already ran
+    /// there), or their new media state if already known.
+    pub fn admit(&mut self, study: StudyId, participant: Participant) {
+        let room = self.rooms.entry(study).or_default();
+        match room.iter_mut().find(|p| p.user_id == participant.user_id) {
+            Some(known) => known.media = participant.media,
+            None => room.push(participant),
+        }
+    }
+
     /// Leaves the study's call; false if the user was not in it.
     pub fn leave(&mut self, study: StudyId, user: UserId) -> bool {
         let Some(room) = self.rooms.get_mut(&study) else {
@@ -197,5 +207,50 @@ mod tests {
             .expect("room for c now");
         assert!(calls.leave(s, b) && calls.leave(s, c));
         assert!(calls.participants(s).is_empty());
+    }
+
+    #[test]
+    fn participants_admitted_from_other_nodes_count_towards_the_limit() {
+        let s = StudyId::new();
+        let (remote, local) = (UserId::new(), UserId::new());
+        let mut calls = CallRooms::new(2);
+        let muted = MediaState::default();
+        calls.admit(
+            s,
+            Participant {
+                user_id: remote,
+                media: muted,
+            },
+        );
+        let live = MediaState {
+            mic: true,
+            ..Default::default()
+        };
+        calls.admit(
+            s,
+            Participant {
+                user_id: remote,
+                media: live,
+            },
+        );
+        assert_eq!(
+            calls.participants(s),
+            vec![Participant {
+                user_id: remote,
+                media: live
+            }],
+            "admitting again updates the media state"
+        );
+        calls.join(s, local, muted).expect("second seat");
+        calls
+            .check_relay(s, local, remote)
+            .expect("relay across nodes");
+        assert_eq!(
+            calls
+                .join(s, UserId::new(), muted)
+                .expect_err("full")
+                .code(),
+            ErrorCode::Conflict
+        );
     }
 }

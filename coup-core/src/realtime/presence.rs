@@ -74,6 +74,13 @@ impl Presence {
         users
     }
 
+    /// Every (study, user) pair that is online.
+    pub fn entries(&self) -> impl Iterator<Item = (StudyId, UserId)> + '_ {
+        self.studies
+            .iter()
+            .flat_map(|(study, users)| users.keys().map(move |user| (*study, *user)))
+    }
+
     /// Whether a user is online in a study.
     pub fn is_online(&self, study: StudyId, user: UserId) -> bool {
         self.studies
@@ -96,6 +103,7 @@ mod tests {
         let mut expected = vec![kim, lee];
         expected.sort();
         assert_eq!(p.online(s), expected);
+        assert_eq!(p.entries().count(), 2);
         assert_eq!(p.disconnect(s, kim), None, "one device left");
         assert!(p.is_online(s, kim));
         assert_eq!(p.disconnect(s, kim), Some(PresenceChange::Offline(s, kim)));
@@ -107,5 +115,6 @@ mod tests {
         );
         assert_eq!(p.evict(s, lee), Some(PresenceChange::Offline(s, lee)));
         assert!(p.online(s).is_empty());
+        assert_eq!(p.entries().count(), 0);
     }
 }

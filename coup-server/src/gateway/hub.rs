@@ -6,14 +6,22 @@
 //! Every connection has a bounded queue; a connection whose queue is full is closed
 //! as a slow consumer instead of growing memory. Frames are serialized once per
 //! delivery and shared between recipients.
+//!
+//! With a bus ([`crate::bus`]), the hub also tells the other nodes what changes
+//! here (committed events, presence, typing, calls, signals for participants
+//! connected elsewhere) and applies what they tell it ([`Hub::apply`]). Presence a
+//! user sees is the union of this node's connections and what live peers report;
+//! call rooms hold every node's participants, so the participant limit and the
+//! relay rule hold across nodes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use coup_core::events::DomainEvent;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::realtime::calls::{CallRooms, MediaState, Participant};
+use coup_core::realtime::cluster::{ClusterMessage, NodeId, NodeSnapshot, PeerChanges, Peers};
 use coup_core::realtime::presence::{Presence, PresenceChange};
 use coup_core::realtime::protocol::{
     Audience, Delivery, ServerFrame, SignalKind, UnsubscribeReason, close, codes, route,
@@ -77,6 +85,10 @@ struct State {
     typing: Typing,
     /// Which connection of a participant is in the call.
     call_conns: HashMap<(StudyId, UserId), ConnId>,
+    /// What the other nodes report (empty without a bus).
+    peers: Peers,
+    /// Where messages for the other nodes go, while joined to a bus.
+    bus: Option<mpsc::Sender<ClusterMessage>>,
 }
 
 /// Limits the hub enforces.
@@ -93,6 +105,7 @@ pub struct Hub {
     state: Mutex<State>,
     calls: Mutex<CallRooms>,
     limits: HubLimits,
+    node: NodeId,
 }
 
 fn text(frame: &ServerFrame) -> Arc<str> {
@@ -113,7 +126,13 @@ impl Hub {
             state: Mutex::new(State::default()),
             calls: Mutex::new(CallRooms::new(call_limit)),
             limits,
+            node: uuid::Uuid::new_v4(),
         }
+    }
+
+    /// This node's identity on the bus.
+    pub fn node(&self) -> NodeId {
+        self.node
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -183,6 +202,13 @@ impl Hub {
         if s.call_conns.get(&(study, user)) == Some(&id) {
             s.call_conns.remove(&(study, user));
             if self.calls().leave(study, user) {
+                Self::share(
+                    s,
+                    ClusterMessage::CallLeft {
+                        study_id: study,
+                        user_id: user,
+                    },
+                );
                 self.broadcast(
                     s,
                     study,
@@ -199,15 +225,35 @@ impl Hub {
             if let Some(change) = s.typing.stop(study, user) {
                 self.announce_typing(s, change);
             }
-            self.broadcast(
+            Self::share(
                 s,
-                study,
-                &ServerFrame::Presence {
+                ClusterMessage::Presence {
                     study_id: study,
                     user_id: user,
                     online: false,
                 },
             );
+            if !s.peers.is_online(study, user) {
+                self.broadcast(
+                    s,
+                    study,
+                    &ServerFrame::Presence {
+                        study_id: study,
+                        user_id: user,
+                        online: false,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Sends a message to the other nodes, if joined to a bus. A full outbox drops
+    /// it (counted): live state heals with the next snapshot, events by resume.
+    fn share(s: &mut State, message: ClusterMessage) {
+        if let Some(bus) = &s.bus
+            && bus.try_send(message).is_err()
+        {
+            metrics::counter!("coup_bus_dropped_total").increment(1);
         }
     }
 
@@ -333,7 +379,10 @@ impl Hub {
             return;
         };
         let became_online = s.presence.connect(study, user).is_some();
-        let online = s.presence.online(study);
+        let mut online = s.presence.online(study);
+        online.extend(s.peers.online(study));
+        online.sort();
+        online.dedup();
         let mut frames = vec![text(&ServerFrame::Subscribed {
             request_id,
             study_id: study,
@@ -366,15 +415,25 @@ impl Hub {
             self.push(&mut s, id, None, None, frame);
         }
         if became_online {
-            self.broadcast(
+            Self::share(
                 &mut s,
-                study,
-                &ServerFrame::Presence {
+                ClusterMessage::Presence {
                     study_id: study,
                     user_id: user,
                     online: true,
                 },
             );
+            if !s.peers.is_online(study, user) {
+                self.broadcast(
+                    &mut s,
+                    study,
+                    &ServerFrame::Presence {
+                        study_id: study,
+                        user_id: user,
+                        online: true,
+                    },
+                );
+            }
         }
     }
 
@@ -406,6 +465,14 @@ impl Hub {
     }
 
     fn announce_typing(&self, s: &mut State, change: TypingChange) {
+        Self::share(
+            s,
+            ClusterMessage::Typing {
+                study_id: change.study,
+                user_id: change.user,
+                typing: change.typing,
+            },
+        );
         let frame = ServerFrame::Typing {
             study_id: change.study,
             user_id: change.user,
@@ -458,6 +525,13 @@ impl Hub {
             user_id: user,
             media,
         };
+        Self::share(
+            &mut s,
+            ClusterMessage::CallJoined {
+                study_id: study,
+                participant: me,
+            },
+        );
         self.broadcast(
             &mut s,
             study,
@@ -479,6 +553,13 @@ impl Hub {
             )));
         }
         s.call_conns.remove(&(study, user));
+        Self::share(
+            &mut s,
+            ClusterMessage::CallLeft {
+                study_id: study,
+                user_id: user,
+            },
+        );
         self.broadcast(
             &mut s,
             study,
@@ -505,18 +586,28 @@ impl Hub {
             return Err(HubError::Core(Error::Forbidden("join the call first")));
         }
         self.calls().check_relay(study, from, to)?;
-        let target = s
-            .call_conns
-            .get(&(study, to))
-            .copied()
-            .ok_or(HubError::Core(Error::NotFound("participant")))?;
-        let frame = text(&ServerFrame::Signal {
-            study_id: study,
-            from,
-            kind,
-            payload,
-        });
-        self.push(&mut s, target, None, None, frame);
+        match s.call_conns.get(&(study, to)).copied() {
+            Some(target) => {
+                let frame = text(&ServerFrame::Signal {
+                    study_id: study,
+                    from,
+                    kind,
+                    payload,
+                });
+                self.push(&mut s, target, None, None, frame);
+            }
+            // In the call through another node: that node delivers it.
+            None => Self::share(
+                &mut s,
+                ClusterMessage::Signal {
+                    study_id: study,
+                    from,
+                    to,
+                    kind,
+                    payload,
+                },
+            ),
+        }
         Ok(())
     }
 
@@ -528,6 +619,14 @@ impl Hub {
             return Err(HubError::Core(Error::Forbidden("join the call first")));
         }
         self.calls().set_media(study, user, media)?;
+        Self::share(
+            &mut s,
+            ClusterMessage::CallMedia {
+                study_id: study,
+                user_id: user,
+                media,
+            },
+        );
         self.broadcast(
             &mut s,
             study,
@@ -618,13 +717,239 @@ impl Hub {
     }
 }
 
-impl EventSink for Hub {
-    fn publish(&self, events: &[DomainEvent]) {
-        let mut s = self.lock();
+impl Hub {
+    fn deliver_events(&self, s: &mut State, events: &[DomainEvent]) {
         for event in events {
             for delivery in route(event) {
-                self.deliver(&mut s, delivery);
+                self.deliver(s, delivery);
             }
+        }
+    }
+
+    /// What this node holds live, for its peers.
+    fn snapshot(&self, s: &State) -> NodeSnapshot {
+        let calls = self.calls();
+        NodeSnapshot {
+            online: s.presence.entries().collect(),
+            calls: s
+                .call_conns
+                .keys()
+                .filter_map(|&(study, user)| {
+                    calls
+                        .participants(study)
+                        .into_iter()
+                        .find(|p| p.user_id == user)
+                        .map(|p| (study, p))
+                })
+                .collect(),
+        }
+    }
+
+    /// Joins a bus: from now on, what changes here is sent to `bus`, starting with
+    /// a `hello` carrying this node's state (call again after reconnecting to the
+    /// bus, to trade snapshots with the peers).
+    pub fn join_bus(&self, bus: mpsc::Sender<ClusterMessage>) {
+        let mut s = self.lock();
+        s.bus = Some(bus);
+        let snapshot = self.snapshot(&s);
+        Self::share(&mut s, ClusterMessage::Hello { snapshot });
+    }
+
+    /// Leaves the bus (shutting down): peers forget this node's users and calls at
+    /// once. The sender is dropped, so the publisher ends after sending the rest.
+    pub fn leave_bus(&self) {
+        let mut s = self.lock();
+        Self::share(&mut s, ClusterMessage::Leaving);
+        s.bus = None;
+    }
+
+    /// Sends a heartbeat and drops the peers silent for longer than `expiry`.
+    pub fn cluster_tick(&self, now: Instant, expiry: Duration) {
+        let mut s = self.lock();
+        Self::share(&mut s, ClusterMessage::Heartbeat);
+        for (node, changes) in s.peers.expire(now, expiry) {
+            tracing::warn!(%node, "a peer node went silent; its users are offline");
+            self.announce_peer_changes(&mut s, changes);
+        }
+        metrics::gauge!("coup_cluster_peers").set(s.peers.len() as f64);
+    }
+
+    /// Applies what a peer node sent.
+    pub fn apply(&self, node: NodeId, message: ClusterMessage, now: Instant) {
+        let mut s = self.lock();
+        s.peers.heard(node, now);
+        match message {
+            ClusterMessage::Events { events } => self.deliver_events(&mut s, &events),
+            ClusterMessage::Hello { snapshot } => {
+                let changes = s.peers.replace(node, snapshot, now);
+                self.announce_peer_changes(&mut s, changes);
+                let mine = self.snapshot(&s);
+                Self::share(&mut s, ClusterMessage::Snapshot { snapshot: mine });
+            }
+            ClusterMessage::Snapshot { snapshot } => {
+                let changes = s.peers.replace(node, snapshot, now);
+                self.announce_peer_changes(&mut s, changes);
+            }
+            ClusterMessage::Heartbeat => {}
+            ClusterMessage::Leaving => {
+                let changes = s.peers.remove(node);
+                self.announce_peer_changes(&mut s, changes);
+            }
+            ClusterMessage::Presence {
+                study_id,
+                user_id,
+                online,
+            } => {
+                if let Some(change) = s.peers.set_online(node, study_id, user_id, online, now) {
+                    self.announce_peer_presence(&mut s, change);
+                }
+            }
+            ClusterMessage::Typing {
+                study_id,
+                user_id,
+                typing,
+            } => self.broadcast(
+                &mut s,
+                study_id,
+                &ServerFrame::Typing {
+                    study_id,
+                    user_id,
+                    typing,
+                },
+            ),
+            ClusterMessage::CallJoined {
+                study_id,
+                participant,
+            } => {
+                s.peers.set_call(
+                    node,
+                    study_id,
+                    participant.user_id,
+                    Some(participant.media),
+                    now,
+                );
+                self.calls().admit(study_id, participant);
+                self.broadcast(
+                    &mut s,
+                    study_id,
+                    &ServerFrame::CallParticipantJoined {
+                        study_id,
+                        participant,
+                    },
+                );
+            }
+            ClusterMessage::CallLeft { study_id, user_id } => {
+                s.peers.set_call(node, study_id, user_id, None, now);
+                self.remote_call_left(&mut s, study_id, user_id);
+            }
+            ClusterMessage::CallMedia {
+                study_id,
+                user_id,
+                media,
+            } => {
+                s.peers.set_call(node, study_id, user_id, Some(media), now);
+                if self.calls().set_media(study_id, user_id, media).is_ok() {
+                    self.broadcast(
+                        &mut s,
+                        study_id,
+                        &ServerFrame::CallMedia {
+                            study_id,
+                            user_id,
+                            media,
+                        },
+                    );
+                }
+            }
+            ClusterMessage::Signal {
+                study_id,
+                from,
+                to,
+                kind,
+                payload,
+            } => {
+                if let Some(target) = s.call_conns.get(&(study_id, to)).copied() {
+                    let frame = text(&ServerFrame::Signal {
+                        study_id,
+                        from,
+                        kind,
+                        payload,
+                    });
+                    self.push(&mut s, target, None, None, frame);
+                }
+            }
+        }
+    }
+
+    /// A peer's participant left a call; announced unless they are (now) in it here.
+    fn remote_call_left(&self, s: &mut State, study: StudyId, user: UserId) {
+        if s.call_conns.contains_key(&(study, user)) || !self.calls().leave(study, user) {
+            return;
+        }
+        self.broadcast(
+            s,
+            study,
+            &ServerFrame::CallParticipantLeft {
+                study_id: study,
+                user_id: user,
+            },
+        );
+    }
+
+    /// A change in what the peers report, told to this node's subscribers unless
+    /// this node's own connections keep the user online.
+    fn announce_peer_presence(&self, s: &mut State, change: PresenceChange) {
+        let (study, user, online) = match change {
+            PresenceChange::Online(study, user) => (study, user, true),
+            PresenceChange::Offline(study, user) => (study, user, false),
+        };
+        if s.presence.is_online(study, user) {
+            return;
+        }
+        self.broadcast(
+            s,
+            study,
+            &ServerFrame::Presence {
+                study_id: study,
+                user_id: user,
+                online,
+            },
+        );
+    }
+
+    fn announce_peer_changes(&self, s: &mut State, changes: PeerChanges) {
+        for change in changes.presence {
+            self.announce_peer_presence(s, change);
+        }
+        for (study, user) in changes.left_calls {
+            self.remote_call_left(s, study, user);
+        }
+        for (study, participant) in changes.joined_calls {
+            self.calls().admit(study, participant);
+            self.broadcast(
+                s,
+                study,
+                &ServerFrame::CallParticipantJoined {
+                    study_id: study,
+                    participant,
+                },
+            );
+        }
+    }
+}
+
+impl EventSink for Hub {
+    /// Delivers committed events to this node's connections and, with a bus, to
+    /// the other nodes'.
+    fn publish(&self, events: &[DomainEvent]) {
+        let mut s = self.lock();
+        self.deliver_events(&mut s, events);
+        if s.bus.is_some() {
+            Self::share(
+                &mut s,
+                ClusterMessage::Events {
+                    events: events.to_vec(),
+                },
+            );
         }
     }
 }

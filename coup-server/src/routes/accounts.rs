@@ -69,7 +69,7 @@ async fn login(
     ConnectInfo(ClientAddr(addr)): ConnectInfo<ClientAddr>,
     Json(input): Json<Login>,
 ) -> ApiResult<Json<LoginResult>> {
-    app.login_limiter.check(&input.email, addr.ip())?;
+    app.login_limiter.check(&input.email, addr.ip()).await?;
     Ok(Json(app.core.login(input).await?))
 }
 
