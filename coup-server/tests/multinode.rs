@@ -123,9 +123,11 @@ impl OwnRedis {
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server (Debian package redis-server) must be installed");
+        // Owned before waiting, so that a failure below still kills it (Drop).
+        let redis = Self { port, child };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { port, child };
+                return redis;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
