@@ -1,0 +1,6 @@
+//! The client of a CoUp server (feature `client`), so that no front end talks HTTP
+//! or parses frames itself.
+
+pub mod api;
+
+pub use api::ApiClient;
