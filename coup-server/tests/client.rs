@@ -3,15 +3,19 @@
 
 mod common;
 
+use std::time::Duration;
+
 use chrono::Utc;
 use coup_core::ErrorCode;
 use coup_core::client::ApiClient;
+use coup_core::client::live::{Live, LiveConfig, LiveEvent};
 use coup_core::error::Error;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::model::{
-    JoinPolicy, MemberStatus, PageRequest, Priority, ReportAction, ReportStatus, ReportTarget,
-    StudyRole, UserStatus,
+    ChatMessage, JoinPolicy, MemberStatus, PageRequest, Priority, ReportAction, ReportStatus,
+    ReportTarget, StudyRole, UserStatus,
 };
+use coup_core::realtime::protocol::ServerFrame;
 use coup_core::service::accounts::{Login, PasswordChange, ProfilePatch, Signup};
 use coup_core::service::admin::{
     AdminStudyQuery, DeleteReason, ProcessReport, ReportQuery, Suspension, UserQuery,
@@ -25,6 +29,7 @@ use coup_core::service::reports::NewReport;
 use coup_core::service::studies::{MyStudiesQuery, NewStudy, StudyPatch, StudyQuery};
 use coup_core::service::tasks::{NewTask, TaskPatch, TaskQuery};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
 
 /// A client of `srv` signed up as a new user `name`.
 async fn user(srv: &common::Server, name: &str) -> (ApiClient, UserId) {
@@ -678,4 +683,130 @@ async fn unreachable_and_malformed_servers_are_reported_with_their_own_codes() {
     assert_code(api.me().await, ErrorCode::Unavailable);
 
     assert_code(ApiClient::new("ftp://example.org"), ErrorCode::Validation);
+}
+
+async fn next_event(events: &mut mpsc::Receiver<LiveEvent>) -> LiveEvent {
+    tokio::time::timeout(Duration::from_secs(20), events.recv())
+        .await
+        .expect("an event in time")
+        .expect("the connection runs")
+}
+
+/// Chat messages from the live stream until `last` arrives; other frames skipped.
+async fn messages_until(events: &mut mpsc::Receiver<LiveEvent>, last: i64) -> Vec<ChatMessage> {
+    let mut seen = Vec::new();
+    while seen.last().is_none_or(|m: &ChatMessage| m.seq < last) {
+        if let LiveEvent::Frame(frame) = next_event(events).await
+            && let ServerFrame::Message { message } = *frame
+        {
+            seen.push(message);
+        }
+    }
+    seen
+}
+
+async fn wait_for(events: &mut mpsc::Receiver<LiveEvent>, what: fn(&LiveEvent) -> bool) {
+    while !what(&next_event(events).await) {}
+}
+
+/// A server whose heartbeat is 1 s (so unanswered pings would show within the
+/// test) and whose replay limit is 3 (so a longer absence needs a resync).
+fn quick_server(config_dir: &tempfile::TempDir) -> common::Server {
+    let path = config_dir.path().join("coup.toml");
+    std::fs::write(&path, "heartbeat_secs = 1\nreplay_limit = 3\n").expect("config");
+    common::start_with(&["--config", path.to_str().expect("utf-8 path")])
+}
+
+#[tokio::test]
+async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() {
+    let config_dir = tempfile::tempdir().expect("tempdir");
+    let srv = quick_server(&config_dir);
+    let (kim, _) = user(&srv, "kim").await;
+    let (lee, _) = user(&srv, "lee").await;
+    let study = kim
+        .create_study(&new_study("Live", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    let send = |n: i64| {
+        let lee = lee.clone();
+        async move {
+            lee.send_message(
+                study.id,
+                &SendMessage {
+                    content: format!("m{n}"),
+                    file_id: None,
+                    client_id: Some(format!("m{n}")),
+                },
+            )
+            .await
+            .expect("send")
+        }
+    };
+    let config = LiveConfig {
+        min_backoff: Duration::from_secs(3),
+        max_backoff: Duration::from_secs(3),
+        ..LiveConfig::default()
+    };
+    let (live, mut events) = Live::start(kim.clone(), config);
+    live.subscribe(study.id, None);
+    wait_for(
+        &mut events,
+        |e| matches!(e, LiveEvent::Frame(f) if matches!(**f, ServerFrame::Subscribed { .. })),
+    )
+    .await;
+    for n in 1..=5 {
+        send(n).await;
+    }
+    let mut seen = messages_until(&mut events, 5).await;
+
+    // The server goes away; while the client waits to reconnect, more is said than
+    // the server replays (3), so the client must page the rest over REST.
+    let stopped = srv.stop();
+    wait_for(&mut events, |e| matches!(e, LiveEvent::Disconnected { .. })).await;
+    let srv = stopped.start();
+    for n in 6..=12 {
+        send(n).await;
+    }
+    wait_for(&mut events, |e| matches!(e, LiveEvent::Connected { .. })).await;
+    seen.extend(messages_until(&mut events, 12).await);
+    for n in 13..=15 {
+        send(n).await;
+    }
+    seen.extend(messages_until(&mut events, 15).await);
+    let seqs: Vec<i64> = seen.iter().map(|m| m.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=15).collect::<Vec<_>>(),
+        "every message once, in order"
+    );
+    assert!(seen.iter().all(|m| m.content == format!("m{}", m.seq)));
+    assert_eq!(live.last_seq(study.id), Some(15));
+
+    // Heartbeats are answered: with a 1 s heartbeat, nothing drops in 3 s.
+    let quiet = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            if let LiveEvent::Disconnected { reason, .. } = next_event(&mut events).await {
+                return reason;
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "the connection dropped: {quiet:?}");
+
+    // Logging out ends the session: the connection stops for good.
+    kim.logout().await.expect("logout");
+    wait_for(&mut events, |e| {
+        matches!(
+            e,
+            LiveEvent::Stopped {
+                code: ErrorCode::Unauthorized,
+                ..
+            }
+        )
+    })
+    .await;
+    drop(srv);
 }

@@ -2,5 +2,7 @@
 //! or parses frames itself.
 
 pub mod api;
+pub mod backoff;
+pub mod live;
 
 pub use api::ApiClient;
