@@ -508,7 +508,12 @@ impl Runner {
     async fn command(&mut self, socket: &mut Socket, command: Command) -> Result<()> {
         match command {
             Command::Subscribe(study, last_seq) => {
+                let followed = self.held().iter().any(|(s, _)| *s == study);
                 self.hold(study, last_seq);
+                if followed {
+                    // Subscribed on this connection already; a resume uses the held sequence.
+                    return Ok(());
+                }
                 let last_seq = self
                     .held()
                     .into_iter()
