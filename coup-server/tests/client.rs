@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use coup_core::ErrorCode;
-use coup_core::client::ApiClient;
 use coup_core::client::live::{Live, LiveConfig, LiveEvent};
+use coup_core::client::outbox::OutboxState;
+use coup_core::client::{ApiClient, Cache, Client, ClientConfig, ClientEvent};
 use coup_core::error::Error;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::model::{
@@ -809,4 +810,407 @@ async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() 
     })
     .await;
     drop(srv);
+}
+
+/// Waits until `condition` holds (checked every 50 ms, for up to 20 s).
+async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !condition() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn client_config(srv: &common::Server, cache: &tempfile::TempDir) -> ClientConfig {
+    let mut config = ClientConfig::new(&srv.base, cache.path().join("cache.db"));
+    config.live.min_backoff = Duration::from_millis(300);
+    config.live.max_backoff = Duration::from_secs(1);
+    config
+}
+
+async fn chat(api: &ApiClient, study: StudyId, content: &str) -> ChatMessage {
+    api.send_message(
+        study,
+        &SendMessage {
+            content: content.into(),
+            file_id: None,
+            client_id: None,
+        },
+    )
+    .await
+    .expect("send")
+}
+
+fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: title.into(),
+        description: None,
+        due_at: None,
+        priority: Priority::Medium,
+        study_id: None,
+        client_id: None,
+    }
+}
+
+#[tokio::test]
+async fn a_client_started_with_the_server_down_shows_cached_data_then_catches_up() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let (lee, _) = user(&srv, "lee").await;
+    let study = kim
+        .create_study(&new_study("Offline", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    kim.create_notice(
+        study.id,
+        &NewNotice {
+            title: "공지".into(),
+            content: "내용".into(),
+            is_pinned: true,
+        },
+    )
+    .await
+    .expect("notice");
+    let start = Utc::now() + chrono::Duration::days(2);
+    lee.create_event(
+        study.id,
+        &NewEvent {
+            title: "모임".into(),
+            description: None,
+            start_at: start,
+            end_at: start + chrono::Duration::hours(1),
+            all_day: false,
+            location: None,
+        },
+    )
+    .await
+    .expect("event");
+    kim.create_task(&new_task("준비")).await.expect("task");
+    for text in ["하나", "둘", "셋 @kim"] {
+        chat(&lee, study.id, text).await;
+    }
+
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let config = client_config(&srv, &cache_dir);
+    let (client, _events) = Client::login(config.clone(), "kim@example.com", "password123")
+        .await
+        .expect("login");
+    client.refresh().await.expect("refresh");
+    eventually("three messages cached", || {
+        client
+            .cache()
+            .messages(study.id, 50)
+            .map(|m| m.len())
+            .unwrap_or(0)
+            == 3
+    })
+    .await;
+    drop(client);
+
+    // The server is down; the app starts from the cache alone.
+    let stopped = srv.stop();
+    let (client, mut events) = Client::resume(config.clone())
+        .await
+        .expect("resume")
+        .expect("a saved session");
+    assert_code(client.api().me().await, ErrorCode::Unavailable);
+    let cache = client.cache();
+    assert_eq!(client.user().name, "kim");
+    let studies = cache.studies().expect("studies");
+    assert_eq!(studies.iter().map(|s| s.id).collect::<Vec<_>>(), [study.id]);
+    assert_eq!(cache.members(study.id).expect("members").len(), 2);
+    assert_eq!(cache.notices(study.id).expect("notices")[0].title, "공지");
+    assert_eq!(cache.events(study.id).expect("events")[0].title, "모임");
+    assert_eq!(cache.tasks().expect("tasks")[0].title, "준비");
+    assert!(
+        cache
+            .notifications()
+            .expect("notifications")
+            .iter()
+            .any(|n| n.kind == coup_core::model::NotificationKind::Mention),
+        "the mention is cached"
+    );
+    let held: Vec<String> = cache
+        .messages(study.id, 50)
+        .expect("messages")
+        .into_iter()
+        .map(|m| m.content)
+        .collect();
+    assert_eq!(held, ["하나", "둘", "셋 @kim"]);
+
+    // The server comes back; what was said meanwhile fills the gap.
+    let srv = stopped.start();
+    chat(&lee, study.id, "넷").await;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("events");
+        if let ClientEvent::Live(LiveEvent::Frame(frame)) = event
+            && let ServerFrame::Message { message } = *frame
+            && message.seq == 4
+        {
+            break;
+        }
+    }
+    let seqs: Vec<i64> = client
+        .cache()
+        .messages(study.id, 50)
+        .expect("messages")
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    drop(srv);
+}
+
+#[tokio::test]
+async fn messages_written_offline_are_delivered_once_in_order_after_the_server_returns() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let (lee, _) = user(&srv, "lee").await;
+    let study = kim
+        .create_study(&new_study("Outbox", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    let task = kim.create_task(&new_task("열린 일")).await.expect("task");
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let (client, mut events) = Client::login(
+        client_config(&srv, &cache_dir),
+        "kim@example.com",
+        "password123",
+    )
+    .await
+    .expect("login");
+    client.refresh().await.expect("refresh");
+
+    let stopped = srv.stop();
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("events");
+        if matches!(event, ClientEvent::Live(LiveEvent::Disconnected { .. })) {
+            break;
+        }
+    }
+    for n in 1..=5 {
+        client
+            .send_message(study.id, &format!("offline {n}"))
+            .expect("queue");
+    }
+    client.set_task_done(task.id, true).expect("queue done");
+    client
+        .create_task(new_task("오프라인에서 만든 일"))
+        .expect("queue task");
+    let outbox = client.outbox().expect("outbox");
+    assert_eq!(outbox.len(), 7);
+    assert!(outbox.iter().all(|i| i.state == OutboxState::Pending));
+    assert!(
+        client.cache().tasks().expect("tasks")[0].is_done,
+        "shown at once"
+    );
+    let report = client.flush().await.expect("flush");
+    assert!(report.sent.is_empty());
+    assert_eq!(
+        report.stopped.map(|e| e.code()),
+        Some(ErrorCode::Unavailable)
+    );
+
+    let srv = stopped.start();
+    eventually("the outbox drains", || {
+        client.outbox().map(|o| o.is_empty()).unwrap_or(false)
+    })
+    .await;
+    let page = lee
+        .messages(study.id, &ChatQuery::default())
+        .await
+        .expect("page");
+    let contents: Vec<&str> = page.items.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(
+        contents,
+        [
+            "offline 1",
+            "offline 2",
+            "offline 3",
+            "offline 4",
+            "offline 5"
+        ]
+    );
+    let tasks = kim.tasks(&TaskQuery::default()).await.expect("tasks");
+    assert_eq!(tasks.total, 2, "{tasks:?}");
+    assert!(tasks.items.iter().any(|t| t.id == task.id && t.is_done));
+    assert!(
+        tasks
+            .items
+            .iter()
+            .any(|t| t.title == "오프라인에서 만든 일")
+    );
+    // A second flush has nothing to send again.
+    let again = client.flush().await.expect("flush");
+    assert!(again.sent.is_empty() && again.stopped.is_none());
+    assert_eq!(
+        lee.messages(study.id, &ChatQuery::default())
+            .await
+            .expect("page")
+            .items
+            .len(),
+        5
+    );
+    drop(srv);
+}
+
+#[tokio::test]
+async fn an_outbox_item_the_server_refuses_is_reported_and_not_retried() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let (lee, lee_id) = user(&srv, "lee").await;
+    let study = kim
+        .create_study(&new_study("Kicked", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let config = client_config(&srv, &cache_dir);
+    let (client, _) = Client::login(config.clone(), "lee@example.com", "password123")
+        .await
+        .expect("login");
+    client.refresh().await.expect("refresh");
+    drop(client);
+
+    // Offline, lee writes to the study and makes a task.
+    let stopped = srv.stop();
+    let (client, _) = Client::resume(config.clone())
+        .await
+        .expect("resume")
+        .expect("session");
+    client
+        .send_message(study.id, "제가 없는 동안…")
+        .expect("queue");
+    client.create_task(new_task("복습")).expect("queue task");
+    drop(client);
+
+    // Meanwhile lee is kicked.
+    let srv = stopped.start();
+    kim.kick_member(study.id, lee_id).await.expect("kick");
+
+    let (client, mut events) = Client::resume(config)
+        .await
+        .expect("resume")
+        .expect("session");
+    let failed = loop {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("events");
+        if let ClientEvent::OutboxFailed { item } = event {
+            break item;
+        }
+    };
+    let OutboxState::Failed {
+        code, server_code, ..
+    } = &failed.state
+    else {
+        panic!("{failed:?}");
+    };
+    assert!(
+        matches!(code, ErrorCode::NotFound | ErrorCode::Forbidden),
+        "{failed:?}"
+    );
+    assert_eq!(server_code, code.as_str());
+    // The item after it still went out.
+    eventually("the task is sent", || {
+        client.outbox().map(|o| o.len() == 1).unwrap_or(false)
+    })
+    .await;
+    assert_eq!(
+        lee.tasks(&TaskQuery::default()).await.expect("tasks").total,
+        1
+    );
+    // Never retried: later flushes (and reconnects) leave it failed.
+    client.flush().await.expect("flush");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let outbox = client.outbox().expect("outbox");
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].state, failed.state);
+    assert_eq!(outbox[0].attempts, 1);
+    let page = kim
+        .messages(study.id, &ChatQuery::default())
+        .await
+        .expect("page");
+    assert!(page.items.is_empty(), "{page:?}");
+    // The study is gone from lee's cache once the client has refreshed.
+    eventually("the study leaves the cache", || {
+        client
+            .cache()
+            .studies()
+            .map(|s| s.is_empty())
+            .unwrap_or(false)
+    })
+    .await;
+    drop(srv);
+}
+
+#[tokio::test]
+async fn logout_wipes_that_account_cache_and_no_other() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let (lee, _) = user(&srv, "lee").await;
+    let study = kim
+        .create_study(&new_study("Shared", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    chat(&kim, study.id, "hello").await;
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let config = client_config(&srv, &cache_dir);
+    let (kim_client, _) = Client::login(config.clone(), "kim@example.com", "password123")
+        .await
+        .expect("kim");
+    kim_client.refresh().await.expect("refresh");
+    let kim_id = kim_client.user().id;
+    let token = kim_client.api().token().expect("token");
+    let (lee_client, _) = Client::login(config.clone(), "lee@example.com", "password123")
+        .await
+        .expect("lee");
+    lee_client.refresh().await.expect("refresh");
+    let lee_id = lee_client.user().id;
+    drop(lee_client);
+    kim_client
+        .send_message(study.id, "pending?")
+        .expect("queue");
+
+    kim_client.logout().await.expect("logout");
+    let path = cache_dir.path().join("cache.db");
+    let kim_cache = Cache::open(&path, &srv.base, kim_id).expect("kim cache");
+    assert!(kim_cache.studies().expect("studies").is_empty());
+    assert!(
+        kim_cache
+            .messages(study.id, 50)
+            .expect("messages")
+            .is_empty()
+    );
+    assert!(kim_cache.outbox().expect("outbox").is_empty());
+    let lee_cache = Cache::open(&path, &srv.base, lee_id).expect("lee cache");
+    assert_eq!(lee_cache.studies().expect("studies").len(), 1);
+    assert_eq!(lee_cache.messages(study.id, 50).expect("messages").len(), 1);
+    // The server ended the session too.
+    let old = ApiClient::new(&srv.base).expect("client");
+    old.set_token(Some(token));
+    assert_code(old.me().await, ErrorCode::Unauthorized);
+    // The saved session is lee's (the last sign-in), not kim's.
+    let (_, saved) = Cache::last_session(&path, &srv.base)
+        .expect("read")
+        .expect("lee's session");
+    assert_eq!(saved.id, lee_id);
 }

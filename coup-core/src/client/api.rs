@@ -138,14 +138,36 @@ impl ApiClient {
         }
     }
 
+    /// Sends a request. An idempotent one (GET, PUT, DELETE) that fails without an
+    /// answer is sent once more at once: a pooled connection to a server that
+    /// restarted fails on first use, and the second attempt opens a fresh one.
+    async fn execute(&self, request: RequestBuilder) -> Result<Response> {
+        let request = request
+            .build()
+            .map_err(|e| Error::Internal(format!("building a request: {e}")))?;
+        let again = matches!(
+            *request.method(),
+            Method::GET | Method::PUT | Method::DELETE
+        )
+        .then(|| request.try_clone())
+        .flatten();
+        match (self.http.execute(request).await, again) {
+            (Ok(response), _) => Ok(response),
+            (Err(e), Some(again)) if !e.is_timeout() => {
+                self.http.execute(again).await.map_err(transport)
+            }
+            (Err(e), _) => Err(transport(e)),
+        }
+    }
+
     async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
-        let response = checked(request.send().await.map_err(transport)?).await?;
+        let response = checked(self.execute(request).await?).await?;
         let bytes = response.bytes().await.map_err(transport)?;
         serde_json::from_slice(&bytes).map_err(|e| Error::BadResponse(e.to_string()))
     }
 
     async fn call_empty(&self, request: RequestBuilder) -> Result<()> {
-        checked(request.send().await.map_err(transport)?).await?;
+        checked(self.execute(request).await?).await?;
         Ok(())
     }
 
@@ -597,7 +619,7 @@ impl ApiClient {
                 &format!("/api/studies/{study}/files/{file}/download"),
             )
             .timeout(self.timeouts.transfer);
-        let response = checked(request.send().await.map_err(transport)?).await?;
+        let response = checked(self.execute(request).await?).await?;
         let header = |name| {
             response
                 .headers()

@@ -219,14 +219,25 @@ impl Cache {
     }
 
     /// Inserts or updates one record; a new one goes `first` or last in its list.
-    fn put<T: Serialize>(&self, kind: Kind, parent: &str, id: &str, item: &T, first: bool) -> Result<()> {
+    fn put<T: Serialize>(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        item: &T,
+        first: bool,
+    ) -> Result<()> {
         let db = self.db()?;
         let position: i64 = db
             .query_row(
                 &format!(
                     "SELECT COALESCE({}, 0) FROM records
                      WHERE server = ? AND account = ? AND kind = ? AND parent = ?",
-                    if first { "MIN(position) - 1" } else { "MAX(position) + 1" }
+                    if first {
+                        "MIN(position) - 1"
+                    } else {
+                        "MAX(position) + 1"
+                    }
                 ),
                 params![self.server, self.account, kind.as_str(), parent],
                 |r| r.get(0),
@@ -236,7 +247,15 @@ impl Cache {
             "INSERT INTO records (server, account, kind, parent, id, position, body)
              VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (server, account, kind, id) DO UPDATE SET body = excluded.body",
-            params![self.server, self.account, kind.as_str(), parent, id, position, to_json(item)?],
+            params![
+                self.server,
+                self.account,
+                kind.as_str(),
+                parent,
+                id,
+                position,
+                to_json(item)?
+            ],
         )
         .map_err(store)?;
         Ok(())
@@ -313,7 +332,9 @@ impl Cache {
 
     /// Replaces a study's notices.
     pub fn replace_notices(&self, study: StudyId, notices: &[Notice]) -> Result<()> {
-        self.replace(Kind::Notice, &study.to_string(), notices, |n| n.id.to_string())
+        self.replace(Kind::Notice, &study.to_string(), notices, |n| {
+            n.id.to_string()
+        })
     }
 
     /// A study's notices, as last listed (pinned first).
@@ -323,7 +344,9 @@ impl Cache {
 
     /// Replaces a study's calendar events.
     pub fn replace_events(&self, study: StudyId, events: &[CalendarEvent]) -> Result<()> {
-        self.replace(Kind::Event, &study.to_string(), events, |e| e.id.to_string())
+        self.replace(Kind::Event, &study.to_string(), events, |e| {
+            e.id.to_string()
+        })
     }
 
     /// A study's calendar events, as last listed (by start time).

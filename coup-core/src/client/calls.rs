@@ -132,7 +132,12 @@ impl<'a> Calls<'a> {
     }
 
     /// Sends an SDP answer to one participant.
-    pub async fn answer(&self, study_id: StudyId, to: UserId, sdp: serde_json::Value) -> Result<()> {
+    pub async fn answer(
+        &self,
+        study_id: StudyId,
+        to: UserId,
+        sdp: serde_json::Value,
+    ) -> Result<()> {
         self.signal(study_id, to, SignalKind::Answer, sdp).await
     }
 

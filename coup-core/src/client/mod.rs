@@ -76,9 +76,12 @@ pub enum ClientEvent {
     /// From the live connection (already applied to the cache).
     Live(LiveEvent),
     /// The server took an outbox item; this is its answer.
-    OutboxSent { item: OutboxItem, sent: Sent },
+    OutboxSent {
+        item: Box<OutboxItem>,
+        sent: Box<Sent>,
+    },
     /// The server refused an outbox item; it stays, failed, with the reason.
-    OutboxFailed { item: OutboxItem },
+    OutboxFailed { item: Box<OutboxItem> },
 }
 
 /// Receives client events, for bindings that cannot poll a channel.
@@ -165,7 +168,9 @@ impl Client {
     /// Starts from the session saved in the cache, without the network: the cached
     /// state is there at once, and the client connects (and catches up) as soon as
     /// the server answers. `None` if no session is saved for the server.
-    pub async fn resume(config: ClientConfig) -> Result<Option<(Self, mpsc::Receiver<ClientEvent>)>> {
+    pub async fn resume(
+        config: ClientConfig,
+    ) -> Result<Option<(Self, mpsc::Receiver<ClientEvent>)>> {
         let api = ApiClient::with_timeouts(&config.server, config.timeouts)?;
         let Some((token, user)) = Cache::last_session(&config.cache_path, api.base())? else {
             return Ok(None);
@@ -342,12 +347,13 @@ impl Shared {
                 message_id,
                 ..
             } => self.cache.delete_message(*study_id, *message_id),
-            ServerFrame::Notification { notification } => {
-                self.cache.put_notification(notification)
-            }
+            ServerFrame::Notification { notification } => self.cache.put_notification(notification),
             ServerFrame::Unsubscribed {
                 study_id,
-                reason: UnsubscribeReason::Kicked | UnsubscribeReason::Left | UnsubscribeReason::StudyDeleted,
+                reason:
+                    UnsubscribeReason::Kicked
+                    | UnsubscribeReason::Left
+                    | UnsubscribeReason::StudyDeleted,
                 ..
             } => self.cache.remove_study(*study_id),
             _ => Ok(()),
@@ -361,15 +367,17 @@ impl Shared {
             let _ = self
                 .events
                 .send(ClientEvent::OutboxSent {
-                    item: item.clone(),
-                    sent: sent.clone(),
+                    item: Box::new(item.clone()),
+                    sent: Box::new(sent.clone()),
                 })
                 .await;
         }
         for item in &report.failed {
             let _ = self
                 .events
-                .send(ClientEvent::OutboxFailed { item: item.clone() })
+                .send(ClientEvent::OutboxFailed {
+                    item: Box::new(item.clone()),
+                })
                 .await;
         }
         Ok(report)
@@ -469,7 +477,10 @@ async fn pump(shared: Arc<Shared>, mut live_events: mpsc::Receiver<LiveEvent>) {
 /// refreshes the cache after each connect; retries with backoff while the server
 /// cannot be reached.
 async fn sync(shared: Arc<Shared>) {
-    let mut backoff = Backoff::new(shared.config.live.min_backoff, shared.config.live.max_backoff);
+    let mut backoff = Backoff::new(
+        shared.config.live.min_backoff,
+        shared.config.live.max_backoff,
+    );
     let mut retry_in = None;
     loop {
         match retry_in {

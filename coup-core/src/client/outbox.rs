@@ -55,7 +55,11 @@ pub enum OutboxAction {
 
 /// Where an item is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "state",
+    rename_all = "SCREAMING_SNAKE_CASE",
+    rename_all_fields = "camelCase"
+)]
 pub enum OutboxState {
     /// Waiting to be sent (shown as pending).
     Pending,
