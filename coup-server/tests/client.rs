@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use coup_core::ErrorCode;
+use coup_core::client::calls::{CallEvent, Calls};
 use coup_core::client::live::{Live, LiveConfig, LiveEvent};
 use coup_core::client::outbox::OutboxState;
 use coup_core::client::{ApiClient, Cache, Client, ClientConfig, ClientEvent};
@@ -16,7 +17,8 @@ use coup_core::model::{
     ChatMessage, JoinPolicy, MemberStatus, PageRequest, Priority, ReportAction, ReportStatus,
     ReportTarget, StudyRole, UserStatus,
 };
-use coup_core::realtime::protocol::ServerFrame;
+use coup_core::realtime::calls::{MediaState, Participant};
+use coup_core::realtime::protocol::{ServerFrame, SignalKind};
 use coup_core::service::accounts::{Login, PasswordChange, ProfilePatch, Signup};
 use coup_core::service::admin::{
     AdminStudyQuery, DeleteReason, ProcessReport, ReportQuery, Suspension, UserQuery,
@@ -1213,4 +1215,152 @@ async fn logout_wipes_that_account_cache_and_no_other() {
         .expect("read")
         .expect("lee's session");
     assert_eq!(saved.id, lee_id);
+}
+
+/// The next call event on a live stream, skipping everything else.
+async fn next_call_event(events: &mut mpsc::Receiver<LiveEvent>) -> CallEvent {
+    loop {
+        if let LiveEvent::Frame(frame) = next_event(events).await
+            && let Some(call) = CallEvent::from_frame(&frame)
+        {
+            return call;
+        }
+    }
+}
+
+#[tokio::test]
+async fn call_signaling_round_trips_as_typed_events() {
+    let srv = common::start();
+    let (kim, kim_id) = user(&srv, "kim").await;
+    let (lee, lee_id) = user(&srv, "lee").await;
+    let (park, _) = user(&srv, "park").await;
+    let study = kim
+        .create_study(&new_study("Call", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    for api in [&lee, &park] {
+        api.join_study(study.id, &JoinRequest::default())
+            .await
+            .expect("join");
+    }
+    let mut lives = Vec::new();
+    for api in [&kim, &lee, &park] {
+        let (live, mut events) = Live::start(api.clone(), LiveConfig::default());
+        live.subscribe(study.id, None);
+        wait_for(
+            &mut events,
+            |e| matches!(e, LiveEvent::Frame(f) if matches!(**f, ServerFrame::Subscribed { .. })),
+        )
+        .await;
+        lives.push((live, events));
+    }
+    let [
+        (kim_live, kim_events),
+        (lee_live, lee_events),
+        (park_live, _),
+    ] = &mut lives[..]
+    else {
+        panic!("three connections");
+    };
+    let media = MediaState {
+        mic: true,
+        camera: false,
+        screen: false,
+    };
+    let joined = Calls::new(kim_live)
+        .join(study.id, media)
+        .await
+        .expect("kim joins");
+    assert_eq!(joined.participants.len(), 1);
+    // The whole study hears who joins, the joiner too.
+    let joined_event = |user_id| CallEvent::Joined {
+        study_id: study.id,
+        participant: Participant { user_id, media },
+    };
+    assert_eq!(next_call_event(kim_events).await, joined_event(kim_id));
+    let joined = Calls::new(lee_live)
+        .join(study.id, media)
+        .await
+        .expect("lee joins");
+    assert_eq!(
+        joined
+            .participants
+            .iter()
+            .map(|p| p.user_id)
+            .collect::<Vec<_>>(),
+        [kim_id, lee_id]
+    );
+    assert_eq!(next_call_event(kim_events).await, joined_event(lee_id));
+    assert_eq!(next_call_event(lee_events).await, joined_event(kim_id));
+    assert_eq!(next_call_event(lee_events).await, joined_event(lee_id));
+    let offer = serde_json::json!({"type": "offer", "sdp": "v=0"});
+    Calls::new(lee_live)
+        .offer(study.id, kim_id, offer.clone())
+        .await
+        .expect("offer");
+    assert_eq!(
+        next_call_event(kim_events).await,
+        CallEvent::Signal {
+            study_id: study.id,
+            from: lee_id,
+            kind: SignalKind::Offer,
+            payload: offer,
+        }
+    );
+    let answer = serde_json::json!({"type": "answer", "sdp": "v=0"});
+    Calls::new(kim_live)
+        .answer(study.id, lee_id, answer.clone())
+        .await
+        .expect("answer");
+    let candidate = serde_json::json!({"candidate": "candidate:1 1 UDP 1 127.0.0.1 5000 typ host"});
+    Calls::new(kim_live)
+        .ice_candidate(study.id, lee_id, candidate.clone())
+        .await
+        .expect("ice");
+    assert!(matches!(
+        next_call_event(lee_events).await,
+        CallEvent::Signal { kind: SignalKind::Answer, from, .. } if from == kim_id
+    ));
+    assert!(matches!(
+        next_call_event(lee_events).await,
+        CallEvent::Signal { kind: SignalKind::IceCandidate, payload, .. } if payload == candidate
+    ));
+    let muted = MediaState {
+        mic: false,
+        camera: false,
+        screen: true,
+    };
+    Calls::new(lee_live)
+        .set_media(study.id, muted)
+        .await
+        .expect("media");
+    assert_eq!(
+        next_call_event(kim_events).await,
+        CallEvent::Media {
+            study_id: study.id,
+            user_id: lee_id,
+            media: muted
+        }
+    );
+    // Someone outside the call cannot signal into it: the server's code comes back.
+    let refused = Calls::new(park_live)
+        .offer(
+            study.id,
+            kim_id,
+            serde_json::json!({"type": "offer", "sdp": "x"}),
+        )
+        .await;
+    let error = refused.expect_err("not in the call");
+    assert!(
+        matches!(error, Error::Remote { status: 0, .. }),
+        "{error:?}"
+    );
+    Calls::new(lee_live).leave(study.id).await.expect("leave");
+    assert_eq!(
+        next_call_event(kim_events).await,
+        CallEvent::Left {
+            study_id: study.id,
+            user_id: lee_id
+        }
+    );
 }
