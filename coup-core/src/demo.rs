@@ -875,6 +875,7 @@ impl Seeder<'_> {
                 due_at: due_in.map(|d| Utc::now() + Duration::days(d)),
                 priority,
                 study_id,
+                client_id: None,
             };
             let created = self.write(|tx| service::tasks::create(tx, Some(kim), task))?;
             if done {

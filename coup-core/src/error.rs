@@ -3,6 +3,12 @@
 //! Every refusal the core makes is an [`Error`] whose [`Error::code`] is a stable,
 //! upper-case [`ErrorCode`]. Front ends map the code (never the message) to their own
 //! vocabulary: the server to an HTTP status, the gateway to an error frame.
+//!
+//! [`ErrorBody`] is the wire shape of a REST error, shared by the server (which
+//! writes it) and the client (which reads it). With the `client` feature, the
+//! client's failures are [`Error`]s too: a refusal by the server keeps the server's
+//! code ([`Error::Remote`]), so an application branches on [`Error::code`] the same
+//! way whether the core ran in-process or behind a server.
 
 use std::fmt;
 
@@ -31,6 +37,10 @@ pub enum ErrorCode {
     Unavailable,
     /// An unexpected failure inside the server; details are logged, not shown.
     Internal,
+    /// The server's answer could not be understood (client only): not the
+    /// documented shape, or not JSON.
+    #[cfg(feature = "client")]
+    BadResponse,
 }
 
 impl ErrorCode {
@@ -46,7 +56,28 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
+            #[cfg(feature = "client")]
+            Self::BadResponse => "BAD_RESPONSE",
         }
+    }
+
+    /// The code a wire spelling names, if it names one of these.
+    pub fn from_wire(text: &str) -> Option<Self> {
+        [
+            Self::Validation,
+            Self::Unauthorized,
+            Self::Forbidden,
+            Self::NotFound,
+            Self::Conflict,
+            Self::PayloadTooLarge,
+            Self::RateLimited,
+            Self::Unavailable,
+            Self::Internal,
+            #[cfg(feature = "client")]
+            Self::BadResponse,
+        ]
+        .into_iter()
+        .find(|code| code.as_str() == text)
     }
 }
 
@@ -98,6 +129,31 @@ pub enum Error {
     /// An internal invariant broke (e.g. a corrupt row). Never caused by input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The server refused a request (client only). `server_code` is the code as the
+    /// server spelled it (REST codes, and the real-time protocol's own such as
+    /// `NOT_SUBSCRIBED`); `code` is its stable [`ErrorCode`].
+    #[cfg(feature = "client")]
+    #[error("{server_code}: {message}")]
+    Remote {
+        /// The HTTP status, or 0 for an `error` frame of the real-time protocol.
+        status: u16,
+        /// The stable code.
+        code: ErrorCode,
+        /// The server's code, verbatim.
+        server_code: String,
+        /// The server's message, for people.
+        message: String,
+        /// The input field a validation error names.
+        field: Option<String>,
+    },
+    /// The server could not be reached or the connection broke (client only).
+    #[cfg(feature = "client")]
+    #[error("cannot reach the server: {0}")]
+    Transport(String),
+    /// The server's answer could not be understood (client only).
+    #[cfg(feature = "client")]
+    #[error("unexpected answer from the server: {0}")]
+    BadResponse(String),
 }
 
 impl Error {
@@ -114,11 +170,21 @@ impl Error {
             Self::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
             Self::Store(StoreError::UniqueViolation(_)) => ErrorCode::Conflict,
             Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
+            #[cfg(feature = "client")]
+            Self::Remote { code, .. } => *code,
+            #[cfg(feature = "client")]
+            Self::Transport(_) => ErrorCode::Unavailable,
+            #[cfg(feature = "client")]
+            Self::BadResponse(_) => ErrorCode::BadResponse,
         }
     }
 
     /// A message safe to show to the caller: internal details are replaced.
     pub fn public_message(&self) -> String {
+        #[cfg(feature = "client")]
+        if let Self::Remote { message, .. } = self {
+            return message.clone();
+        }
         match self.code() {
             ErrorCode::Internal => "internal error".to_owned(),
             ErrorCode::Unavailable => "the store is unavailable; try again shortly".to_owned(),
@@ -130,10 +196,41 @@ impl Error {
     }
 
     /// The field a validation error names.
-    pub fn field(&self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&str> {
         match self {
             Self::Validation { field, .. } => Some(field),
+            #[cfg(feature = "client")]
+            Self::Remote { field, .. } => field.as_deref(),
             _ => None,
+        }
+    }
+
+    /// The error an [`ErrorBody`] describes, as received with `status` (0 for a
+    /// real-time `error` frame). Codes this build does not know are classified by
+    /// the status, or by the real-time protocol's meaning of the code.
+    #[cfg(feature = "client")]
+    pub fn from_remote(status: u16, detail: ErrorDetail) -> Self {
+        use crate::realtime::protocol::codes;
+        let code =
+            ErrorCode::from_wire(&detail.code).unwrap_or(match (detail.code.as_str(), status) {
+                (codes::BAD_FRAME, _) | (_, 400) => ErrorCode::Validation,
+                (codes::NOT_AUTHENTICATED, _) | (_, 401) => ErrorCode::Unauthorized,
+                (_, 403) => ErrorCode::Forbidden,
+                (_, 404 | 405) => ErrorCode::NotFound,
+                (codes::NOT_SUBSCRIBED | codes::TOO_MANY_SUBSCRIPTIONS, _) | (_, 409) => {
+                    ErrorCode::Conflict
+                }
+                (_, 413) => ErrorCode::PayloadTooLarge,
+                (_, 429) => ErrorCode::RateLimited,
+                (_, 502..=504) => ErrorCode::Unavailable,
+                _ => ErrorCode::Internal,
+            });
+        Self::Remote {
+            status,
+            code,
+            server_code: detail.code,
+            message: detail.message,
+            field: detail.field,
         }
     }
 
@@ -146,6 +243,48 @@ impl Error {
 
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
         Self::Conflict(message.into())
+    }
+}
+
+/// The body of every REST error response: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"error": {"code": "VALIDATION", "message": "name: must not be empty", "field": "name"}})))]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// One error: a stable code, a message for people and, for validation errors, the field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code; clients branch on it, never on the message.
+    /// One of `VALIDATION` (400), `UNAUTHORIZED` (401), `FORBIDDEN` (403),
+    /// `NOT_FOUND` (404), `METHOD_NOT_ALLOWED` (405), `CONFLICT` (409),
+    /// `PAYLOAD_TOO_LARGE` (413), `RATE_LIMITED` (429), `INTERNAL` (500) or
+    /// `UNAVAILABLE` (503).
+    #[cfg_attr(feature = "openapi", schema(example = "NOT_FOUND"))]
+    pub code: String,
+    /// A human-readable explanation; its wording may change.
+    pub message: String,
+    /// The offending input, in the wire's camelCase spelling (`body`, `path` or
+    /// `query` when the request as a whole cannot be read). Only on `VALIDATION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl From<&Error> for ErrorBody {
+    fn from(e: &Error) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: e.code().as_str().to_owned(),
+                message: e.public_message(),
+                field: e.field().map(str::to_owned),
+            },
+        }
     }
 }
 

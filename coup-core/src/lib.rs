@@ -12,6 +12,8 @@
 //! - [`store`]: the backend-neutral SQL boundary and the SQLite backend.
 //! - [`Core`]: runs operations in transactions; what front ends hold.
 //! - [`demo`]: demo data, only when asked for.
+//! - `client` (feature `client`): the client of a CoUp server — typed REST API,
+//!   live events, offline cache and outbox — for apps and bindings.
 //!
 //! ```no_run
 //! # async fn run() -> coup_core::Result<()> {
@@ -25,6 +27,8 @@
 //! ```
 
 pub mod auth;
+#[cfg(feature = "client")]
+pub mod client;
 mod core;
 pub mod demo;
 pub mod error;

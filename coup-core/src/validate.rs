@@ -14,6 +14,28 @@ pub const CHAT_MAX: usize = 4_000;
 /// Largest accepted upload, in bytes (50 MB).
 pub const FILE_MAX_BYTES: u64 = 50 * 1024 * 1024;
 
+/// Longest client id (a sender's idempotency key), in ASCII characters.
+pub const CLIENT_ID_MAX: usize = 64;
+
+/// An optional client id: the key that makes resending a chat message or a task
+/// creation safe. 1–64 printable ASCII characters.
+pub fn client_id(value: Option<&str>) -> Result<Option<String>> {
+    match value {
+        None => Ok(None),
+        Some(v)
+            if v.is_empty()
+                || v.len() > CLIENT_ID_MAX
+                || !v.chars().all(|c| c.is_ascii_graphic()) =>
+        {
+            Err(Error::validation(
+                "clientId",
+                "must be 1–64 printable ASCII characters",
+            ))
+        }
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
+
 /// A required single-line text: trimmed, between `min` and `max` characters.
 pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String> {
     let trimmed = value.trim();

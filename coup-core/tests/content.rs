@@ -347,6 +347,7 @@ fn tasks_are_private_filtered_and_toggle() {
         due_at: due,
         priority: Priority::High,
         study_id: study,
+        client_id: None,
     };
     let a = t
         .w(|tx| {
@@ -392,6 +393,41 @@ fn tasks_are_private_filtered_and_toggle() {
         "NOT_FOUND"
     );
     assert_eq!(list(Default::default()).total, 2);
+}
+
+#[test]
+fn a_task_created_again_with_its_client_id_is_the_first_task() {
+    let t = core();
+    let kim = t.user("kim");
+    let lee = t.user("lee");
+    let task = |title: &str, client_id: &str| tasks::NewTask {
+        title: title.into(),
+        description: None,
+        due_at: None,
+        priority: Priority::Low,
+        study_id: None,
+        client_id: Some(client_id.into()),
+    };
+    let first = t
+        .w(|tx| tasks::create(tx, Some(kim), task("offline", "c-1")))
+        .expect("first");
+    let again = t
+        .w(|tx| tasks::create(tx, Some(kim), task("offline (resent)", "c-1")))
+        .expect("again");
+    assert_eq!(again, first, "the resend returns the first task");
+    // Client ids are per user: another user's key does not collide.
+    let theirs = t
+        .w(|tx| tasks::create(tx, Some(lee), task("theirs", "c-1")))
+        .expect("lee");
+    assert_ne!(theirs.id, first.id);
+    let count = |user| {
+        t.r(|tx| tasks::list(tx, Some(user), Default::default()))
+            .expect("list")
+            .total
+    };
+    assert_eq!((count(kim), count(lee)), (1, 1));
+    let bad = t.w(|tx| tasks::create(tx, Some(kim), task("bad", "has space")));
+    assert_eq!(code(&bad), "VALIDATION");
 }
 
 #[test]
@@ -768,6 +804,7 @@ fn dashboard_aggregates_the_callers_world() {
                 due_at: Some(start),
                 priority: Priority::Low,
                 study_id: None,
+                client_id: None,
             },
         )
     })

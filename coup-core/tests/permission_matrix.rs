@@ -185,6 +185,7 @@ fn new_task() -> tasks::NewTask {
         due_at: None,
         priority: Priority::High,
         study_id: None,
+        client_id: None,
     }
 }
 

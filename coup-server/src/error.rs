@@ -1,13 +1,14 @@
 //! The one place where errors become HTTP responses.
 //!
-//! Every failure is `{"error": {"code", "message", "field"?}}` with the status that
-//! its stable code maps to; internal details are logged, never sent.
+//! Every failure is `{"error": {"code", "message", "field"?}}` (coup-core's
+//! [`ErrorBody`], which clients read) with the status that its stable code maps
+//! to; internal details are logged, never sent.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use coup_core::error::ErrorBody;
 use coup_core::{Error, ErrorCode};
-use serde::Serialize;
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -37,19 +38,6 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
-}
-
-#[derive(Serialize)]
-struct Detail<'a> {
-    code: &'a str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = self.0.code();
@@ -57,14 +45,7 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self.0, code = %code, "request failed");
         }
-        let body = Body {
-            error: Detail {
-                code: code.as_str(),
-                message: self.0.public_message(),
-                field: self.0.field(),
-            },
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, axum::Json(ErrorBody::from(&self.0))).into_response();
         if let Error::RateLimited { retry_after_secs } = self.0 {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -108,36 +89,4 @@ impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         bad_request("query", rejection.body_text())
     }
-}
-
-// For the OpenAPI document only: the shape that `ApiError::into_response` writes
-// with `Body` and `Detail` above. A test in `crate::openapi` checks that real error
-// responses parse as this type, so the two cannot drift apart.
-
-/// The body of every error response.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"error": {"code": "VALIDATION", "message": "name: must not be empty", "field": "name"}}))]
-pub struct ErrorBody {
-    /// What went wrong.
-    pub error: ErrorDetail,
-}
-
-/// One error: a stable code, a message for people and, for validation errors, the field.
-#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable code; clients branch on it, never on the message.
-    /// One of `VALIDATION` (400), `UNAUTHORIZED` (401), `FORBIDDEN` (403),
-    /// `NOT_FOUND` (404), `METHOD_NOT_ALLOWED` (405), `CONFLICT` (409),
-    /// `PAYLOAD_TOO_LARGE` (413), `RATE_LIMITED` (429), `INTERNAL` (500) or
-    /// `UNAVAILABLE` (503).
-    #[schema(example = "NOT_FOUND")]
-    pub code: String,
-    /// A human-readable explanation; its wording may change.
-    pub message: String,
-    /// The offending input, in the wire's camelCase spelling (`body`, `path` or
-    /// `query` when the request as a whole cannot be read). Only on `VALIDATION`.
-    #[serde(default)]
-    pub field: Option<String>,
 }

@@ -16,8 +16,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use crate::error::ErrorBody;
 use crate::routes::{accounts, admin, content, files, me, studies};
+use coup_core::error::ErrorBody;
 
 /// Where the document is served.
 pub const SPEC_PATH: &str = "/api/openapi.json";

@@ -169,6 +169,12 @@ pub async fn not_found() -> crate::error::ApiError {
 
 /// The answer for a known route with the wrong method.
 pub async fn method_not_allowed() -> Response {
-    let body = serde_json::json!({"error": {"code": "METHOD_NOT_ALLOWED", "message": "this route does not accept that method"}});
+    let body = coup_core::error::ErrorBody {
+        error: coup_core::error::ErrorDetail {
+            code: "METHOD_NOT_ALLOWED".to_owned(),
+            message: "this route does not accept that method".to_owned(),
+            field: None,
+        },
+    };
     (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
 }

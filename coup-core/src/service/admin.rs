@@ -58,6 +58,15 @@ pub struct ReportQuery {
     pub limit: Option<u32>,
 }
 
+/// Why an admin deletes a study: `?reason=`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase", default)]
+pub struct DeleteReason {
+    /// Kept in the audit log (at most 500 characters).
+    pub reason: Option<String>,
+}
+
 /// Suspension input: a reason and an optional end.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -37,6 +37,15 @@ pub struct SendMessage {
     pub client_id: Option<String>,
 }
 
+/// The caller's read position in a study's chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ReadPosition {
+    /// The sequence number of the last message read.
+    pub last_read_seq: i64,
+}
+
 /// Which page of chat: the newest (no cursor), older than `before`, or newer than
 /// `after` (sequence numbers).
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -90,16 +99,6 @@ fn load(tx: &mut dyn Tx, study_id: StudyId, id: MessageId) -> Result<ChatMessage
     message_from_row(&row)
 }
 
-fn client_id(value: Option<&str>) -> Result<Option<String>> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_graphic()) => Err(
-            Error::validation("clientId", "must be 1–64 printable ASCII characters"),
-        ),
-        Some(v) => Ok(Some(v.to_owned())),
-    }
-}
-
 /// Sends a message. Committed before anyone is told; returns it with its sequence.
 pub fn send(
     tx: &mut dyn Tx,
@@ -114,7 +113,7 @@ pub fn send(
     } else {
         validate::text("content", &input.content, 1, CHAT_MAX)?
     };
-    let client_id = client_id(input.client_id.as_deref())?;
+    let client_id = validate::client_id(input.client_id.as_deref())?;
     if let Some(cid) = &client_id
         && let Some(row) = tx.query_opt(
             &format!(

@@ -26,6 +26,15 @@ pub struct NotificationQuery {
     pub limit: Option<u32>,
 }
 
+/// How many notifications "mark all read" marked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MarkedRead {
+    /// Notifications that were unread.
+    pub marked: u64,
+}
+
 /// A notification page with the caller's unread total.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

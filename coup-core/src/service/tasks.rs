@@ -26,6 +26,10 @@ pub struct NewTask {
     #[serde(default = "medium")]
     pub priority: Priority,
     pub study_id: Option<StudyId>,
+    /// The creator's idempotency key: creating again with the same key returns the
+    /// first task instead of a second (clients resending after a lost answer).
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 fn medium() -> Priority {
@@ -149,15 +153,24 @@ pub fn create(tx: &mut dyn Tx, caller: Caller, input: NewTask) -> Result<Outcome
     let me = require_account(tx, caller, Operation::CreateTask)?;
     let title = validate::text("title", &input.title, 1, 200)?;
     let description = validate::optional_text("description", input.description.as_deref(), 2000)?;
+    let client_id = validate::client_id(input.client_id.as_deref())?;
+    if let Some(cid) = &client_id
+        && let Some(row) = tx.query_opt(
+            &format!("{TASK_SELECT} WHERE t.user_id = ? AND t.client_id = ?"),
+            params![me.id, cid],
+        )?
+    {
+        return quiet(task_from_row(&row)?);
+    }
     if let Some(s) = input.study_id {
         ensure_study(tx, caller, s)?;
     }
     let id = TaskId::new();
     let now = Utc::now();
     tx.execute(
-        "INSERT INTO tasks (id, user_id, study_id, title, description, due_at, priority, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![id, me.id, input.study_id, title, description, input.due_at, input.priority, now, now],
+        "INSERT INTO tasks (id, user_id, study_id, title, description, due_at, priority, client_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![id, me.id, input.study_id, title, description, input.due_at, input.priority, client_id, now, now],
     )?;
     quiet(load(tx, me.id, id)?)
 }

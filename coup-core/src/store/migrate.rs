@@ -21,11 +21,18 @@ pub struct Migration {
 }
 
 /// The SQLite schema history.
-pub const SQLITE_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
-}];
+pub const SQLITE_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "task_client_ids",
+        sql: include_str!("../../../migrations/sqlite/0002_task_client_ids.sql"),
+    },
+];
 
 /// Applies the migrations `tx` has not recorded yet and returns their versions.
 pub fn apply(tx: &mut dyn Tx, migrations: &[Migration]) -> Result<Vec<i64>> {
@@ -81,22 +88,33 @@ mod tests {
         let path = dir.path().join("nested").join("coup.db");
         let store = Store::open_sqlite(&path).expect("first open migrates");
         let versions = store.read_blocking(applied).expect("read");
-        assert_eq!(versions, vec![1]);
+        assert_eq!(versions, vec![1, 2]);
         drop(store);
         let store = Store::open_sqlite(&path).expect("second open");
         let again = store
             .write_blocking(|tx| apply(tx, SQLITE_MIGRATIONS))
             .expect("re-apply");
         assert!(again.is_empty(), "re-running is a no-op");
-        assert_eq!(store.read_blocking(applied).expect("read"), vec![1]);
+        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2]);
     }
 
     #[test]
     fn the_postgres_schema_stays_equal_to_the_sqlite_one() {
         // One set of queries serves both, so the schemas may differ only in the header.
         let body = |sql: &'static str| sql.lines().skip(1).collect::<Vec<_>>();
-        let postgres = include_str!("../../../migrations/postgres/0001_init.sql");
-        assert_eq!(body(SQLITE_MIGRATIONS[0].sql), body(postgres));
+        let postgres = [
+            include_str!("../../../migrations/postgres/0001_init.sql"),
+            include_str!("../../../migrations/postgres/0002_task_client_ids.sql"),
+        ];
+        assert_eq!(SQLITE_MIGRATIONS.len(), postgres.len());
+        for (sqlite, postgres) in SQLITE_MIGRATIONS.iter().zip(postgres) {
+            assert_eq!(
+                body(sqlite.sql),
+                body(postgres),
+                "migration {}",
+                sqlite.version
+            );
+        }
     }
 
     #[test]
@@ -121,6 +139,6 @@ mod tests {
             })
             .expect("read");
         assert_eq!(tables, 0);
-        assert_eq!(store.read_blocking(applied).expect("read"), vec![1]);
+        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2]);
     }
 }

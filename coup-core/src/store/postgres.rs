@@ -26,11 +26,18 @@ use super::{Backend, Row, StoreError, Tx, TxBody, Value};
 use crate::error::{Error, Result};
 
 /// The PostgreSQL schema history.
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../../../migrations/postgres/0001_init.sql"),
-}];
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "task_client_ids",
+        sql: include_str!("../../../migrations/postgres/0002_task_client_ids.sql"),
+    },
+];
 
 /// Any number that names CoUp's write lock among the database's advisory locks.
 const WRITE_LOCK_KEY: i64 = 0x436f_5570_5772_6974;

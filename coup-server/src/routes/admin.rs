@@ -10,7 +10,7 @@ use coup_core::model::{
     User,
 };
 use coup_core::service::admin::{
-    self, AdminStudyQuery, ProcessReport, ReportQuery, Suspension, UserQuery,
+    self, AdminStudyQuery, DeleteReason, ProcessReport, ReportQuery, Suspension, UserQuery,
 };
 
 use super::{read, write};
@@ -226,14 +226,6 @@ async fn study(
     Ok(Json(
         read(&app, move |tx| admin::study_detail(tx, caller, id)).await?,
     ))
-}
-
-/// Why an admin deletes a study.
-#[derive(serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-struct DeleteReason {
-    /// Kept in the audit log (at most 500 characters).
-    reason: Option<String>,
 }
 
 /// Delete a study; its members are notified.

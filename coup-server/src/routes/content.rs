@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use coup_core::ids::{EventId, MessageId, NoticeId, StudyId};
 use coup_core::model::{CalendarEvent, ChatMessage, ChatPage, Notice, Page, PageRequest};
 use coup_core::service::calendar::{self, EventPatch, NewEvent, Range};
-use coup_core::service::chat::{self, ChatQuery, SendMessage};
+use coup_core::service::chat::{self, ChatQuery, ReadPosition, SendMessage};
 use coup_core::service::notices::{self, NewNotice, NoticePatch, Pin};
 
 use super::{read, write};
@@ -500,14 +500,6 @@ async fn delete_message(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The caller's read position in a study's chat.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct ReadUpTo {
-    /// The sequence number of the last message read.
-    last_read_seq: i64,
-}
-
 /// Mark the chat read up to this message (members).
 #[utoipa::path(
     method(post, put),
@@ -519,7 +511,7 @@ struct ReadUpTo {
         ("message_id" = MessageId, Path, description = "The message"),
     ),
     responses(
-        (status = 200, description = "The caller's read position", body = ReadUpTo),
+        (status = 200, description = "The caller's read position", body = ReadPosition),
         BadRequest,
         Unauthorized,
         Forbidden,
@@ -530,11 +522,11 @@ async fn read_message(
     State(app): State<AppState>,
     auth: Auth,
     Path((id, message)): Path<(StudyId, MessageId)>,
-) -> ApiResult<Json<ReadUpTo>> {
+) -> ApiResult<Json<ReadPosition>> {
     let caller = auth.caller();
     let last_read_seq = write(&app, move |tx| {
         chat::mark_read_message(tx, caller, id, message)
     })
     .await?;
-    Ok(Json(ReadUpTo { last_read_seq }))
+    Ok(Json(ReadPosition { last_read_seq }))
 }

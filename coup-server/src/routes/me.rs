@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use coup_core::ids::{NotificationId, TaskId};
 use coup_core::model::{Dashboard, Notification, Page, Report, Study, Task};
-use coup_core::service::notifications::{NotificationPage, NotificationQuery};
+use coup_core::service::notifications::{MarkedRead, NotificationPage, NotificationQuery};
 use coup_core::service::studies::MyStudiesQuery;
 use coup_core::service::tasks::{NewTask, TaskPatch, TaskQuery};
 use coup_core::service::{dashboard, notifications, reports, studies, tasks};
@@ -144,14 +144,6 @@ async fn read_notification(
     ))
 }
 
-/// How many notifications were marked read.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct Marked {
-    /// Notifications that were unread.
-    marked: u64,
-}
-
 /// Mark all of the caller's notifications read.
 #[utoipa::path(
     method(post, patch),
@@ -160,15 +152,15 @@ struct Marked {
     operation_id = "read_all_notifications",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "How many were unread", body = Marked),
+        (status = 200, description = "How many were unread", body = MarkedRead),
         Unauthorized,
         Forbidden,
     ),
 )]
-async fn read_all(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Marked>> {
+async fn read_all(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<MarkedRead>> {
     let caller = auth.caller();
     let marked = write(&app, move |tx| notifications::mark_all_read(tx, caller)).await?;
-    Ok(Json(Marked { marked }))
+    Ok(Json(MarkedRead { marked }))
 }
 
 /// The caller's tasks.

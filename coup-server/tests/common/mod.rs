@@ -17,6 +17,46 @@ pub struct Server {
     pub http: reqwest::Client,
     pub child: Child,
     pub dir: tempfile::TempDir,
+    /// The extra command-line arguments it was started with.
+    pub args: Vec<String>,
+}
+
+/// A server that was stopped: its data directory and the address it listened on,
+/// to start it again where clients expect it.
+pub struct Stopped {
+    pub dir: tempfile::TempDir,
+    pub addr: String,
+    pub args: Vec<String>,
+}
+
+impl Server {
+    /// Kills the server at once (no graceful shutdown), keeping its data and address.
+    pub fn stop(mut self) -> Stopped {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        Stopped {
+            dir: std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir")),
+            addr: self.base.trim_start_matches("http://").to_owned(),
+            args: std::mem::take(&mut self.args),
+        }
+    }
+}
+
+impl Stopped {
+    /// Starts the server again on the same address over the same data directory.
+    pub fn start(self) -> Server {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        let mut dir = self.dir;
+        // The old socket may hold the port for a moment after the kill.
+        for _ in 0..50 {
+            match try_start(dir, &self.addr, &args) {
+                Ok(server) => return server,
+                Err(back) => dir = back,
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("could not start the server again on {}", self.addr);
+    }
 }
 
 impl Drop for Server {
@@ -38,13 +78,26 @@ pub fn start_with(args: &[&str]) -> Server {
 
 /// A server over an existing data directory (for restarts).
 pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
+    match try_start(dir, "127.0.0.1:0", args) {
+        Ok(server) => server,
+        Err(_) => panic!("the server did not start"),
+    }
+}
+
+/// Starts a server on `bind` over `dir`; gives `dir` back if it did not come up
+/// (e.g. the address is still taken).
+fn try_start(
+    dir: tempfile::TempDir,
+    bind: &str,
+    args: &[&str],
+) -> Result<Server, tempfile::TempDir> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_coup-server"));
     // The server refuses unknown COUP_* variables, so the test's own settings stay out.
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COUP_")) {
         command.env_remove(key);
     }
     let mut child = command
-        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .args(["--bind", bind, "--data-dir"])
         .arg(dir.path().join("data"))
         .args(args)
         .env("RUST_LOG", "warn")
@@ -61,21 +114,22 @@ pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> Server {
     BufReader::new(stdout)
         .read_line(&mut line)
         .expect("read the listening line");
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
+    let Some(base) = line.trim().strip_prefix("listening on ").map(str::to_owned) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(dir);
+    };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    Server {
+    Ok(Server {
         base,
         http,
         child,
         dir,
-    }
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+    })
 }
 
 /// A response: status and JSON body (or `Null`).

@@ -1,0 +1,565 @@
+//! The offline cache: the last known state of one account on one server, in a
+//! local SQLite file, so an app started without network shows it at once.
+//!
+//! One file may hold several servers and accounts; every row is keyed by
+//! `(server, account)` and a [`Cache`] handle only ever sees its own. Rows are the
+//! wire types as JSON (the same serde shapes the server sends), so the cache needs
+//! no schema change when a type gains a field. Lists are snapshots: a refresh
+//! replaces a study's members, notices or events as a whole, keeping the server's
+//! order. Chat is kept per `(study, seq)`, so writing a message twice changes
+//! nothing. The outbox lives in the same file ([`super::outbox`]).
+//!
+//! The session token is kept here too, so the app can resume without asking for
+//! the password; [`Cache::wipe`] (logout) removes it with everything else.
+//!
+//! Calls are synchronous and short (one local transaction each).
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::Utc;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::outbox::{OutboxAction, OutboxItem, OutboxState};
+use crate::error::{Error, Result};
+use crate::ids::{MessageId, StudyId, TaskId, UserId};
+use crate::model::{CalendarEvent, ChatMessage, Member, Notice, Notification, Study, Task, User};
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS sessions (
+    server  TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    token   TEXT NOT NULL,
+    user    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    server   TEXT NOT NULL,
+    account  TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    parent   TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    body     TEXT NOT NULL,
+    PRIMARY KEY (server, account, kind, id)
+);
+CREATE INDEX IF NOT EXISTS records_parent ON records (server, account, kind, parent, position);
+CREATE TABLE IF NOT EXISTS messages (
+    server  TEXT NOT NULL,
+    account TEXT NOT NULL,
+    study   TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    id      TEXT NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (server, account, study, seq)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    server     TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    client_id  TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    state      TEXT NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_account ON outbox (server, account, id);
+";
+
+/// What a record row holds.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Study,
+    Member,
+    Notice,
+    Event,
+    Task,
+    Notification,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Study => "study",
+            Self::Member => "member",
+            Self::Notice => "notice",
+            Self::Event => "event",
+            Self::Task => "task",
+            Self::Notification => "notification",
+        }
+    }
+}
+
+/// No parent: account-wide lists (studies, tasks, notifications).
+const NO_PARENT: &str = "";
+
+/// The cached state of one account on one server.
+#[derive(Debug)]
+pub struct Cache {
+    db: Mutex<Connection>,
+    server: String,
+    account: String,
+}
+
+fn store(e: rusqlite::Error) -> Error {
+    Error::Internal(format!("offline cache: {e}"))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(format!("offline cache: {e}")))
+}
+
+fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Internal(format!("offline cache row: {e}")))
+}
+
+fn connect(path: &Path) -> Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Internal(format!("offline cache directory: {e}")))?;
+    }
+    let db = Connection::open(path).map_err(store)?;
+    db.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(store)?;
+    db.execute_batch(SCHEMA).map_err(store)?;
+    Ok(db)
+}
+
+impl Cache {
+    /// Opens (creating if needed) the cache file at `path` for `account` on `server`.
+    pub fn open(path: &Path, server: &str, account: UserId) -> Result<Self> {
+        Ok(Self {
+            db: Mutex::new(connect(path)?),
+            server: server.trim_end_matches('/').to_owned(),
+            account: account.to_string(),
+        })
+    }
+
+    /// The session last saved for `server` in the file at `path`: its token and user.
+    pub fn last_session(path: &Path, server: &str) -> Result<Option<(String, User)>> {
+        let db = connect(path)?;
+        let row: Option<(String, String)> = db
+            .query_row(
+                "SELECT token, user FROM sessions WHERE server = ?",
+                [server.trim_end_matches('/')],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(store)?;
+        row.map(|(token, user)| Ok((token, from_json(&user)?)))
+            .transpose()
+    }
+
+    fn db(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.db
+            .lock()
+            .map_err(|_| Error::Internal("offline cache lock poisoned".into()))
+    }
+
+    /// Remembers the signed-in session, to resume without the password.
+    pub fn save_session(&self, token: &str, user: &User) -> Result<()> {
+        self.db()?
+            .execute(
+                "INSERT INTO sessions (server, account, token, user) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (server) DO UPDATE SET account = excluded.account,
+                    token = excluded.token, user = excluded.user",
+                params![self.server, self.account, token, to_json(user)?],
+            )
+            .map_err(store)?;
+        Ok(())
+    }
+
+    /// Removes everything of this account on this server: session, data, outbox.
+    pub fn wipe(&self) -> Result<()> {
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        for table in ["sessions", "records", "messages", "outbox"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE server = ? AND account = ?"),
+                params![self.server, self.account],
+            )
+            .map_err(store)?;
+        }
+        tx.commit().map_err(store)
+    }
+
+    fn replace<T: Serialize>(
+        &self,
+        kind: Kind,
+        parent: &str,
+        items: &[T],
+        id: impl Fn(&T) -> String,
+    ) -> Result<()> {
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        tx.execute(
+            "DELETE FROM records WHERE server = ? AND account = ? AND kind = ? AND parent = ?",
+            params![self.server, self.account, kind.as_str(), parent],
+        )
+        .map_err(store)?;
+        for (position, item) in items.iter().enumerate() {
+            tx.execute(
+                "INSERT OR REPLACE INTO records (server, account, kind, parent, id, position, body)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    self.server,
+                    self.account,
+                    kind.as_str(),
+                    parent,
+                    id(item),
+                    i64::try_from(position).unwrap_or(i64::MAX),
+                    to_json(item)?
+                ],
+            )
+            .map_err(store)?;
+        }
+        tx.commit().map_err(store)
+    }
+
+    /// Inserts or updates one record; a new one goes `first` or last in its list.
+    fn put<T: Serialize>(
+        &self,
+        kind: Kind,
+        parent: &str,
+        id: &str,
+        item: &T,
+        first: bool,
+    ) -> Result<()> {
+        let db = self.db()?;
+        let position: i64 = db
+            .query_row(
+                &format!(
+                    "SELECT COALESCE({}, 0) FROM records
+                     WHERE server = ? AND account = ? AND kind = ? AND parent = ?",
+                    if first {
+                        "MIN(position) - 1"
+                    } else {
+                        "MAX(position) + 1"
+                    }
+                ),
+                params![self.server, self.account, kind.as_str(), parent],
+                |r| r.get(0),
+            )
+            .map_err(store)?;
+        db.execute(
+            "INSERT INTO records (server, account, kind, parent, id, position, body)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (server, account, kind, id) DO UPDATE SET body = excluded.body",
+            params![
+                self.server,
+                self.account,
+                kind.as_str(),
+                parent,
+                id,
+                position,
+                to_json(item)?
+            ],
+        )
+        .map_err(store)?;
+        Ok(())
+    }
+
+    fn remove(&self, kind: Kind, id: &str) -> Result<()> {
+        self.db()?
+            .execute(
+                "DELETE FROM records WHERE server = ? AND account = ? AND kind = ? AND id = ?",
+                params![self.server, self.account, kind.as_str(), id],
+            )
+            .map_err(store)?;
+        Ok(())
+    }
+
+    fn list<T: DeserializeOwned>(&self, kind: Kind, parent: &str) -> Result<Vec<T>> {
+        let db = self.db()?;
+        let mut statement = db
+            .prepare(
+                "SELECT body FROM records WHERE server = ? AND account = ? AND kind = ? AND parent = ?
+                 ORDER BY position, id",
+            )
+            .map_err(store)?;
+        let bodies = statement
+            .query_map(
+                params![self.server, self.account, kind.as_str(), parent],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(store)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(store)?;
+        bodies.iter().map(|b| from_json(b)).collect()
+    }
+
+    /// Replaces the account's studies.
+    pub fn replace_studies(&self, studies: &[Study]) -> Result<()> {
+        self.replace(Kind::Study, NO_PARENT, studies, |s| s.id.to_string())
+    }
+
+    /// The account's studies, as last listed.
+    pub fn studies(&self) -> Result<Vec<Study>> {
+        self.list(Kind::Study, NO_PARENT)
+    }
+
+    /// Forgets a study and everything cached under it (kicked, left, deleted).
+    pub fn remove_study(&self, study: StudyId) -> Result<()> {
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        let id = study.to_string();
+        tx.execute(
+            "DELETE FROM records WHERE server = ? AND account = ? AND (id = ? OR parent = ?)",
+            params![self.server, self.account, id, id],
+        )
+        .map_err(store)?;
+        tx.execute(
+            "DELETE FROM messages WHERE server = ? AND account = ? AND study = ?",
+            params![self.server, self.account, id],
+        )
+        .map_err(store)?;
+        tx.commit().map_err(store)
+    }
+
+    /// Replaces a study's members.
+    pub fn replace_members(&self, study: StudyId, members: &[Member]) -> Result<()> {
+        self.replace(Kind::Member, &study.to_string(), members, |m| {
+            format!("{}:{}", m.study_id, m.user_id)
+        })
+    }
+
+    /// A study's members, as last listed.
+    pub fn members(&self, study: StudyId) -> Result<Vec<Member>> {
+        self.list(Kind::Member, &study.to_string())
+    }
+
+    /// Replaces a study's notices.
+    pub fn replace_notices(&self, study: StudyId, notices: &[Notice]) -> Result<()> {
+        self.replace(Kind::Notice, &study.to_string(), notices, |n| {
+            n.id.to_string()
+        })
+    }
+
+    /// A study's notices, as last listed (pinned first).
+    pub fn notices(&self, study: StudyId) -> Result<Vec<Notice>> {
+        self.list(Kind::Notice, &study.to_string())
+    }
+
+    /// Replaces a study's calendar events.
+    pub fn replace_events(&self, study: StudyId, events: &[CalendarEvent]) -> Result<()> {
+        self.replace(Kind::Event, &study.to_string(), events, |e| {
+            e.id.to_string()
+        })
+    }
+
+    /// A study's calendar events, as last listed (by start time).
+    pub fn events(&self, study: StudyId) -> Result<Vec<CalendarEvent>> {
+        self.list(Kind::Event, &study.to_string())
+    }
+
+    /// Replaces the account's tasks.
+    pub fn replace_tasks(&self, tasks: &[Task]) -> Result<()> {
+        self.replace(Kind::Task, NO_PARENT, tasks, |t| t.id.to_string())
+    }
+
+    /// Stores one task (new ones last).
+    pub fn put_task(&self, task: &Task) -> Result<()> {
+        self.put(Kind::Task, NO_PARENT, &task.id.to_string(), task, false)
+    }
+
+    /// Forgets one task.
+    pub fn remove_task(&self, task: TaskId) -> Result<()> {
+        self.remove(Kind::Task, &task.to_string())
+    }
+
+    /// The account's tasks.
+    pub fn tasks(&self) -> Result<Vec<Task>> {
+        self.list(Kind::Task, NO_PARENT)
+    }
+
+    /// Replaces the account's notifications.
+    pub fn replace_notifications(&self, notifications: &[Notification]) -> Result<()> {
+        self.replace(Kind::Notification, NO_PARENT, notifications, |n| {
+            n.id.to_string()
+        })
+    }
+
+    /// Stores one notification (new ones first).
+    pub fn put_notification(&self, notification: &Notification) -> Result<()> {
+        self.put(
+            Kind::Notification,
+            NO_PARENT,
+            &notification.id.to_string(),
+            notification,
+            true,
+        )
+    }
+
+    /// The account's notifications, newest first.
+    pub fn notifications(&self) -> Result<Vec<Notification>> {
+        self.list(Kind::Notification, NO_PARENT)
+    }
+
+    /// Stores chat messages; one already held (same study and sequence) is replaced.
+    pub fn put_messages(&self, messages: &[ChatMessage]) -> Result<()> {
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        for m in messages {
+            tx.execute(
+                "INSERT OR REPLACE INTO messages (server, account, study, seq, id, body)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+                params![
+                    self.server,
+                    self.account,
+                    m.study_id.to_string(),
+                    m.seq,
+                    m.id.to_string(),
+                    to_json(m)?
+                ],
+            )
+            .map_err(store)?;
+        }
+        tx.commit().map_err(store)
+    }
+
+    /// Turns a held message into a tombstone, as the server does.
+    pub fn delete_message(&self, study: StudyId, message: MessageId) -> Result<()> {
+        let held: Option<String> = self
+            .db()?
+            .query_row(
+                "SELECT body FROM messages WHERE server = ? AND account = ? AND study = ? AND id = ?",
+                params![self.server, self.account, study.to_string(), message.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store)?;
+        let Some(body) = held else {
+            return Ok(());
+        };
+        let mut tombstone: ChatMessage = from_json(&body)?;
+        tombstone.is_deleted = true;
+        tombstone.content.clear();
+        tombstone.file = None;
+        self.put_messages(&[tombstone])
+    }
+
+    /// The last `limit` messages held for a study, in sequence order.
+    pub fn messages(&self, study: StudyId, limit: u32) -> Result<Vec<ChatMessage>> {
+        let db = self.db()?;
+        let mut statement = db
+            .prepare(
+                "SELECT body FROM (SELECT seq, body FROM messages
+                    WHERE server = ? AND account = ? AND study = ? ORDER BY seq DESC LIMIT ?)
+                 ORDER BY seq",
+            )
+            .map_err(store)?;
+        let bodies = statement
+            .query_map(
+                params![self.server, self.account, study.to_string(), limit],
+                |r| r.get::<_, String>(0),
+            )
+            .map_err(store)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(store)?;
+        bodies.iter().map(|b| from_json(b)).collect()
+    }
+
+    /// The highest sequence held for a study, the point to resume from.
+    pub fn last_seq(&self, study: StudyId) -> Result<Option<i64>> {
+        self.db()?
+            .query_row(
+                "SELECT MAX(seq) FROM messages WHERE server = ? AND account = ? AND study = ?",
+                params![self.server, self.account, study.to_string()],
+                |r| r.get(0),
+            )
+            .map_err(store)
+    }
+
+    // The outbox's storage; the rules are in `super::outbox`.
+
+    /// Appends an action to the outbox; returns it as stored.
+    pub(super) fn outbox_push(&self, client_id: &str, action: &OutboxAction) -> Result<OutboxItem> {
+        let created_at = Utc::now();
+        let db = self.db()?;
+        db.execute(
+            "INSERT INTO outbox (server, account, client_id, action, state, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+            params![
+                self.server,
+                self.account,
+                client_id,
+                to_json(action)?,
+                to_json(&OutboxState::Pending)?,
+                created_at.to_rfc3339()
+            ],
+        )
+        .map_err(store)?;
+        Ok(OutboxItem {
+            id: db.last_insert_rowid(),
+            client_id: client_id.to_owned(),
+            action: action.clone(),
+            state: OutboxState::Pending,
+            attempts: 0,
+            created_at,
+        })
+    }
+
+    /// Every outbox item (pending and failed), oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        let db = self.db()?;
+        let mut statement = db
+            .prepare(
+                "SELECT id, client_id, action, state, attempts, created_at FROM outbox
+                 WHERE server = ? AND account = ? ORDER BY id",
+            )
+            .map_err(store)?;
+        let rows = statement
+            .query_map(params![self.server, self.account], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, u32>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(store)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(store)?;
+        rows.into_iter()
+            .map(|(id, client_id, action, state, attempts, created_at)| {
+                Ok(OutboxItem {
+                    id,
+                    client_id,
+                    action: from_json(&action)?,
+                    state: from_json(&state)?,
+                    attempts,
+                    created_at: chrono::DateTime::parse_from_rfc3339(&created_at)
+                        .map_err(|e| Error::Internal(format!("offline cache row: {e}")))?
+                        .with_timezone(&Utc),
+                })
+            })
+            .collect()
+    }
+
+    /// Records a failed attempt and the item's new state.
+    pub(super) fn outbox_update(&self, id: i64, state: &OutboxState) -> Result<()> {
+        self.db()?
+            .execute(
+                "UPDATE outbox SET state = ?, attempts = attempts + 1
+                 WHERE id = ? AND server = ? AND account = ?",
+                params![to_json(state)?, id, self.server, self.account],
+            )
+            .map_err(store)?;
+        Ok(())
+    }
+
+    /// Removes an item (sent, or dismissed by the user).
+    pub fn outbox_remove(&self, id: i64) -> Result<()> {
+        self.db()?
+            .execute(
+                "DELETE FROM outbox WHERE id = ? AND server = ? AND account = ?",
+                params![id, self.server, self.account],
+            )
+            .map_err(store)?;
+        Ok(())
+    }
+}
