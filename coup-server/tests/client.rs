@@ -9,7 +9,7 @@ use chrono::Utc;
 use coup_core::ErrorCode;
 use coup_core::client::calls::{CallEvent, Calls};
 use coup_core::client::live::{Live, LiveConfig, LiveEvent};
-use coup_core::client::outbox::OutboxState;
+use coup_core::client::outbox::{self, OutboxAction, OutboxState};
 use coup_core::client::{ApiClient, Cache, Client, ClientConfig, ClientEvent};
 use coup_core::error::Error;
 use coup_core::ids::{StudyId, UserId};
@@ -1065,6 +1065,108 @@ async fn messages_written_offline_are_delivered_once_in_order_after_the_server_r
             .len(),
         5
     );
+    drop(srv);
+}
+
+/// The outbox's send reaches the server (over REST) before the live stream has
+/// caught up on what others said meanwhile: the client must still resume from
+/// the last message it saw in order, not from its own newer one.
+#[tokio::test]
+async fn a_message_sent_before_the_live_stream_caught_up_hides_nothing_before_it() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let (lee, _) = user(&srv, "lee").await;
+    let study = kim
+        .create_study(&new_study("Catch-up", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    chat(&lee, study.id, "1").await;
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let config = client_config(&srv, &cache_dir);
+    let (client, _events) = Client::login(config.clone(), "kim@example.com", "password123")
+        .await
+        .expect("login");
+    client.refresh().await.expect("refresh");
+    let kim_id = client.user().id;
+    drop(client);
+
+    // While kim's app is closed, lee says two things.
+    chat(&lee, study.id, "2").await;
+    chat(&lee, study.id, "3").await;
+    // kim's outbox goes out over REST first (the socket is still reconnecting).
+    let path = cache_dir.path().join("cache.db");
+    let (token, _) = Cache::last_session(&path, &srv.base)
+        .expect("read")
+        .expect("session");
+    let api = ApiClient::new(&srv.base).expect("client");
+    api.set_token(Some(token));
+    let cache = Cache::open(&path, &srv.base, kim_id).expect("cache");
+    outbox::enqueue(
+        &cache,
+        OutboxAction::SendMessage {
+            study_id: study.id,
+            content: "4".into(),
+            file_id: None,
+        },
+    )
+    .expect("queue");
+    let report = outbox::flush(&api, &cache).await.expect("flush");
+    assert_eq!(report.sent.len(), 1, "{report:?}");
+    drop(cache);
+
+    // The app starts again: 2 and 3 arrive, then 5, each once.
+    let (client, mut events) = Client::resume(config)
+        .await
+        .expect("resume")
+        .expect("session");
+    chat(&lee, study.id, "5").await;
+    let mut seen = Vec::new();
+    while seen.last() != Some(&5) {
+        let event = tokio::time::timeout(Duration::from_secs(20), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("events");
+        if let ClientEvent::Live(LiveEvent::Frame(frame)) = event
+            && let ServerFrame::Message { message } = *frame
+        {
+            seen.push(message.seq);
+        }
+    }
+    assert_eq!(seen, [2, 3, 4, 5]);
+    let held: Vec<i64> = client
+        .cache()
+        .messages(study.id, 50)
+        .expect("messages")
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(held, [1, 2, 3, 4, 5]);
+    drop(srv);
+}
+
+/// The server pages lists by at most 100 rows; the cache holds all of them.
+#[tokio::test]
+async fn refresh_caches_lists_longer_than_a_page() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    for n in 0..105 {
+        kim.create_task(&new_task(&format!("task {n}")))
+            .await
+            .expect("task");
+    }
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let (client, _events) = Client::login(
+        client_config(&srv, &cache_dir),
+        "kim@example.com",
+        "password123",
+    )
+    .await
+    .expect("login");
+    client.refresh().await.expect("refresh");
+    assert_eq!(client.cache().tasks().expect("tasks").len(), 105);
     drop(srv);
 }
 

@@ -7,7 +7,12 @@
 //! no schema change when a type gains a field. Lists are snapshots: a refresh
 //! replaces a study's members, notices or events as a whole, keeping the server's
 //! order. Chat is kept per `(study, seq)`, so writing a message twice changes
-//! nothing. The outbox lives in the same file ([`super::outbox`]).
+//! nothing, and a tombstone stays one (a late copy of the message, e.g. the answer
+//! to the outbox's send, does not bring it back). The point a study's live stream
+//! resumes from is kept apart from the messages (`chat_cursors`): it only moves
+//! with messages the live stream delivered in order, so a message known out of
+//! order (the outbox's own send) never makes the client skip the ones before it.
+//! The outbox lives in the same file ([`super::outbox`]).
 //!
 //! The session token is kept here too, so the app can resume without asking for
 //! the password; [`Cache::wipe`] (logout) removes it with everything else.
@@ -55,6 +60,13 @@ CREATE TABLE IF NOT EXISTS messages (
     body    TEXT NOT NULL,
     PRIMARY KEY (server, account, study, seq)
 );
+CREATE TABLE IF NOT EXISTS chat_cursors (
+    server  TEXT NOT NULL,
+    account TEXT NOT NULL,
+    study   TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (server, account, study)
+);
 CREATE TABLE IF NOT EXISTS outbox (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     server     TEXT NOT NULL,
@@ -67,6 +79,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_account ON outbox (server, account, id);
 ";
+
+/// Every table with rows of an account (what [`Cache::wipe`] empties).
+const TABLES: [&str; 5] = ["sessions", "records", "messages", "chat_cursors", "outbox"];
 
 /// What a record row holds.
 #[derive(Debug, Clone, Copy)]
@@ -175,7 +190,7 @@ impl Cache {
     pub fn wipe(&self) -> Result<()> {
         let mut db = self.db()?;
         let tx = db.transaction().map_err(store)?;
-        for table in ["sessions", "records", "messages", "outbox"] {
+        for table in TABLES {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE server = ? AND account = ?"),
                 params![self.server, self.account],
@@ -310,11 +325,13 @@ impl Cache {
             params![self.server, self.account, id, id],
         )
         .map_err(store)?;
-        tx.execute(
-            "DELETE FROM messages WHERE server = ? AND account = ? AND study = ?",
-            params![self.server, self.account, id],
-        )
-        .map_err(store)?;
+        for table in ["messages", "chat_cursors"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE server = ? AND account = ? AND study = ?"),
+                params![self.server, self.account, id],
+            )
+            .map_err(store)?;
+        }
         tx.commit().map_err(store)
     }
 
@@ -397,14 +414,48 @@ impl Cache {
         self.list(Kind::Notification, NO_PARENT)
     }
 
-    /// Stores chat messages; one already held (same study and sequence) is replaced.
+    /// Stores chat messages known out of order (e.g. the server's answer to a send):
+    /// one already held (same study and sequence) is replaced, unless it is a
+    /// tombstone. The resume point does not move, see [`Cache::put_delivered`].
     pub fn put_messages(&self, messages: &[ChatMessage]) -> Result<()> {
         let mut db = self.db()?;
         let tx = db.transaction().map_err(store)?;
+        self.insert_messages(&tx, messages)?;
+        tx.commit().map_err(store)
+    }
+
+    /// Stores messages the live stream delivered (in order, with nothing missing
+    /// since the resume point), or the newest page a study starts from, and moves
+    /// the study's resume point to the last of them — in one transaction.
+    pub fn put_delivered(&self, messages: &[ChatMessage]) -> Result<()> {
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        self.insert_messages(&tx, messages)?;
         for m in messages {
             tx.execute(
-                "INSERT OR REPLACE INTO messages (server, account, study, seq, id, body)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chat_cursors (server, account, study, seq) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (server, account, study) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                params![self.server, self.account, m.study_id.to_string(), m.seq],
+            )
+            .map_err(store)?;
+        }
+        tx.commit().map_err(store)
+    }
+
+    fn insert_messages(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        messages: &[ChatMessage],
+    ) -> Result<()> {
+        for m in messages {
+            // A deletion is final: an older copy of the message arriving after its
+            // tombstone (the outbox's answer racing the live stream) is ignored.
+            tx.execute(
+                "INSERT INTO messages (server, account, study, seq, id, body)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (server, account, study, seq) DO UPDATE
+                    SET id = excluded.id, body = excluded.body
+                    WHERE json_extract(messages.body, '$.isDeleted') IS NOT 1",
                 params![
                     self.server,
                     self.account,
@@ -416,13 +467,15 @@ impl Cache {
             )
             .map_err(store)?;
         }
-        tx.commit().map_err(store)
+        Ok(())
     }
 
-    /// Turns a held message into a tombstone, as the server does.
+    /// Turns a held message into a tombstone, as the server does (one transaction,
+    /// so a concurrent write of the message cannot slip between read and write).
     pub fn delete_message(&self, study: StudyId, message: MessageId) -> Result<()> {
-        let held: Option<String> = self
-            .db()?
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        let held: Option<String> = tx
             .query_row(
                 "SELECT body FROM messages WHERE server = ? AND account = ? AND study = ? AND id = ?",
                 params![self.server, self.account, study.to_string(), message.to_string()],
@@ -437,7 +490,8 @@ impl Cache {
         tombstone.is_deleted = true;
         tombstone.content.clear();
         tombstone.file = None;
-        self.put_messages(&[tombstone])
+        self.insert_messages(&tx, &[tombstone])?;
+        tx.commit().map_err(store)
     }
 
     /// The last `limit` messages held for a study, in sequence order.
@@ -461,14 +515,16 @@ impl Cache {
         bodies.iter().map(|b| from_json(b)).collect()
     }
 
-    /// The highest sequence held for a study, the point to resume from.
+    /// The point a study's live stream resumes from: the last message delivered
+    /// in order (not merely the highest held, see [`Cache::put_delivered`]).
     pub fn last_seq(&self, study: StudyId) -> Result<Option<i64>> {
         self.db()?
             .query_row(
-                "SELECT MAX(seq) FROM messages WHERE server = ? AND account = ? AND study = ?",
+                "SELECT seq FROM chat_cursors WHERE server = ? AND account = ? AND study = ?",
                 params![self.server, self.account, study.to_string()],
                 |r| r.get(0),
             )
+            .optional()
             .map_err(store)
     }
 
@@ -561,5 +617,150 @@ impl Cache {
             )
             .map_err(store)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(study: StudyId, seq: i64, content: &str) -> ChatMessage {
+        ChatMessage {
+            id: MessageId::new(),
+            study_id: study,
+            seq,
+            author_id: UserId::new(),
+            author_name: "kim".into(),
+            content: content.into(),
+            file: None,
+            client_id: None,
+            is_deleted: false,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn cache(dir: &tempfile::TempDir, account: UserId) -> Cache {
+        Cache::open(&dir.path().join("cache.db"), "http://server", account).expect("cache")
+    }
+
+    #[test]
+    fn a_tombstone_stays_one_when_an_older_copy_arrives_later() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = cache(&dir, UserId::new());
+        let study = StudyId::new();
+        let sent = message(study, 1, "hello");
+        cache
+            .put_delivered(std::slice::from_ref(&sent))
+            .expect("put");
+        cache.delete_message(study, sent.id).expect("delete");
+        // The outbox's answer to the send, written after the live deletion.
+        cache
+            .put_messages(std::slice::from_ref(&sent))
+            .expect("late copy");
+        let held = cache.messages(study, 10).expect("messages");
+        assert!(held[0].is_deleted && held[0].content.is_empty(), "{held:?}");
+    }
+
+    #[test]
+    fn only_messages_delivered_in_order_move_the_resume_point() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = cache(&dir, UserId::new());
+        let study = StudyId::new();
+        assert_eq!(cache.last_seq(study).expect("seq"), None);
+        cache
+            .put_delivered(&[message(study, 1, "a"), message(study, 2, "b")])
+            .expect("delivered");
+        // Known out of order (the outbox's own send): held, but 3..4 were not seen.
+        cache
+            .put_messages(&[message(study, 5, "mine")])
+            .expect("sent");
+        assert_eq!(cache.last_seq(study).expect("seq"), Some(2));
+        assert_eq!(cache.messages(study, 10).expect("messages").len(), 3);
+        // Never backwards.
+        cache
+            .put_delivered(&[message(study, 1, "a")])
+            .expect("again");
+        assert_eq!(cache.last_seq(study).expect("seq"), Some(2));
+        cache.remove_study(study).expect("remove");
+        assert_eq!(cache.last_seq(study).expect("seq"), None);
+    }
+
+    #[test]
+    fn wipe_empties_every_table_of_the_account_and_only_its_rows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (kim, lee) = (UserId::new(), UserId::new());
+        let study = StudyId::new();
+        let fill = |cache: &Cache| {
+            cache
+                .put_delivered(&[message(study, 1, "a")])
+                .expect("messages");
+            cache
+                .put_notification(&Notification {
+                    id: crate::ids::NotificationId::new(),
+                    user_id: UserId::new(),
+                    kind: crate::model::NotificationKind::Mention,
+                    title: "t".into(),
+                    body: "b".into(),
+                    study_id: None,
+                    ref_id: None,
+                    is_read: false,
+                    created_at: Utc::now(),
+                })
+                .expect("records");
+            cache
+                .outbox_push(
+                    "c1",
+                    &OutboxAction::MarkRead {
+                        study_id: study,
+                        message_id: MessageId::new(),
+                    },
+                )
+                .expect("outbox");
+        };
+        let kim_cache = cache(&dir, kim);
+        let lee_cache = cache(&dir, lee);
+        fill(&lee_cache);
+        fill(&kim_cache);
+        let user = User {
+            id: kim,
+            email: "kim@example.com".into(),
+            name: "kim".into(),
+            bio: None,
+            avatar_url: None,
+            role: crate::model::PlatformRole::User,
+            status: crate::model::UserStatus::Active,
+            suspended_reason: None,
+            suspended_until: None,
+            created_at: Utc::now(),
+            last_login_at: None,
+        };
+        kim_cache.save_session("token", &user).expect("session");
+        kim_cache.wipe().expect("wipe");
+        let db = kim_cache.db().expect("db");
+        for table in TABLES {
+            let count = |account: &str| -> i64 {
+                db.query_row(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE account = ?"),
+                    [account],
+                    |r| r.get(0),
+                )
+                .expect("count")
+            };
+            assert_eq!(count(&kim.to_string()), 0, "{table} keeps kim's rows");
+            if table != "sessions" {
+                assert!(count(&lee.to_string()) > 0, "{table} lost lee's rows");
+            }
+        }
+        // And no table is left out of the list.
+        let tables: Vec<String> = db
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("tables")
+            .collect::<rusqlite::Result<_>>()
+            .expect("names");
+        assert_eq!(tables.len(), TABLES.len(), "{tables:?}");
     }
 }

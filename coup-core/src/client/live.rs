@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::api::ApiClient;
+use super::api::{ApiClient, is_transient};
 use super::backoff::Backoff;
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::ids::{StudyId, UserId};
@@ -290,8 +290,15 @@ impl Runner {
         loop {
             let ended = match self.connect().await {
                 Ok((socket, heartbeat)) => {
-                    self.backoff.reset();
-                    self.session(socket, heartbeat).await
+                    let started = tokio::time::Instant::now();
+                    let ended = self.session(socket, heartbeat).await;
+                    // Only a connection that lived through a heartbeat interval counts
+                    // as a success: a server that welcomes and then drops every
+                    // connection at once must still see the delays grow.
+                    if started.elapsed() >= heartbeat {
+                        self.backoff.reset();
+                    }
+                    ended
                 }
                 Err(ended) => ended,
             };
@@ -645,11 +652,17 @@ impl Runner {
     /// Pages the study's chat over REST from the held sequence up to `to_seq`.
     async fn fill(&mut self, study: StudyId, to_seq: i64) -> std::result::Result<(), Ended> {
         loop {
-            let after = self
+            let held = self
                 .held
                 .lock()
                 .ok()
-                .and_then(|held| held.get(&study).copied().flatten());
+                .and_then(|held| held.get(&study).copied());
+            // Not followed (any more, e.g. a `resyncRequired` answering a
+            // subscription since dropped): nothing is accepted for it, so paging
+            // would never advance.
+            let Some(after) = held else {
+                return Ok(());
+            };
             if after.is_some_and(|last| last >= to_seq) {
                 return Ok(());
             }
@@ -660,9 +673,13 @@ impl Runner {
             };
             let page = match self.api.messages(study, &query).await {
                 Ok(page) => page,
-                Err(e) if e.code() == ErrorCode::Unavailable => {
+                // Busy or broken, not only unreachable: delivering the message
+                // anyway would leave a hole, so reconnect and resume instead.
+                Err(e) if is_transient(&e) => {
                     return Err(Ended::Retry(format!("catching up: {e}")));
                 }
+                // The session ended meanwhile: stop rather than deliver past a hole.
+                Err(e) if e.code() == ErrorCode::Unauthorized => return Err(Ended::Stop(e)),
                 // No longer allowed to read it (kicked meanwhile): nothing to fill.
                 Err(e) => {
                     tracing::warn!(error = %e, %study, "cannot catch up on a study");
@@ -720,6 +737,51 @@ fn closed(frame: Option<&tokio_tungstenite::tungstenite::protocol::CloseFrame>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server that welcomes every connection and drops it at once; counts them.
+    async fn welcoming_and_dropping() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = count.clone();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Ok(mut socket) = tokio_tungstenite::accept_async(tcp).await else {
+                    continue;
+                };
+                let _hello = socket.next().await;
+                let welcome = serde_json::json!({
+                    "type": "welcome", "version": 1, "userId": UserId::new(),
+                    "heartbeatSecs": 25, "replayLimit": 500, "iceServers": [],
+                });
+                let _ = socket.send(Message::Text(welcome.to_string().into())).await;
+                let _ = socket.close(None).await;
+            }
+        });
+        (base, count)
+    }
+
+    #[tokio::test]
+    async fn connections_dropped_right_after_the_welcome_still_back_off() {
+        let (base, count) = welcoming_and_dropping().await;
+        let api = ApiClient::new(&base).expect("client");
+        api.set_token(Some("token".into()));
+        let config = LiveConfig {
+            min_backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_secs(5),
+            ..LiveConfig::default()
+        };
+        let (live, _events) = Live::start(api, config);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        drop(live);
+        // Doubling from 20 ms, 1.5 s hold at most 8 attempts; a backoff reset on
+        // every welcome would reconnect every 10-20 ms (dozens of attempts).
+        let attempts = count.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((2..=10).contains(&attempts), "{attempts} connections");
+    }
 
     #[test]
     fn websocket_urls_follow_the_api_scheme() {

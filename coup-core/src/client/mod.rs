@@ -36,7 +36,7 @@ use outbox::{FlushReport, OutboxAction, OutboxItem, Sent};
 
 use crate::error::{ErrorCode, Result};
 use crate::ids::{MessageId, StudyId, TaskId};
-use crate::model::{MemberStatus, PageRequest, User};
+use crate::model::{MemberStatus, Page, PageRequest, User};
 use crate::realtime::protocol::{ServerFrame, UnsubscribeReason};
 use crate::service::accounts::Login;
 use crate::service::calendar::Range;
@@ -339,8 +339,9 @@ impl Shared {
             return Ok(());
         };
         match &**frame {
+            // `Live` delivers chat in order with nothing missing: the resume point moves.
             ServerFrame::Message { message } => {
-                self.cache.put_messages(std::slice::from_ref(message))
+                self.cache.put_delivered(std::slice::from_ref(message))
             }
             ServerFrame::MessageDeleted {
                 study_id,
@@ -361,8 +362,13 @@ impl Shared {
     }
 
     async fn flush(&self) -> Result<FlushReport> {
-        let _one_at_a_time = self.flushing.lock().await;
-        let report = outbox::flush(&self.api, &self.cache).await?;
+        let report = {
+            let _one_at_a_time = self.flushing.lock().await;
+            outbox::flush(&self.api, &self.cache).await?
+        };
+        // Published without the lock: with the application's channel full, the sync
+        // task waits here, and an application flushing from its event loop must not
+        // wait behind it for the lock (it would never read the channel again).
         for (item, sent) in &report.sent {
             let _ = self
                 .events
@@ -386,11 +392,10 @@ impl Shared {
     /// Reloads one study's members, notices, calendar and (when none is held yet)
     /// newest chat, and follows it live.
     async fn refresh_study(&self, study: StudyId) -> Result<()> {
-        let whole = PageRequest::new(1, PageRequest::MAX_LIMIT);
-        let members = self.api.members(study, whole).await?;
-        self.cache.replace_members(study, &members.items)?;
-        let notices = self.api.notices(study, whole).await?;
-        self.cache.replace_notices(study, &notices.items)?;
+        let members = all_pages(|page| self.api.members(study, page)).await?;
+        self.cache.replace_members(study, &members)?;
+        let notices = all_pages(|page| self.api.notices(study, page)).await?;
+        self.cache.replace_notices(study, &notices)?;
         let now = Utc::now();
         let range = Range {
             from: now - chrono::Duration::days(CALENDAR_DAYS_BACK),
@@ -399,29 +404,29 @@ impl Shared {
         let events = self.api.events(study, &range).await?;
         self.cache.replace_events(study, &events)?;
         if self.cache.last_seq(study)?.is_none() {
+            // Where a study never seen starts: its newest page, from which the live
+            // stream goes on.
             let newest = self.api.messages(study, &ChatQuery::default()).await?;
-            self.cache.put_messages(&newest.items)?;
+            self.cache.put_delivered(&newest.items)?;
         }
         self.live.subscribe(study, self.cache.last_seq(study)?);
         Ok(())
     }
 
     async fn refresh(&self) -> Result<()> {
-        let mut studies = Vec::new();
-        for page in 1.. {
+        let studies = all_pages(|page| async move {
             let query = MyStudiesQuery {
-                page: Some(page),
-                limit: Some(PageRequest::MAX_LIMIT),
+                page: page.page,
+                limit: page.limit,
                 ..MyStudiesQuery::default()
             };
-            let batch = self.api.my_studies(&query).await?;
-            let done = u64::from(page) * u64::from(batch.limit) >= batch.total;
-            studies.extend(batch.items);
-            if done {
-                break;
-            }
-        }
-        studies.retain(|s| s.my_status == Some(MemberStatus::Active));
+            self.api.my_studies(&query).await
+        })
+        .await?;
+        let studies: Vec<_> = studies
+            .into_iter()
+            .filter(|s| s.my_status == Some(MemberStatus::Active))
+            .collect();
         for gone in self.cache.studies()? {
             if !studies.iter().any(|s| s.id == gone.id) {
                 self.cache.remove_study(gone.id)?;
@@ -439,23 +444,56 @@ impl Shared {
                 Err(e) => tracing::warn!(error = %e, study = %study.id, "refreshing a study"),
             }
         }
-        let tasks = self
-            .api
-            .tasks(&TaskQuery {
-                limit: Some(PageRequest::MAX_LIMIT),
+        let tasks = all_pages(|page| async move {
+            let query = TaskQuery {
+                page: page.page,
+                limit: page.limit,
                 ..TaskQuery::default()
+            };
+            self.api.tasks(&query).await
+        })
+        .await?;
+        self.cache.replace_tasks(&tasks)?;
+        let notifications = all_pages(|page| async move {
+            let batch = self
+                .api
+                .notifications(&NotificationQuery {
+                    page: page.page,
+                    limit: page.limit,
+                    ..NotificationQuery::default()
+                })
+                .await?;
+            Ok(Page {
+                items: batch.items,
+                total: batch.total,
+                page: batch.page,
+                limit: batch.limit,
             })
-            .await?;
-        self.cache.replace_tasks(&tasks.items)?;
-        let notifications = self
-            .api
-            .notifications(&NotificationQuery {
-                limit: Some(PageRequest::MAX_LIMIT),
-                ..NotificationQuery::default()
-            })
-            .await?;
-        self.cache.replace_notifications(&notifications.items)
+        })
+        .await?;
+        self.cache.replace_notifications(&notifications)
     }
+}
+
+/// Every row of a paged list, read a page of the server's largest size at a time
+/// (the server caps pages at 100). Stops at the total the server gives, or at an
+/// empty or short page (the list shrank meanwhile), so no answer makes it loop.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>>>,
+{
+    let mut all = Vec::new();
+    for number in 1.. {
+        let batch = fetch(PageRequest::new(number, PageRequest::MAX_LIMIT)).await?;
+        let got = batch.items.len();
+        all.extend(batch.items);
+        let short = got == 0 || got < usize::try_from(batch.limit).unwrap_or(usize::MAX);
+        if short || u64::try_from(all.len()).unwrap_or(u64::MAX) >= batch.total {
+            break;
+        }
+    }
+    Ok(all)
 }
 
 /// Applies live events to the cache, then hands them to the application.
