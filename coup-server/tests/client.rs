@@ -10,7 +10,7 @@ use coup_core::ErrorCode;
 use coup_core::client::calls::{CallEvent, Calls};
 use coup_core::client::live::{Live, LiveConfig, LiveEvent};
 use coup_core::client::outbox::{self, OutboxAction, OutboxState};
-use coup_core::client::{ApiClient, Cache, Client, ClientConfig, ClientEvent};
+use coup_core::client::{ApiClient, Cache, Client, ClientConfig, ClientEvent, TaskRef};
 use coup_core::error::Error;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::model::{
@@ -1167,6 +1167,66 @@ async fn refresh_caches_lists_longer_than_a_page() {
     .expect("login");
     client.refresh().await.expect("refresh");
     assert_eq!(client.cache().tasks().expect("tasks").len(), 105);
+    drop(srv);
+}
+
+#[tokio::test]
+async fn tasks_created_offline_can_be_changed_before_the_server_has_them() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let (client, _events) = Client::login(
+        client_config(&srv, &cache_dir),
+        "kim@example.com",
+        "password123",
+    )
+    .await
+    .expect("login");
+    // Queued together (nothing is sent before this test awaits): the changes name
+    // the task by its create item's client id.
+    let create = client.create_task(new_task("초안")).expect("create");
+    let pending = TaskRef::Pending {
+        client_id: create.client_id.clone(),
+    };
+    client
+        .update_task(
+            pending.clone(),
+            TaskPatch {
+                title: Some("완성".into()),
+                ..TaskPatch::default()
+            },
+        )
+        .expect("update");
+    client.set_task_done(pending, true).expect("done");
+    // A create the server refuses takes the changes naming it down with it.
+    let refused = client.create_task(new_task("")).expect("create");
+    client
+        .delete_task(TaskRef::Pending {
+            client_id: refused.client_id.clone(),
+        })
+        .expect("delete");
+    eventually("only the refused items are left, failed", || {
+        client.outbox().is_ok_and(|o| {
+            o.len() == 2
+                && o.iter()
+                    .all(|i| matches!(i.state, OutboxState::Failed { .. }))
+        })
+    })
+    .await;
+    let outbox = client.outbox().expect("outbox");
+    let codes: Vec<ErrorCode> = outbox
+        .iter()
+        .filter_map(|i| match &i.state {
+            OutboxState::Failed { code, .. } => Some(*code),
+            OutboxState::Pending => None,
+        })
+        .collect();
+    assert_eq!(codes, [ErrorCode::Validation, ErrorCode::NotFound]);
+    let tasks = kim.tasks(&TaskQuery::default()).await.expect("tasks");
+    assert_eq!(tasks.total, 1, "{tasks:?}");
+    assert_eq!(tasks.items[0].title, "완성");
+    assert!(tasks.items[0].is_done);
+    assert_eq!(client.cache().tasks().expect("cached")[0].title, "완성");
     drop(srv);
 }
 

@@ -67,6 +67,14 @@ CREATE TABLE IF NOT EXISTS chat_cursors (
     seq     INTEGER NOT NULL,
     PRIMARY KEY (server, account, study)
 );
+CREATE TABLE IF NOT EXISTS outbox_created (
+    server     TEXT NOT NULL,
+    account    TEXT NOT NULL,
+    client_id  TEXT NOT NULL,
+    task_id    TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (server, account, client_id)
+);
 CREATE TABLE IF NOT EXISTS outbox (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     server     TEXT NOT NULL,
@@ -81,7 +89,19 @@ CREATE INDEX IF NOT EXISTS outbox_account ON outbox (server, account, id);
 ";
 
 /// Every table with rows of an account (what [`Cache::wipe`] empties).
-const TABLES: [&str; 5] = ["sessions", "records", "messages", "chat_cursors", "outbox"];
+const TABLES: [&str; 6] = [
+    "sessions",
+    "records",
+    "messages",
+    "chat_cursors",
+    "outbox",
+    "outbox_created",
+];
+
+/// How long the server's id of a task created through the outbox is kept for
+/// items naming it by client id (they go out right after the create; this only
+/// bounds the table).
+const CREATED_TASK_DAYS: i64 = 30;
 
 /// What a record row holds.
 #[derive(Debug, Clone, Copy)]
@@ -608,6 +628,55 @@ impl Cache {
         Ok(())
     }
 
+    /// Removes a sent create-task item and records the server's id of its task
+    /// under the item's client id, in one transaction, so no later item naming
+    /// the task can find it neither pending nor known. Forgets ids older than
+    /// [`CREATED_TASK_DAYS`].
+    pub(super) fn outbox_created(&self, id: i64, client_id: &str, task: TaskId) -> Result<()> {
+        let now = Utc::now().timestamp_millis();
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        tx.execute(
+            "DELETE FROM outbox WHERE id = ? AND server = ? AND account = ?",
+            params![id, self.server, self.account],
+        )
+        .map_err(store)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO outbox_created (server, account, client_id, task_id, created_at)
+             VALUES (?, ?, ?, ?, ?)",
+            params![self.server, self.account, client_id, task.to_string(), now],
+        )
+        .map_err(store)?;
+        tx.execute(
+            "DELETE FROM outbox_created WHERE server = ? AND account = ? AND created_at < ?",
+            params![
+                self.server,
+                self.account,
+                now - CREATED_TASK_DAYS * 24 * 3600 * 1000
+            ],
+        )
+        .map_err(store)?;
+        tx.commit().map_err(store)
+    }
+
+    /// The server's id of the task an outbox item with `client_id` created.
+    pub(super) fn created_task(&self, client_id: &str) -> Result<Option<TaskId>> {
+        let id: Option<String> = self
+            .db()?
+            .query_row(
+                "SELECT task_id FROM outbox_created WHERE server = ? AND account = ? AND client_id = ?",
+                params![self.server, self.account, client_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store)?;
+        id.map(|id| {
+            id.parse()
+                .map_err(|e| Error::Internal(format!("offline cache row: {e}")))
+        })
+        .transpose()
+    }
+
     /// Removes an item (sent, or dismissed by the user).
     pub fn outbox_remove(&self, id: i64) -> Result<()> {
         self.db()?
@@ -707,6 +776,9 @@ mod tests {
                     created_at: Utc::now(),
                 })
                 .expect("records");
+            cache
+                .outbox_created(0, "created", crate::ids::TaskId::new())
+                .expect("created");
             cache
                 .outbox_push(
                     "c1",

@@ -32,10 +32,11 @@ use backoff::Backoff;
 pub use cache::Cache;
 use calls::Calls;
 pub use live::{Live, LiveConfig, LiveEvent};
+pub use outbox::TaskRef;
 use outbox::{FlushReport, OutboxAction, OutboxItem, Sent};
 
 use crate::error::{ErrorCode, Result};
-use crate::ids::{MessageId, StudyId, TaskId};
+use crate::ids::{MessageId, StudyId};
 use crate::model::{MemberStatus, Page, PageRequest, User};
 use crate::realtime::protocol::{ServerFrame, UnsubscribeReason};
 use crate::service::accounts::Login;
@@ -259,25 +260,30 @@ impl Client {
         self.enqueue(OutboxAction::CreateTask { task })
     }
 
-    /// Changes a task through the outbox.
-    pub fn update_task(&self, task: TaskId, patch: TaskPatch) -> Result<OutboxItem> {
+    /// Changes a task through the outbox: one the server has (`TaskId`), or one
+    /// still being created ([`TaskRef::Pending`] with its create item's client id).
+    pub fn update_task(&self, task: impl Into<TaskRef>, patch: TaskPatch) -> Result<OutboxItem> {
         self.enqueue(OutboxAction::UpdateTask {
-            task_id: task,
+            task_id: task.into(),
             patch,
         })
     }
 
-    /// Marks a task done or open through the outbox (shown in the cache at once).
-    pub fn set_task_done(&self, task: TaskId, done: bool) -> Result<OutboxItem> {
+    /// Marks a task done or open through the outbox (a cached task shows it at
+    /// once); the task may still be being created, see [`Client::update_task`].
+    pub fn set_task_done(&self, task: impl Into<TaskRef>, done: bool) -> Result<OutboxItem> {
         self.enqueue(OutboxAction::SetTaskDone {
-            task_id: task,
+            task_id: task.into(),
             done,
         })
     }
 
-    /// Deletes a task through the outbox (gone from the cache at once).
-    pub fn delete_task(&self, task: TaskId) -> Result<OutboxItem> {
-        self.enqueue(OutboxAction::DeleteTask { task_id: task })
+    /// Deletes a task through the outbox (a cached task is gone at once); the task
+    /// may still be being created, see [`Client::update_task`].
+    pub fn delete_task(&self, task: impl Into<TaskRef>) -> Result<OutboxItem> {
+        self.enqueue(OutboxAction::DeleteTask {
+            task_id: task.into(),
+        })
     }
 
     /// Sends a read receipt up to a message through the outbox.

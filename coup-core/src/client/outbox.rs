@@ -9,6 +9,11 @@
 //!   task too, and the server answers a resend with the first result. Marking done
 //!   is sent as the absolute state (`isDone`), never as a toggle; deleting a task
 //!   that is already gone counts as done; read receipts only ever move forward.
+//! - A task created offline can be changed before the server has it: later items
+//!   name it by its create item's client id ([`TaskRef::Pending`]). When the
+//!   create goes out, the server's id is recorded with the removal of the item (one
+//!   transaction), and the later items, sent after it, use that id. If the create
+//!   was refused, they fail too (`NOT_FOUND`): their task never existed.
 //! - A refusal (the server's 4xx code, e.g. `NOT_FOUND` after a kick) marks the item
 //!   failed with the server's code and message; it is never retried, and the items
 //!   after it go on.
@@ -23,6 +28,23 @@ use crate::ids::{FileId, MessageId, StudyId, TaskId};
 use crate::model::{ChatMessage, Task};
 use crate::service::chat::{ReadPosition, SendMessage};
 use crate::service::tasks::{NewTask, TaskPatch};
+
+/// A task an outbox item changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TaskRef {
+    /// A task the server has (stored as its plain id).
+    Id(TaskId),
+    /// A task this outbox is still creating, by its create item's client id.
+    #[serde(rename_all = "camelCase")]
+    Pending { client_id: String },
+}
+
+impl From<TaskId> for TaskRef {
+    fn from(id: TaskId) -> Self {
+        Self::Id(id)
+    }
+}
 
 /// Something the user did that the server must learn.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,11 +63,11 @@ pub enum OutboxAction {
     /// Create a task (its `clientId` is the item's).
     CreateTask { task: NewTask },
     /// Change a task's fields.
-    UpdateTask { task_id: TaskId, patch: TaskPatch },
+    UpdateTask { task_id: TaskRef, patch: TaskPatch },
     /// Mark a task done or open.
-    SetTaskDone { task_id: TaskId, done: bool },
+    SetTaskDone { task_id: TaskRef, done: bool },
     /// Delete a task.
-    DeleteTask { task_id: TaskId },
+    DeleteTask { task_id: TaskRef },
     /// Read a study's chat up to a message.
     MarkRead {
         study_id: StudyId,
@@ -111,7 +133,9 @@ pub fn new_client_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Stores an action in the outbox; it is sent by the next [`flush`].
+/// Stores an action in the outbox; it is sent by the next [`flush`]. A
+/// [`TaskRef::Pending`] whose create already went out is stored with the server's
+/// id; one that names no create of this outbox is refused (`NOT_FOUND`).
 pub fn enqueue(cache: &Cache, action: OutboxAction) -> Result<OutboxItem> {
     let client_id = new_client_id();
     let action = match action {
@@ -119,6 +143,17 @@ pub fn enqueue(cache: &Cache, action: OutboxAction) -> Result<OutboxItem> {
             task.client_id = Some(client_id.clone());
             OutboxAction::CreateTask { task }
         }
+        OutboxAction::UpdateTask { task_id, patch } => OutboxAction::UpdateTask {
+            task_id: known(cache, task_id)?,
+            patch,
+        },
+        OutboxAction::SetTaskDone { task_id, done } => OutboxAction::SetTaskDone {
+            task_id: known(cache, task_id)?,
+            done,
+        },
+        OutboxAction::DeleteTask { task_id } => OutboxAction::DeleteTask {
+            task_id: known(cache, task_id)?,
+        },
         other => other,
     };
     let item = cache.outbox_push(&client_id, &action)?;
@@ -126,24 +161,61 @@ pub fn enqueue(cache: &Cache, action: OutboxAction) -> Result<OutboxItem> {
     Ok(item)
 }
 
+/// `task` with the server's id if its create went out already; an error if it
+/// names no create of this outbox.
+fn known(cache: &Cache, task: TaskRef) -> Result<TaskRef> {
+    let TaskRef::Pending { client_id } = &task else {
+        return Ok(task);
+    };
+    if let Some(id) = cache.created_task(client_id)? {
+        return Ok(TaskRef::Id(id));
+    }
+    let creating = cache.outbox()?.iter().any(|item| {
+        item.state == OutboxState::Pending
+            && matches!(&item.action, OutboxAction::CreateTask { .. })
+            && item.client_id == *client_id
+    });
+    if creating {
+        Ok(task)
+    } else {
+        Err(Error::NotFound("pending task"))
+    }
+}
+
 /// What the cache shows at once, before the server confirms: done flags and
 /// deletions of tasks it holds.
 fn apply_locally(cache: &Cache, action: &OutboxAction) -> Result<()> {
     match action {
-        OutboxAction::SetTaskDone { task_id, done } => {
+        OutboxAction::SetTaskDone {
+            task_id: TaskRef::Id(task_id),
+            done,
+        } => {
             if let Some(mut task) = cache.tasks()?.into_iter().find(|t| t.id == *task_id) {
                 task.is_done = *done;
                 cache.put_task(&task)?;
             }
             Ok(())
         }
-        OutboxAction::DeleteTask { task_id } => cache.remove_task(*task_id),
+        OutboxAction::DeleteTask {
+            task_id: TaskRef::Id(task_id),
+        } => cache.remove_task(*task_id),
         _ => Ok(()),
     }
 }
 
+/// The server's id of `task`. Items go out in order, so a pending task not known
+/// by now is one whose create was refused (or dismissed): it never existed.
+fn resolve(cache: &Cache, task: &TaskRef) -> Result<TaskId> {
+    match task {
+        TaskRef::Id(id) => Ok(*id),
+        TaskRef::Pending { client_id } => cache
+            .created_task(client_id)?
+            .ok_or(Error::NotFound("task (its creation failed)")),
+    }
+}
+
 /// Sends one item.
-async fn perform(api: &ApiClient, item: &OutboxItem) -> Result<Sent> {
+async fn perform(api: &ApiClient, cache: &Cache, item: &OutboxItem) -> Result<Sent> {
     match &item.action {
         OutboxAction::SendMessage {
             study_id,
@@ -159,21 +231,26 @@ async fn perform(api: &ApiClient, item: &OutboxItem) -> Result<Sent> {
         }
         OutboxAction::CreateTask { task } => api.create_task(task).await.map(Sent::Task),
         OutboxAction::UpdateTask { task_id, patch } => {
-            api.update_task(*task_id, patch).await.map(Sent::Task)
+            let task_id = resolve(cache, task_id)?;
+            api.update_task(task_id, patch).await.map(Sent::Task)
         }
         OutboxAction::SetTaskDone { task_id, done } => {
+            let task_id = resolve(cache, task_id)?;
             let patch = TaskPatch {
                 is_done: Some(*done),
                 ..TaskPatch::default()
             };
-            api.update_task(*task_id, &patch).await.map(Sent::Task)
+            api.update_task(task_id, &patch).await.map(Sent::Task)
         }
-        OutboxAction::DeleteTask { task_id } => match api.delete_task(*task_id).await {
-            Ok(()) => Ok(Sent::TaskDeleted(*task_id)),
-            // Gone already (e.g. the first attempt's answer was lost): the goal holds.
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(Sent::TaskDeleted(*task_id)),
-            Err(e) => Err(e),
-        },
+        OutboxAction::DeleteTask { task_id } => {
+            let task_id = resolve(cache, task_id)?;
+            match api.delete_task(task_id).await {
+                Ok(()) => Ok(Sent::TaskDeleted(task_id)),
+                // Gone already (e.g. the first attempt's answer was lost): the goal holds.
+                Err(e) if e.code() == ErrorCode::NotFound => Ok(Sent::TaskDeleted(task_id)),
+                Err(e) => Err(e),
+            }
+        }
         OutboxAction::MarkRead {
             study_id,
             message_id,
@@ -208,9 +285,15 @@ pub async fn flush(api: &ApiClient, cache: &Cache) -> Result<FlushReport> {
         .into_iter()
         .filter(|item| item.state == OutboxState::Pending);
     for item in pending {
-        match perform(api, &item).await {
+        match perform(api, cache, &item).await {
             Ok(sent) => {
-                cache.outbox_remove(item.id)?;
+                match (&item.action, &sent) {
+                    // Later items may name this task by the item's client id.
+                    (OutboxAction::CreateTask { .. }, Sent::Task(task)) => {
+                        cache.outbox_created(item.id, &item.client_id, task.id)?;
+                    }
+                    _ => cache.outbox_remove(item.id)?,
+                }
                 remember(cache, &sent)?;
                 report.sent.push((item, sent));
             }
@@ -306,7 +389,7 @@ mod tests {
         enqueue(
             &cache,
             OutboxAction::SetTaskDone {
-                task_id: held.id,
+                task_id: held.id.into(),
                 done: true,
             },
         )
@@ -316,5 +399,66 @@ mod tests {
         assert_eq!(stored.len(), 2);
         assert!(stored.iter().all(|i| i.state == OutboxState::Pending));
         assert_ne!(stored[0].client_id, stored[1].client_id);
+    }
+
+    #[test]
+    fn pending_tasks_are_named_by_their_create_and_resolved_once_it_went_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(
+            &dir.path().join("cache.db"),
+            "http://server",
+            crate::ids::UserId::new(),
+        )
+        .expect("cache");
+        let done = |task_id: TaskRef| OutboxAction::SetTaskDone {
+            task_id,
+            done: true,
+        };
+        // No create with that client id: refused at once.
+        let unknown = enqueue(
+            &cache,
+            done(TaskRef::Pending {
+                client_id: "nothing".into(),
+            }),
+        );
+        assert_eq!(
+            unknown.map(|_| ()).map_err(|e| e.code()),
+            Err(ErrorCode::NotFound)
+        );
+        let task = NewTask {
+            title: "t".into(),
+            description: None,
+            due_at: None,
+            priority: crate::model::Priority::Low,
+            study_id: None,
+            client_id: None,
+        };
+        let create = enqueue(&cache, OutboxAction::CreateTask { task }).expect("create");
+        let pending = TaskRef::Pending {
+            client_id: create.client_id.clone(),
+        };
+        let item = enqueue(&cache, done(pending.clone())).expect("while pending");
+        assert!(
+            matches!(&item.action, OutboxAction::SetTaskDone { task_id, .. } if *task_id == pending)
+        );
+        // The create went out: its item is gone, the id known, later names resolve.
+        let id = TaskId::new();
+        cache
+            .outbox_created(create.id, &create.client_id, id)
+            .expect("created");
+        assert_eq!(cache.outbox().expect("outbox").len(), 1);
+        assert_eq!(resolve(&cache, &pending).expect("resolve"), id);
+        let late = enqueue(&cache, done(pending)).expect("after");
+        assert!(
+            matches!(late.action, OutboxAction::SetTaskDone { task_id: TaskRef::Id(t), .. } if t == id)
+        );
+        // A plain id is stored as before (a bare string), a pending one by client id.
+        let json = serde_json::to_value(&late.action).expect("json");
+        assert_eq!(json["taskId"], serde_json::json!(id.to_string()));
+        let json = serde_json::to_value(&item.action).expect("json");
+        assert_eq!(
+            json["taskId"]["clientId"],
+            serde_json::json!(create.client_id)
+        );
     }
 }
