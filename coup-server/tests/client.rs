@@ -1338,18 +1338,28 @@ async fn logout_wipes_that_account_cache_and_no_other() {
     chat(&kim, study.id, "hello").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
-    let (kim_client, _) = Client::login(config.clone(), "kim@example.com", "password123")
-        .await
-        .expect("kim");
-    kim_client.refresh().await.expect("refresh");
-    let kim_id = kim_client.user().id;
-    let token = kim_client.api().token().expect("token");
     let (lee_client, _) = Client::login(config.clone(), "lee@example.com", "password123")
         .await
         .expect("lee");
     lee_client.refresh().await.expect("refresh");
     let lee_id = lee_client.user().id;
     drop(lee_client);
+    // kim signs in last: the saved session (one per server) is kim's.
+    kim.create_task(&new_task("kim's")).await.expect("task");
+    let (kim_client, _) = Client::login(config.clone(), "kim@example.com", "password123")
+        .await
+        .expect("kim");
+    kim_client.refresh().await.expect("refresh");
+    let kim_id = kim_client.user().id;
+    let token = kim_client.api().token().expect("token");
+    assert_eq!(kim_client.cache().tasks().expect("tasks").len(), 1);
+    assert!(
+        kim_client
+            .cache()
+            .last_seq(study.id)
+            .expect("seq")
+            .is_some()
+    );
     kim_client
         .send_message(study.id, "pending?")
         .expect("queue");
@@ -1365,6 +1375,9 @@ async fn logout_wipes_that_account_cache_and_no_other() {
             .is_empty()
     );
     assert!(kim_cache.outbox().expect("outbox").is_empty());
+    assert!(kim_cache.tasks().expect("tasks").is_empty());
+    assert!(kim_cache.members(study.id).expect("members").is_empty());
+    assert_eq!(kim_cache.last_seq(study.id).expect("seq"), None);
     let lee_cache = Cache::open(&path, &srv.base, lee_id).expect("lee cache");
     assert_eq!(lee_cache.studies().expect("studies").len(), 1);
     assert_eq!(lee_cache.messages(study.id, 50).expect("messages").len(), 1);
@@ -1372,11 +1385,12 @@ async fn logout_wipes_that_account_cache_and_no_other() {
     let old = ApiClient::new(&srv.base).expect("client");
     old.set_token(Some(token));
     assert_code(old.me().await, ErrorCode::Unauthorized);
-    // The saved session is lee's (the last sign-in), not kim's.
-    let (_, saved) = Cache::last_session(&path, &srv.base)
-        .expect("read")
-        .expect("lee's session");
-    assert_eq!(saved.id, lee_id);
+    // kim's saved session went with the rest: nothing to resume on this server.
+    assert!(
+        Cache::last_session(&path, &srv.base)
+            .expect("read")
+            .is_none()
+    );
 }
 
 /// The next call event on a live stream, skipping everything else.

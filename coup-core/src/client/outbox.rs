@@ -16,7 +16,8 @@
 //!   was refused, they fail too (`NOT_FOUND`): their task never existed.
 //! - A refusal (the server's 4xx code, e.g. `NOT_FOUND` after a kick) marks the item
 //!   failed with the server's code and message; it is never retried, and the items
-//!   after it go on.
+//!   after it go on. So does the server's internal error the fifth time in a row
+//!   (a server that breaks on one item would otherwise block the outbox forever).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,8 @@ pub struct OutboxItem {
     pub client_id: String,
     pub action: OutboxAction,
     pub state: OutboxState,
-    /// Attempts that did not reach a verdict.
+    /// Answers the server gave it: without a verdict (busy, broken, session
+    /// ended) or the refusal that failed it. Tries that got no answer do not count.
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
 }
@@ -267,6 +269,23 @@ fn stops_the_flush(error: &Error) -> bool {
     is_transient(error) || error.code() == ErrorCode::Unauthorized
 }
 
+/// How many internal errors the server may answer one item with before it is
+/// failed: a server that breaks on one input every time must not hold the
+/// outbox up forever (unreachable, busy or restarting servers never fail items).
+const MAX_BROKEN_ANSWERS: u32 = 5;
+
+/// Whether `error` is the server's internal error and the item, with
+/// `attempts` answers before, has had its last chance.
+fn broke_too_often(error: &Error, attempts: u32) -> bool {
+    matches!(
+        error,
+        Error::Remote {
+            code: ErrorCode::Internal,
+            ..
+        }
+    ) && attempts + 1 >= MAX_BROKEN_ANSWERS
+}
+
 /// Records what the server answered in the cache.
 fn remember(cache: &Cache, sent: &Sent) -> Result<()> {
     match sent {
@@ -297,8 +316,12 @@ pub async fn flush(api: &ApiClient, cache: &Cache) -> Result<FlushReport> {
                 remember(cache, &sent)?;
                 report.sent.push((item, sent));
             }
-            Err(error) if stops_the_flush(&error) => {
-                cache.outbox_update(item.id, &OutboxState::Pending)?;
+            Err(error) if stops_the_flush(&error) && !broke_too_often(&error, item.attempts) => {
+                // Only an answer is an attempt: being offline for long is no
+                // reason to give up on an item.
+                if matches!(error, Error::Remote { .. }) {
+                    cache.outbox_update(item.id, &OutboxState::Pending)?;
+                }
                 report.stopped = Some(error);
                 break;
             }
@@ -460,5 +483,73 @@ mod tests {
             json["taskId"]["clientId"],
             serde_json::json!(create.client_id)
         );
+    }
+
+    /// An HTTP server that answers every request with the API's 500 body.
+    async fn broken_server() -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = tcp.read(&mut request).await;
+                let body = r#"{"error":{"code":"INTERNAL","message":"internal error"}}"#;
+                let response = format!(
+                    "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(response.as_bytes()).await;
+            }
+        });
+        base
+    }
+
+    #[tokio::test]
+    async fn an_item_the_server_keeps_breaking_on_fails_instead_of_blocking_forever() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = Cache::open(
+            &dir.path().join("cache.db"),
+            "http://server",
+            crate::ids::UserId::new(),
+        )
+        .expect("cache");
+        let read = || OutboxAction::MarkRead {
+            study_id: StudyId::new(),
+            message_id: MessageId::new(),
+        };
+        enqueue(&cache, read()).expect("enqueue");
+        enqueue(&cache, read()).expect("enqueue");
+        // Unreachable: no answer, no attempt counted, however often.
+        let offline = ApiClient::new("http://127.0.0.1:9").expect("client");
+        for _ in 0..MAX_BROKEN_ANSWERS + 1 {
+            let report = flush(&offline, &cache).await.expect("flush");
+            assert_eq!(
+                report.stopped.map(|e| e.code()),
+                Some(ErrorCode::Unavailable)
+            );
+        }
+        assert_eq!(cache.outbox().expect("outbox")[0].attempts, 0);
+        // Answered with an internal error: retried, then failed, and the next goes on.
+        let broken = ApiClient::new(&broken_server().await).expect("client");
+        for _ in 1..MAX_BROKEN_ANSWERS {
+            let report = flush(&broken, &cache).await.expect("flush");
+            assert!(report.failed.is_empty() && report.stopped.is_some());
+        }
+        let report = flush(&broken, &cache).await.expect("flush");
+        assert_eq!(report.failed.len(), 1, "{report:?}");
+        let outbox = cache.outbox().expect("outbox");
+        assert!(matches!(
+            &outbox[0].state,
+            OutboxState::Failed {
+                code: ErrorCode::Internal,
+                ..
+            }
+        ));
+        assert_eq!(outbox[0].attempts, MAX_BROKEN_ANSWERS);
+        assert_eq!(outbox[1].state, OutboxState::Pending);
+        assert_eq!(outbox[1].attempts, 1, "the next item was tried");
     }
 }
