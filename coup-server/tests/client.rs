@@ -73,6 +73,7 @@ async fn accounts_tasks_notifications_and_reports_round_trip() {
     let srv = common::start();
     let (api, me) = user(&srv, "kim").await;
     assert!(api.token().is_some());
+    api.ready().await.expect("ready");
 
     // Wrong password: the server's code and status come through.
     let anonymous = ApiClient::new(&srv.base).expect("client");

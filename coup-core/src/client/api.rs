@@ -201,6 +201,15 @@ impl ApiClient {
         self.call_empty(self.request(Method::DELETE, path)).await
     }
 
+    // Operations.
+
+    /// `GET /readyz`: the server and its store answer (e.g. a cheap probe before
+    /// retrying); one that cannot serve is `UNAVAILABLE`. The other operator
+    /// endpoints (`/healthz`, `/metrics`, `/api/openapi.json`) are not for apps.
+    pub async fn ready(&self) -> Result<()> {
+        self.call_empty(self.request(Method::GET, "/readyz")).await
+    }
+
     // Accounts.
 
     /// `POST /api/auth/signup`: creates an account and signs in (the token is kept).
