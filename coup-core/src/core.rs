@@ -91,30 +91,20 @@ impl Core {
         &self,
         op: impl FnOnce(&mut dyn Tx) -> Result<Outcome<T>>,
     ) -> Result<Outcome<T>> {
-        self.store.write_blocking_then(
-            |tx| {
-                let mut outcome = op(tx)?;
-                notifications::persist(tx, &mut outcome.events)?;
-                Ok(outcome)
-            },
-            |outcome| {
-                if let Some(sink) = &self.sink
-                    && !outcome.events.is_empty()
-                {
-                    sink.publish(&outcome.events);
-                }
-            },
-        )
+        self.store
+            .write_blocking_then(with_notifications(op), publisher(self.sink.clone()))
     }
 
-    /// [`Self::write_blocking`] on the blocking pool.
+    /// [`Self::write_blocking`] without blocking the async runtime. Concurrent
+    /// writes may share one transaction (see [`Store::write_then`]).
     pub async fn write<T, F>(&self, op: F) -> Result<Outcome<T>>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx) -> Result<Outcome<T>> + Send + 'static,
     {
-        let core = self.clone();
-        spawn_blocking(move || core.write_blocking(op)).await
+        self.store
+            .write_then(with_notifications(op), publisher(self.sink.clone()))
+            .await
     }
 
     /// Runs a read-only operation on a snapshot.
@@ -233,5 +223,27 @@ impl Core {
     ) -> Result<Outcome<()>> {
         let core = self.clone();
         spawn_blocking(move || core.change_password_blocking(&session, &input)).await
+    }
+}
+
+/// `op`, then the notifications its events create, in the same transaction.
+fn with_notifications<T>(
+    op: impl FnOnce(&mut dyn Tx) -> Result<Outcome<T>>,
+) -> impl FnOnce(&mut dyn Tx) -> Result<Outcome<T>> {
+    move |tx| {
+        let mut outcome = op(tx)?;
+        notifications::persist(tx, &mut outcome.events)?;
+        Ok(outcome)
+    }
+}
+
+/// Publishes a committed outcome's events to `sink`, if there is one.
+fn publisher<T>(sink: Option<Arc<dyn EventSink>>) -> impl FnOnce(&Outcome<T>) {
+    move |outcome| {
+        if let Some(sink) = &sink
+            && !outcome.events.is_empty()
+        {
+            sink.publish(&outcome.events);
+        }
     }
 }

@@ -7,10 +7,12 @@
 //! it as is; a PostgreSQL backend needs one placeholder shim (`?` → `$n`) and
 //! BIGINT columns, and can then run the same services and the same tests.
 //!
-//! Transactions are closures: [`Store::write`] runs one with exclusive write access
-//! and commits only if it returns `Ok`; [`Store::read`] runs one on a read snapshot
-//! that never waits for writers. Both run on the blocking thread pool so async
-//! callers never block their runtime.
+//! Transactions are closures: [`Store::write_blocking`] runs one with exclusive
+//! write access and commits only if it returns `Ok`; [`Store::read`] runs one on a
+//! read snapshot that never waits for writers, on the blocking thread pool so async
+//! callers never block their runtime. Async writes ([`Store::write_then`]) go to
+//! the backend's writer queue when it has one (SQLite: group commit, see
+//! `sqlite.rs`), otherwise to the blocking pool.
 
 pub mod migrate;
 #[cfg(feature = "postgres")]
@@ -102,8 +104,25 @@ impl dyn Tx + '_ {
 /// A transaction body, as backends receive it: it may be called once.
 pub type TxBody<'a> = &'a mut dyn FnMut(&mut dyn Tx) -> Result<()>;
 
+/// A write waiting for a backend's writer: its body, and whoever waits for it.
+pub trait WriteJob: Send {
+    /// Runs the body in the open transaction. `false` when it failed: the job has
+    /// answered its caller with the error and its changes must be undone.
+    fn run(&mut self, tx: &mut dyn Tx) -> bool;
+    /// Ends the job once the transaction's fate is known: `Ok` after the commit
+    /// (jobs are finished in commit order, before the next write starts), or the
+    /// error that lost the transaction.
+    fn finish(self: Box<Self>, outcome: Result<()>);
+}
+
 /// What a backend offers: transactions and a liveness check.
 pub trait Backend: Send + Sync + 'static {
+    /// Hands a write to the backend's own writer, which runs it when it can,
+    /// possibly in one transaction with others. Backends without a writer queue
+    /// give the job back, and it runs alone through [`Backend::write`].
+    fn submit(&self, job: Box<dyn WriteJob>) -> Result<(), Box<dyn WriteJob>> {
+        Err(job)
+    }
     /// Runs `body` in a write transaction: serialized with other writes, committed
     /// if it returns `Ok`, rolled back otherwise. After a commit, `after_commit`
     /// runs while writes are still serialized, so it sees commits in order.
@@ -183,6 +202,62 @@ impl Store {
             .ok_or_else(|| Error::Internal("transaction body did not run".into()))
     }
 
+    /// Runs `body` in a write transaction without blocking the async runtime, then
+    /// `after_commit` with its result once committed and before the next write
+    /// starts. With a writer queue the write may share its transaction with other
+    /// writes (each in its own savepoint: a failing body undoes only its own
+    /// changes); otherwise it runs alone on the blocking pool.
+    pub async fn write_then<T, B, A>(&self, body: B, after_commit: A) -> Result<T>
+    where
+        T: Send + 'static,
+        B: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+        A: FnOnce(&T) + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Box::new(QueuedWrite {
+            body: Some(body),
+            after_commit: Some(after_commit),
+            value: None,
+            reply: Some(reply),
+        });
+        match self.backend.submit(job) {
+            Ok(()) => answer
+                .await
+                .unwrap_or_else(|_| Err(Error::Internal("the store's writer stopped".into()))),
+            Err(job) => {
+                let backend = self.backend.clone();
+                spawn_blocking(move || {
+                    let job = std::cell::RefCell::new(Some(job));
+                    let written = backend.write(
+                        &mut |tx| {
+                            let ran = job.borrow_mut().as_mut().is_some_and(|job| job.run(tx));
+                            if ran {
+                                Ok(())
+                            } else {
+                                Err(Error::Internal("rolled back".into()))
+                            }
+                        },
+                        &mut || {
+                            if let Some(job) = job.borrow_mut().take() {
+                                job.finish(Ok(()));
+                            }
+                        },
+                    );
+                    // A body that failed has answered already; finishing it again
+                    // is a no-op.
+                    if let (Err(e), Some(job)) = (written, job.into_inner()) {
+                        job.finish(Err(e));
+                    }
+                    Ok(())
+                })
+                .await?;
+                answer
+                    .await
+                    .unwrap_or_else(|_| Err(Error::Internal("the write was abandoned".into())))
+            }
+        }
+    }
+
     /// Runs `body` in a read snapshot on the calling thread.
     pub fn read_blocking<T>(&self, body: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut body = Some(body);
@@ -221,6 +296,57 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         let store = self.clone();
         spawn_blocking(move || store.backend.ping()).await
+    }
+}
+
+/// A typed write behind [`WriteJob`]: the body, the after-commit callback and the
+/// caller's answer channel.
+struct QueuedWrite<T, B, A> {
+    body: Option<B>,
+    after_commit: Option<A>,
+    value: Option<T>,
+    reply: Option<tokio::sync::oneshot::Sender<Result<T>>>,
+}
+
+impl<T, B, A> WriteJob for QueuedWrite<T, B, A>
+where
+    T: Send + 'static,
+    B: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
+    A: FnOnce(&T) + Send + 'static,
+{
+    fn run(&mut self, tx: &mut dyn Tx) -> bool {
+        let Some(body) = self.body.take() else {
+            return false;
+        };
+        match body(tx) {
+            Ok(value) => {
+                self.value = Some(value);
+                true
+            }
+            Err(e) => {
+                if let Some(reply) = self.reply.take() {
+                    let _ = reply.send(Err(e));
+                }
+                false
+            }
+        }
+    }
+
+    fn finish(mut self: Box<Self>, outcome: Result<()>) {
+        let Some(reply) = self.reply.take() else {
+            return;
+        };
+        let answer = match (outcome, self.value.take()) {
+            (Ok(()), Some(value)) => {
+                if let Some(after_commit) = self.after_commit.take() {
+                    after_commit(&value);
+                }
+                Ok(value)
+            }
+            (Ok(()), None) => Err(Error::Internal("the write did not run".into())),
+            (Err(e), _) => Err(e),
+        };
+        let _ = reply.send(answer);
     }
 }
 

@@ -4,9 +4,16 @@
 //! pool of read-only connections serves reads from WAL snapshots, so readers never
 //! wait for the writer. Foreign keys are on and a busy timeout covers the rare
 //! checkpoint contention.
+//!
+//! Async writes are group-committed: a writer thread takes every write queued
+//! while the previous transaction ran (up to [`MAX_BATCH`]) and runs them in one
+//! transaction, each in its own savepoint, so a refused write undoes only its own
+//! changes and the others still commit. Under load this turns a commit (and a
+//! thread hand-off) per write into one per batch; alone, a write commits at once.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -14,16 +21,19 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 
 use super::migrate::{self, SQLITE_MIGRATIONS};
-use super::{Backend, Row, StoreError, Tx, TxBody, Value};
+use super::{Backend, Row, StoreError, Tx, TxBody, Value, WriteJob};
 use crate::error::{Error, Result};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const STATEMENT_CACHE: usize = 256;
 const READERS: u32 = 8;
+/// Most writes committed in one transaction by the writer thread.
+const MAX_BATCH: usize = 128;
 
 /// The SQLite store: one writer, a pool of readers.
 pub struct SqliteBackend {
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
+    queue: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
 }
 
@@ -60,17 +70,80 @@ impl SqliteBackend {
             .min_idle(Some(1))
             .build(manager)
             .map_err(|e| StoreError::Unavailable(format!("reader pool: {e}")))?;
+        let writer = Arc::new(Mutex::new(writer));
+        let (queue, jobs) = mpsc::channel();
+        let batch_writer = writer.clone();
+        std::thread::Builder::new()
+            .name("coup-sqlite-writer".into())
+            .spawn(move || write_batches(&batch_writer, &jobs))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
         Ok(Self {
-            writer: Mutex::new(writer),
+            writer,
+            queue: Mutex::new(queue),
             readers,
         })
     }
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
-        // A panic inside a transaction rolled it back when the guard dropped, so the
-        // connection itself is sound even if the mutex was poisoned.
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+        lock_writer(&self.writer)
     }
+}
+
+fn lock_writer(writer: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic inside a transaction rolled it back when the guard dropped, so the
+    // connection itself is sound even if the mutex was poisoned.
+    writer.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The writer thread: until the backend is dropped, runs what is queued in
+/// batches.
+fn write_batches(writer: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut conn = lock_writer(writer);
+        let outcome = run_batch(&mut conn, &mut batch);
+        // Finished while the writer is still held: callbacks see commits in order.
+        for job in batch {
+            job.finish(match &outcome {
+                Ok(()) => Ok(()),
+                Err(e) if e.is_unavailable() => Err(StoreError::Unavailable(e.to_string()).into()),
+                Err(e) => Err(Error::Internal(format!("the transaction failed: {e}"))),
+            });
+        }
+    }
+}
+
+/// Runs the jobs in one transaction, each in a savepoint, and commits.
+fn run_batch(
+    conn: &mut Connection,
+    batch: &mut [Box<dyn WriteJob>],
+) -> std::result::Result<(), StoreError> {
+    let mut tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_err)?;
+    for job in batch.iter_mut() {
+        let savepoint = tx.savepoint().map_err(map_err)?;
+        // A panicking body counts as a failed one: its caller sees the write
+        // abandoned, the others go on.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            job.run(&mut SqliteTx(&savepoint))
+        }))
+        .unwrap_or(false);
+        if ran {
+            savepoint.commit().map_err(map_err)?;
+        } else {
+            // Dropping a savepoint rolls it back.
+            drop(savepoint);
+        }
+    }
+    tx.commit().map_err(map_err)?;
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -81,6 +154,11 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 }
 
 impl Backend for SqliteBackend {
+    fn submit(&self, job: Box<dyn WriteJob>) -> std::result::Result<(), Box<dyn WriteJob>> {
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        queue.send(job).map_err(|mpsc::SendError(job)| job)
+    }
+
     fn write(&self, body: TxBody<'_>, after_commit: &mut dyn FnMut()) -> Result<()> {
         let mut conn = self.writer();
         let tx = conn
@@ -109,8 +187,8 @@ impl Backend for SqliteBackend {
     }
 }
 
-/// A transaction on one SQLite connection.
-struct SqliteTx<'c>(&'c rusqlite::Transaction<'c>);
+/// Statements on one SQLite connection, inside a transaction or savepoint.
+struct SqliteTx<'c>(&'c Connection);
 
 impl Tx for SqliteTx<'_> {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
@@ -198,11 +276,95 @@ impl From<rusqlite::Error> for Error {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::mpsc;
+    use std::sync::{Arc, mpsc};
     use std::time::{Duration, Instant};
 
+    use crate::Error;
     use crate::params;
     use crate::store::Store;
+
+    /// Many writes queued at once while the writer is busy: they share
+    /// transactions, yet a refused or panicking write undoes only itself, each
+    /// caller gets its own answer, and after-commit callbacks run in commit order.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn queued_writes_share_transactions_but_fail_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open_sqlite(dir.path().join("coup.db")).expect("open");
+        let (hold_tx, hold) = mpsc::channel::<()>();
+        let (held_tx, held) = mpsc::channel();
+        let holder = {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                store.write_blocking(|_| {
+                    held_tx.send(()).expect("signal");
+                    hold.recv_timeout(Duration::from_secs(10)).ok();
+                    Ok(())
+                })
+            })
+        };
+        held.recv().expect("writer held");
+        let committed = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut writes = tokio::task::JoinSet::new();
+        for i in 0..40_i64 {
+            let (store, committed) = (store.clone(), committed.clone());
+            writes.spawn(async move {
+                let answer = store
+                    .write_then(
+                        move |tx| {
+                            tx.execute(
+                                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                params![2000 + i, "queued", 0_i64],
+                            )?;
+                            match i % 10 {
+                                3 => Err(Error::Conflict(format!("refused {i}"))),
+                                7 => panic!("body {i} panicked"),
+                                _ => Ok(i),
+                            }
+                        },
+                        move |value: &i64| committed.lock().expect("lock").push(*value),
+                    )
+                    .await;
+                (i, answer)
+            });
+            tokio::task::yield_now().await;
+        }
+        // Let every write queue up behind the held writer, then release it.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        hold_tx.send(()).expect("release");
+        holder.join().expect("holder").expect("held write");
+        while let Some(done) = writes.join_next().await {
+            let (i, answer) = done.expect("task");
+            match i % 10 {
+                3 => assert!(matches!(answer, Err(Error::Conflict(_))), "{i}: {answer:?}"),
+                7 => assert!(matches!(answer, Err(Error::Internal(_))), "{i}: {answer:?}"),
+                _ => assert_eq!(answer.expect("committed"), i),
+            }
+        }
+        let stored: Vec<i64> = store
+            .read_blocking(|tx| {
+                tx.query(
+                    "SELECT version FROM schema_migrations WHERE version >= 2000 ORDER BY version",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok(r.int(0)?))
+                .collect()
+            })
+            .expect("read");
+        let expected: Vec<i64> = (0..40)
+            .filter(|i| i % 10 != 3 && i % 10 != 7)
+            .map(|i| 2000 + i)
+            .collect();
+        assert_eq!(stored, expected);
+        let mut seen = committed.lock().expect("lock").clone();
+        assert_eq!(
+            seen.len(),
+            expected.len(),
+            "one callback per committed write"
+        );
+        seen.sort_unstable();
+        assert_eq!(seen.iter().map(|i| 2000 + i).collect::<Vec<_>>(), expected);
+    }
 
     #[test]
     fn reads_do_not_wait_for_an_open_write() {

@@ -18,18 +18,24 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Gateway;
-use super::hub::{ConnId, HubError, Outbound};
+use super::hub::{ConnId, Frame, HubError, Outbound};
 use crate::state::AppState;
 
 /// How long a client has to say `hello`.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a closing connection waits for the client's close.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Largest `signal` payload, serialized.
 const MAX_SIGNAL_BYTES: usize = 32 * 1024;
 
 /// Runs a connection to its end.
 pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
     let (mut sink, mut stream) = socket.split();
-    let Some((session, hello_ok)) = hello(&mut sink, &mut stream, &app, &gateway).await else {
+    // Boxed futures here and for each frame below: the connection's task keeps
+    // its largest state for as long as it lives, so short-lived big states go
+    // on the heap only while they run.
+    let Some((session, hello_ok)) = Box::pin(hello(&mut sink, &mut stream, &app, &gateway)).await
+    else {
         return;
     };
     let (tx, rx) = mpsc::channel(gateway.settings.queue_len);
@@ -67,7 +73,7 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
         };
         last_seen.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         let keep_going = match input {
-            Ok(Message::Text(text)) => reader.frame(text.as_str()).await,
+            Ok(Message::Text(text)) => Box::pin(reader.frame(text.as_str())).await,
             Ok(Message::Binary(_)) => {
                 reader.reply(ServerFrame::protocol_error(
                     None,
@@ -96,6 +102,17 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
     gateway.hub.unregister(id);
     drop(reader);
     let _ = writer.await;
+    // Read on until the client answers the close (or a second passes): closing a
+    // socket with unread input makes the kernel reset it, and the client would
+    // lose the close frame that says why.
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        while let Some(Ok(input)) = stream.next().await {
+            if matches!(input, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Waits for `hello`; answers a refusal with an error frame and a close code.
@@ -104,7 +121,7 @@ async fn hello(
     stream: &mut futures_util::stream::SplitStream<WebSocket>,
     app: &AppState,
     gateway: &Gateway,
-) -> Option<(Session, Arc<str>)> {
+) -> Option<(Session, Frame)> {
     let refuse = |code: u16, error: ServerFrame, reason: &'static str| (code, error, reason);
     let outcome = match tokio::time::timeout(HELLO_TIMEOUT, stream.next()).await {
         Ok(Some(Ok(Message::Text(text)))) => {
@@ -200,11 +217,16 @@ async fn write_loop(
             next = rx.recv() => match next {
                 Some(Outbound::Text(text)) => {
                     let sent = tokio::select! {
-                        r = sink.send(Message::Text(Utf8Bytes::from(&*text))) => r.is_ok(),
-                        () = cancel.cancelled() => true,
+                        r = send_queued(&mut sink, text, &mut rx) => r,
+                        () = cancel.cancelled() => Ok(None),
                     };
-                    if !sent {
-                        return;
+                    match sent {
+                        Ok(None) => {}
+                        Ok(Some((code, reason))) => {
+                            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
+                            return;
+                        }
+                        Err(_) => return,
                     }
                 }
                 Some(Outbound::Close(code, reason)) => {
@@ -229,6 +251,33 @@ async fn write_loop(
             }
         }
     }
+}
+
+/// Frames written before one flush, at most: under load a writer sends what has
+/// queued up in one write instead of one system call per frame.
+const WRITE_BATCH: usize = 64;
+
+/// Writes `first` and whatever else is already queued (up to [`WRITE_BATCH`]
+/// frames), then flushes once. Returns a close the queue asked for, if any.
+async fn send_queued(
+    sink: &mut SplitSink<WebSocket, Message>,
+    first: Frame,
+    rx: &mut mpsc::Receiver<Outbound>,
+) -> Result<Option<(u16, &'static str)>, axum::Error> {
+    sink.feed(Message::Text(first)).await?;
+    let mut close = None;
+    for _ in 1..WRITE_BATCH {
+        match rx.try_recv() {
+            Ok(Outbound::Text(text)) => sink.feed(Message::Text(text)).await?,
+            Ok(Outbound::Close(code, reason)) => {
+                close = Some((code, reason));
+                break;
+            }
+            Err(_) => break,
+        }
+    }
+    sink.flush().await?;
+    Ok(close)
 }
 
 /// Frames per second with a burst of twice that; sustained abuse closes.

@@ -15,9 +15,10 @@
 //! relay rule hold across nodes.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use coup_core::events::DomainEvent;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::realtime::calls::{CallRooms, MediaState, Participant};
@@ -35,11 +36,15 @@ use tokio_util::sync::CancellationToken;
 /// A connection's id within this process.
 pub type ConnId = u64;
 
+/// A serialized frame. Reference-counted bytes: a frame fanned out to a room is
+/// serialized once and shared by every connection's queue without a copy.
+pub type Frame = Utf8Bytes;
+
 /// What the writer of a connection sends.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// A serialized frame.
-    Text(Arc<str>),
+    Text(Frame),
     /// Close the socket with a code and reason.
     Close(u16, &'static str),
 }
@@ -61,7 +66,7 @@ impl From<Error> for HubError {
 
 enum Subscription {
     /// Catching up: frames for the study wait here (with their chat sequence).
-    Replaying(Vec<(Option<i64>, Arc<str>)>),
+    Replaying(Vec<(Option<i64>, Frame)>),
     Live,
 }
 
@@ -108,7 +113,7 @@ pub struct Hub {
     node: NodeId,
 }
 
-fn text(frame: &ServerFrame) -> Arc<str> {
+fn text(frame: &ServerFrame) -> Frame {
     serde_json::to_string(frame).unwrap_or_default().into()
 }
 
@@ -264,7 +269,7 @@ impl Hub {
         id: ConnId,
         study: Option<StudyId>,
         seq: Option<i64>,
-        frame: Arc<str>,
+        frame: Frame,
     ) {
         let Some(conn) = s.conns.get_mut(&id) else {
             return;

@@ -19,6 +19,11 @@ use crate::error::bad_request;
 use crate::state::AppState;
 use hub::{Hub, HubLimits};
 
+/// Initial read buffer of a connection. Client frames are small; tungstenite's
+/// default (128 KiB) would cost an idle connection more than everything else it
+/// holds, while a frame larger than this buffer is still read whole.
+const READ_BUFFER_BYTES: usize = 1024;
+
 /// Gateway settings, from the server configuration.
 #[derive(Debug, Clone)]
 pub struct GatewaySettings {
@@ -86,5 +91,9 @@ pub async fn upgrade(
     let limit = gateway.settings.max_frame_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Written as sent: tungstenite keeps its write buffer's capacity for the
+        // connection's life, so it should never grow past the largest frame.
+        .write_buffer_size(0)
         .on_upgrade(move |socket| connection::run(socket, app, gateway))
 }
