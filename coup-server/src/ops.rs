@@ -76,7 +76,8 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// A TCP listener that keeps the `coup_open_connections` gauge.
+/// A TCP listener that keeps the `coup_open_connections` gauge and turns off
+/// Nagle's algorithm on every connection.
 pub struct CountingListener(pub TcpListener);
 
 /// A connection counted while it is open.
@@ -94,6 +95,12 @@ impl Listener for CountingListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         let (stream, addr) = Listener::accept(&mut self.0).await;
+        // Small frames go out at once: with Nagle's algorithm a frame written
+        // while the previous one is unacknowledged waits for the peer's delayed
+        // ACK (up to 40 ms on Linux).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%addr, "TCP_NODELAY not set: {e}");
+        }
         metrics::gauge!("coup_open_connections").increment(1.0);
         (CountedStream(stream), addr)
     }
