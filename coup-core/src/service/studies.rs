@@ -332,8 +332,11 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
     let kind =
         crate::permissions::ActorKind::classify(account.as_ref().map(|a| (a.role, a.status)), None);
     crate::permissions::require(Operation::ListStudies, kind, false)?;
+    // Visibility as a correlated EXISTS rather than through the viewer's joined
+    // membership: the filter then needs nothing but the study row, so the default
+    // order can walk `studies_newest` and stop after one page.
     let mut filter = String::from(
-        " WHERE s.deleted_at IS NULL AND (s.is_public = TRUE OR (m.status = 'ACTIVE'))",
+        " WHERE s.deleted_at IS NULL AND (s.is_public = TRUE OR EXISTS (SELECT 1 FROM memberships v WHERE v.study_id = s.id AND v.user_id = ? AND v.status = 'ACTIVE'))",
     );
     let mut args: Vec<Value> = vec![Value::from(caller)];
     if let Some(k) = query
@@ -374,16 +377,15 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         filter.push_str(" AND s.is_recruiting = ?");
         args.push(Value::from(r));
     }
-    let total = tx.count(
-        &format!("SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?{filter}"),
-        &args,
-    )?;
+    let total = tx.count(&format!("SELECT COUNT(*) FROM studies s{filter}"), &args)?;
     let order = match query.sort.unwrap_or(StudySort::Newest) {
         StudySort::Newest => "s.created_at DESC, s.id",
         StudySort::Name => "s.name ASC, s.id",
         StudySort::Members => "s.member_count DESC, s.created_at DESC, s.id",
     };
     let page = PageRequest::of(query.page, query.limit);
+    // STUDY_SELECT binds the viewer first (for their role in each study).
+    args.insert(0, Value::from(caller));
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
     let items = load_studies(
@@ -418,10 +420,7 @@ pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Res
         filter.push_str(" AND m.role = ?");
         args.push(Value::from(role));
     }
-    let total = tx.count(
-        &format!("SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?{filter}"),
-        &args,
-    )?;
+    let total = tx.count(&format!("SELECT COUNT(*) FROM studies s{filter}"), &args)?;
     let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));

@@ -32,6 +32,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         name: "task_client_ids",
         sql: include_str!("../../../migrations/sqlite/0002_task_client_ids.sql"),
     },
+    Migration {
+        version: 3,
+        name: "study_listing_order",
+        sql: include_str!("../../../migrations/sqlite/0003_study_listing_order.sql"),
+    },
 ];
 
 /// Applies the migrations `tx` has not recorded yet and returns their versions.
@@ -88,14 +93,14 @@ mod tests {
         let path = dir.path().join("nested").join("coup.db");
         let store = Store::open_sqlite(&path).expect("first open migrates");
         let versions = store.read_blocking(applied).expect("read");
-        assert_eq!(versions, vec![1, 2]);
+        assert_eq!(versions, vec![1, 2, 3]);
         drop(store);
         let store = Store::open_sqlite(&path).expect("second open");
         let again = store
             .write_blocking(|tx| apply(tx, SQLITE_MIGRATIONS))
             .expect("re-apply");
         assert!(again.is_empty(), "re-running is a no-op");
-        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2]);
+        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2, 3]);
     }
 
     #[test]
@@ -105,6 +110,7 @@ mod tests {
         let postgres = [
             include_str!("../../../migrations/postgres/0001_init.sql"),
             include_str!("../../../migrations/postgres/0002_task_client_ids.sql"),
+            include_str!("../../../migrations/postgres/0003_study_listing_order.sql"),
         ];
         assert_eq!(SQLITE_MIGRATIONS.len(), postgres.len());
         for (sqlite, postgres) in SQLITE_MIGRATIONS.iter().zip(postgres) {
@@ -139,6 +145,6 @@ mod tests {
             })
             .expect("read");
         assert_eq!(tables, 0);
-        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2]);
+        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2, 3]);
     }
 }

@@ -37,6 +37,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         name: "task_client_ids",
         sql: include_str!("../../../migrations/postgres/0002_task_client_ids.sql"),
     },
+    Migration {
+        version: 3,
+        name: "study_listing_order",
+        sql: include_str!("../../../migrations/postgres/0003_study_listing_order.sql"),
+    },
 ];
 
 /// Any number that names CoUp's write lock among the database's advisory locks.
