@@ -17,5 +17,5 @@ if [ "$(ulimit -n)" -lt 20000 ]; then
   echo "note: open files are capped at $(ulimit -n); idle-19k needs 20000" >&2
 fi
 
-exec "$CARGO_TARGET_DIR/release/coup-loadgen" suite \
+COUP_BENCH_COMMAND="bash bench/run.sh${*:+ $*}" exec "$CARGO_TARGET_DIR/release/coup-loadgen" suite \
   --coup-server "$CARGO_TARGET_DIR/release/coup-server" "$@"

@@ -122,7 +122,9 @@ async fn run(cli: Cli) -> Result<()> {
             programs,
             settings,
         } => {
-            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            // bench/run.sh names itself; run directly, the suite names its arguments.
+            let command = std::env::var("COUP_BENCH_COMMAND")
+                .unwrap_or_else(|_| std::env::args().collect::<Vec<_>>().join(" "));
             let mut results = Results::new(command, Machine::here(&programs.node), &settings);
             for scenario in scenarios {
                 for target in [Target::Coup, Target::Socketio] {
@@ -192,10 +194,10 @@ fn write_report(results: &Results, output: &Output) -> Result<()> {
     let chart = relative_to(&output.chart, &output.benchmarks);
     report::splice(&output.benchmarks, &results.markdown(&chart))?;
     eprintln!(
-        "wrote {}, {} and {}",
-        output.results.display(),
+        "wrote {} and {} (from {})",
         output.chart.display(),
-        output.benchmarks.display()
+        output.benchmarks.display(),
+        output.results.display()
     );
     Ok(())
 }

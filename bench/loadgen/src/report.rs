@@ -151,16 +151,17 @@ impl Results {
             );
         }
         md += "\n### Idle connections: memory\n\n";
-        md += "| scenario | server | connected | RSS before clients MB | RSS with clients MB | MB per 1,000 connections |\n|---|---|---|---|---|---|\n";
+        md += "| scenario | server | connected | RSS before clients MB | RSS with clients MB | MB per 1,000 connections | added MB per 1,000 connections |\n|---|---|---|---|---|---|---|\n";
         for m in self.of("idle-") {
             md += &format!(
-                "| {} | {} | {} | {:.1} | {:.1} | {:.2} |\n",
+                "| {} | {} | {} | {:.1} | {:.1} | {:.2} | {:.2} |\n",
                 m.scenario,
                 label(&m.target),
                 m.connected,
                 m.rss_base_mb,
                 m.rss_idle_mb,
                 m.mb_per_1k().unwrap_or(f64::NAN),
+                m.added_mb_per_1k().unwrap_or(f64::NAN),
             );
         }
         md += "\n";
@@ -260,7 +261,7 @@ impl Results {
         let idle: Vec<f64> = self
             .of("idle-")
             .filter(|m| m.target == "coup")
-            .filter_map(Measurement::mb_per_1k)
+            .filter_map(Measurement::added_mb_per_1k)
             .collect();
         if !idle.is_empty() {
             let worst = idle.iter().cloned().fold(0.0, f64::max);
@@ -268,9 +269,9 @@ impl Results {
                 .idle_fit("coup")
                 .map(|(slope, intercept)| intercept + slope * 100_000.0);
             out.push((
-                "idle ≤ 5 MB per 1,000 connections; 100k ≤ 0.5 GB".to_owned(),
+                "idle ≤ 5 MB per 1,000 connections, flat; 100k ≤ 0.5 GB".to_owned(),
                 format!(
-                    "{worst:.2} MB per 1,000 at worst; 100k → {}",
+                    "{worst:.2} MB added per 1,000 at worst; 100k → {}",
                     projected.map_or("?".to_owned(), |p| format!("{p:.0} MB"))
                 ),
                 worst <= 5.0 && projected.is_some_and(|p| p <= 500.0),

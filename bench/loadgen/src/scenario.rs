@@ -190,6 +190,13 @@ impl Measurement {
     pub fn mb_per_1k(&self) -> Option<f64> {
         (self.connected > 0).then(|| self.rss_idle_mb / self.connected as f64 * 1000.0)
     }
+
+    /// What 1,000 connected clients added to the server's RSS, in MB: the idle RSS
+    /// less the RSS before any client connected, per 1,000 clients.
+    pub fn added_mb_per_1k(&self) -> Option<f64> {
+        (self.connected > 0)
+            .then(|| (self.rss_idle_mb - self.rss_base_mb) / self.connected as f64 * 1000.0)
+    }
 }
 
 fn mb(bytes: u64) -> f64 {
