@@ -420,7 +420,10 @@ pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Res
         filter.push_str(" AND m.role = ?");
         args.push(Value::from(role));
     }
-    let total = tx.count(&format!("SELECT COUNT(*) FROM studies s{filter}"), &args)?;
+    let total = tx.count(
+        &format!("SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?{filter}"),
+        &args,
+    )?;
     let page = PageRequest::of(query.page, query.limit);
     args.push(Value::from(page.limit()));
     args.push(Value::from(page.offset()));
