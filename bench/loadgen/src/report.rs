@@ -5,6 +5,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -319,76 +321,85 @@ impl Results {
                 .filter_map(|s| s.latency_ms.map(|l| (s.deliveries_per_sec, l.p99.max(0.1))))
                 .collect()
         };
-        let max_of = |points: &dyn Fn(&str) -> Vec<(f64, f64)>, axis: fn(&(f64, f64)) -> f64| {
+        let both = |points: &dyn Fn(&str) -> Vec<(f64, f64)>| -> Series {
             series
                 .iter()
-                .flat_map(|(t, _)| points(t))
-                .map(|p| axis(&p))
+                .map(|&(t, color)| (label(t), color, points(t)))
+                .collect()
+        };
+        let max = |s: &Series, axis: fn(&(f64, f64)) -> f64| {
+            s.iter()
+                .flat_map(|(_, _, points)| points.iter().map(axis))
                 .fold(1.0, f64::max)
         };
 
-        let x = max_of(&chat_points, |p| p.0) * 1.1;
-        let y = max_of(&chat_points, |p| p.1) * 2.0;
-        let mut c = ChartBuilder::on(&panels[0])
-            .caption("chat: p99 latency (ms, log)", ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..x, (0.1f64..y).log_scale())
-            .map_err(draw)?;
-        c.configure_mesh()
-            .x_desc("connections")
-            .draw()
-            .map_err(draw)?;
-        for (t, color) in series {
-            plot(&mut c, chat_points(t), color, label(t))?;
-        }
-        legend(&mut c)?;
-
-        let x = max_of(&idle_points, |p| p.0) * 1.1;
-        let y = max_of(&idle_points, |p| p.1) * 1.2;
-        let mut c = ChartBuilder::on(&panels[1])
-            .caption("idle: server RSS (MB)", ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..x, 0f64..y)
-            .map_err(draw)?;
-        c.configure_mesh()
-            .x_desc("connections")
-            .draw()
-            .map_err(draw)?;
-        for (t, color) in series {
-            plot(&mut c, idle_points(t), color, label(t))?;
-        }
-        legend(&mut c)?;
-
-        let x = max_of(&fanout_points, |p| p.0) * 1.1;
-        let y = max_of(&fanout_points, |p| p.1) * 2.0;
-        let mut c = ChartBuilder::on(&panels[2])
-            .caption(
-                "max fan-out: p99 (ms, log) by deliveries/s",
-                ("sans-serif", 20),
-            )
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0f64..x, (0.1f64..y).log_scale())
-            .map_err(draw)?;
-        c.configure_mesh()
-            .x_desc("deliveries per second")
-            .draw()
-            .map_err(draw)?;
-        for (t, color) in series {
-            plot(&mut c, fanout_points(t), color, label(t))?;
-        }
-        legend(&mut c)?;
+        let chat = both(&chat_points);
+        let (x, y) = (max(&chat, |p| p.0) * 1.1, max(&chat, |p| p.1) * 2.0);
+        let latency = |y| (0.1f64..y).log_scale();
+        panel(
+            &panels[0],
+            "chat: p99 latency (ms, log)",
+            "connections",
+            x,
+            latency(y),
+            chat,
+        )?;
+        let idle = both(&idle_points);
+        let (x, y) = (max(&idle, |p| p.0) * 1.1, max(&idle, |p| p.1) * 1.2);
+        panel(
+            &panels[1],
+            "idle: server RSS (MB)",
+            "connections",
+            x,
+            0f64..y,
+            idle,
+        )?;
+        let fanout = both(&fanout_points);
+        let (x, y) = (max(&fanout, |p| p.0) * 1.1, max(&fanout, |p| p.1) * 2.0);
+        panel(
+            &panels[2],
+            "max fan-out: p99 (ms, log) by deliveries/s",
+            "deliveries per second",
+            x,
+            latency(y),
+            fanout,
+        )?;
         root.present().map_err(draw)?;
         Ok(())
     }
 }
 
 type Chart<'a, X, Y> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>;
+
+/// Each server's name, colour and points.
+type Series = Vec<(&'static str, RGBColor, Vec<(f64, f64)>)>;
+
+/// One panel of the chart: every series over `0..x_max` and `y`.
+fn panel<Y>(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    caption: &str,
+    x_desc: &str,
+    x_max: f64,
+    y: Y,
+    series: Series,
+) -> Result<()>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut c = ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 20))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, y)
+        .map_err(draw)?;
+    c.configure_mesh().x_desc(x_desc).draw().map_err(draw)?;
+    for (name, color, points) in series {
+        plot(&mut c, points, color, name)?;
+    }
+    legend(&mut c)
+}
 
 fn plot<X, Y>(
     c: &mut Chart<'_, X, Y>,
