@@ -33,8 +33,26 @@ const MAX_BATCH: usize = 128;
 /// The SQLite store: one writer, a pool of readers.
 pub struct SqliteBackend {
     writer: Arc<Mutex<Connection>>,
-    queue: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
+    /// Jobs for the writer thread; taken when the backend is dropped.
+    queue: Option<mpsc::Sender<Box<dyn WriteJob>>>,
+    writer_thread: Option<std::thread::JoinHandle<()>>,
     readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl Drop for SqliteBackend {
+    /// Stops the writer thread and waits for it, so that every connection is
+    /// closed on this thread, one after another: SQLite 3.51's unix VFS can
+    /// deadlock when two connections to one database close at the same moment on
+    /// two threads (`unixClose` and `unixLock` take its global and per-file
+    /// mutexes in opposite orders).
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.writer_thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl SqliteBackend {
@@ -73,13 +91,14 @@ impl SqliteBackend {
         let writer = Arc::new(Mutex::new(writer));
         let (queue, jobs) = mpsc::channel();
         let batch_writer = writer.clone();
-        std::thread::Builder::new()
+        let writer_thread = std::thread::Builder::new()
             .name("coup-sqlite-writer".into())
             .spawn(move || write_batches(&batch_writer, &jobs))
             .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
         Ok(Self {
             writer,
-            queue: Mutex::new(queue),
+            queue: Some(queue),
+            writer_thread: Some(writer_thread),
             readers,
         })
     }
@@ -155,8 +174,10 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 
 impl Backend for SqliteBackend {
     fn submit(&self, job: Box<dyn WriteJob>) -> std::result::Result<(), Box<dyn WriteJob>> {
-        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        queue.send(job).map_err(|mpsc::SendError(job)| job)
+        match &self.queue {
+            Some(queue) => queue.send(job).map_err(|mpsc::SendError(job)| job),
+            None => Err(job),
+        }
     }
 
     fn write(&self, body: TxBody<'_>, after_commit: &mut dyn FnMut()) -> Result<()> {
@@ -364,6 +385,40 @@ mod tests {
         );
         seen.sort_unstable();
         assert_eq!(seen.iter().map(|i| 2000 + i).collect::<Vec<_>>(), expected);
+    }
+
+    /// Stores opened, written and dropped on several threads at once: closing
+    /// must not deadlock (every connection of a store closes on the dropping
+    /// thread, see `Drop for SqliteBackend`).
+    #[test]
+    fn stores_close_cleanly_while_others_close() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (done_tx, done) = mpsc::channel();
+        for t in 0..4 {
+            let (path, done_tx) = (dir.path().join(format!("t{t}.db")), done_tx.clone());
+            std::thread::spawn(move || {
+                for i in 0..25_i64 {
+                    let store = Store::open_sqlite(&path).expect("open");
+                    store
+                        .write_blocking(|tx| {
+                            tx.execute(
+                                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                                params![3000 + i, "close", 0_i64],
+                            )?;
+                            Ok(())
+                        })
+                        .expect("write");
+                    store
+                        .read_blocking(|tx| tx.count("SELECT COUNT(*) FROM schema_migrations", &[]))
+                        .expect("read");
+                }
+                done_tx.send(()).expect("done");
+            });
+        }
+        for _ in 0..4 {
+            done.recv_timeout(Duration::from_secs(60))
+                .expect("every thread finished (no deadlock on close)");
+        }
     }
 
     #[test]
