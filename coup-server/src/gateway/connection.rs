@@ -217,16 +217,11 @@ async fn write_loop(
             next = rx.recv() => match next {
                 Some(Outbound::Text(text)) => {
                     let sent = tokio::select! {
-                        r = send_queued(&mut sink, text, &mut rx) => r,
-                        () = cancel.cancelled() => Ok(None),
+                        r = sink.send(Message::Text(text)) => r.is_ok(),
+                        () = cancel.cancelled() => true,
                     };
-                    match sent {
-                        Ok(None) => {}
-                        Ok(Some((code, reason))) => {
-                            let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
-                            return;
-                        }
-                        Err(_) => return,
+                    if !sent {
+                        return;
                     }
                 }
                 Some(Outbound::Close(code, reason)) => {
@@ -251,33 +246,6 @@ async fn write_loop(
             }
         }
     }
-}
-
-/// Frames written before one flush, at most: under load a writer sends what has
-/// queued up in one write instead of one system call per frame.
-const WRITE_BATCH: usize = 64;
-
-/// Writes `first` and whatever else is already queued (up to [`WRITE_BATCH`]
-/// frames), then flushes once. Returns a close the queue asked for, if any.
-async fn send_queued(
-    sink: &mut SplitSink<WebSocket, Message>,
-    first: Frame,
-    rx: &mut mpsc::Receiver<Outbound>,
-) -> Result<Option<(u16, &'static str)>, axum::Error> {
-    sink.feed(Message::Text(first)).await?;
-    let mut close = None;
-    for _ in 1..WRITE_BATCH {
-        match rx.try_recv() {
-            Ok(Outbound::Text(text)) => sink.feed(Message::Text(text)).await?,
-            Ok(Outbound::Close(code, reason)) => {
-                close = Some((code, reason));
-                break;
-            }
-            Err(_) => break,
-        }
-    }
-    sink.flush().await?;
-    Ok(close)
 }
 
 /// Frames per second with a burst of twice that; sustained abuse closes.
