@@ -129,11 +129,14 @@ fn write_batches(writer: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn Write
         let outcome = run_batch(&mut conn, &mut batch);
         // Finished while the writer is still held: callbacks see commits in order.
         for job in batch {
-            job.finish(match &outcome {
+            let outcome = match &outcome {
                 Ok(()) => Ok(()),
                 Err(e) if e.is_unavailable() => Err(StoreError::Unavailable(e.to_string()).into()),
                 Err(e) => Err(Error::Internal(format!("the transaction failed: {e}"))),
-            });
+            };
+            // A panicking after-commit callback must not stop the writer for
+            // everyone; its caller sees the write abandoned.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.finish(outcome)));
         }
     }
 }
@@ -302,11 +305,12 @@ mod tests {
 
     use crate::Error;
     use crate::params;
-    use crate::store::Store;
+    use crate::store::{Backend, Store};
 
     /// Many writes queued at once while the writer is busy: they share
     /// transactions, yet a refused or panicking write undoes only itself, each
-    /// caller gets its own answer, and after-commit callbacks run in commit order.
+    /// caller gets its own answer, and every committed write gets its after-commit
+    /// callback exactly once.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn queued_writes_share_transactions_but_fail_alone() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -385,6 +389,48 @@ mod tests {
         );
         seen.sort_unstable();
         assert_eq!(seen.iter().map(|i| 2000 + i).collect::<Vec<_>>(), expected);
+    }
+
+    /// A job for the writer thread that reports how it finished, and can panic
+    /// while finishing.
+    struct Probe {
+        finished: mpsc::Sender<bool>,
+        panic_when_finishing: bool,
+    }
+
+    impl crate::store::WriteJob for Probe {
+        fn run(&mut self, _: &mut dyn crate::store::Tx) -> bool {
+            true
+        }
+
+        fn finish(self: Box<Self>, outcome: crate::Result<()>) {
+            self.finished.send(outcome.is_ok()).expect("report");
+            assert!(!self.panic_when_finishing, "finishing panicked");
+        }
+    }
+
+    /// A job whose finishing (its caller's after-commit callback) panics does
+    /// not stop the writer thread: the next job is still taken and committed.
+    #[test]
+    fn a_panicking_callback_does_not_stop_the_writer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let backend = super::SqliteBackend::open(&dir.path().join("coup.db")).expect("open");
+        let (finished_tx, finished) = mpsc::channel();
+        let probe = |panic_when_finishing| {
+            Box::new(Probe {
+                finished: finished_tx.clone(),
+                panic_when_finishing,
+            })
+        };
+        assert!(backend.submit(probe(true)).is_ok());
+        assert_eq!(finished.recv_timeout(Duration::from_secs(10)), Ok(true));
+        // Give a dying thread time to drop its queue.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            backend.submit(probe(false)).is_ok(),
+            "the writer thread is gone"
+        );
+        assert_eq!(finished.recv_timeout(Duration::from_secs(10)), Ok(true));
     }
 
     /// Stores opened, written and dropped on several threads at once: closing
