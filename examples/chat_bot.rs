@@ -67,7 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(event) = events.recv().await {
         match event {
             ClientEvent::Live(LiveEvent::Frame(frame)) => {
-                let ServerFrame::Message { message } = *frame else {
+                let ServerFrame::Message { message, .. } = *frame else {
                     continue;
                 };
                 let mentions_me = mentioned_names(&message.content).contains(&my_name);

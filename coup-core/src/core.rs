@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 use chrono::{Duration, Utc};
 
 use crate::auth;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::model::{LoginResult, PlatformRole, User};
 use crate::service::accounts::{self, Login, PasswordChange, Session, Signup};
@@ -165,7 +165,9 @@ impl Core {
             .map_or(DUMMY_HASH.as_str(), |c| c.password_hash.as_str());
         let matches = auth::verify_password(&input.password, hash);
         let Some(creds) = creds.filter(|_| matches) else {
-            return Err(Error::Unauthorized("wrong email or password"));
+            return Err(
+                Error::Unauthorized("wrong email or password").because(Reason::WrongCredentials)
+            );
         };
         let (token, token_hash) = accounts::new_session_token();
         let ttl = self.config.session_ttl;
@@ -201,10 +203,10 @@ impl Core {
             Ok((creds, accounts::me(tx, Some(user_id))?.email))
         })?;
         if !auth::verify_password(&input.current_password, &creds.password_hash) {
-            return Err(Error::validation(
-                "currentPassword",
-                "is not your current password",
-            ));
+            return Err(
+                Error::validation("currentPassword", "is not your current password")
+                    .because(Reason::WrongPassword),
+            );
         }
         validate::password(&input.new_password, &email).map_err(|e| match e {
             Error::Validation { message, .. } => Error::validation("newPassword", message),

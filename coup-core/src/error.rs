@@ -37,9 +37,9 @@ pub enum ErrorCode {
     Unavailable,
     /// An unexpected failure inside the server; details are logged, not shown.
     Internal,
-    /// The server's answer could not be understood (client only): not the
-    /// documented shape, or not JSON.
-    #[cfg(feature = "client")]
+    /// The server's answer could not be understood (only clients report it): not
+    /// the documented shape, or not JSON. Present in every build, so the set of
+    /// codes never depends on cargo features.
     BadResponse,
 }
 
@@ -56,7 +56,6 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
-            #[cfg(feature = "client")]
             Self::BadResponse => "BAD_RESPONSE",
         }
     }
@@ -73,7 +72,6 @@ impl ErrorCode {
             Self::RateLimited,
             Self::Unavailable,
             Self::Internal,
-            #[cfg(feature = "client")]
             Self::BadResponse,
         ]
         .into_iter()
@@ -82,6 +80,124 @@ impl ErrorCode {
 }
 
 impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a refusal happened, where a user interface words cases of one
+/// [`ErrorCode`] differently ("this study is full" and "you are already a member"
+/// are both `CONFLICT`). Sent beside the code as `reason` in REST error bodies and
+/// real-time `error` frames; additive, so clients that ignore it keep working.
+/// Their spelling is part of the public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum Reason {
+    /// Signup: an account with this email exists.
+    EmailTaken,
+    /// Login: the email or the password is wrong.
+    WrongCredentials,
+    /// Changing the password: the current password given is wrong.
+    WrongPassword,
+    /// The password is too easy to guess.
+    WeakPassword,
+    /// The account is suspended.
+    AccountSuspended,
+    /// The session token is unknown, expired or revoked.
+    SessionExpired,
+    /// Joining or approving: the study has as many members as it allows.
+    StudyFull,
+    /// Joining: the study is not recruiting.
+    NotRecruiting,
+    /// Joining: the caller is already a member.
+    AlreadyMember,
+    /// Joining: the caller's request is already waiting for approval.
+    RequestPending,
+    /// Approving: the user is already a member.
+    AlreadyApproved,
+    /// Leaving: the owner must transfer ownership first.
+    OwnerMustTransfer,
+    /// Changing a role: the member already has it.
+    SameRole,
+    /// Kicking or demoting oneself.
+    NotYourself,
+    /// Joining a call: it has as many participants as it allows.
+    CallFull,
+    /// Joining a call the caller is already in (perhaps from another device).
+    AlreadyInCall,
+    /// A call operation by someone not in the call.
+    NotInCall,
+    /// Reporting the same thing twice.
+    AlreadyReported,
+    /// Processing a report that was processed.
+    ReportProcessed,
+    /// Restoring an account that is not suspended.
+    NotSuspended,
+    /// Subscribing to a study the connection follows already.
+    AlreadySubscribed,
+}
+
+impl Reason {
+    /// Every reason, for documentation and tests.
+    pub const ALL: &'static [Reason] = &[
+        Self::EmailTaken,
+        Self::WrongCredentials,
+        Self::WrongPassword,
+        Self::WeakPassword,
+        Self::AccountSuspended,
+        Self::SessionExpired,
+        Self::StudyFull,
+        Self::NotRecruiting,
+        Self::AlreadyMember,
+        Self::RequestPending,
+        Self::AlreadyApproved,
+        Self::OwnerMustTransfer,
+        Self::SameRole,
+        Self::NotYourself,
+        Self::CallFull,
+        Self::AlreadyInCall,
+        Self::NotInCall,
+        Self::AlreadyReported,
+        Self::ReportProcessed,
+        Self::NotSuspended,
+        Self::AlreadySubscribed,
+    ];
+
+    /// The reason as it appears on the wire, e.g. `"STUDY_FULL"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailTaken => "EMAIL_TAKEN",
+            Self::WrongCredentials => "WRONG_CREDENTIALS",
+            Self::WrongPassword => "WRONG_PASSWORD",
+            Self::WeakPassword => "WEAK_PASSWORD",
+            Self::AccountSuspended => "ACCOUNT_SUSPENDED",
+            Self::SessionExpired => "SESSION_EXPIRED",
+            Self::StudyFull => "STUDY_FULL",
+            Self::NotRecruiting => "NOT_RECRUITING",
+            Self::AlreadyMember => "ALREADY_MEMBER",
+            Self::RequestPending => "REQUEST_PENDING",
+            Self::AlreadyApproved => "ALREADY_APPROVED",
+            Self::OwnerMustTransfer => "OWNER_MUST_TRANSFER",
+            Self::SameRole => "SAME_ROLE",
+            Self::NotYourself => "NOT_YOURSELF",
+            Self::CallFull => "CALL_FULL",
+            Self::AlreadyInCall => "ALREADY_IN_CALL",
+            Self::NotInCall => "NOT_IN_CALL",
+            Self::AlreadyReported => "ALREADY_REPORTED",
+            Self::ReportProcessed => "REPORT_PROCESSED",
+            Self::NotSuspended => "NOT_SUSPENDED",
+            Self::AlreadySubscribed => "ALREADY_SUBSCRIBED",
+        }
+    }
+
+    /// The reason a wire spelling names, if it names one of these.
+    pub fn from_wire(text: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|r| r.as_str() == text)
+    }
+}
+
+impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -129,6 +245,15 @@ pub enum Error {
     /// An internal invariant broke (e.g. a corrupt row). Never caused by input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A refusal with the [`Reason`] a user interface words it by; code, message
+    /// and field are the inner error's.
+    #[error("{error}")]
+    Refused {
+        /// Why.
+        reason: Reason,
+        /// The refusal itself.
+        error: Box<Error>,
+    },
     /// The server refused a request (client only). `server_code` is the code as the
     /// server spelled it (REST codes, and the real-time protocol's own such as
     /// `NOT_SUBSCRIBED`); `code` is its stable [`ErrorCode`].
@@ -145,6 +270,8 @@ pub enum Error {
         message: String,
         /// The input field a validation error names.
         field: Option<String>,
+        /// The server's reason, verbatim, when it gave one (see [`Reason`]).
+        reason: Option<String>,
     },
     /// The server could not be reached or the connection broke (client only).
     #[cfg(feature = "client")]
@@ -170,6 +297,7 @@ impl Error {
             Self::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
             Self::Store(StoreError::UniqueViolation(_)) => ErrorCode::Conflict,
             Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
+            Self::Refused { error, .. } => error.code(),
             #[cfg(feature = "client")]
             Self::Remote { code, .. } => *code,
             #[cfg(feature = "client")]
@@ -179,11 +307,32 @@ impl Error {
         }
     }
 
+    /// The reason of a refusal, if it has one.
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            Self::Refused { reason, .. } => Some(*reason),
+            #[cfg(feature = "client")]
+            Self::Remote { reason, .. } => reason.as_deref().and_then(Reason::from_wire),
+            _ => None,
+        }
+    }
+
+    /// This refusal, with the reason a user interface words it by.
+    pub fn because(self, reason: Reason) -> Self {
+        Self::Refused {
+            reason,
+            error: Box::new(self),
+        }
+    }
+
     /// A message safe to show to the caller: internal details are replaced.
     pub fn public_message(&self) -> String {
         #[cfg(feature = "client")]
         if let Self::Remote { message, .. } = self {
             return message.clone();
+        }
+        if let Self::Refused { error, .. } = self {
+            return error.public_message();
         }
         match self.code() {
             ErrorCode::Internal => "internal error".to_owned(),
@@ -199,6 +348,7 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::Validation { field, .. } => Some(field),
+            Self::Refused { error, .. } => error.field(),
             #[cfg(feature = "client")]
             Self::Remote { field, .. } => field.as_deref(),
             _ => None,
@@ -231,6 +381,7 @@ impl Error {
             server_code: detail.code,
             message: detail.message,
             field: detail.field,
+            reason: detail.reason,
         }
     }
 
@@ -241,16 +392,16 @@ impl Error {
         }
     }
 
-    pub(crate) fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict(message.into())
+    /// A conflict with the state, with its reason.
+    pub(crate) fn conflict(reason: Reason, message: impl Into<String>) -> Self {
+        Self::Conflict(message.into()).because(reason)
     }
 }
 
 /// The body of every REST error response: `{"error": {"code", "message", "field"?}}`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"error": {"code": "VALIDATION", "message": "name: must not be empty", "field": "name"}})))]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", schema(example = json!({"error": {"code": "CONFLICT", "message": "this study is full (8 members)", "reason": "STUDY_FULL"}})))]
 pub struct ErrorBody {
     /// What went wrong.
     pub error: ErrorDetail,
@@ -259,7 +410,6 @@ pub struct ErrorBody {
 /// One error: a stable code, a message for people and, for validation errors, the field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
 pub struct ErrorDetail {
     /// Stable, machine-readable code; clients branch on it, never on the message.
     /// One of `VALIDATION` (400), `UNAUTHORIZED` (401), `FORBIDDEN` (403),
@@ -274,6 +424,16 @@ pub struct ErrorDetail {
     /// `query` when the request as a whole cannot be read). Only on `VALIDATION`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Why, where a user interface words cases of one code differently: one of
+    /// `EMAIL_TAKEN`, `WRONG_CREDENTIALS`, `WRONG_PASSWORD`, `WEAK_PASSWORD`,
+    /// `ACCOUNT_SUSPENDED`, `SESSION_EXPIRED`, `STUDY_FULL`, `NOT_RECRUITING`,
+    /// `ALREADY_MEMBER`, `REQUEST_PENDING`, `ALREADY_APPROVED`,
+    /// `OWNER_MUST_TRANSFER`, `SAME_ROLE`, `NOT_YOURSELF`, `CALL_FULL`,
+    /// `ALREADY_IN_CALL`, `NOT_IN_CALL`, `ALREADY_REPORTED`, `REPORT_PROCESSED`,
+    /// `NOT_SUSPENDED`, `ALREADY_SUBSCRIBED`. New reasons may be added; treat an
+    /// unknown one like none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl From<&Error> for ErrorBody {
@@ -283,6 +443,7 @@ impl From<&Error> for ErrorBody {
                 code: e.code().as_str().to_owned(),
                 message: e.public_message(),
                 field: e.field().map(str::to_owned),
+                reason: e.reason().map(|r| r.as_str().to_owned()),
             },
         }
     }
@@ -307,14 +468,52 @@ mod tests {
             (ErrorCode::RateLimited, "RATE_LIMITED"),
             (ErrorCode::Unavailable, "UNAVAILABLE"),
             (ErrorCode::Internal, "INTERNAL"),
+            (ErrorCode::BadResponse, "BAD_RESPONSE"),
         ];
         for (code, text) in all {
+            assert_eq!(ErrorCode::from_wire(text), Some(code));
             assert_eq!(code.as_str(), text);
             assert_eq!(
                 serde_json::to_string(&code).expect("serialize"),
                 format!("\"{text}\"")
             );
         }
+    }
+
+    #[test]
+    fn reasons_are_stable_and_travel_in_the_error_body() {
+        for reason in Reason::ALL {
+            let text = reason.as_str();
+            assert_eq!(
+                serde_json::to_string(reason).expect("serialize"),
+                format!("\"{text}\"")
+            );
+            assert_eq!(Reason::from_wire(text), Some(*reason));
+            let doc = include_str!("error.rs")
+                .split("/// Why, where a user interface")
+                .nth(1)
+                .and_then(|rest| rest.split("pub reason").next())
+                .unwrap_or_default();
+            assert!(
+                doc.contains(&format!("`{text}`")),
+                "{text} is documented on ErrorDetail::reason"
+            );
+        }
+        let e = Error::conflict(Reason::StudyFull, "this study is full (8 members)");
+        assert_eq!(e.code(), ErrorCode::Conflict);
+        assert_eq!(e.reason(), Some(Reason::StudyFull));
+        let body = serde_json::to_value(ErrorBody::from(&e)).expect("json");
+        assert_eq!(body["error"]["code"], "CONFLICT");
+        assert_eq!(body["error"]["reason"], "STUDY_FULL");
+        assert_eq!(body["error"]["message"], "this study is full (8 members)");
+        let plain = serde_json::to_value(ErrorBody::from(&Error::NotFound("study"))).expect("json");
+        assert!(
+            plain["error"].get("reason").is_none(),
+            "reason only when there is one"
+        );
+        let inner = Error::validation("currentPassword", "is wrong").because(Reason::WrongPassword);
+        assert_eq!(inner.field(), Some("currentPassword"));
+        assert_eq!(inner.code(), ErrorCode::Validation);
     }
 
     #[test]

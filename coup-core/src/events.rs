@@ -103,6 +103,8 @@ pub enum DomainEvent {
     },
     MessagePosted {
         message: ChatMessage,
+        /// The study's change number this post took (see `service::chat`).
+        change: i64,
         study_name: String,
         /// Active members named with `@name` in the message.
         mentioned: Vec<UserId>,
@@ -111,12 +113,16 @@ pub enum DomainEvent {
         study_id: StudyId,
         message_id: MessageId,
         seq: i64,
+        /// The study's change number this deletion took.
+        change: i64,
         actor: UserId,
     },
     MessagesRead {
         study_id: StudyId,
         user_id: UserId,
         last_read_seq: i64,
+        /// The study's change number this receipt took.
+        change: i64,
     },
     FileUploaded {
         file: FileMeta,

@@ -43,5 +43,5 @@ pub mod store;
 pub mod validate;
 
 pub use crate::core::{Core, CoreConfig, EventSink};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorCode, Reason, Result};
 pub use events::{DomainEvent, Outcome};

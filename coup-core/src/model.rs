@@ -353,6 +353,76 @@ pub struct ChatPage {
     pub has_older: bool,
     /// Whether newer messages exist after the last item.
     pub has_newer: bool,
+    /// The study's change number when the page was read: a client that shows this
+    /// page resumes the change feed (`lastChange`, `GET …/chat/changes?after=`) from it.
+    pub last_change: i64,
+}
+
+/// One change in a study's chat feed. Every change a study's chat undergoes takes
+/// the study's next change number (gap-free, strictly increasing), so a client
+/// that holds every change up to `n` and applies the ones after `n` in order holds
+/// exactly what the server holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ChatChange {
+    /// A message was posted; shown as it is now (a tombstone if deleted since).
+    Message {
+        /// The change number.
+        change: i64,
+        /// The message.
+        message: Box<ChatMessage>,
+    },
+    /// An earlier message was deleted.
+    MessageDeleted {
+        /// The change number.
+        change: i64,
+        /// The deleted message.
+        message_id: MessageId,
+        /// Its sequence number.
+        seq: i64,
+    },
+    /// A member's read position moved.
+    ReadReceipt {
+        /// The change number.
+        change: i64,
+        /// Who read.
+        user_id: UserId,
+        /// Up to which sequence number.
+        last_read_seq: i64,
+    },
+}
+
+impl ChatChange {
+    /// Its change number.
+    pub fn change(&self) -> i64 {
+        match self {
+            Self::Message { change, .. }
+            | Self::MessageDeleted { change, .. }
+            | Self::ReadReceipt { change, .. } => *change,
+        }
+    }
+}
+
+/// A page of a study's chat changes after a change number, in change order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChatChanges {
+    /// Changes in increasing change order.
+    pub items: Vec<ChatChange>,
+    /// The change number the page reaches: the last item's, or the study's last
+    /// change when the page holds everything up to now. Ask for the next page
+    /// `after` it.
+    pub last_change: i64,
+    /// The study's highest chat sequence number when the page was read.
+    pub last_seq: i64,
+    /// Whether changes exist after `lastChange`.
+    pub has_more: bool,
 }
 
 /// Metadata of an uploaded file; the bytes live in blob storage under `storageKey`.

@@ -177,6 +177,7 @@ pub fn notifications_for(event: &DomainEvent) -> Vec<NewNotification> {
             message,
             study_name,
             mentioned,
+            ..
         } => {
             for m in mentioned.iter().filter(|m| **m != message.author_id) {
                 to(
@@ -478,6 +479,7 @@ mod tests {
         };
         let e = DomainEvent::MessagePosted {
             message,
+            change: 1,
             study_name: "Rust".into(),
             mentioned: vec![u[1], u[0]],
         };
@@ -544,6 +546,7 @@ mod tests {
                 study_id: StudyId::new(),
                 user_id: UserId::new(),
                 last_read_seq: 3,
+                change: 4,
             },
         ];
         for e in quiet {

@@ -10,7 +10,7 @@
 //! State rules are not permissions: joining a study you are already in is allowed
 //! here and refused by the membership rules with `CONFLICT`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::model::{MemberStatus, PlatformRole, StudyRole, UserStatus};
 
 /// The kind of actor, relative to the study (if any) an operation touches.
@@ -259,7 +259,9 @@ pub fn require(op: Operation, kind: ActorKind, is_author: bool) -> Result<()> {
 pub fn denial(kind: ActorKind) -> Error {
     match kind {
         ActorKind::Anonymous => Error::Unauthorized("sign in first"),
-        ActorKind::Suspended => Error::Forbidden("your account is suspended"),
+        ActorKind::Suspended => {
+            Error::Forbidden("your account is suspended").because(Reason::AccountSuspended)
+        }
         _ => Error::Forbidden("you may not do this"),
     }
 }

@@ -68,7 +68,9 @@ pub struct Config {
     pub ws_frames_per_second: u32,
     /// Studies one WebSocket may subscribe to.
     pub ws_max_subscriptions: usize,
-    /// Most missed chat messages replayed on resume; beyond, clients page over REST.
+    /// Most missed chat changes (messages, deletions, read receipts) replayed on
+    /// resume, paced by the client's reading; beyond, the client is told to page
+    /// the change feed over REST (`resyncRequired`).
     pub replay_limit: u32,
     /// Most participants in one study's call.
     pub call_participant_limit: usize,
@@ -101,7 +103,7 @@ impl Default for Config {
             ws_max_frame_bytes: 64 * 1024,
             ws_frames_per_second: 20,
             ws_max_subscriptions: 100,
-            replay_limit: 500,
+            replay_limit: 10_000,
             call_participant_limit: 8,
             ice_servers: Vec::new(),
         }

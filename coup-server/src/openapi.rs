@@ -84,6 +84,7 @@ pub const BEARER: &str = "bearer";
         content::update_event,
         content::delete_event,
         content::list_messages,
+        content::list_changes,
         content::send_message,
         content::get_message,
         content::delete_message,

@@ -181,6 +181,7 @@ pub async fn method_not_allowed() -> Response {
             code: "METHOD_NOT_ALLOWED".to_owned(),
             message: "this route does not accept that method".to_owned(),
             field: None,
+            reason: None,
         },
     };
     (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use coup_core::ErrorCode;
 use coup_core::client::calls::{CallEvent, Calls};
-use coup_core::client::live::{Live, LiveConfig, LiveEvent};
+use coup_core::client::live::{Cursor, Live, LiveConfig, LiveEvent};
 use coup_core::client::outbox::{self, OutboxAction, OutboxState};
 use coup_core::client::{ApiClient, Cache, Client, ClientConfig, ClientEvent, TaskRef};
 use coup_core::error::Error;
@@ -701,7 +701,7 @@ async fn messages_until(events: &mut mpsc::Receiver<LiveEvent>, last: i64) -> Ve
     let mut seen = Vec::new();
     while seen.last().is_none_or(|m: &ChatMessage| m.seq < last) {
         if let LiveEvent::Frame(frame) = next_event(events).await
-            && let ServerFrame::Message { message } = *frame
+            && let ServerFrame::Message { message, .. } = *frame
         {
             seen.push(message);
         }
@@ -755,7 +755,7 @@ async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() 
         ..LiveConfig::default()
     };
     let (live, mut events) = Live::start(kim.clone(), config);
-    live.subscribe(study.id, None);
+    live.subscribe(study.id, Cursor::default());
     wait_for(
         &mut events,
         |e| matches!(e, LiveEvent::Frame(f) if matches!(**f, ServerFrame::Subscribed { .. })),
@@ -787,7 +787,7 @@ async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() 
         "every message once, in order"
     );
     assert!(seen.iter().all(|m| m.content == format!("m{}", m.seq)));
-    assert_eq!(live.last_seq(study.id), Some(15));
+    assert_eq!(live.cursor(study.id).and_then(|c| c.seq), Some(15));
 
     // Heartbeats are answered: with a 1 s heartbeat, nothing drops in 3 s.
     let quiet = tokio::time::timeout(Duration::from_secs(3), async {
@@ -953,7 +953,7 @@ async fn a_client_started_with_the_server_down_shows_cached_data_then_catches_up
             .expect("an event in time")
             .expect("events");
         if let ClientEvent::Live(LiveEvent::Frame(frame)) = event
-            && let ServerFrame::Message { message } = *frame
+            && let ServerFrame::Message { message, .. } = *frame
             && message.seq == 4
         {
             break;
@@ -1131,7 +1131,7 @@ async fn a_message_sent_before_the_live_stream_caught_up_hides_nothing_before_it
             .expect("an event in time")
             .expect("events");
         if let ClientEvent::Live(LiveEvent::Frame(frame)) = event
-            && let ServerFrame::Message { message } = *frame
+            && let ServerFrame::Message { message, .. } = *frame
         {
             seen.push(message.seq);
         }
@@ -1357,8 +1357,9 @@ async fn logout_wipes_that_account_cache_and_no_other() {
     assert!(
         kim_client
             .cache()
-            .last_seq(study.id)
-            .expect("seq")
+            .cursor(study.id)
+            .expect("cursor")
+            .change
             .is_some()
     );
     kim_client
@@ -1378,7 +1379,10 @@ async fn logout_wipes_that_account_cache_and_no_other() {
     assert!(kim_cache.outbox().expect("outbox").is_empty());
     assert!(kim_cache.tasks().expect("tasks").is_empty());
     assert!(kim_cache.members(study.id).expect("members").is_empty());
-    assert_eq!(kim_cache.last_seq(study.id).expect("seq"), None);
+    assert_eq!(
+        kim_cache.cursor(study.id).expect("cursor"),
+        Cursor::default()
+    );
     let lee_cache = Cache::open(&path, &srv.base, lee_id).expect("lee cache");
     assert_eq!(lee_cache.studies().expect("studies").len(), 1);
     assert_eq!(lee_cache.messages(study.id, 50).expect("messages").len(), 1);
@@ -1423,7 +1427,7 @@ async fn call_signaling_round_trips_as_typed_events() {
     let mut lives = Vec::new();
     for api in [&kim, &lee, &park] {
         let (live, mut events) = Live::start(api.clone(), LiveConfig::default());
-        live.subscribe(study.id, None);
+        live.subscribe(study.id, Cursor::default());
         wait_for(
             &mut events,
             |e| matches!(e, LiveEvent::Frame(f) if matches!(**f, ServerFrame::Subscribed { .. })),

@@ -221,7 +221,7 @@ fn cli_help_migrate_bad_config_and_create_admin() {
     let data = data.to_str().expect("utf8");
     let migrated = cli(&["migrate", "--data-dir", data], &[]);
     assert!(migrated.status.success());
-    assert!(String::from_utf8_lossy(&migrated.stdout).contains("at migration 3"));
+    assert!(String::from_utf8_lossy(&migrated.stdout).contains("at migration 4"));
     let missing = cli(&["migrate", "--config", "/nonexistent/coup.toml"], &[]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));

@@ -287,16 +287,13 @@ async fn resume_delivers_exactly_what_was_missed_and_resends_are_idempotent() {
         a.chat(&w.study, &format!("m{i}"), &format!("a{i}")).await;
     }
     let mut b = Ws::connect(&w.srv, &w.member.0).await;
-    let subscribed = b.subscribe(&w.study, Some(3)).await;
+    let (replayed, subscribed) = b.resume(&w.study, Some(3), None).await;
     assert_eq!(subscribed["lastSeq"], 8);
-    let mut seqs = Vec::new();
-    for _ in 4..=8 {
-        seqs.push(
-            b.recv_type("message").await["message"]["seq"]
-                .as_i64()
-                .expect("seq"),
-        );
-    }
+    let seqs: Vec<i64> = replayed
+        .iter()
+        .filter(|f| f["type"] == "message")
+        .filter_map(|f| f["message"]["seq"].as_i64())
+        .collect();
     assert_eq!(seqs, vec![4, 5, 6, 7, 8], "in order, nothing missing");
     b.expect_none("message", Duration::from_millis(300)).await;
     // A resend after a dropped connection does not create a second message.
@@ -327,11 +324,21 @@ async fn resume_delivers_exactly_what_was_missed_and_resends_are_idempotent() {
         a.chat(&w2.study, &format!("m{i}"), &format!("x{i}")).await;
     }
     let mut b = Ws::connect(&w2.srv, &w2.member.0).await;
-    b.subscribe(&w2.study, Some(1)).await;
-    let resync = b.recv_type("resyncRequired").await;
+    let (replayed, subscribed) = b.resume(&w2.study, Some(1), None).await;
+    let resync = &replayed[0];
+    assert_eq!(resync["type"], "resyncRequired", "{replayed:?}");
     assert_eq!(
         (resync["fromSeq"].as_i64(), resync["toSeq"].as_i64()),
         (Some(1), Some(5))
+    );
+    assert_eq!(
+        (resync["fromChange"].as_i64(), resync["toChange"].as_i64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(replayed.len(), 1, "nothing replayed past the limit");
+    assert_eq!(
+        subscribed["lastChange"], 5,
+        "live from the study's last change"
     );
     b.send(json!({"type": "subscribe", "requestId": "bad", "studyId": w2.study, "lastSeq": 99}))
         .await;

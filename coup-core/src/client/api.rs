@@ -24,16 +24,16 @@ use crate::ids::{
     EventId, FileId, MessageId, NoticeId, NotificationId, ReportId, StudyId, TaskId, UserId,
 };
 use crate::model::{
-    AdminStats, AdminStudyDetail, AdminUserDetail, AuditEntry, CalendarEvent, ChatMessage,
-    ChatPage, Dashboard, FileMeta, LoginResult, Member, Notice, Notification, Page, PageRequest,
-    Report, Study, Task, User,
+    AdminStats, AdminStudyDetail, AdminUserDetail, AuditEntry, CalendarEvent, ChatChanges,
+    ChatMessage, ChatPage, Dashboard, FileMeta, LoginResult, Member, Notice, Notification, Page,
+    PageRequest, Report, Study, Task, User,
 };
 use crate::service::accounts::{Login, PasswordChange, ProfilePatch, Signup};
 use crate::service::admin::{
     AdminStudyQuery, DeleteReason, ProcessReport, ReportQuery, Suspension, UserQuery,
 };
 use crate::service::calendar::{EventPatch, NewEvent, Range};
-use crate::service::chat::{ChatQuery, ReadPosition, SendMessage};
+use crate::service::chat::{ChangesQuery, ChatQuery, ReadPosition, SendMessage};
 use crate::service::membership::{JoinRequest, RoleChange};
 use crate::service::notices::{NewNotice, NoticePatch, Pin};
 use crate::service::notifications::{MarkedRead, NotificationPage, NotificationQuery};
@@ -524,6 +524,13 @@ impl ApiClient {
             .await
     }
 
+    /// `GET /api/studies/{id}/chat/changes`: the study's chat changes after a
+    /// change number.
+    pub async fn chat_changes(&self, study: StudyId, query: &ChangesQuery) -> Result<ChatChanges> {
+        self.get_query(&format!("/api/studies/{study}/chat/changes"), query)
+            .await
+    }
+
     /// `POST /api/studies/{id}/chat`; with a `clientId`, sending again returns the
     /// first message.
     pub async fn send_message(&self, study: StudyId, input: &SendMessage) -> Result<ChatMessage> {
@@ -838,6 +845,7 @@ mod tests {
                     code: code.into(),
                     message: "m".into(),
                     field: None,
+                    reason: None,
                 },
             )
         };

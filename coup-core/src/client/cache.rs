@@ -17,6 +17,9 @@
 //! The session token is kept here too, so the app can resume without asking for
 //! the password; [`Cache::wipe`] (logout) removes it with everything else.
 //!
+//! The schema is versioned (`PRAGMA user_version`): [`MIGRATIONS`] upgrade a
+//! file written by an older client in place, keeping its data.
+//!
 //! Calls are synchronous and short (one local transaction each).
 
 use std::path::Path;
@@ -27,13 +30,18 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::live::Cursor;
 use super::outbox::{OutboxAction, OutboxItem, OutboxState};
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, StudyId, TaskId, UserId};
 use crate::model::{CalendarEvent, ChatMessage, Member, Notice, Notification, Study, Task, User};
 
-const SCHEMA: &str = "
-PRAGMA journal_mode = WAL;
+/// The cache schema's history: migration `n` (1-based) moves a file from
+/// `user_version` `n - 1` to `n`. Version 1 is the schema of the first clients,
+/// which wrote no version (and so read as 0); its `IF NOT EXISTS` keeps their
+/// files as they are.
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE IF NOT EXISTS sessions (
     server  TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -86,7 +94,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_account ON outbox (server, account, id);
-";
+",
+    // The change feed: where each study's changes (deletions and read receipts
+    // too, not only messages) were delivered up to.
+    "ALTER TABLE chat_cursors ADD COLUMN change INTEGER;",
+];
 
 /// Every table with rows of an account (what [`Cache::wipe`] empties).
 const TABLES: [&str; 6] = [
@@ -155,11 +167,37 @@ fn connect(path: &Path) -> Result<Connection> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Internal(format!("offline cache directory: {e}")))?;
     }
-    let db = Connection::open(path).map_err(store)?;
+    let mut db = Connection::open(path).map_err(store)?;
     db.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(store)?;
-    db.execute_batch(SCHEMA).map_err(store)?;
+    db.execute_batch("PRAGMA journal_mode = WAL;")
+        .map_err(store)?;
+    migrate(&mut db)?;
     Ok(db)
+}
+
+/// Applies the migrations a file has not had, each in one transaction with its
+/// version (`BEGIN IMMEDIATE`, so two processes opening one file do not both
+/// apply one).
+fn migrate(db: &mut Connection) -> Result<()> {
+    loop {
+        let tx = db
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(store)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(store)?;
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
+            return Ok(());
+        };
+        tx.execute_batch(sql).map_err(store)?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .map_err(store)?;
+        tx.commit().map_err(store)?;
+    }
 }
 
 impl Cache {
@@ -446,20 +484,46 @@ impl Cache {
 
     /// Stores messages the live stream delivered (in order, with nothing missing
     /// since the resume point), or the newest page a study starts from, and moves
-    /// the study's resume point to the last of them — in one transaction.
-    pub fn put_delivered(&self, messages: &[ChatMessage]) -> Result<()> {
+    /// the study's resume point to the last of them and to change `change` — in
+    /// one transaction.
+    pub fn put_delivered(
+        &self,
+        study: StudyId,
+        messages: &[ChatMessage],
+        change: i64,
+    ) -> Result<()> {
         let mut db = self.db()?;
         let tx = db.transaction().map_err(store)?;
         self.insert_messages(&tx, messages)?;
-        for m in messages {
-            tx.execute(
-                "INSERT INTO chat_cursors (server, account, study, seq) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (server, account, study) DO UPDATE SET seq = MAX(seq, excluded.seq)",
-                params![self.server, self.account, m.study_id.to_string(), m.seq],
-            )
-            .map_err(store)?;
-        }
+        let seq = messages.iter().map(|m| m.seq).max();
+        Self::advance_in(&tx, &self.server, &self.account, study, seq, change)?;
         tx.commit().map_err(store)
+    }
+
+    /// Moves a study's resume point to change `change` (a deletion or a receipt
+    /// delivered in order, or where a replay reached).
+    pub fn advance(&self, study: StudyId, change: i64) -> Result<()> {
+        let db = self.db()?;
+        Self::advance_in(&db, &self.server, &self.account, study, None, change)
+    }
+
+    fn advance_in(
+        db: &Connection,
+        server: &str,
+        account: &str,
+        study: StudyId,
+        seq: Option<i64>,
+        change: i64,
+    ) -> Result<()> {
+        db.execute(
+            "INSERT INTO chat_cursors (server, account, study, seq, change) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (server, account, study) DO UPDATE SET
+                seq = MAX(seq, COALESCE(excluded.seq, seq)),
+                change = MAX(COALESCE(change, 0), excluded.change)",
+            params![server, account, study.to_string(), seq.unwrap_or(0), change],
+        )
+        .map_err(store)?;
+        Ok(())
     }
 
     fn insert_messages(
@@ -535,17 +599,26 @@ impl Cache {
         bodies.iter().map(|b| from_json(b)).collect()
     }
 
-    /// The point a study's live stream resumes from: the last message delivered
-    /// in order (not merely the highest held, see [`Cache::put_delivered`]).
-    pub fn last_seq(&self, study: StudyId) -> Result<Option<i64>> {
-        self.db()?
+    /// The point a study's live stream resumes from: the last change and message
+    /// delivered in order (not merely the highest held, see
+    /// [`Cache::put_delivered`]); empty for a study never followed. A cursor from
+    /// a cache older than the change feed has only its sequence.
+    pub fn cursor(&self, study: StudyId) -> Result<Cursor> {
+        Ok(self
+            .db()?
             .query_row(
-                "SELECT seq FROM chat_cursors WHERE server = ? AND account = ? AND study = ?",
+                "SELECT seq, change FROM chat_cursors WHERE server = ? AND account = ? AND study = ?",
                 params![self.server, self.account, study.to_string()],
-                |r| r.get(0),
+                |r| {
+                    Ok(Cursor {
+                        seq: r.get(0)?,
+                        change: r.get(1)?,
+                    })
+                },
             )
             .optional()
-            .map_err(store)
+            .map_err(store)?
+            .unwrap_or_default())
     }
 
     // The outbox's storage; the rules are in `super::outbox`.
@@ -713,13 +786,66 @@ mod tests {
     }
 
     #[test]
+    fn a_cache_file_of_the_first_clients_is_upgraded_with_its_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("cache.db");
+        let (account, study) = (UserId::new(), StudyId::new());
+        {
+            // What the first clients wrote: schema 1, no version, a cursor by sequence.
+            let old = Connection::open(&path).expect("open");
+            old.execute_batch(MIGRATIONS[0]).expect("old schema");
+            old.execute(
+                "INSERT INTO chat_cursors (server, account, study, seq) VALUES (?, ?, ?, ?)",
+                params!["http://server", account.to_string(), study.to_string(), 41],
+            )
+            .expect("old cursor");
+            old.execute(
+                "INSERT INTO messages (server, account, study, seq, id, body) VALUES (?, ?, ?, ?, ?, ?)",
+                params![
+                    "http://server",
+                    account.to_string(),
+                    study.to_string(),
+                    41,
+                    MessageId::new().to_string(),
+                    to_json(&message(study, 41, "kept")).expect("json")
+                ],
+            )
+            .expect("old message");
+        }
+        let cache = cache(&dir, account);
+        assert_eq!(
+            cache.cursor(study).expect("cursor"),
+            Cursor {
+                seq: Some(41),
+                change: None
+            },
+            "the old cursor is kept; the server maps its sequence to a change"
+        );
+        assert_eq!(
+            cache.messages(study, 10).expect("messages")[0].content,
+            "kept"
+        );
+        let version: i64 = cache
+            .db()
+            .expect("db")
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        cache.advance(study, 50).expect("the new column works");
+        drop(cache);
+        // Opening again applies nothing twice.
+        let again = Cache::open(&path, "http://server", account).expect("reopen");
+        assert_eq!(again.cursor(study).expect("cursor").change, Some(50));
+    }
+
+    #[test]
     fn a_tombstone_stays_one_when_an_older_copy_arrives_later() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cache = cache(&dir, UserId::new());
         let study = StudyId::new();
         let sent = message(study, 1, "hello");
         cache
-            .put_delivered(std::slice::from_ref(&sent))
+            .put_delivered(study, std::slice::from_ref(&sent), 1)
             .expect("put");
         cache.delete_message(study, sent.id).expect("delete");
         // The outbox's answer to the send, written after the live deletion.
@@ -735,23 +861,31 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let cache = cache(&dir, UserId::new());
         let study = StudyId::new();
-        assert_eq!(cache.last_seq(study).expect("seq"), None);
+        let at = |seq, change| Cursor {
+            seq: Some(seq),
+            change: Some(change),
+        };
+        assert_eq!(cache.cursor(study).expect("cursor"), Cursor::default());
         cache
-            .put_delivered(&[message(study, 1, "a"), message(study, 2, "b")])
+            .put_delivered(study, &[message(study, 1, "a"), message(study, 2, "b")], 2)
             .expect("delivered");
         // Known out of order (the outbox's own send): held, but 3..4 were not seen.
         cache
             .put_messages(&[message(study, 5, "mine")])
             .expect("sent");
-        assert_eq!(cache.last_seq(study).expect("seq"), Some(2));
+        assert_eq!(cache.cursor(study).expect("cursor"), at(2, 2));
         assert_eq!(cache.messages(study, 10).expect("messages").len(), 3);
+        // A deletion or a receipt moves the change, not the sequence.
+        cache.advance(study, 4).expect("advance");
+        assert_eq!(cache.cursor(study).expect("cursor"), at(2, 4));
         // Never backwards.
         cache
-            .put_delivered(&[message(study, 1, "a")])
+            .put_delivered(study, &[message(study, 1, "a")], 1)
             .expect("again");
-        assert_eq!(cache.last_seq(study).expect("seq"), Some(2));
+        cache.advance(study, 3).expect("advance");
+        assert_eq!(cache.cursor(study).expect("cursor"), at(2, 4));
         cache.remove_study(study).expect("remove");
-        assert_eq!(cache.last_seq(study).expect("seq"), None);
+        assert_eq!(cache.cursor(study).expect("cursor"), Cursor::default());
     }
 
     #[test]
@@ -761,7 +895,7 @@ mod tests {
         let study = StudyId::new();
         let fill = |cache: &Cache| {
             cache
-                .put_delivered(&[message(study, 1, "a")])
+                .put_delivered(study, &[message(study, 1, "a")], 1)
                 .expect("messages");
             cache
                 .put_notification(&Notification {

@@ -1,12 +1,17 @@
 //! The live connection: one WebSocket to `/ws` that connects, says `hello`,
 //! subscribes, answers heartbeats, and reconnects by itself with backoff and
-//! jitter, resuming every study from the last chat sequence it holds.
+//! jitter, resuming every study from the last change of its chat it holds.
 //!
-//! Chat is delivered exactly once and in order per study: a `message` at or below
-//! the held sequence is dropped (a replay after resume), and a gap — a message
-//! beyond the next sequence, or `resyncRequired` after a long absence — is filled
-//! from REST pages before the message itself. The application sees neither
-//! replays nor resyncs, only [`LiveEvent`]s.
+//! Every post, deletion and read receipt of a study's chat has a change number
+//! (see `service::chat`); the [`Cursor`] of a followed study holds the last one
+//! delivered. A change at or below it is dropped (a replay after resume). A
+//! resumed subscription first replays what was missed — in change order, skipping
+//! numbers whose change was superseded — and then says `subscribed` with the
+//! change it reached; from there changes arrive live, one number after the other,
+//! and a gap (a change past the next number, or `resyncRequired` after a long
+//! absence) is filled from the REST change feed before the change itself. So the
+//! application sees every message, deletion and receipt once and in order, and
+//! neither replays nor resyncs, only [`LiveEvent`]s.
 //!
 //! Everything runs on one task that owns the socket; the [`Live`] handle talks to
 //! it over a channel. Events go out on a bounded channel: an application that
@@ -27,9 +32,8 @@ use super::api::{ApiClient, is_transient};
 use super::backoff::Backoff;
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::ids::{StudyId, UserId};
-use crate::model::ChatMessage;
 use crate::realtime::protocol::{ClientFrame, IceServer, PROTOCOL_VERSION, ServerFrame, close};
-use crate::service::chat::ChatQuery;
+use crate::service::chat::{CHANGES_PAGE_MAX, ChangesQuery};
 
 /// How the live connection behaves.
 #[derive(Debug, Clone)]
@@ -76,14 +80,42 @@ pub enum LiveEvent {
 }
 
 enum Command {
-    Subscribe(StudyId, Option<i64>),
+    Subscribe(StudyId, Cursor),
     Unsubscribe(StudyId),
     Request(ClientFrame, oneshot::Sender<Result<ServerFrame>>),
     Send(ClientFrame),
 }
 
-/// The chat sequence held per followed study (`None` until the first is known).
-type Held = Arc<Mutex<HashMap<StudyId, Option<i64>>>>;
+/// Where a followed study's chat stands: the last change and the last message
+/// delivered (`None` until known).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last change number delivered (messages, deletions, receipts).
+    pub change: Option<i64>,
+    /// The last message sequence delivered.
+    pub seq: Option<i64>,
+}
+
+impl Cursor {
+    /// The later of two cursors, field by field.
+    fn max(self, other: Self) -> Self {
+        Self {
+            change: self.change.max(other.change),
+            seq: self.seq.max(other.seq),
+        }
+    }
+}
+
+/// A followed study on the current connection.
+#[derive(Debug, Clone, Copy, Default)]
+struct Followed {
+    cursor: Cursor,
+    /// Between `subscribe` and `subscribed`: replayed changes may skip numbers.
+    replaying: bool,
+}
+
+/// The followed studies.
+type Held = Arc<Mutex<HashMap<StudyId, Followed>>>;
 
 /// A handle to the live connection; dropping it closes the connection.
 #[derive(Debug)]
@@ -133,10 +165,10 @@ impl Live {
         )
     }
 
-    /// Follows a study, resuming after `last_seq` (the last message the caller
-    /// holds) or, with `None`, from now on. Kept across reconnects.
-    pub fn subscribe(&self, study: StudyId, last_seq: Option<i64>) {
-        let _ = self.commands.send(Command::Subscribe(study, last_seq));
+    /// Follows a study, resuming after `cursor` (what the caller holds) or, with
+    /// an empty cursor, from now on. Kept across reconnects.
+    pub fn subscribe(&self, study: StudyId, cursor: Cursor) {
+        let _ = self.commands.send(Command::Subscribe(study, cursor));
     }
 
     /// Stops following a study.
@@ -144,12 +176,12 @@ impl Live {
         let _ = self.commands.send(Command::Unsubscribe(study));
     }
 
-    /// The last chat sequence delivered for a followed study.
-    pub fn last_seq(&self, study: StudyId) -> Option<i64> {
+    /// Where a followed study's delivered chat stands.
+    pub fn cursor(&self, study: StudyId) -> Option<Cursor> {
         self.held
             .lock()
             .ok()
-            .and_then(|held| held.get(&study).copied().flatten())
+            .and_then(|held| held.get(&study).map(|f| f.cursor))
     }
 
     /// Sends a frame that expects an answer (`ack`, `callJoined`), giving it a
@@ -187,11 +219,15 @@ fn with_request_id(frame: ClientFrame, id: String) -> ClientFrame {
     let id = Some(id);
     match frame {
         F::Subscribe {
-            study_id, last_seq, ..
+            study_id,
+            last_seq,
+            last_change,
+            ..
         } => F::Subscribe {
             request_id: id,
             study_id,
             last_seq,
+            last_change,
         },
         F::Unsubscribe { study_id, .. } => F::Unsubscribe {
             request_id: id,
@@ -355,7 +391,7 @@ impl Runner {
     /// A command while there is no connection.
     fn offline(&mut self, command: Command) {
         match command {
-            Command::Subscribe(study, last_seq) => self.hold(study, last_seq),
+            Command::Subscribe(study, cursor) => self.hold(study, cursor),
             Command::Unsubscribe(study) => self.forget(study),
             Command::Request(_, reply) => {
                 let _ = reply.send(Err(Error::Transport("not connected".into())));
@@ -364,10 +400,28 @@ impl Runner {
         }
     }
 
-    fn hold(&self, study: StudyId, last_seq: Option<i64>) {
+    fn hold(&self, study: StudyId, cursor: Cursor) {
         if let Ok(mut held) = self.held.lock() {
-            let slot = held.entry(study).or_insert(last_seq);
-            *slot = (*slot).max(last_seq);
+            let slot = held.entry(study).or_insert(Followed {
+                cursor,
+                replaying: true,
+            });
+            slot.cursor = slot.cursor.max(cursor);
+        }
+    }
+
+    fn followed(&self, study: StudyId) -> Option<Followed> {
+        self.held
+            .lock()
+            .ok()
+            .and_then(|held| held.get(&study).copied())
+    }
+
+    fn update(&self, study: StudyId, change: impl FnOnce(&mut Followed)) {
+        if let Ok(mut held) = self.held.lock()
+            && let Some(followed) = held.get_mut(&study)
+        {
+            change(followed);
         }
     }
 
@@ -377,10 +431,10 @@ impl Runner {
         }
     }
 
-    fn held(&self) -> Vec<(StudyId, Option<i64>)> {
+    fn held(&self) -> Vec<(StudyId, Cursor)> {
         self.held
             .lock()
-            .map(|held| held.iter().map(|(s, q)| (*s, *q)).collect())
+            .map(|held| held.iter().map(|(s, f)| (*s, f.cursor)).collect())
             .unwrap_or_default()
     }
 
@@ -443,13 +497,19 @@ impl Runner {
                 }
                 Ok((socket, Duration::from_secs(heartbeat_secs.max(1))))
             }
-            Ok(ServerFrame::Error { code, message, .. }) => {
+            Ok(ServerFrame::Error {
+                code,
+                message,
+                reason,
+                ..
+            }) => {
                 let error = Error::from_remote(
                     0,
                     ErrorDetail {
                         code,
                         message,
                         field: None,
+                        reason,
                     },
                 );
                 Err(match error.code() {
@@ -463,13 +523,9 @@ impl Runner {
 
     /// Runs one authenticated connection until it ends.
     async fn session(&mut self, mut socket: Socket, heartbeat: Duration) -> Ended {
-        for (study, last_seq) in self.held() {
-            let frame = ClientFrame::Subscribe {
-                request_id: None,
-                study_id: study,
-                last_seq,
-            };
-            if let Err(e) = send(&mut socket, &frame).await {
+        for (study, cursor) in self.held() {
+            self.update(study, |f| f.replaying = true);
+            if let Err(e) = send(&mut socket, &subscribe(study, cursor)).await {
                 return Ended::Retry(e.to_string());
             }
         }
@@ -514,27 +570,15 @@ impl Runner {
 
     async fn command(&mut self, socket: &mut Socket, command: Command) -> Result<()> {
         match command {
-            Command::Subscribe(study, last_seq) => {
-                let followed = self.held().iter().any(|(s, _)| *s == study);
-                self.hold(study, last_seq);
+            Command::Subscribe(study, cursor) => {
+                let followed = self.followed(study).is_some();
+                self.hold(study, cursor);
                 if followed {
-                    // Subscribed on this connection already; a resume uses the held sequence.
+                    // Subscribed on this connection already; a resume uses the held cursor.
                     return Ok(());
                 }
-                let last_seq = self
-                    .held()
-                    .into_iter()
-                    .find(|(s, _)| *s == study)
-                    .and_then(|(_, q)| q);
-                send(
-                    socket,
-                    &ClientFrame::Subscribe {
-                        request_id: None,
-                        study_id: study,
-                        last_seq,
-                    },
-                )
-                .await
+                let cursor = self.followed(study).map(|f| f.cursor).unwrap_or_default();
+                send(socket, &subscribe(study, cursor)).await
             }
             Command::Unsubscribe(study) => {
                 self.forget(study);
@@ -572,12 +616,18 @@ impl Runner {
             && let Some(reply) = self.pending.remove(id)
         {
             let answer = match frame {
-                ServerFrame::Error { code, message, .. } => Err(Error::from_remote(
+                ServerFrame::Error {
+                    code,
+                    message,
+                    reason,
+                    ..
+                } => Err(Error::from_remote(
                     0,
                     ErrorDetail {
                         code,
                         message,
                         field: None,
+                        reason,
                     },
                 )),
                 other => Ok(other),
@@ -588,20 +638,28 @@ impl Runner {
         match frame {
             ServerFrame::Welcome { .. } | ServerFrame::Ack { .. } => Ok(()),
             ServerFrame::Subscribed {
-                study_id, last_seq, ..
+                study_id,
+                last_seq,
+                last_change,
+                ..
             } => {
+                // The replay reached `last_change`; live changes follow it in order.
                 // A fresh subscription starts at the study's current sequence.
-                if let Ok(mut held) = self.held.lock()
-                    && let Some(slot @ None) = held.get_mut(&study_id)
-                {
-                    *slot = Some(last_seq);
-                }
+                self.update(study_id, |f| {
+                    f.replaying = false;
+                    f.cursor.change = f.cursor.change.max(Some(last_change));
+                    f.cursor.seq = f.cursor.seq.or(Some(last_seq));
+                });
                 self.deliver(frame).await
             }
-            ServerFrame::Message { message } => self.message(message).await,
+            ServerFrame::Message { .. }
+            | ServerFrame::MessageDeleted { .. }
+            | ServerFrame::ReadReceipt { .. } => self.change(frame).await,
             ServerFrame::ResyncRequired {
-                study_id, to_seq, ..
-            } => self.fill(study_id, to_seq).await,
+                study_id,
+                to_change,
+                ..
+            } => self.fill(study_id, to_change).await,
             ServerFrame::Unsubscribed { study_id, .. } => {
                 // Kicked, left or deleted: do not subscribe again after a reconnect.
                 self.forget(study_id);
@@ -618,62 +676,71 @@ impl Runner {
             .map_err(|_| Ended::Gone)
     }
 
-    /// Delivers a chat message exactly once and in order, filling a gap first.
-    async fn message(&mut self, message: ChatMessage) -> std::result::Result<(), Ended> {
-        let study = message.study_id;
-        let held = self
-            .held
-            .lock()
-            .ok()
-            .and_then(|held| held.get(&study).copied());
-        match held {
+    /// Delivers a chat change exactly once and in order, filling a gap first.
+    async fn change(&mut self, frame: ServerFrame) -> std::result::Result<(), Ended> {
+        let (Some(study), Some(change)) = (chat_study(&frame), frame.change()) else {
+            return Ok(());
+        };
+        match self.followed(study) {
             // Not followed (any more): nothing to keep in order.
             None => return Ok(()),
-            Some(Some(last)) if message.seq <= last => return Ok(()),
-            Some(Some(last)) if message.seq > last + 1 => self.fill(study, message.seq - 1).await?,
-            _ => {}
+            Some(f) if f.cursor.change.is_some_and(|last| change <= last) => return Ok(()),
+            Some(Followed {
+                cursor: Cursor {
+                    change: Some(last), ..
+                },
+                replaying: false,
+            }) if change > last + 1 => self.fill(study, change - 1).await?,
+            Some(_) => {}
         }
-        self.accept(message).await
+        self.accept(study, frame).await
     }
 
-    /// Records and delivers a message that is the next in its study.
-    async fn accept(&mut self, message: ChatMessage) -> std::result::Result<(), Ended> {
-        if let Ok(mut held) = self.held.lock() {
-            match held.get_mut(&message.study_id) {
-                Some(slot) if slot.is_none_or(|last| message.seq > last) => {
-                    *slot = Some(message.seq);
+    /// Records and delivers a change that is the next one of its study.
+    async fn accept(
+        &mut self,
+        study: StudyId,
+        frame: ServerFrame,
+    ) -> std::result::Result<(), Ended> {
+        let Some(change) = frame.change() else {
+            return Ok(());
+        };
+        let mut fresh = false;
+        self.update(study, |f| {
+            if f.cursor.change.is_none_or(|last| change > last) {
+                fresh = true;
+                f.cursor.change = Some(change);
+                if let ServerFrame::Message { message, .. } = &frame {
+                    f.cursor.seq = f.cursor.seq.max(Some(message.seq));
                 }
-                _ => return Ok(()),
             }
+        });
+        if !fresh {
+            return Ok(());
         }
-        self.deliver(ServerFrame::Message { message }).await
+        self.deliver(frame).await
     }
 
-    /// Pages the study's chat over REST from the held sequence up to `to_seq`.
-    async fn fill(&mut self, study: StudyId, to_seq: i64) -> std::result::Result<(), Ended> {
+    /// Pages the study's change feed over REST from the held change up to `to_change`.
+    async fn fill(&mut self, study: StudyId, to_change: i64) -> std::result::Result<(), Ended> {
         loop {
-            let held = self
-                .held
-                .lock()
-                .ok()
-                .and_then(|held| held.get(&study).copied());
             // Not followed (any more, e.g. a `resyncRequired` answering a
             // subscription since dropped): nothing is accepted for it, so paging
             // would never advance.
-            let Some(after) = held else {
+            let Some(followed) = self.followed(study) else {
                 return Ok(());
             };
-            if after.is_some_and(|last| last >= to_seq) {
+            let after = followed.cursor.change.unwrap_or(0);
+            if after >= to_change {
                 return Ok(());
             }
-            let query = ChatQuery {
-                after: Some(after.unwrap_or(0)),
-                before: None,
-                limit: Some(crate::service::chat::PAGE_MAX),
+            let query = ChangesQuery {
+                after,
+                limit: Some(CHANGES_PAGE_MAX),
             };
-            let page = match self.api.messages(study, &query).await {
+            let page = match self.api.chat_changes(study, &query).await {
                 Ok(page) => page,
-                // Busy or broken, not only unreachable: delivering the message
+                // Busy or broken, not only unreachable: delivering the change
                 // anyway would leave a hole, so reconnect and resume instead.
                 Err(e) if is_transient(&e) => {
                     return Err(Ended::Retry(format!("catching up: {e}")));
@@ -686,18 +753,38 @@ impl Runner {
                     return Ok(());
                 }
             };
-            let Some(last) = page.items.last().map(|m| m.seq) else {
-                return Ok(());
-            };
-            for message in page.items {
-                if message.seq <= to_seq {
-                    self.accept(message).await?;
-                }
+            for change in page.items {
+                self.accept(study, ServerFrame::from_change(study, change))
+                    .await?;
             }
-            if !page.has_newer || last >= to_seq {
+            // Superseded changes have no item: the page says where it reached.
+            self.update(study, |f| {
+                f.cursor.change = f.cursor.change.max(Some(page.last_change));
+            });
+            if !page.has_more || page.last_change <= after {
                 return Ok(());
             }
         }
+    }
+}
+
+/// The study a chat change frame belongs to.
+fn chat_study(frame: &ServerFrame) -> Option<StudyId> {
+    match frame {
+        ServerFrame::Message { message, .. } => Some(message.study_id),
+        ServerFrame::MessageDeleted { study_id, .. }
+        | ServerFrame::ReadReceipt { study_id, .. } => Some(*study_id),
+        _ => None,
+    }
+}
+
+/// The `subscribe` frame resuming `study` after `cursor`.
+fn subscribe(study: StudyId, cursor: Cursor) -> ClientFrame {
+    ClientFrame::Subscribe {
+        request_id: None,
+        study_id: study,
+        last_seq: cursor.seq,
+        last_change: cursor.change,
     }
 }
 
@@ -729,6 +816,7 @@ fn closed(frame: Option<&tokio_tungstenite::tungstenite::protocol::CloseFrame>) 
             server_code: "UNSUPPORTED_VERSION".into(),
             message: reason,
             field: None,
+            reason: None,
         }),
         _ => Ended::Retry(reason),
     }

@@ -233,10 +233,10 @@ impl Client {
         Calls::new(&self.shared.live)
     }
 
-    /// Follows a study live, resuming after the last message the cache holds.
+    /// Follows a study live, resuming after the last change the cache holds.
     pub fn follow(&self, study: StudyId) -> Result<()> {
-        let last_seq = self.shared.cache.last_seq(study)?;
-        self.shared.live.subscribe(study, last_seq);
+        let cursor = self.shared.cache.cursor(study)?;
+        self.shared.live.subscribe(study, cursor);
         Ok(())
     }
 
@@ -334,8 +334,8 @@ impl Shared {
             }
         };
         for study in studies {
-            let last_seq = self.cache.last_seq(study.id).unwrap_or_default();
-            self.live.subscribe(study.id, last_seq);
+            let cursor = self.cache.cursor(study.id).unwrap_or_default();
+            self.live.subscribe(study.id, cursor);
         }
     }
 
@@ -345,15 +345,30 @@ impl Shared {
             return Ok(());
         };
         match &**frame {
-            // `Live` delivers chat in order with nothing missing: the resume point moves.
-            ServerFrame::Message { message } => {
-                self.cache.put_delivered(std::slice::from_ref(message))
+            // `Live` delivers chat changes in order with nothing missing: the
+            // resume point moves with each.
+            ServerFrame::Message { message, change } => {
+                self.cache
+                    .put_delivered(message.study_id, std::slice::from_ref(message), *change)
             }
             ServerFrame::MessageDeleted {
                 study_id,
                 message_id,
+                change,
                 ..
-            } => self.cache.delete_message(*study_id, *message_id),
+            } => {
+                self.cache.delete_message(*study_id, *message_id)?;
+                self.cache.advance(*study_id, *change)
+            }
+            ServerFrame::ReadReceipt {
+                study_id, change, ..
+            } => self.cache.advance(*study_id, *change),
+            // Where the replay reached (superseded changes have no frame).
+            ServerFrame::Subscribed {
+                study_id,
+                last_change,
+                ..
+            } => self.cache.advance(*study_id, *last_change),
             ServerFrame::Notification { notification } => self.cache.put_notification(notification),
             ServerFrame::Unsubscribed {
                 study_id,
@@ -409,13 +424,17 @@ impl Shared {
         };
         let events = self.api.events(study, &range).await?;
         self.cache.replace_events(study, &events)?;
-        if self.cache.last_seq(study)?.is_none() {
+        if self.cache.cursor(study)?.change.is_none() {
             // Where a study never seen starts: its newest page, from which the live
-            // stream goes on.
-            let newest = self.api.messages(study, &ChatQuery::default()).await?;
-            self.cache.put_delivered(&newest.items)?;
+            // stream goes on. (A cache from before the change feed holds only a
+            // sequence: it resumes from that, and the server maps it.)
+            if self.cache.cursor(study)?.seq.is_none() {
+                let newest = self.api.messages(study, &ChatQuery::default()).await?;
+                self.cache
+                    .put_delivered(study, &newest.items, newest.last_change)?;
+            }
         }
-        self.live.subscribe(study, self.cache.last_seq(study)?);
+        self.live.subscribe(study, self.cache.cursor(study)?);
         Ok(())
     }
 

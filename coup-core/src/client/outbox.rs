@@ -358,6 +358,7 @@ mod tests {
                 code: code.into(),
                 message: "m".into(),
                 field: None,
+                reason: None,
             },
         )
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::ids::{StudyId, UserId};
 
 /// A participant's microphone, camera and screen-share state.
@@ -52,14 +52,15 @@ impl CallRooms {
         let room = self.rooms.entry(study).or_default();
         if room.iter().any(|p| p.user_id == user) {
             return Err(Error::conflict(
+                Reason::AlreadyInCall,
                 "you are already in this call (from another device?)",
             ));
         }
         if room.len() >= self.limit {
-            return Err(Error::conflict(format!(
-                "this call is full ({} participants)",
-                self.limit
-            )));
+            return Err(Error::conflict(
+                Reason::CallFull,
+                format!("this call is full ({} participants)", self.limit),
+            ));
         }
         room.push(Participant {
             user_id: user,
@@ -98,7 +99,7 @@ impl CallRooms {
             .rooms
             .get_mut(&study)
             .and_then(|room| room.iter_mut().find(|p| p.user_id == user))
-            .ok_or(Error::Forbidden("join the call first"))?;
+            .ok_or(Error::Forbidden("join the call first").because(Reason::NotInCall))?;
         p.media = media;
         Ok(())
     }
@@ -111,7 +112,7 @@ impl CallRooms {
                 .is_some_and(|r| r.iter().any(|p| p.user_id == u))
         };
         if !in_call(from) {
-            return Err(Error::Forbidden("join the call first"));
+            return Err(Error::Forbidden("join the call first").because(Reason::NotInCall));
         }
         if from == to || !in_call(to) {
             return Err(Error::NotFound("participant"));

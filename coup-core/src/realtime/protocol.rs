@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::calls::{MediaState, Participant};
 use crate::events::DomainEvent;
 use crate::ids::*;
-use crate::model::{ChatMessage, Notification, StudyRole};
+use crate::model::{ChatChange, ChatMessage, Notification, StudyRole};
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -88,11 +88,15 @@ pub enum ClientFrame {
         version: u32,
         token: String,
     },
-    /// Follow a study; `lastSeq` resumes after the last chat sequence seen.
+    /// Follow a study. `lastChange` resumes the study's change feed after the last
+    /// change held (messages, deletions and read receipts missed meanwhile);
+    /// `lastSeq` alone resumes after the last chat sequence seen; neither starts
+    /// live from now.
     Subscribe {
         request_id: Option<String>,
         study_id: StudyId,
         last_seq: Option<i64>,
+        last_change: Option<i64>,
     },
     Unsubscribe {
         request_id: Option<String>,
@@ -179,11 +183,14 @@ pub enum ServerFrame {
         replay_limit: u32,
         ice_servers: Vec<IceServer>,
     },
-    /// The subscription is live: who is online, and the study's last sequence.
+    /// The subscription is live: who is online, the study's last sequence, and
+    /// the change the replay reached — every change after it arrives live, in order.
     Subscribed {
         request_id: Option<String>,
         study_id: StudyId,
         last_seq: i64,
+        #[serde(default)]
+        last_change: i64,
         online: Vec<UserId>,
     },
     Unsubscribed {
@@ -191,24 +198,36 @@ pub enum ServerFrame {
         study_id: StudyId,
         reason: UnsubscribeReason,
     },
-    /// More was missed than the replay limit: page `(fromSeq, toSeq]` over REST.
+    /// More was missed than the replay limit: page the changes `(fromChange,
+    /// toChange]` over REST (`GET …/chat/changes`), or the messages `(fromSeq, toSeq]`.
     ResyncRequired {
         study_id: StudyId,
         from_seq: i64,
         to_seq: i64,
+        #[serde(default)]
+        from_change: i64,
+        #[serde(default)]
+        to_change: i64,
     },
+    /// A chat message; `change` is its place in the study's change feed.
     Message {
         message: ChatMessage,
+        #[serde(default)]
+        change: i64,
     },
     MessageDeleted {
         study_id: StudyId,
         message_id: MessageId,
         seq: i64,
+        #[serde(default)]
+        change: i64,
     },
     ReadReceipt {
         study_id: StudyId,
         user_id: UserId,
         last_read_seq: i64,
+        #[serde(default)]
+        change: i64,
     },
     Typing {
         study_id: StudyId,
@@ -259,10 +278,14 @@ pub enum ServerFrame {
         kind: SignalKind,
         payload: serde_json::Value,
     },
+    /// A refusal: a stable `code` (the REST codes and [`codes`]), and a `reason`
+    /// where a user interface words cases of one code differently.
     Error {
         request_id: Option<String>,
         code: String,
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
 }
 
@@ -273,6 +296,47 @@ impl ServerFrame {
             request_id,
             code: e.code().as_str().to_owned(),
             message: e.public_message(),
+            reason: e.reason().map(|r| r.as_str().to_owned()),
+        }
+    }
+
+    /// The frame that tells a subscriber of `study` about one change of its chat.
+    pub fn from_change(study_id: StudyId, change: ChatChange) -> Self {
+        match change {
+            ChatChange::Message { change, message } => Self::Message {
+                message: *message,
+                change,
+            },
+            ChatChange::MessageDeleted {
+                change,
+                message_id,
+                seq,
+            } => Self::MessageDeleted {
+                study_id,
+                message_id,
+                seq,
+                change,
+            },
+            ChatChange::ReadReceipt {
+                change,
+                user_id,
+                last_read_seq,
+            } => Self::ReadReceipt {
+                study_id,
+                user_id,
+                last_read_seq,
+                change,
+            },
+        }
+    }
+
+    /// The change number of a frame that carries a chat change.
+    pub fn change(&self) -> Option<i64> {
+        match self {
+            Self::Message { change, .. }
+            | Self::MessageDeleted { change, .. }
+            | Self::ReadReceipt { change, .. } => Some(*change),
+            _ => None,
         }
     }
 
@@ -286,6 +350,7 @@ impl ServerFrame {
             request_id,
             code: code.to_owned(),
             message: message.into(),
+            reason: None,
         }
     }
 }
@@ -314,6 +379,9 @@ pub enum Delivery {
     EndSession(UserId, String),
     /// Close the user's connections of every session but one (password change).
     EndOtherSessions(UserId, String),
+    /// The user is no longer typing in the study (their message was committed,
+    /// whichever way it was sent).
+    StopTyping(StudyId, UserId),
 }
 
 /// The deliveries a domain event causes.
@@ -334,16 +402,24 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
         )
     };
     match event {
-        E::MessagePosted { message, .. } => vec![frame(
-            Study(message.study_id),
-            ServerFrame::Message {
-                message: message.clone(),
-            },
-        )],
+        // A committed message ends its author's typing, however it was sent.
+        E::MessagePosted {
+            message, change, ..
+        } => vec![
+            Delivery::StopTyping(message.study_id, message.author_id),
+            frame(
+                Study(message.study_id),
+                ServerFrame::Message {
+                    message: message.clone(),
+                    change: *change,
+                },
+            ),
+        ],
         E::MessageDeleted {
             study_id,
             message_id,
             seq,
+            change,
             ..
         } => {
             vec![frame(
@@ -352,6 +428,7 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
                     study_id: *study_id,
                     message_id: *message_id,
                     seq: *seq,
+                    change: *change,
                 },
             )]
         }
@@ -359,12 +436,14 @@ pub fn route(event: &DomainEvent) -> Vec<Delivery> {
             study_id,
             user_id,
             last_read_seq,
+            change,
         } => vec![frame(
             Study(*study_id),
             ServerFrame::ReadReceipt {
                 study_id: *study_id,
                 user_id: *user_id,
                 last_read_seq: *last_read_seq,
+                change: *change,
             },
         )],
         E::NotificationCreated { notification } => {
@@ -511,13 +590,16 @@ mod tests {
             is_deleted: false,
             created_at: Utc::now(),
         };
+        let author = message.author_id;
         let d = route(&DomainEvent::MessagePosted {
             message,
+            change: 4,
             study_name: "S".into(),
             mentioned: vec![],
         });
+        assert_eq!(d[0], Delivery::StopTyping(s, author), "a post ends typing");
         assert!(
-            matches!(&d[0], Delivery::Frame(Audience::Study(x), f) if *x == s && matches!(**f, ServerFrame::Message { .. }))
+            matches!(&d[1], Delivery::Frame(Audience::Study(x), f) if *x == s && matches!(**f, ServerFrame::Message { change: 4, .. }))
         );
         assert!(
             route(&DomainEvent::UserSignedUp {

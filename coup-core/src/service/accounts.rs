@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Caller, quiet, require_account};
 use crate::auth;
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::UserId;
 use crate::model::{PlatformRole, User, UserStatus};
@@ -111,7 +111,10 @@ pub fn create_user(
         "SELECT 1 FROM users WHERE email = ?",
         params![&signup.email],
     )? {
-        return Err(Error::conflict("an account with this email already exists"));
+        return Err(Error::conflict(
+            Reason::EmailTaken,
+            "an account with this email already exists",
+        ));
     }
     let id = UserId::new();
     let now = Utc::now();
@@ -187,7 +190,9 @@ pub fn start_session(
                 params![now, user_id],
             )?;
         } else {
-            return Err(Error::Forbidden("your account is suspended"));
+            return Err(
+                Error::Forbidden("your account is suspended").because(Reason::AccountSuspended)
+            );
         }
     }
     tx.execute(
@@ -222,12 +227,16 @@ pub fn authenticate(tx: &mut dyn Tx, token: &str, now: DateTime<Utc>) -> Result<
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
             params![&token_hash],
         )?
-        .ok_or(Error::Unauthorized("invalid or expired session"))?;
+        .ok_or_else(|| {
+            Error::Unauthorized("invalid or expired session").because(Reason::SessionExpired)
+        })?;
     let expires_at = row.time(1)?;
     let suspended = row.parse::<UserStatus>(2)? == UserStatus::Suspended
         && row.opt_time(3)?.is_none_or(|until| until > now);
     if expires_at <= now || suspended {
-        return Err(Error::Unauthorized("invalid or expired session"));
+        return Err(
+            Error::Unauthorized("invalid or expired session").because(Reason::SessionExpired)
+        );
     }
     Ok(Session {
         user_id: row.parse(0)?,

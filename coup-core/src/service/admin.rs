@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::accounts::{USER_COLUMNS, load_user, user_from_row};
 use super::reports::{REPORT_SELECT, load as load_report, report_from_row};
 use super::{Account, Caller, require_account};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{AuditId, MessageId, ReportId, StudyId, UserId};
 use crate::model::*;
@@ -260,7 +260,10 @@ fn suspend_user(
     until: Option<DateTime<Utc>>,
 ) -> Result<Vec<DomainEvent>> {
     if id == me.id {
-        return Err(Error::conflict("you cannot suspend yourself"));
+        return Err(Error::conflict(
+            Reason::NotYourself,
+            "you cannot suspend yourself",
+        ));
     }
     let target = load_user(tx, id)?;
     if !permissions::may_suspend(me.role, target.role) {
@@ -297,7 +300,10 @@ pub fn restore(tx: &mut dyn Tx, caller: Caller, id: UserId) -> Result<Outcome<Us
         return Err(Error::Forbidden("you may not restore this account"));
     }
     if target.status != UserStatus::Suspended {
-        return Err(Error::conflict("this account is not suspended"));
+        return Err(Error::conflict(
+            Reason::NotSuspended,
+            "this account is not suspended",
+        ));
     }
     tx.execute(
         "UPDATE users SET status = 'ACTIVE', suspended_reason = NULL, suspended_until = NULL, updated_at = ? WHERE id = ?",
@@ -469,7 +475,10 @@ pub fn process_report(
     let note = validate::optional_text("note", input.note.as_deref(), 1000)?;
     let report = load_report(tx, id)?;
     if report.status != ReportStatus::Pending {
-        return Err(Error::conflict("this report was already processed"));
+        return Err(Error::conflict(
+            Reason::ReportProcessed,
+            "this report was already processed",
+        ));
     }
     let mut events = Vec::new();
     let bad_target = || Error::Internal("report has an unreadable target id".into());

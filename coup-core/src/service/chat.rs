@@ -5,6 +5,13 @@
 //! The sequence comes from `UPDATE studies SET last_seq = last_seq + 1 RETURNING`
 //! inside the send transaction: the row lock orders concurrent senders and a
 //! rolled-back send gives its number back, so numbers never skip or repeat.
+//!
+//! Beside the sequence, each study keeps a change feed: every post, deletion and
+//! read receipt takes the study's next change number (`studies.last_change`, taken
+//! the same way), recorded on the row it changed. [`changes`] reads the feed after
+//! a change number — what a client that was away missed, deletions and receipts
+//! included — and [`resume_point`] turns a subscriber's cursor into where its
+//! replay starts.
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -14,7 +21,7 @@ use super::{Caller, quiet, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{FileId, MessageId, StudyId, UserId};
-use crate::model::{ChatMessage, ChatPage, UnreadCount};
+use crate::model::{ChatChange, ChatChanges, ChatMessage, ChatPage, UnreadCount};
 use crate::notify;
 use crate::params;
 use crate::permissions::Operation;
@@ -23,6 +30,8 @@ use crate::validate::{self, CHAT_MAX};
 
 /// Largest chat page.
 pub const PAGE_MAX: u32 = 100;
+/// Largest page of the change feed.
+pub const CHANGES_PAGE_MAX: u32 = 500;
 
 /// Send input.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -57,11 +66,49 @@ pub struct ChatQuery {
     pub limit: Option<u32>,
 }
 
-/// Message columns, then the attachment's [`FILE_COLUMNS`] from column 9.
+/// Which page of the change feed: the changes after `after` (a change number).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase", default)]
+pub struct ChangesQuery {
+    /// The last change number the caller holds (0 for the whole history).
+    pub after: i64,
+    /// At most this many changes (default and maximum 500).
+    pub limit: Option<u32>,
+}
+
+/// The study's highest sequence and change numbers.
+fn heads(tx: &mut dyn Tx, study_id: StudyId) -> Result<(i64, i64)> {
+    let row = tx.query_one(
+        "SELECT last_seq, last_change FROM studies WHERE id = ?",
+        params![study_id],
+        "study",
+    )?;
+    Ok((row.int(0)?, row.int(1)?))
+}
+
+/// Takes the study's next change number (a row lock orders concurrent writers;
+/// a rollback gives the number back).
+fn next_change(tx: &mut dyn Tx, study_id: StudyId) -> Result<i64> {
+    Ok(tx
+        .query_one(
+            "UPDATE studies SET last_change = last_change + 1 WHERE id = ? RETURNING last_change",
+            params![study_id],
+            "study",
+        )?
+        .int(0)?)
+}
+
+/// Where [`message_select`] puts the change number that posted the message: after
+/// the attachment's nine [`FILE_COLUMNS`].
+const CHANGE_COLUMN: usize = 18;
+
+/// Message columns, then the attachment's [`FILE_COLUMNS`] from column 9, then
+/// the change that posted it ([`CHANGE_COLUMN`]).
 fn message_select() -> String {
     format!(
         "SELECT m.id, m.study_id, m.seq, m.author_id, u.name, m.content, m.client_id, m.deleted_at,
-            m.created_at, {FILE_COLUMNS}
+            m.created_at, {FILE_COLUMNS}, m.change_seq
          FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN files f ON f.id = m.file_id"
     )
 }
@@ -129,18 +176,18 @@ pub fn send(
         super::files::load(tx, study_id, file)
             .map_err(|_| Error::validation("fileId", "is not a file of this study"))?;
     }
-    let seq = tx
-        .query_one(
-            "UPDATE studies SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-            params![study_id],
-            "study",
-        )?
-        .int(0)?;
+    let heads = tx.query_one(
+        "UPDATE studies SET last_seq = last_seq + 1, last_change = last_change + 1 WHERE id = ?
+         RETURNING last_seq, last_change",
+        params![study_id],
+        "study",
+    )?;
+    let (seq, change) = (heads.int(0)?, heads.int(1)?);
     let id = MessageId::new();
     tx.execute(
-        "INSERT INTO messages (id, study_id, seq, author_id, content, file_id, client_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        params![id, study_id, seq, me, &content, input.file_id, client_id, Utc::now()],
+        "INSERT INTO messages (id, study_id, seq, change_seq, author_id, content, file_id, client_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![id, study_id, seq, change, me, &content, input.file_id, client_id, Utc::now()],
     )?;
     // The sender has read their own message.
     tx.execute(
@@ -153,6 +200,7 @@ pub fn send(
         message.clone(),
         vec![DomainEvent::MessagePosted {
             message,
+            change,
             study_name: access.name,
             mentioned,
         }],
@@ -232,10 +280,12 @@ pub fn list(
                 )?,
         ),
     };
+    let (_, last_change) = heads(tx, study_id)?;
     Ok(ChatPage {
         items,
         has_older,
         has_newer,
+        last_change,
     })
 }
 
@@ -299,14 +349,20 @@ pub(crate) fn mark_deleted(
     message: &ChatMessage,
     actor: UserId,
 ) -> Result<DomainEvent> {
-    tx.execute(
-        "UPDATE messages SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL",
-        params![Utc::now(), actor, message.id],
+    let change = next_change(tx, message.study_id)?;
+    let updated = tx.execute(
+        "UPDATE messages SET deleted_at = ?, deleted_by = ?, deleted_change = ?
+         WHERE id = ? AND deleted_at IS NULL",
+        params![Utc::now(), actor, change, message.id],
     )?;
+    if updated != 1 {
+        return Err(Error::NotFound("message"));
+    }
     Ok(DomainEvent::MessageDeleted {
         study_id: message.study_id,
         message_id: message.id,
         seq: message.seq,
+        change,
         actor,
     })
 }
@@ -324,60 +380,169 @@ pub(crate) fn find(tx: &mut dyn Tx, id: MessageId) -> Result<ChatMessage> {
     message_from_row(&row)
 }
 
-/// What a live subscriber missed since `after`: the study's last sequence and the
-/// messages after `after` (tombstones included), or — when more than `limit` were
-/// missed — only the range to page over REST.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CatchUp {
-    /// The study's highest sequence at the time of reading.
+/// Where a (re)subscribing member's replay starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// The study's highest sequence when it was read.
     pub last_seq: i64,
-    /// Missed messages in ascending order (empty when `resync` is set).
-    pub messages: Vec<ChatMessage>,
-    /// `(after, last_seq)` when too much was missed to replay.
-    pub resync: Option<(i64, i64)>,
+    /// The study's highest change number when it was read.
+    pub last_change: i64,
+    /// The change number the subscriber holds everything up to; `None` for a
+    /// subscription without a cursor, which starts live from now.
+    pub after: Option<i64>,
+    /// The highest sequence posted at or before `after`, i.e. the last message
+    /// the subscriber holds (0 when none, or without a cursor).
+    pub after_seq: i64,
 }
 
-/// Reads what a (re)subscribing member missed; checks they may read the chat.
-pub fn catch_up(
+/// Checks the caller may read the study's chat and turns their cursor into the
+/// change their replay starts after: `last_change` when given (the change feed),
+/// else the change that posted message `last_seq` (clients that only track
+/// sequences), else none.
+pub fn resume_point(
     tx: &mut dyn Tx,
     caller: Caller,
     study_id: StudyId,
-    after: Option<i64>,
-    limit: u32,
-) -> Result<CatchUp> {
+    last_seq: Option<i64>,
+    last_change: Option<i64>,
+) -> Result<ResumePoint> {
     require_study(tx, caller, study_id, Operation::ListMessages)?;
-    let last_seq = tx
-        .query_one(
-            "SELECT last_seq FROM studies WHERE id = ?",
-            params![study_id],
-            "study",
-        )?
-        .int(0)?;
-    let Some(after) = after else {
-        return Ok(CatchUp {
-            last_seq,
-            messages: Vec::new(),
-            resync: None,
-        });
+    let (head_seq, head_change) = heads(tx, study_id)?;
+    let after = match (last_change, last_seq) {
+        (Some(change), _) => {
+            if !(0..=head_change).contains(&change) {
+                return Err(Error::validation(
+                    "lastChange",
+                    format!("must be between 0 and {head_change}"),
+                ));
+            }
+            Some(change)
+        }
+        (None, Some(seq)) => {
+            if !(0..=head_seq).contains(&seq) {
+                return Err(Error::validation(
+                    "lastSeq",
+                    format!("must be between 0 and {head_seq}"),
+                ));
+            }
+            Some(if seq == 0 {
+                0
+            } else {
+                tx.query_one(
+                    "SELECT change_seq FROM messages WHERE study_id = ? AND seq = ?",
+                    params![study_id, seq],
+                    "message",
+                )?
+                .int(0)?
+            })
+        }
+        (None, None) => None,
     };
-    if after < 0 || after > last_seq {
+    let after_seq = match after {
+        Some(change) if change > 0 => tx
+            .query_one(
+                "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE study_id = ? AND change_seq <= ?",
+                params![study_id, change],
+                "message",
+            )?
+            .int(0)?,
+        _ => 0,
+    };
+    Ok(ResumePoint {
+        last_seq: head_seq,
+        last_change: head_change,
+        after,
+        after_seq,
+    })
+}
+
+/// A page of the study's change feed after `query.after`, in change order.
+pub fn changes(
+    tx: &mut dyn Tx,
+    caller: Caller,
+    study_id: StudyId,
+    query: ChangesQuery,
+) -> Result<ChatChanges> {
+    require_study(tx, caller, study_id, Operation::ListMessages)?;
+    let limit = match query.limit {
+        None => CHANGES_PAGE_MAX,
+        Some(limit) if (1..=CHANGES_PAGE_MAX).contains(&limit) => limit,
+        Some(_) => {
+            return Err(Error::validation(
+                "limit",
+                format!("must be between 1 and {CHANGES_PAGE_MAX}"),
+            ));
+        }
+    };
+    changes_after(tx, study_id, query.after, limit)
+}
+
+/// The feed after `after` without a permission check: for callers that made it
+/// (the gateway's replay, after [`resume_point`]).
+pub fn changes_after(
+    tx: &mut dyn Tx,
+    study_id: StudyId,
+    after: i64,
+    limit: u32,
+) -> Result<ChatChanges> {
+    let (last_seq, last_change) = heads(tx, study_id)?;
+    if !(0..=last_change).contains(&after) {
         return Err(Error::validation(
-            "lastSeq",
-            format!("must be between 0 and {last_seq}"),
+            "after",
+            format!("must be between 0 and {last_change}"),
         ));
     }
-    if last_seq - after > i64::from(limit) {
-        return Ok(CatchUp {
-            last_seq,
-            messages: Vec::new(),
-            resync: Some((after, last_seq)),
+    // Each kind of change is read in change order, at most `limit` of each; the
+    // first `limit` of their merge are the page.
+    let mut items = Vec::new();
+    for r in tx.query(
+        &format!(
+            "{} WHERE m.study_id = ? AND m.change_seq > ? ORDER BY m.change_seq LIMIT ?",
+            message_select()
+        ),
+        params![study_id, after, limit],
+    )? {
+        items.push(ChatChange::Message {
+            change: r.int(CHANGE_COLUMN)?,
+            message: Box::new(message_from_row(&r)?),
         });
     }
-    let messages = page(tx, "m.seq > ? ORDER BY m.seq ASC", study_id, after, limit)?;
-    Ok(CatchUp {
+    for r in tx.query(
+        "SELECT id, seq, deleted_change FROM messages
+         WHERE study_id = ? AND deleted_change > ? AND change_seq <= ?
+         ORDER BY deleted_change LIMIT ?",
+        params![study_id, after, after, limit],
+    )? {
+        items.push(ChatChange::MessageDeleted {
+            message_id: r.parse(0)?,
+            seq: r.int(1)?,
+            change: r.int(2)?,
+        });
+    }
+    for r in tx.query(
+        "SELECT user_id, last_read_seq, read_change FROM memberships
+         WHERE study_id = ? AND read_change > ? AND status = 'ACTIVE'
+         ORDER BY read_change LIMIT ?",
+        params![study_id, after, limit],
+    )? {
+        items.push(ChatChange::ReadReceipt {
+            user_id: r.parse(0)?,
+            last_read_seq: r.int(1)?,
+            change: r.int(2)?,
+        });
+    }
+    items.sort_by_key(ChatChange::change);
+    let full = items.len() >= limit as usize;
+    items.truncate(limit as usize);
+    let reached = match items.last() {
+        Some(last) if full => last.change(),
+        _ => last_change,
+    };
+    Ok(ChatChanges {
+        items,
+        last_change: reached,
         last_seq,
-        messages,
-        resync: None,
+        has_more: reached < last_change,
     })
 }
 
@@ -413,9 +578,10 @@ pub fn mark_read(
     if seq <= current {
         return quiet(current);
     }
+    let change = next_change(tx, study_id)?;
     tx.execute(
-        "UPDATE memberships SET last_read_seq = ? WHERE study_id = ? AND user_id = ?",
-        params![seq, study_id, me],
+        "UPDATE memberships SET last_read_seq = ?, read_change = ? WHERE study_id = ? AND user_id = ?",
+        params![seq, change, study_id, me],
     )?;
     Ok(Outcome::new(
         seq,
@@ -423,6 +589,7 @@ pub fn mark_read(
             study_id,
             user_id: me,
             last_read_seq: seq,
+            change,
         }],
     ))
 }

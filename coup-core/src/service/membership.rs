@@ -10,7 +10,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{Caller, account, require_study};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{StudyId, UserId};
 use crate::model::{JoinPolicy, Member, MemberStatus, Page, PageRequest, StudyRole};
@@ -50,7 +50,10 @@ pub fn join_status(
     max: u32,
 ) -> Result<MemberStatus> {
     if !is_recruiting && !invited {
-        return Err(Error::conflict("this study is not recruiting"));
+        return Err(Error::conflict(
+            Reason::NotRecruiting,
+            "this study is not recruiting",
+        ));
     }
     if policy == JoinPolicy::Approval && !invited {
         return Ok(MemberStatus::Pending);
@@ -62,9 +65,10 @@ pub fn join_status(
 /// Refuses a new active member when the study is full.
 pub fn ensure_capacity(active: u32, max: u32) -> Result<()> {
     if active >= max {
-        Err(Error::conflict(format!(
-            "this study is full ({max} members)"
-        )))
+        Err(Error::conflict(
+            Reason::StudyFull,
+            format!("this study is full ({max} members)"),
+        ))
     } else {
         Ok(())
     }
@@ -150,10 +154,16 @@ pub fn join(
     )?;
     let (name, is_public) = (row.text(0)?, row.bool(1)?);
     if let Some(existing) = membership(tx, study_id, me.id)? {
-        return Err(Error::conflict(match existing.status {
-            MemberStatus::Pending => "your join request is already waiting",
-            MemberStatus::Active => "you are already a member of this study",
-        }));
+        return Err(match existing.status {
+            MemberStatus::Pending => Error::conflict(
+                Reason::RequestPending,
+                "your join request is already waiting",
+            ),
+            MemberStatus::Active => Error::conflict(
+                Reason::AlreadyMember,
+                "you are already a member of this study",
+            ),
+        });
     }
     let offered = input
         .invite_code
@@ -212,6 +222,7 @@ pub fn leave(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> Result<Outco
     let me = access.caller()?;
     if access.role == Some(StudyRole::Owner) {
         return Err(Error::conflict(
+            Reason::OwnerMustTransfer,
             "the owner must transfer ownership before leaving",
         ));
     }
@@ -287,7 +298,10 @@ pub(crate) fn list_by_status(
 fn pending_target(tx: &mut dyn Tx, study_id: StudyId, user_id: UserId) -> Result<Member> {
     match membership(tx, study_id, user_id)? {
         Some(m) if m.status == MemberStatus::Pending => Ok(m),
-        Some(_) => Err(Error::conflict("this user is already a member")),
+        Some(_) => Err(Error::conflict(
+            Reason::AlreadyApproved,
+            "this user is already a member",
+        )),
         None => Err(Error::NotFound("join request")),
     }
 }
@@ -357,15 +371,16 @@ pub fn change_role(
     let me = access.caller()?;
     if user_id == me {
         return Err(Error::conflict(
+            Reason::NotYourself,
             "to give up ownership, make another member OWNER",
         ));
     }
     let target = active_target(tx, study_id, user_id)?;
     if target.role == change.role {
-        return Err(Error::conflict(format!(
-            "this member is already {}",
-            change.role
-        )));
+        return Err(Error::conflict(
+            Reason::SameRole,
+            format!("this member is already {}", change.role),
+        ));
     }
     let set_role = "UPDATE memberships SET role = ? WHERE study_id = ? AND user_id = ?";
     tx.execute(set_role, params![change.role, study_id, user_id])?;
@@ -405,6 +420,7 @@ pub fn kick(
     let me = access.caller()?;
     if user_id == me {
         return Err(Error::conflict(
+            Reason::NotYourself,
             "you cannot remove yourself; leave the study instead",
         ));
     }

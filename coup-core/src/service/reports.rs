@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{Caller, require_account};
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{MessageId, ReportId, StudyId, UserId};
 use crate::model::{Report, ReportTarget};
@@ -96,7 +96,10 @@ pub fn create(tx: &mut dyn Tx, caller: Caller, input: NewReport) -> Result<Outco
         "SELECT 1 FROM reports WHERE reporter_id = ? AND target_type = ? AND target_id = ? AND status = 'PENDING'",
         params![me.id, input.target_type, &target_id],
     )? {
-        return Err(Error::conflict("you already reported this; it is waiting for review"));
+        return Err(Error::conflict(
+            Reason::AlreadyReported,
+            "you already reported this; it is waiting for review",
+        ));
     }
     let id = ReportId::new();
     tx.execute(

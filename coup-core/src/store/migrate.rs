@@ -37,6 +37,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         name: "study_listing_order",
         sql: include_str!("../../../migrations/sqlite/0003_study_listing_order.sql"),
     },
+    Migration {
+        version: 4,
+        name: "chat_change_feed",
+        sql: include_str!("../../../migrations/sqlite/0004_chat_change_feed.sql"),
+    },
 ];
 
 /// Applies the migrations `tx` has not recorded yet and returns their versions.
@@ -93,14 +98,17 @@ mod tests {
         let path = dir.path().join("nested").join("coup.db");
         let store = Store::open_sqlite(&path).expect("first open migrates");
         let versions = store.read_blocking(applied).expect("read");
-        assert_eq!(versions, vec![1, 2, 3]);
+        assert_eq!(versions, vec![1, 2, 3, 4]);
         drop(store);
         let store = Store::open_sqlite(&path).expect("second open");
         let again = store
             .write_blocking(|tx| apply(tx, SQLITE_MIGRATIONS))
             .expect("re-apply");
         assert!(again.is_empty(), "re-running is a no-op");
-        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2, 3]);
+        assert_eq!(
+            store.read_blocking(applied).expect("read"),
+            vec![1, 2, 3, 4]
+        );
     }
 
     #[test]
@@ -111,6 +119,7 @@ mod tests {
             include_str!("../../../migrations/postgres/0001_init.sql"),
             include_str!("../../../migrations/postgres/0002_task_client_ids.sql"),
             include_str!("../../../migrations/postgres/0003_study_listing_order.sql"),
+            include_str!("../../../migrations/postgres/0004_chat_change_feed.sql"),
         ];
         assert_eq!(SQLITE_MIGRATIONS.len(), postgres.len());
         for (sqlite, postgres) in SQLITE_MIGRATIONS.iter().zip(postgres) {
@@ -145,6 +154,9 @@ mod tests {
             })
             .expect("read");
         assert_eq!(tables, 0);
-        assert_eq!(store.read_blocking(applied).expect("read"), vec![1, 2, 3]);
+        assert_eq!(
+            store.read_blocking(applied).expect("read"),
+            vec![1, 2, 3, 4]
+        );
     }
 }

@@ -42,6 +42,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         name: "study_listing_order",
         sql: include_str!("../../../migrations/postgres/0003_study_listing_order.sql"),
     },
+    Migration {
+        version: 4,
+        name: "chat_change_feed",
+        sql: include_str!("../../../migrations/postgres/0004_chat_change_feed.sql"),
+    },
 ];
 
 /// Any number that names CoUp's write lock among the database's advisory locks.

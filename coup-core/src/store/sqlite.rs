@@ -538,7 +538,7 @@ mod tests {
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 params![2000_i64, "doomed", 0_i64],
             )?;
-            Err(crate::Error::conflict("refused after writing"))
+            Err(crate::Error::Conflict("refused after writing".into()))
         });
         assert!(result.is_err());
         let count = store

@@ -1,24 +1,25 @@
 //! One WebSocket connection: `hello` first, then a reader that handles frames in
-//! order and a writer that drains the bounded outbound queue and keeps the
-//! heartbeat. Every entry into the loop is an [`Input`], so all triggers are
-//! visible in one place.
+//! order, a writer that drains the bounded outbound queue and keeps the
+//! heartbeat, and one replay task per resuming subscription. One [`Ending`] ties
+//! them: whatever ends the connection (the client, the heartbeat, a slow reader,
+//! a flood, the session) ends all three, unregisters it from the hub — presence,
+//! typing and calls end with it — and closes the socket within a bounded time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use coup_core::ids::UserId;
+use coup_core::ids::{StudyId, UserId};
 use coup_core::realtime::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, close, codes};
 use coup_core::service::accounts::Session;
-use coup_core::service::chat::{self, SendMessage};
+use coup_core::service::chat::{self, ResumePoint, SendMessage};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::Gateway;
-use super::hub::{ConnId, Frame, HubError, Outbound};
+use super::hub::{ConnId, Ending, Frame, GoLive, HubError, Outbound};
 use crate::state::AppState;
 
 /// How long a client has to say `hello`.
@@ -28,6 +29,14 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// Largest `signal` payload, serialized.
 const MAX_SIGNAL_BYTES: usize = 32 * 1024;
 
+/// Frames read from the change feed per batch of a replay.
+const REPLAY_BATCH: u32 = 64;
+/// Replayed frames one connection may have queued and unwritten: a replay queues
+/// its next batch only as the client reads, so it never fills the queue.
+const REPLAY_WINDOW: usize = 2 * REPLAY_BATCH as usize;
+/// The longest a write may take; a client that reads nothing for this long is gone.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Runs a connection to its end.
 pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
     let (mut sink, mut stream) = socket.split();
@@ -36,15 +45,16 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
     // on the heap only while they run.
     let Some((session, hello_ok)) = Box::pin(hello(&mut sink, &mut stream, &app, &gateway)).await
     else {
+        await_client_close(&mut stream).await;
         return;
     };
-    let (tx, rx) = mpsc::channel(gateway.settings.queue_len);
-    let cancel = CancellationToken::new();
+    let (tx, rx) = mpsc::channel(gateway.settings.queue_len + REPLAY_WINDOW);
+    let ending = Ending::default();
     let user = session.user_id;
     let id = gateway
         .hub
-        .register(user, session.token_hash, tx.clone(), cancel.clone());
-    let _ = tx.try_send(Outbound::Text(hello_ok));
+        .register(user, session.token_hash, tx.clone(), ending.clone());
+    let _ = tx.try_send(Outbound::frame(hello_ok));
     let last_seen = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let writer = tokio::spawn(write_loop(
@@ -53,26 +63,27 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
         gateway.settings.heartbeat,
         last_seen.clone(),
         started,
-        cancel.clone(),
+        ending.clone(),
     ));
     let mut reader = Reader {
         app,
         gateway: gateway.clone(),
         id,
         user,
-        tx,
+        ending: ending.clone(),
         bucket: Bucket::new(gateway.settings.frames_per_second),
+        replay_window: None,
     };
-    loop {
+    while !ending.is_ended() {
         let input = tokio::select! {
             input = stream.next() => match input {
                 Some(input) => input,
                 None => break,
             },
-            () = cancel.cancelled() => break,
+            () = ending.ended() => break,
         };
         last_seen.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        let keep_going = match input {
+        match input {
             Ok(Message::Text(text)) => Box::pin(reader.frame(text.as_str())).await,
             Ok(Message::Binary(_)) => {
                 reader.reply(ServerFrame::protocol_error(
@@ -80,31 +91,34 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
                     codes::BAD_FRAME,
                     "frames are JSON text",
                 ));
-                true
             }
-            Ok(Message::Ping(_) | Message::Pong(_)) => true,
-            Ok(Message::Close(_)) => false,
+            Ok(Message::Ping(_) | Message::Pong(_)) => {}
+            Ok(Message::Close(_)) => break,
             Err(e) => {
                 let too_big =
                     e.to_string().contains("too long") || e.to_string().contains("Space limit");
                 if too_big {
-                    let _ = reader
-                        .tx
-                        .try_send(Outbound::Close(close::TOO_BIG, "frame too large"));
+                    ending.close(close::TOO_BIG, "frame too large");
                 }
-                false
+                break;
             }
-        };
-        if !keep_going {
-            break;
         }
     }
+    // However it ended — the client, a refusal, the heartbeat, a slow reader, the
+    // session — the writer, the replays and the hub's record end now, so
+    // presence, typing and calls end with the socket.
+    ending.quietly();
     gateway.hub.unregister(id);
     drop(reader);
+    drop(tx);
     let _ = writer.await;
-    // Read on until the client answers the close (or a second passes): closing a
-    // socket with unread input makes the kernel reset it, and the client would
-    // lose the close frame that says why.
+    await_client_close(&mut stream).await;
+}
+
+/// Reads on until the client answers a close (or a second passes): closing a
+/// socket with unread input makes the kernel reset it, and the client would lose
+/// the close frame that says why. Dropping the socket afterwards closes it.
+async fn await_client_close(stream: &mut futures_util::stream::SplitStream<WebSocket>) {
     let _ = tokio::time::timeout(CLOSE_GRACE, async {
         while let Some(Ok(input)) = stream.next().await {
             if matches!(input, Message::Close(_)) {
@@ -178,70 +192,154 @@ async fn hello(
             Some((session, text))
         }
         Err((code, error, reason)) => {
-            let _ = sink
-                .send(Message::Text(
+            let _ = tokio::time::timeout(WRITE_TIMEOUT, async {
+                sink.send(Message::Text(
                     serde_json::to_string(&error).unwrap_or_default().into(),
                 ))
-                .await;
-            let _ = sink
-                .send(Message::Close(Some(CloseFrame {
+                .await?;
+                sink.send(Message::Close(Some(CloseFrame {
                     code,
                     reason: Utf8Bytes::from_static(reason),
                 })))
-                .await;
+                .await
+            })
+            .await;
             None
         }
     }
 }
 
-/// Drains the queue into the socket, pings every heartbeat and closes a connection
-/// that stayed silent for two heartbeats.
+/// Drains the queue into the socket, pings every heartbeat and ends a connection
+/// that stayed silent for two heartbeats. Every write has a deadline, so a client
+/// that stops reading cannot hold the writer; whatever ends the connection, the
+/// writer sends its close frame (if it has one) and returns.
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Outbound>,
     heartbeat: Duration,
     last_seen: Arc<AtomicU64>,
     started: Instant,
-    cancel: CancellationToken,
+    ending: Ending,
 ) {
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.tick().await;
     loop {
-        tokio::select! {
-            () = cancel.cancelled() => {
-                // The client stopped reading: say why if its buffers still take it, then drop it.
-                let frame = CloseFrame { code: close::SLOW_CONSUMER, reason: Utf8Bytes::from_static("slow consumer") };
-                let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
-                return;
-            }
+        let message = tokio::select! {
+            () = ending.ended() => break,
             next = rx.recv() => match next {
-                Some(Outbound::Text(text)) => {
-                    let sent = tokio::select! {
-                        r = sink.send(Message::Text(text)) => r.is_ok(),
-                        () = cancel.cancelled() => true,
-                    };
-                    if !sent {
-                        return;
-                    }
-                }
-                Some(Outbound::Close(code, reason)) => {
-                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await;
-                    return;
-                }
+                // The window permit is freed when the frame is written.
+                Some(Outbound { frame, window: _window }) => Message::Text(frame),
                 None => {
-                    let _ = sink.send(Message::Close(Some(CloseFrame { code: close::GOING_AWAY, reason: Utf8Bytes::from_static("bye") }))).await;
-                    return;
+                    ending.close(close::GOING_AWAY, "bye");
+                    break;
                 }
             },
             _ = ticker.tick() => {
                 let silent = started.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
                 if silent > heartbeat * 2 {
-                    let frame = CloseFrame { code: close::HEARTBEAT_TIMEOUT, reason: Utf8Bytes::from_static("heartbeat timeout") };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
+                    ending.close(close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
+                    break;
+                }
+                Message::Ping(Default::default())
+            }
+        };
+        let written = tokio::select! {
+            written = tokio::time::timeout(WRITE_TIMEOUT, sink.send(message)) => written,
+            () = ending.ended() => break,
+        };
+        if !matches!(written, Ok(Ok(()))) {
+            ending.quietly();
+            break;
+        }
+    }
+    if let Some((code, reason)) = ending.close_frame() {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            // What was queued before the close goes first (the error that
+            // explains it, say) — but not to a client that stopped reading.
+            if code != close::SLOW_CONSUMER {
+                while let Ok(Outbound { frame, .. }) = rx.try_recv() {
+                    sink.send(Message::Text(frame)).await?;
+                }
+            }
+            sink.send(Message::Close(Some(frame))).await
+        })
+        .await;
+    }
+}
+
+/// One subscription's replay: what a subscriber missed after a change number,
+/// one batch of the change feed at a time as the client reads, then live.
+struct Replay {
+    app: AppState,
+    gateway: Arc<Gateway>,
+    id: ConnId,
+    study: StudyId,
+    request_id: Option<String>,
+    /// The connection's replay window (shared by its replays).
+    window: Arc<Semaphore>,
+    ending: Ending,
+}
+
+impl Replay {
+    async fn run(self, mut after: i64) {
+        let Self {
+            app,
+            gateway,
+            id,
+            study,
+            request_id,
+            window,
+            ending,
+        } = self;
+        let hub = &gateway.hub;
+        loop {
+            let page = match app
+                .core
+                .read(move |tx| chat::changes_after(tx, study, after, REPLAY_BATCH))
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, %study, "replay failed");
+                    hub.abort_subscribe(id, study);
+                    hub.reply(id, &ServerFrame::error(request_id, &e));
                     return;
                 }
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
+            };
+            if !page.items.is_empty() {
+                let wanted = u32::try_from(page.items.len()).unwrap_or(u32::MAX);
+                let permits = tokio::select! {
+                    permits = window.clone().acquire_many_owned(wanted) => permits,
+                    () = ending.ended() => return,
+                };
+                let Ok(mut permits) = permits else {
                     return;
+                };
+                let frames: Vec<(Frame, _)> = page
+                    .items
+                    .into_iter()
+                    .filter_map(|change| {
+                        let permit = permits.split(1)?;
+                        let frame = ServerFrame::from_change(study, change);
+                        Some((
+                            serde_json::to_string(&frame).unwrap_or_default().into(),
+                            permit,
+                        ))
+                    })
+                    .collect();
+                if !hub.replay(id, study, frames) {
+                    return;
+                }
+            }
+            after = page.last_change;
+            if !page.has_more {
+                match hub.go_live(id, study, request_id.clone(), after, page.last_seq) {
+                    GoLive::Live | GoLive::Gone => return,
+                    GoLive::Behind => {}
                 }
             }
         }
@@ -291,8 +389,10 @@ struct Reader {
     gateway: Arc<Gateway>,
     id: ConnId,
     user: UserId,
-    tx: mpsc::Sender<Outbound>,
+    ending: Ending,
     bucket: Bucket,
+    /// Shared by the connection's replays; made on the first.
+    replay_window: Option<Arc<Semaphore>>,
 }
 
 impl Reader {
@@ -309,14 +409,12 @@ impl Reader {
         });
     }
 
-    /// Handles one text frame; false ends the connection.
-    async fn frame(&mut self, text: &str) -> bool {
+    /// Handles one text frame; a frame that ends the connection ends `ending`.
+    async fn frame(&mut self, text: &str) {
         if !self.bucket.take() {
             if self.bucket.strikes > MAX_STRIKES {
-                let _ = self
-                    .tx
-                    .try_send(Outbound::Close(close::RATE_LIMITED, "too many frames"));
-                return false;
+                self.ending.close(close::RATE_LIMITED, "too many frames");
+                return;
             }
             // One warning per burst: answering every refused frame would flood back.
             if self.bucket.strikes == 1 {
@@ -326,7 +424,7 @@ impl Reader {
                     "too many frames; slow down",
                 ));
             }
-            return true;
+            return;
         }
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(frame) => frame,
@@ -336,7 +434,7 @@ impl Reader {
                     codes::BAD_FRAME,
                     e.to_string(),
                 ));
-                return true;
+                return;
             }
         };
         let caller = Some(self.user);
@@ -353,19 +451,19 @@ impl Reader {
                 request_id,
                 study_id,
                 last_seq,
+                last_change,
             } => {
                 if let Err(e) = hub.begin_subscribe(self.id, study_id) {
                     self.refuse(request_id, e);
-                    return true;
+                    return;
                 }
-                let limit = self.gateway.settings.replay_limit;
                 match self
                     .app
                     .core
-                    .read(move |tx| chat::catch_up(tx, caller, study_id, last_seq, limit))
+                    .read(move |tx| chat::resume_point(tx, caller, study_id, last_seq, last_change))
                     .await
                 {
-                    Ok(catch_up) => hub.finish_subscribe(self.id, study_id, request_id, catch_up),
+                    Ok(point) => self.start_replay(study_id, request_id, point),
                     Err(e) => {
                         hub.abort_subscribe(self.id, study_id);
                         self.refuse(request_id, e.into());
@@ -408,7 +506,6 @@ impl Reader {
                     .await
                 {
                     Ok(out) => {
-                        let _ = hub.typing(self.id, study_id, false, Instant::now());
                         self.reply(ServerFrame::Ack {
                             request_id,
                             message: Some(out.value),
@@ -479,7 +576,7 @@ impl Reader {
                         request_id,
                         HubError::Protocol(codes::PAYLOAD_TOO_LARGE, message),
                     );
-                    return true;
+                    return;
                 }
                 match hub.signal(self.id, study_id, to, kind, payload) {
                     Ok(()) => self.reply(ServerFrame::Ack {
@@ -501,6 +598,39 @@ impl Reader {
                 Err(e) => self.refuse(request_id, e),
             },
         }
-        true
+    }
+
+    /// Replays from the subscriber's resume point, or — past the replay limit —
+    /// tells it to page over REST and goes live at once.
+    fn start_replay(&mut self, study: StudyId, request_id: Option<String>, point: ResumePoint) {
+        let limit = i64::from(self.gateway.settings.replay_limit);
+        let after = match point.after {
+            Some(after) if point.last_change - after > limit => {
+                self.reply(ServerFrame::ResyncRequired {
+                    study_id: study,
+                    from_seq: point.after_seq,
+                    to_seq: point.last_seq,
+                    from_change: after,
+                    to_change: point.last_change,
+                });
+                point.last_change
+            }
+            Some(after) => after,
+            None => point.last_change,
+        };
+        let window = self
+            .replay_window
+            .get_or_insert_with(|| Arc::new(Semaphore::new(REPLAY_WINDOW)))
+            .clone();
+        let replay = Replay {
+            app: self.app.clone(),
+            gateway: self.gateway.clone(),
+            id: self.id,
+            study,
+            request_id,
+            window,
+            ending: self.ending.clone(),
+        };
+        tokio::spawn(replay.run(after));
     }
 }

@@ -7,6 +7,15 @@
 //! as a slow consumer instead of growing memory. Frames are serialized once per
 //! delivery and shared between recipients.
 //!
+//! A subscription with a cursor replays what its client missed before it goes
+//! live. The replay (driven by `connection`) reads the study's change feed in
+//! batches and queues each batch only as the client reads the last (a window of
+//! permits per connection), so a long absence never fills the queue; meanwhile
+//! the study's live chat changes wait in a bounded hold (dropped on overflow:
+//! the store has them, and the replay reads on), and everything else passes.
+//! Going live sends `subscribed` with the change the replay reached, then the
+//! held changes after it.
+//!
 //! With a bus ([`crate::bus`]), the hub also tells the other nodes what changes
 //! here (committed events, presence, typing, calls, signals for participants
 //! connected elsewhere) and applies what they tell it ([`Hub::apply`]). Presence a
@@ -15,7 +24,7 @@
 //! relay rule hold across nodes.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
@@ -28,9 +37,8 @@ use coup_core::realtime::protocol::{
     Audience, Delivery, ServerFrame, SignalKind, UnsubscribeReason, close, codes, route,
 };
 use coup_core::realtime::typing::{Typing, TypingChange};
-use coup_core::service::chat::CatchUp;
-use coup_core::{Error, EventSink};
-use tokio::sync::mpsc;
+use coup_core::{Error, EventSink, Reason};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
 /// A connection's id within this process.
@@ -40,13 +48,62 @@ pub type ConnId = u64;
 /// serialized once and shared by every connection's queue without a copy.
 pub type Frame = Utf8Bytes;
 
-/// What the writer of a connection sends.
-#[derive(Debug, Clone)]
-pub enum Outbound {
-    /// A serialized frame.
-    Text(Frame),
-    /// Close the socket with a code and reason.
-    Close(u16, &'static str),
+/// What the writer of a connection sends: a serialized frame and, for a frame
+/// of a replay, its place in the replay window (freed once the frame is written).
+#[derive(Debug)]
+pub struct Outbound {
+    /// The frame.
+    pub frame: Frame,
+    /// Held while a replayed frame waits to be written.
+    pub window: Option<OwnedSemaphorePermit>,
+}
+
+impl Outbound {
+    /// A frame outside any replay.
+    pub fn frame(frame: Frame) -> Self {
+        Self {
+            frame,
+            window: None,
+        }
+    }
+}
+
+/// How a connection ends. The first to end it gives the close code (if any);
+/// ending cancels its reader, writer and replays at once, whatever ended it.
+#[derive(Debug, Clone, Default)]
+pub struct Ending {
+    token: CancellationToken,
+    why: Arc<OnceLock<Option<(u16, &'static str)>>>,
+}
+
+impl Ending {
+    /// Ends the connection with a close frame carrying `code` and `reason`.
+    pub fn close(&self, code: u16, reason: &'static str) {
+        let _ = self.why.set(Some((code, reason)));
+        self.token.cancel();
+    }
+
+    /// Ends the connection without a close frame of its own (the client closed
+    /// it, or the socket broke).
+    pub fn quietly(&self) {
+        let _ = self.why.set(None);
+        self.token.cancel();
+    }
+
+    /// The close frame to send, if the connection ended with one.
+    pub fn close_frame(&self) -> Option<(u16, &'static str)> {
+        self.why.get().copied().flatten()
+    }
+
+    /// Whether the connection has ended.
+    pub fn is_ended(&self) -> bool {
+        self.token.is_cancelled()
+    }
+
+    /// Resolves when the connection ends.
+    pub async fn ended(&self) {
+        self.token.cancelled().await;
+    }
 }
 
 /// A refusal by the hub, answered with an error frame.
@@ -65,9 +122,34 @@ impl From<Error> for HubError {
 }
 
 enum Subscription {
-    /// Catching up: frames for the study wait here (with their chat sequence).
-    Replaying(Vec<(Option<i64>, Frame)>),
+    /// Replaying: the study's live chat changes wait here with their change
+    /// numbers; `overflowed` when some were dropped for want of room (the replay
+    /// then reads them from the store before going live).
+    Replaying {
+        held: Vec<(i64, Frame)>,
+        overflowed: bool,
+    },
     Live,
+}
+
+impl Subscription {
+    fn replaying() -> Self {
+        Self::Replaying {
+            held: Vec::new(),
+            overflowed: false,
+        }
+    }
+}
+
+/// What [`Hub::go_live`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoLive {
+    /// The subscription is live.
+    Live,
+    /// Live changes were dropped while replaying: read on from the store.
+    Behind,
+    /// The subscription or the connection is gone.
+    Gone,
 }
 
 struct Conn {
@@ -75,8 +157,7 @@ struct Conn {
     /// The session the connection authenticated with (its stored hash).
     token_hash: String,
     tx: mpsc::Sender<Outbound>,
-    /// Cancelled to abandon a connection whose client stopped reading.
-    cancel: CancellationToken,
+    ending: Ending,
     subs: HashMap<StudyId, Subscription>,
 }
 
@@ -101,7 +182,7 @@ struct State {
 pub struct HubLimits {
     /// Subscriptions one connection may hold.
     pub max_subscriptions: usize,
-    /// Frames buffered while one subscription catches up.
+    /// Live chat changes held while one subscription replays.
     pub replay_buffer: usize,
 }
 
@@ -115,13 +196,6 @@ pub struct Hub {
 
 fn text(frame: &ServerFrame) -> Frame {
     serde_json::to_string(frame).unwrap_or_default().into()
-}
-
-fn seq_of(frame: &ServerFrame) -> Option<i64> {
-    match frame {
-        ServerFrame::Message { message } => Some(message.seq),
-        _ => None,
-    }
 }
 
 impl Hub {
@@ -154,7 +228,7 @@ impl Hub {
         user: UserId,
         token_hash: String,
         tx: mpsc::Sender<Outbound>,
-        cancel: CancellationToken,
+        ending: Ending,
     ) -> ConnId {
         let mut s = self.lock();
         s.next_id += 1;
@@ -165,7 +239,7 @@ impl Hub {
                 user,
                 token_hash,
                 tx,
-                cancel,
+                ending,
                 subs: HashMap::new(),
             },
         );
@@ -262,32 +336,45 @@ impl Hub {
         }
     }
 
-    /// Queues a frame to one connection; a full queue closes it as a slow consumer.
+    /// Queues a frame to one connection; a full queue closes it as a slow
+    /// consumer. A chat change (`change`) for a study the connection is still
+    /// replaying is held instead.
     fn push(
         &self,
         s: &mut State,
         id: ConnId,
         study: Option<StudyId>,
-        seq: Option<i64>,
+        change: Option<i64>,
         frame: Frame,
     ) {
         let Some(conn) = s.conns.get_mut(&id) else {
             return;
         };
-        if let Some(Subscription::Replaying(buffer)) = study.and_then(|st| conn.subs.get_mut(&st)) {
-            if buffer.len() < self.limits.replay_buffer {
-                buffer.push((seq, frame));
-                return;
+        if let (Some(change), Some(Subscription::Replaying { held, overflowed })) =
+            (change, study.and_then(|st| conn.subs.get_mut(&st)))
+        {
+            if held.len() < self.limits.replay_buffer {
+                held.push((change, frame));
+            } else {
+                // The store has it: the replay reads on before going live.
+                held.clear();
+                *overflowed = true;
             }
-        } else if conn.tx.try_send(Outbound::Text(frame)).is_ok() {
             return;
         }
-        // The queue (or catch-up buffer) is full: stop growing, drop the reader.
+        if conn.tx.try_send(Outbound::frame(frame)).is_ok() {
+            return;
+        }
+        self.slow_consumer(s, id);
+    }
+
+    /// Ends a connection whose queue is full: stop growing, drop the reader.
+    fn slow_consumer(&self, s: &mut State, id: ConnId) {
+        let Some(conn) = s.conns.get(&id) else {
+            return;
+        };
         metrics::counter!("coup_ws_slow_consumers_total").increment(1);
-        let _ = conn
-            .tx
-            .try_send(Outbound::Close(close::SLOW_CONSUMER, "slow consumer"));
-        conn.cancel.cancel();
+        conn.ending.close(close::SLOW_CONSUMER, "slow consumer");
         self.drop_conn(s, id);
     }
 
@@ -295,6 +382,35 @@ impl Hub {
     pub fn reply(&self, id: ConnId, frame: &ServerFrame) {
         let mut s = self.lock();
         self.push(&mut s, id, None, None, text(frame));
+    }
+
+    /// Queues one batch of a subscription's replay, each frame holding its permit
+    /// of the replay window. False when the subscription is gone (stop
+    /// replaying); a full queue ends the connection as a slow consumer.
+    pub fn replay(
+        &self,
+        id: ConnId,
+        study: StudyId,
+        frames: impl IntoIterator<Item = (Frame, OwnedSemaphorePermit)>,
+    ) -> bool {
+        let mut s = self.lock();
+        let tx = match s.conns.get(&id) {
+            Some(conn) if matches!(conn.subs.get(&study), Some(Subscription::Replaying { .. })) => {
+                conn.tx.clone()
+            }
+            _ => return false,
+        };
+        for (frame, permit) in frames {
+            let outbound = Outbound {
+                frame,
+                window: Some(permit),
+            };
+            if tx.try_send(outbound).is_err() {
+                self.slow_consumer(&mut s, id);
+                return false;
+            }
+        }
+        true
     }
 
     fn broadcast(&self, s: &mut State, study: StudyId, frame: &ServerFrame) {
@@ -307,9 +423,9 @@ impl Hub {
             return;
         }
         let body = text(frame);
-        let seq = seq_of(frame);
+        let change = frame.change();
         for id in targets {
-            self.push(s, id, Some(study), seq, body.clone());
+            self.push(s, id, Some(study), change, body.clone());
         }
     }
 
@@ -325,8 +441,8 @@ impl Hub {
         }
     }
 
-    /// Starts a subscription: until [`Self::finish_subscribe`], frames for the
-    /// study are held back so the catch-up can be delivered first, in order.
+    /// Starts a subscription: until [`Self::go_live`], the study's chat changes
+    /// are held back so the replay can be delivered first, in order.
     pub fn begin_subscribe(&self, id: ConnId, study: StudyId) -> Result<(), HubError> {
         let mut s = self.lock();
         let conn = s
@@ -334,9 +450,10 @@ impl Hub {
             .get_mut(&id)
             .ok_or(HubError::Core(Error::Unauthorized("connection closed")))?;
         if conn.subs.contains_key(&study) {
-            return Err(HubError::Core(Error::Conflict(
-                "already subscribed to this study".into(),
-            )));
+            return Err(HubError::Core(
+                Error::Conflict("already subscribed to this study".into())
+                    .because(Reason::AlreadySubscribed),
+            ));
         }
         if conn.subs.len() >= self.limits.max_subscriptions {
             return Err(HubError::Protocol(
@@ -347,7 +464,7 @@ impl Hub {
                 ),
             ));
         }
-        conn.subs.insert(study, Subscription::Replaying(Vec::new()));
+        conn.subs.insert(study, Subscription::replaying());
         s.by_study.entry(study).or_default().insert(id);
         Ok(())
     }
@@ -365,58 +482,51 @@ impl Hub {
         self.remove_sub(&mut s, id, user, study, false);
     }
 
-    /// Completes a subscription: `subscribed`, the catch-up, then what arrived
-    /// meanwhile (without what the catch-up already covered); then presence.
-    pub fn finish_subscribe(
+    /// Ends a subscription's replay once it reached change `reached` (and the
+    /// study's sequence `last_seq`): `subscribed`, then the held changes after
+    /// `reached`, then live; presence follows. If held changes were dropped, the
+    /// replay must read on from `reached` first ([`GoLive::Behind`]).
+    pub fn go_live(
         &self,
         id: ConnId,
         study: StudyId,
         request_id: Option<String>,
-        catch_up: CatchUp,
-    ) {
+        reached: i64,
+        last_seq: i64,
+    ) -> GoLive {
         let mut s = self.lock();
         let Some(conn) = s.conns.get_mut(&id) else {
-            return;
+            return GoLive::Gone;
         };
         let user = conn.user;
-        let Some(Subscription::Replaying(held)) = conn.subs.insert(study, Subscription::Live)
-        else {
-            return;
+        let held = match conn.subs.get_mut(&study) {
+            Some(Subscription::Replaying { overflowed, held }) if *overflowed => {
+                *overflowed = false;
+                held.clear();
+                return GoLive::Behind;
+            }
+            Some(sub @ Subscription::Replaying { .. }) => {
+                match std::mem::replace(sub, Subscription::Live) {
+                    Subscription::Replaying { held, .. } => held,
+                    Subscription::Live => Vec::new(),
+                }
+            }
+            _ => return GoLive::Gone,
         };
         let became_online = s.presence.connect(study, user).is_some();
         let mut online = s.presence.online(study);
         online.extend(s.peers.online(study));
         online.sort();
         online.dedup();
-        let mut frames = vec![text(&ServerFrame::Subscribed {
+        let subscribed = text(&ServerFrame::Subscribed {
             request_id,
             study_id: study,
-            last_seq: catch_up.last_seq,
+            last_seq,
+            last_change: reached,
             online,
-        })];
-        if let Some((from_seq, to_seq)) = catch_up.resync {
-            frames.push(text(&ServerFrame::ResyncRequired {
-                study_id: study,
-                from_seq,
-                to_seq,
-            }));
-        }
-        let covered = catch_up
-            .messages
-            .last()
-            .map_or(catch_up.last_seq, |m| m.seq.max(catch_up.last_seq));
-        frames.extend(
-            catch_up
-                .messages
-                .into_iter()
-                .map(|message| text(&ServerFrame::Message { message })),
-        );
-        frames.extend(
-            held.into_iter()
-                .filter(|(seq, _)| seq.is_none_or(|q| q > covered))
-                .map(|(_, f)| f),
-        );
-        for frame in frames {
+        });
+        self.push(&mut s, id, None, None, subscribed);
+        for (_, frame) in held.into_iter().filter(|(change, _)| *change > reached) {
             self.push(&mut s, id, None, None, frame);
         }
         if became_online {
@@ -440,6 +550,11 @@ impl Hub {
                 );
             }
         }
+        if s.conns.contains_key(&id) {
+            GoLive::Live
+        } else {
+            GoLive::Gone
+        }
     }
 
     /// Ends a subscription at the client's request; false if there was none.
@@ -456,12 +571,10 @@ impl Hub {
         true
     }
 
-    /// The connection's user, if its subscription to the study is live.
+    /// The connection's user, if it is subscribed to the study (live or replaying).
     fn live_user(&self, s: &State, id: ConnId, study: StudyId) -> Result<UserId, HubError> {
         match s.conns.get(&id) {
-            Some(conn) if matches!(conn.subs.get(&study), Some(Subscription::Live)) => {
-                Ok(conn.user)
-            }
+            Some(conn) if conn.subs.contains_key(&study) => Ok(conn.user),
             _ => Err(HubError::Protocol(
                 codes::NOT_SUBSCRIBED,
                 "subscribe to the study first".into(),
@@ -553,9 +666,9 @@ impl Hub {
         let mut s = self.lock();
         let user = self.live_user(&s, id, study)?;
         if s.call_conns.get(&(study, user)) != Some(&id) || !self.calls().leave(study, user) {
-            return Err(HubError::Core(Error::Conflict(
-                "you are not in this call".into(),
-            )));
+            return Err(HubError::Core(
+                Error::Conflict("you are not in this call".into()).because(Reason::NotInCall),
+            ));
         }
         s.call_conns.remove(&(study, user));
         Self::share(
@@ -588,7 +701,9 @@ impl Hub {
         let mut s = self.lock();
         let from = self.live_user(&s, id, study)?;
         if s.call_conns.get(&(study, from)) != Some(&id) {
-            return Err(HubError::Core(Error::Forbidden("join the call first")));
+            return Err(HubError::Core(
+                Error::Forbidden("join the call first").because(Reason::NotInCall),
+            ));
         }
         self.calls().check_relay(study, from, to)?;
         match s.call_conns.get(&(study, to)).copied() {
@@ -621,7 +736,9 @@ impl Hub {
         let mut s = self.lock();
         let user = self.live_user(&s, id, study)?;
         if s.call_conns.get(&(study, user)) != Some(&id) {
-            return Err(HubError::Core(Error::Forbidden("join the call first")));
+            return Err(HubError::Core(
+                Error::Forbidden("join the call first").because(Reason::NotInCall),
+            ));
         }
         self.calls().set_media(study, user, media)?;
         Self::share(
@@ -693,9 +810,7 @@ impl Hub {
         for id in ids {
             match s.conns.get(&id) {
                 Some(conn) if matching(&conn.token_hash) => {
-                    let _ = conn
-                        .tx
-                        .try_send(Outbound::Close(close::SESSION_ENDED, "session ended"));
+                    conn.ending.close(close::SESSION_ENDED, "session ended");
                 }
                 _ => continue,
             }
@@ -718,6 +833,11 @@ impl Hub {
                 self.end_sessions(s, user, |t| t == token_hash)
             }
             Delivery::EndOtherSessions(user, kept) => self.end_sessions(s, user, |t| t != kept),
+            Delivery::StopTyping(study, user) => {
+                if let Some(change) = s.typing.stop(study, user) {
+                    self.announce_typing(s, change);
+                }
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ pub struct GatewaySettings {
     pub max_frame_bytes: usize,
     /// Inbound frames per second per connection (bursts of twice that).
     pub frames_per_second: u32,
-    /// Most missed messages replayed on resume; beyond, clients page over REST.
+    /// Most missed chat changes replayed on resume; beyond, clients page over REST.
     pub replay_limit: u32,
     /// STUN/TURN servers given to call participants.
     pub ice_servers: Vec<IceServer>,

@@ -5,9 +5,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use coup_core::ids::{EventId, MessageId, NoticeId, StudyId};
-use coup_core::model::{CalendarEvent, ChatMessage, ChatPage, Notice, Page, PageRequest};
+use coup_core::model::{
+    CalendarEvent, ChatChanges, ChatMessage, ChatPage, Notice, Page, PageRequest,
+};
 use coup_core::service::calendar::{self, EventPatch, NewEvent, Range};
-use coup_core::service::chat::{self, ChatQuery, ReadPosition, SendMessage};
+use coup_core::service::chat::{self, ChangesQuery, ChatQuery, ReadPosition, SendMessage};
 use coup_core::service::notices::{self, NewNotice, NoticePatch, Pin};
 
 use super::{read, write};
@@ -52,6 +54,7 @@ pub(super) fn routes() -> Router<AppState> {
                 .post(send_message)
                 .layer(axum::extract::DefaultBodyLimit::max(CHAT_BODY_LIMIT)),
         )
+        .route("/api/studies/{id}/chat/changes", get(list_changes))
         .route(
             "/api/studies/{id}/chat/{message_id}",
             get(get_message).delete(delete_message),
@@ -405,6 +408,42 @@ async fn list_messages(
     let caller = auth.caller();
     Ok(Json(
         read(&app, move |tx| chat::list(tx, caller, id, q)).await?,
+    ))
+}
+
+/// The study's chat changes after a change number (members only).
+///
+/// Every post, deletion and read receipt takes the study's next change number.
+/// A client that holds every change up to `after` and applies these in order
+/// holds what the server holds; page on from `lastChange` while `hasMore`. A
+/// message is shown as it is now (a tombstone if deleted since), and a member's
+/// read position only as it is now.
+#[utoipa::path(
+    get,
+    path = "/api/studies/{id}/chat/changes",
+    tag = "chat",
+    security(("bearer" = [])),
+    params(
+        ("id" = StudyId, Path, description = "The study"),
+        ChangesQuery,
+    ),
+    responses(
+        (status = 200, description = "Changes in order, where they reach, and whether there are more", body = ChatChanges),
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+    ),
+)]
+async fn list_changes(
+    State(app): State<AppState>,
+    auth: Auth,
+    Path(id): Path<StudyId>,
+    Query(q): Query<ChangesQuery>,
+) -> ApiResult<Json<ChatChanges>> {
+    let caller = auth.caller();
+    Ok(Json(
+        read(&app, move |tx| chat::changes(tx, caller, id, q)).await?,
     ))
 }
 

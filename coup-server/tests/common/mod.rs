@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod catch_up;
 pub mod ws;
 
 use std::io::{BufRead, BufReader};

@@ -112,6 +112,32 @@ impl Ws {
         self.recv_type("subscribed").await
     }
 
+    /// Resumes a study after `last_seq` / `last_change`; returns the replayed
+    /// frames (everything before `subscribed`) and `subscribed`.
+    pub async fn resume(
+        &mut self,
+        study: &str,
+        last_seq: Option<i64>,
+        last_change: Option<i64>,
+    ) -> (Vec<Value>, Value) {
+        self.send(
+            json!({"type": "subscribe", "requestId": "sub", "studyId": study,
+            "lastSeq": last_seq, "lastChange": last_change}),
+        )
+        .await;
+        let mut replayed = Vec::new();
+        loop {
+            let frame = self.recv().await;
+            if frame["type"] == "subscribed" {
+                return (replayed, frame);
+            }
+            if frame["type"] == "error" {
+                panic!("resume refused: {frame}");
+            }
+            replayed.push(frame);
+        }
+    }
+
     pub async fn chat(&mut self, study: &str, content: &str, client_id: &str) -> Value {
         self.send(json!({"type": "send", "requestId": client_id, "studyId": study, "content": content, "clientId": client_id})).await;
         let ack = self.recv_type("ack").await;

@@ -1,0 +1,285 @@
+//! Catching up after an absence, against the real server: gaps of every size
+//! replayed exactly once and in order (paced by the client's reading, never
+//! closed as a slow consumer), the change feed that brings deletions and read
+//! receipts made meanwhile, a thousand clients resuming at once, and typing that
+//! ends when a message is committed however it was sent.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::catch_up::{gap_table, post_many};
+use common::ws::Ws;
+use common::{Server, start};
+use serde_json::{Value, json};
+
+async fn study_with_member(srv: &Server) -> ((String, String), (String, String), String) {
+    let owner = srv.signup("owner").await;
+    let member = srv.signup("member").await;
+    let study = srv.study(&owner.0, "Resume", true, "AUTO").await;
+    srv.add_member(&study, &owner.0, &member.0, &member.1).await;
+    (owner, member, study)
+}
+
+#[tokio::test]
+async fn gaps_of_every_size_are_replayed_exactly_once_in_order() {
+    let srv = start();
+    let (owner, member, study) = study_with_member(&srv).await;
+    gap_table(&srv, &srv, &owner.0, &member.0, &study).await;
+}
+
+#[tokio::test]
+async fn deletions_and_receipts_made_while_away_reach_a_resuming_client() {
+    let srv = start();
+    let (owner, member, study) = study_with_member(&srv).await;
+    post_many(&srv, &owner.0, &study, 1, 3).await;
+    let chat = format!("/api/studies/{study}/chat");
+    let page = srv.get(&chat, Some(&member.0)).await.ok(200);
+    let held_change = page["lastChange"]
+        .as_i64()
+        .expect("the chat page says its change");
+    assert_eq!(held_change, 3);
+    let second = page["items"][1]["id"].as_str().expect("id").to_owned();
+
+    // Away: the owner deletes message 2, the member reads up to 3 on another
+    // device, and the owner posts message 4.
+    srv.delete(&format!("{chat}/{second}"), Some(&owner.0))
+        .await
+        .ok(204);
+    let third = page["items"][2]["id"].as_str().expect("id").to_owned();
+    srv.post(&format!("{chat}/{third}/read"), Some(&member.0), json!({}))
+        .await
+        .ok(200);
+    post_many(&srv, &owner.0, &study, 4, 1).await;
+
+    // Resuming by change: the deletion, then the receipt, then the new message.
+    let mut ws = Ws::connect(&srv, &member.0).await;
+    let (replayed, subscribed) = ws.resume(&study, None, Some(held_change)).await;
+    let kinds: Vec<(&str, i64)> = replayed
+        .iter()
+        .map(|f| {
+            (
+                f["type"].as_str().unwrap_or(""),
+                f["change"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![("messageDeleted", 4), ("readReceipt", 5), ("message", 6)],
+        "{replayed:?}"
+    );
+    assert_eq!(replayed[0]["messageId"], second.as_str());
+    assert_eq!(replayed[1]["userId"], member.1.as_str());
+    assert_eq!(replayed[1]["lastReadSeq"], 3);
+    assert_eq!(replayed[2]["message"]["seq"], 4);
+    assert_eq!(subscribed["lastChange"], 6);
+
+    // The same over REST, and where a page reaches.
+    let changes = srv
+        .get(
+            &format!("{chat}/changes?after={held_change}"),
+            Some(&member.0),
+        )
+        .await
+        .ok(200);
+    let rest: Vec<(&str, i64)> = changes["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap_or(""),
+                c["change"].as_i64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(rest, kinds);
+    assert_eq!(
+        (changes["lastChange"].as_i64(), changes["hasMore"].as_bool()),
+        (Some(6), Some(false))
+    );
+    let first_page = srv
+        .get(&format!("{chat}/changes?after=0&limit=2"), Some(&member.0))
+        .await
+        .ok(200);
+    assert_eq!(first_page["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        (
+            first_page["lastChange"].as_i64(),
+            first_page["hasMore"].as_bool()
+        ),
+        (Some(2), Some(true))
+    );
+    // From the start, message 2 is shown as it is now (a tombstone) in its place,
+    // and its deletion is not repeated.
+    let all = srv
+        .get(&format!("{chat}/changes?after=0"), Some(&member.0))
+        .await
+        .ok(200);
+    let items = all["items"].as_array().expect("items");
+    assert_eq!(items[1]["message"]["isDeleted"], true);
+    assert!(
+        items.iter().all(|c| c["type"] != "messageDeleted"),
+        "{items:?}"
+    );
+
+    // Resuming by sequence alone (older clients) also gets the deletion.
+    drop(ws);
+    let mut old = Ws::connect(&srv, &member.0).await;
+    let (replayed, _) = old.resume(&study, Some(3), None).await;
+    let kinds: Vec<&str> = replayed.iter().filter_map(|f| f["type"].as_str()).collect();
+    assert_eq!(kinds, vec!["messageDeleted", "readReceipt", "message"]);
+
+    // Bad cursors are refused and change nothing.
+    for (query, field) in [
+        ("after=-1", "after"),
+        ("after=99", "after"),
+        ("after=0&limit=0", "limit"),
+        ("after=0&limit=501", "limit"),
+        ("after=x", "query"),
+    ] {
+        let refused = srv
+            .get(&format!("{chat}/changes?{query}"), Some(&member.0))
+            .await;
+        refused.err(400, "VALIDATION");
+        assert_eq!(refused.body["error"]["field"], field, "{query}");
+    }
+    let outsider = srv.signup("outsider").await;
+    srv.get(&format!("{chat}/changes"), Some(&outsider.0))
+        .await
+        .err(403, "FORBIDDEN");
+    srv.get(&format!("{chat}/changes"), None)
+        .await
+        .err(401, "UNAUTHORIZED");
+    old.send(json!({"type": "subscribe", "requestId": "x", "studyId": study, "lastChange": 99}))
+        .await;
+    let error = old.recv_type("error").await;
+    assert_eq!(
+        (error["requestId"].as_str(), error["code"].as_str()),
+        (Some("x"), Some("CONFLICT"))
+    );
+    let mut fresh = Ws::connect(&srv, &member.0).await;
+    fresh
+        .send(json!({"type": "subscribe", "requestId": "y", "studyId": study, "lastChange": 99}))
+        .await;
+    let error = fresh.recv_type("error").await;
+    assert_eq!(
+        (error["requestId"].as_str(), error["code"].as_str()),
+        (Some("y"), Some("VALIDATION"))
+    );
+    // …and the refused subscription left nothing behind: subscribing works.
+    let (_, subscribed) = fresh.resume(&study, None, Some(6)).await;
+    assert_eq!(subscribed["lastChange"], 6);
+}
+
+#[tokio::test]
+async fn a_message_posted_over_rest_ends_its_authors_typing_at_once() {
+    let srv = start();
+    let (owner, member, study) = study_with_member(&srv).await;
+    let mut watcher = Ws::connect(&srv, &owner.0).await;
+    watcher.subscribe(&study, None).await;
+    let mut typist = Ws::connect(&srv, &member.0).await;
+    typist.subscribe(&study, None).await;
+    typist
+        .send(json!({"type": "typing", "studyId": study, "typing": true}))
+        .await;
+    assert_eq!(watcher.recv_type("typing").await["typing"], true);
+    // The outbox sends over REST, not over the socket that typed.
+    let started = Instant::now();
+    srv.post(
+        &format!("/api/studies/{study}/chat"),
+        Some(&member.0),
+        json!({"content": "done typing", "clientId": "t-1"}),
+    )
+    .await
+    .ok(201);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let frame = watcher.recv().await;
+        if matches!(frame["type"].as_str(), Some("typing" | "message")) {
+            seen.push(frame);
+        }
+    }
+    assert_eq!(
+        seen[0]["type"], "typing",
+        "the indicator ends before the message shows"
+    );
+    assert_eq!(
+        (seen[0]["userId"].as_str(), seen[0]["typing"].as_bool()),
+        (Some(member.1.as_str()), Some(false))
+    );
+    assert_eq!(seen[1]["message"]["content"], "done typing");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "not the 5 s expiry: {:?}",
+        started.elapsed()
+    );
+}
+
+/// A line of a process's `/proc` status, in KiB (`VmRSS`, `VmHWM`).
+fn status_kib(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_clients_resuming_at_once_keep_the_server_s_memory_bounded() {
+    const CLIENTS: usize = 1000;
+    const MISSED: usize = 500;
+    let srv = start();
+    let (owner, member, study) = study_with_member(&srv).await;
+    let pid = srv.child.id();
+    // Everyone holds the study's start; then 500 messages are posted.
+    let mut clients = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS {
+        clients.push(Ws::connect(&srv, &member.0).await);
+    }
+    post_many(&srv, &owner.0, &study, 0, MISSED).await;
+    let idle = status_kib(pid, "VmRSS:");
+    // Resets the peak (`VmHWM`) to the current RSS, so the peak read afterwards is
+    // the resume's.
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("reset the peak RSS");
+    let started = Instant::now();
+    let runs = clients.into_iter().map(|mut ws| {
+        let study = study.clone();
+        tokio::spawn(async move {
+            let (replayed, subscribed): (Vec<Value>, Value) =
+                ws.resume(&study, None, Some(0)).await;
+            let seqs: Vec<i64> = replayed
+                .iter()
+                .filter_map(|f| f["message"]["seq"].as_i64())
+                .collect();
+            (seqs, subscribed["lastChange"].as_i64())
+        })
+    });
+    let results = futures_util::future::join_all(runs).await;
+    let elapsed = started.elapsed();
+    let peak = status_kib(pid, "VmHWM:");
+    let expected: Vec<i64> = (1..=MISSED as i64).collect();
+    for result in results {
+        let (seqs, reached) = result.expect("client task");
+        assert_eq!(
+            seqs, expected,
+            "every client got every message once, in order"
+        );
+        assert_eq!(reached, Some(MISSED as i64));
+    }
+    let grown_mib = peak.saturating_sub(idle) / 1024;
+    println!(
+        "{CLIENTS} clients resumed {MISSED} messages each in {elapsed:?}; server RSS {} MiB idle, \
+         +{grown_mib} MiB at the peak",
+        idle / 1024
+    );
+    // A queue per client holds at most 256 + 128 frames; unpaced, 1,000 clients
+    // x 500 frames would all sit in memory at once.
+    assert!(grown_mib < 200, "server RSS grew by {grown_mib} MiB");
+}
