@@ -11,15 +11,16 @@ use futures_util::{Stream, StreamExt};
 use tokio::fs::{self, File};
 use tokio::io::AsyncWriteExt;
 
-/// Why a blob could not be stored.
+/// Why a blob could not be stored; `E` is the body stream's own error, kept
+/// whole so the caller classifies it by its type, not by its text.
 #[derive(Debug, thiserror::Error)]
-pub enum BlobError {
+pub enum BlobError<E: std::error::Error> {
     /// More than the limit arrived.
     #[error("file exceeds {0} bytes")]
     TooLarge(u64),
     /// The body stream failed (client went away, body limit hit).
     #[error("upload interrupted: {0}")]
-    Body(String),
+    Body(#[source] E),
     /// The disk failed.
     #[error(transparent)]
     Io(#[from] io::Error),
@@ -53,10 +54,10 @@ impl Blobs {
 
     /// Streams `body` into the blob `key`, refusing more than `limit` bytes.
     /// Returns the size. On any failure the partial file is removed.
-    pub async fn store<S, E>(&self, key: &str, body: S, limit: u64) -> Result<u64, BlobError>
+    pub async fn store<S, E>(&self, key: &str, body: S, limit: u64) -> Result<u64, BlobError<E>>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
-        E: std::fmt::Display,
+        E: std::error::Error,
     {
         let final_path = self.path(key)?;
         let temp = self.dir.join(format!(".upload-{key}"));
@@ -82,15 +83,15 @@ impl Blobs {
     }
 }
 
-async fn write_limited<S, E>(path: &PathBuf, mut body: S, limit: u64) -> Result<u64, BlobError>
+async fn write_limited<S, E>(path: &PathBuf, mut body: S, limit: u64) -> Result<u64, BlobError<E>>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
+    E: std::error::Error,
 {
     let mut file = File::create(path).await?;
     let mut size: u64 = 0;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| BlobError::Body(e.to_string()))?;
+        let chunk = chunk.map_err(BlobError::Body)?;
         size += chunk.len() as u64;
         if size > limit {
             return Err(BlobError::TooLarge(limit));

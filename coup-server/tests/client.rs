@@ -971,6 +971,73 @@ async fn a_client_started_with_the_server_down_shows_cached_data_then_catches_up
 }
 
 #[tokio::test]
+async fn deletions_made_while_the_app_was_closed_reach_its_cache() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let (lee, _) = user(&srv, "lee").await;
+    let study = kim
+        .create_study(&new_study("Changes", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    let cache_dir = tempfile::tempdir().expect("tempdir");
+    let config = client_config(&srv, &cache_dir);
+    let (client, _events) = Client::login(config.clone(), "kim@example.com", "password123")
+        .await
+        .expect("login");
+    client.refresh().await.expect("refresh");
+    let mut said = Vec::new();
+    for text in ["one", "two", "three"] {
+        said.push(chat(&lee, study.id, text).await);
+    }
+    eventually("three messages cached", || {
+        client
+            .cache()
+            .messages(study.id, 50)
+            .map(|m| m.len())
+            .unwrap_or(0)
+            == 3
+    })
+    .await;
+    drop(client);
+
+    // While the app is closed: "two" is deleted, and "four" is said.
+    lee.delete_message(study.id, said[1].id)
+        .await
+        .expect("delete");
+    chat(&lee, study.id, "four").await;
+
+    let (client, _events) = Client::resume(config)
+        .await
+        .expect("resume")
+        .expect("a saved session");
+    eventually("the deletion and the new message arrive", || {
+        client
+            .cache()
+            .messages(study.id, 50)
+            .is_ok_and(|held| held.len() == 4 && held[1].is_deleted)
+    })
+    .await;
+    let held = client.cache().messages(study.id, 50).expect("messages");
+    let on_server = kim
+        .messages(study.id, &ChatQuery::default())
+        .await
+        .expect("page");
+    let view = |m: &ChatMessage| (m.id, m.seq, m.is_deleted, m.content.clone());
+    assert_eq!(
+        held.iter().map(view).collect::<Vec<_>>(),
+        on_server.items.iter().map(view).collect::<Vec<_>>(),
+        "the cache equals the server"
+    );
+    assert_eq!(
+        client.cache().cursor(study.id).expect("cursor").change,
+        Some(on_server.last_change)
+    );
+}
+
+#[tokio::test]
 async fn messages_written_offline_are_delivered_once_in_order_after_the_server_returns() {
     let srv = common::start();
     let (kim, _) = user(&srv, "kim").await;

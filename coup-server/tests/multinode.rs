@@ -1,7 +1,8 @@
 //! Several `coup-server` processes on one PostgreSQL database (and one Redis bus):
 //! one platform. Runs when `COUP_TEST_POSTGRES_URL` (and, for the bus,
-//! `COUP_TEST_REDIS_URL`) is set — CI always sets both; each run uses a scratch
-//! schema and a Redis channel of its own.
+//! `COUP_TEST_REDIS_URL`) is set — CI always sets both, and with `CI` set a
+//! missing variable fails the test instead of skipping it; each run uses a
+//! scratch schema and a Redis channel of its own.
 
 mod common;
 
@@ -12,11 +13,19 @@ use coup_core::store::postgres::ScratchSchema;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
+/// Skips a test whose service is not configured — except in CI, where a test
+/// that silently did nothing would pass without exercising its subject.
+fn not_configured(variable: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{variable} is not set, and CI is: the multi-node tests must run"
+    );
+    eprintln!("{variable} is not set: the multi-node tests need it and are not run");
+}
+
 fn postgres() -> Option<(ScratchSchema, String)> {
     let Ok(url) = std::env::var("COUP_TEST_POSTGRES_URL") else {
-        eprintln!(
-            "COUP_TEST_POSTGRES_URL is not set: the multi-node tests need PostgreSQL and are not run"
-        );
+        not_configured("COUP_TEST_POSTGRES_URL");
         return None;
     };
     let schema = ScratchSchema::create(&url).expect("scratch schema");
@@ -38,7 +47,7 @@ impl Cluster {
     /// On the shared Redis named by `COUP_TEST_REDIS_URL`.
     fn new() -> Option<Self> {
         let Ok(redis) = std::env::var("COUP_TEST_REDIS_URL") else {
-            eprintln!("COUP_TEST_REDIS_URL is not set: the Redis bus tests are not run");
+            not_configured("COUP_TEST_REDIS_URL");
             return None;
         };
         Self::with_redis(redis)
@@ -281,9 +290,23 @@ async fn two_nodes_share_accounts_studies_and_gap_free_chat_sequences() {
 }
 
 #[tokio::test]
+async fn gaps_of_every_size_posted_on_one_node_are_replayed_on_another() {
+    let Some(cluster) = Cluster::new() else {
+        return;
+    };
+    let (a, b) = (cluster.node(), cluster.node());
+    settle(&[&a, &b]).await;
+    let (owner, _) = a.signup("owner").await;
+    let (member, member_id) = b.signup("member").await;
+    let study = a.study(&owner, "Gaps", true, "AUTO").await;
+    b.add_member(&study, &owner, &member, &member_id).await;
+    common::catch_up::gap_table(&a, &b, &owner, &member, &study).await;
+}
+
+#[tokio::test]
 async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_restart() {
     if std::env::var("COUP_TEST_REDIS_URL").is_err() {
-        eprintln!("COUP_TEST_REDIS_URL is not set: the Redis bus tests are not run");
+        not_configured("COUP_TEST_REDIS_URL");
         return;
     }
     let redis = OwnRedis::start(OwnRedis::free_port());
@@ -384,15 +407,12 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
     let _redis = restarting.join().expect("restart");
     drop(on_b);
     let mut again = Ws::connect(&b, &member).await;
-    again.subscribe(&study, Some(2)).await;
-    let mut seqs = Vec::new();
-    while seqs.last() != Some(&last_sent) {
-        seqs.push(
-            again.recv_type("message").await["message"]["seq"]
-                .as_i64()
-                .expect("seq"),
-        );
-    }
+    let (replayed, _) = again.resume(&study, Some(2), None).await;
+    let seqs: Vec<i64> = replayed
+        .iter()
+        .filter(|f| f["type"] == "message")
+        .filter_map(|f| f["message"]["seq"].as_i64())
+        .collect();
     assert_eq!(
         seqs,
         (3..=last_sent).collect::<Vec<_>>(),

@@ -34,6 +34,11 @@ pub mod close {
     pub const RATE_LIMITED: u16 = 4029;
     /// A frame larger than the limit (RFC 6455 "message too big").
     pub const TOO_BIG: u16 = 1009;
+    /// A text frame that is not UTF-8 (RFC 6455 "invalid frame payload data").
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    /// Any other violation of RFC 6455: reserved bits, unknown opcodes,
+    /// fragmented control frames, bad close codes, unmasked client frames.
+    pub const PROTOCOL_ERROR: u16 = 1002;
     /// The server is shutting down.
     pub const GOING_AWAY: u16 = 1001;
 }

@@ -95,10 +95,8 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
             Ok(Message::Ping(_) | Message::Pong(_)) => {}
             Ok(Message::Close(_)) => break,
             Err(e) => {
-                let too_big =
-                    e.to_string().contains("too long") || e.to_string().contains("Space limit");
-                if too_big {
-                    ending.close(close::TOO_BIG, "frame too large");
+                if let Some((code, reason)) = violation(e) {
+                    ending.close(code, reason);
                 }
                 break;
             }
@@ -113,6 +111,20 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
     drop(tx);
     let _ = writer.await;
     await_client_close(&mut stream).await;
+}
+
+/// The close code RFC 6455 gives a read failure, classified by its type: a
+/// frame over the limit (1009), text that is not UTF-8 (1007), any other
+/// violation of the protocol (1002). `None` when the socket just broke.
+fn violation(e: axum::Error) -> Option<(u16, &'static str)> {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let inner = e.into_inner();
+    match inner.downcast_ref::<WsError>()? {
+        WsError::Capacity(_) => Some((close::TOO_BIG, "frame too large")),
+        WsError::Utf8(_) => Some((close::INVALID_PAYLOAD, "text is not UTF-8")),
+        WsError::Protocol(_) => Some((close::PROTOCOL_ERROR, "protocol violation")),
+        _ => None,
+    }
 }
 
 /// Reads on until the client answers a close (or a second passes): closing a
@@ -177,7 +189,30 @@ async fn hello(
                 )),
             }
         }
-        _ => return None,
+        // Silent, or not a text frame: refused as not saying hello.
+        Err(_) | Ok(Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_)))) => {
+            Err(refuse(
+                close::UNAUTHORIZED,
+                ServerFrame::protocol_error(
+                    None,
+                    codes::NOT_AUTHENTICATED,
+                    "the first frame must be hello",
+                ),
+                "hello expected",
+            ))
+        }
+        Ok(Some(Err(e))) => {
+            if let Some((code, reason)) = violation(e) {
+                let frame = CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from_static(reason),
+                };
+                let _ = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Close(Some(frame))))
+                    .await;
+            }
+            return None;
+        }
+        Ok(Some(Ok(Message::Close(_))) | None) => return None,
     };
     match outcome {
         Ok(session) => {
@@ -347,12 +382,22 @@ impl Replay {
 }
 
 /// Frames per second with a burst of twice that; sustained abuse closes.
+///
+/// Strikes (refused frames) count until the client has gone [`STRIKE_MEMORY`]
+/// without one: accepted frames between refusals do not forgive them, so a
+/// steady flood — some frames accepted as tokens trickle in — still reaches the
+/// close.
 struct Bucket {
     tokens: f64,
     rate: f64,
     last: Instant,
     strikes: u32,
+    last_strike: Option<Instant>,
 }
+
+/// How long a client must go without a refused frame for its strikes to be
+/// forgotten.
+const STRIKE_MEMORY: Duration = Duration::from_secs(10);
 
 impl Bucket {
     fn new(rate: u32) -> Self {
@@ -362,6 +407,7 @@ impl Bucket {
             rate,
             last: Instant::now(),
             strikes: 0,
+            last_strike: None,
         }
     }
 
@@ -372,17 +418,35 @@ impl Bucket {
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
-            self.strikes = 0;
-            true
-        } else {
-            self.strikes += 1;
-            false
+            return true;
         }
+        if self
+            .last_strike
+            .is_some_and(|at| now.duration_since(at) > STRIKE_MEMORY)
+        {
+            self.strikes = 0;
+        }
+        self.strikes += 1;
+        self.last_strike = Some(now);
+        false
     }
 }
 
 /// Strikes (refused frames) after which a flooding connection is closed.
 const MAX_STRIKES: u32 = 20;
+
+/// The `requestId` of a frame that did not parse as a [`ClientFrame`] (or whose
+/// type has none), when it is a JSON object carrying one: the answer names it.
+fn request_id_of(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "requestId")]
+        request_id: Option<String>,
+    }
+    serde_json::from_str::<Probe>(text)
+        .ok()
+        .and_then(|p| p.request_id)
+}
 
 struct Reader {
     app: AppState,
@@ -410,16 +474,20 @@ impl Reader {
     }
 
     /// Handles one text frame; a frame that ends the connection ends `ending`.
+    /// Every frame that carries a `requestId` gets exactly one answer, refusals
+    /// included.
     async fn frame(&mut self, text: &str) {
         if !self.bucket.take() {
             if self.bucket.strikes > MAX_STRIKES {
                 self.ending.close(close::RATE_LIMITED, "too many frames");
                 return;
             }
-            // One warning per burst: answering every refused frame would flood back.
-            if self.bucket.strikes == 1 {
+            // A request is answered; frames nobody waits for (typing) get one
+            // warning per burst: answering each would flood back.
+            let request_id = request_id_of(text);
+            if request_id.is_some() || self.bucket.strikes == 1 {
                 self.reply(ServerFrame::protocol_error(
-                    None,
+                    request_id,
                     codes::RATE_LIMITED,
                     "too many frames; slow down",
                 ));
@@ -430,7 +498,7 @@ impl Reader {
             Ok(frame) => frame,
             Err(e) => {
                 self.reply(ServerFrame::protocol_error(
-                    None,
+                    request_id_of(text),
                     codes::BAD_FRAME,
                     e.to_string(),
                 ));
@@ -442,7 +510,7 @@ impl Reader {
         match frame {
             ClientFrame::Hello { .. } => {
                 self.reply(ServerFrame::protocol_error(
-                    None,
+                    request_id_of(text),
                     codes::NOT_AUTHENTICATED,
                     "already authenticated",
                 ));
@@ -534,7 +602,7 @@ impl Reader {
             }
             ClientFrame::Typing { study_id, typing } => {
                 if let Err(e) = hub.typing(self.id, study_id, typing, Instant::now()) {
-                    self.refuse(None, e);
+                    self.refuse(request_id_of(text), e);
                 }
             }
             ClientFrame::CallJoin {

@@ -13,7 +13,6 @@ use coup_core::ids::{FileId, StudyId};
 use coup_core::model::{FileMeta, Page, PageRequest};
 use coup_core::service::files::{self, NewFile};
 use coup_core::validate::FILE_MAX_BYTES;
-use futures_util::TryStreamExt;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio_util::io::ReaderStream;
 
@@ -142,14 +141,14 @@ async fn upload(
         let name = field.file_name().unwrap_or("upload").to_owned();
         let content_type = field.content_type().unwrap_or_default().to_owned();
         let storage_key = files::new_storage_key();
-        let body = field.map_err(|e| e.body_text());
-        let size = match app.blobs.store(&storage_key, body, FILE_MAX_BYTES).await {
+        let size = match app.blobs.store(&storage_key, field, FILE_MAX_BYTES).await {
             Ok(size) => size,
             Err(BlobError::TooLarge(_)) => return Err(too_large()),
-            Err(BlobError::Body(message)) if message.contains("length limit") => {
+            // The request's body limit cut the stream: the same refusal, by type.
+            Err(BlobError::Body(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
                 return Err(too_large());
             }
-            Err(BlobError::Body(message)) => return Err(bad_request("file", message)),
+            Err(BlobError::Body(e)) => return Err(bad_request("file", e.body_text())),
             Err(BlobError::Io(e)) => {
                 return Err(ApiError(Error::Internal(format!("storing upload: {e}"))));
             }

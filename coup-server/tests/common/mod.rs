@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod catch_up;
+pub mod raw_ws;
 pub mod ws;
 
 use std::io::{BufRead, BufReader};
