@@ -143,8 +143,11 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
+        // `COUP_CONFIG` and `COUP_ADMIN_PASSWORD` are read by the CLI, and
+        // `COUP_TEST_*` name the test suite's services: none is a setting.
         let env = Env::prefixed("COUP_")
             .ignore(&["config", "admin_password"])
+            .filter(|key| !key.as_str().starts_with("test_"))
             .map(|key| match key.as_str() {
                 "database_url" => "database".into(),
                 "redis_url" => "redis".into(),
