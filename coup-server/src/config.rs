@@ -147,7 +147,7 @@ impl Config {
         // `COUP_TEST_*` name the test suite's services: none is a setting.
         let env = Env::prefixed("COUP_")
             .ignore(&["config", "admin_password"])
-            .filter(|key| !key.as_str().starts_with("test_"))
+            .filter(|key| !key.as_str().to_ascii_lowercase().starts_with("test_"))
             .map(|key| match key.as_str() {
                 "database_url" => "database".into(),
                 "redis_url" => "redis".into(),
