@@ -1,6 +1,6 @@
 //! A terminal chat bot built on the CoUp client: it signs in, follows a study live
 //! and answers every message that mentions it. It shows the client's moving parts:
-//! `Client::login`, `follow`, the event channel, and sending through the outbox (a
+//! `Client::login`, `follow`, the app events, and sending through the outbox (a
 //! reply written while the server is away goes out once it is back).
 //!
 //! ```sh
@@ -14,10 +14,9 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use coup_core::client::{Client, ClientConfig, ClientEvent, LiveEvent};
+use coup_core::client::{AppEvent, Client, ClientConfig, ConnectionState};
 use coup_core::ids::StudyId;
 use coup_core::notify::mentioned_names;
-use coup_core::realtime::protocol::ServerFrame;
 use coup_core::service::studies::MyStudiesQuery;
 
 /// Follows a CoUp study and replies to mentions.
@@ -47,8 +46,9 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let config = ClientConfig::new(&args.server, &args.cache);
-    let (client, mut events) = Client::login(config, &args.email, &args.password).await?;
-    let me = client.user().clone();
+    let client = Client::login(config, &args.email, &args.password).await?;
+    let mut events = client.events();
+    let me = client.user();
     let study = match args.study {
         Some(study) => study,
         None => client
@@ -60,16 +60,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|s| s.id)
             .ok_or("the bot's account is in no study; pass --study")?,
     };
-    client.follow(study)?;
+    client.follow(study).await?;
     println!("{} follows study {study}", me.name);
     let my_name = me.name.to_lowercase();
     let mut replies = 0;
-    while let Some(event) = events.recv().await {
+    while let Some(event) = events.next().await {
         match event {
-            ClientEvent::Live(LiveEvent::Frame(frame)) => {
-                let ServerFrame::Message { message, .. } = *frame else {
-                    continue;
-                };
+            AppEvent::MessageReceived { message } => {
                 let mentions_me = mentioned_names(&message.content).contains(&my_name);
                 if message.study_id != study || message.author_id == me.id || !mentions_me {
                     continue;
@@ -82,21 +79,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "@{} 네, 듣고 있어요! (#{}번 메시지를 받았어요)",
                     message.author_name, message.seq
                 );
-                client.send_message(study, &reply)?;
+                client.send_message(study, &reply).await?;
                 replies += 1;
                 if args.max_replies.is_some_and(|max| replies >= max) {
                     break;
                 }
             }
-            ClientEvent::Live(LiveEvent::Connected { .. }) => eprintln!("connected"),
-            ClientEvent::Live(LiveEvent::Disconnected { reason, retry_in }) => {
-                eprintln!("disconnected ({reason}); retrying in {retry_in:?}");
-            }
-            ClientEvent::Live(LiveEvent::Stopped { code, message }) => {
-                return Err(format!("the server ended the session: {code} {message}").into());
-            }
-            ClientEvent::OutboxSent { .. } => println!("reply sent"),
-            ClientEvent::OutboxFailed { item } => eprintln!("reply refused: {:?}", item.state),
+            AppEvent::Connection { state } => match state {
+                ConnectionState::Online => eprintln!("connected"),
+                ConnectionState::Connecting => eprintln!("connecting"),
+                ConnectionState::Offline {
+                    reason,
+                    retry_in_ms,
+                } => eprintln!("disconnected ({reason}); retrying in {retry_in_ms} ms"),
+                ConnectionState::SignedOut { code, message } => {
+                    return Err(format!("the server ended the session: {code} {message}").into());
+                }
+            },
+            AppEvent::OutboxSent { .. } => println!("reply sent"),
+            AppEvent::OutboxFailed { item } => eprintln!("reply refused: {:?}", item.state),
+            _ => {}
         }
     }
     // The last reply may still be in the outbox.
@@ -104,7 +106,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(error) = report.stopped {
         eprintln!(
             "{} replies wait in the outbox: {error}",
-            client.outbox()?.len()
+            client.outbox().await?.len()
         );
     }
     Ok(())

@@ -81,6 +81,8 @@ pub struct ApiClient {
     http: reqwest::Client,
     timeouts: Timeouts,
     token: Arc<RwLock<Option<String>>>,
+    /// The TLS configuration, shared with the live connection.
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl ApiClient {
@@ -91,6 +93,17 @@ impl ApiClient {
 
     /// A client with explicit time limits.
     pub fn with_timeouts(base: &str, timeouts: Timeouts) -> Result<Self> {
+        Self::with_options(base, timeouts, None)
+    }
+
+    /// A client with explicit time limits that also trusts the CA certificates
+    /// in `extra_roots_pem` (PEM) for `https://` — for a server whose
+    /// certificate comes from its owner's own CA.
+    pub fn with_options(
+        base: &str,
+        timeouts: Timeouts,
+        extra_roots_pem: Option<&[u8]>,
+    ) -> Result<Self> {
         let base = base.trim_end_matches('/');
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(Error::validation(
@@ -98,8 +111,10 @@ impl ApiClient {
                 "must be an http:// or https:// URL",
             ));
         }
+        let tls = super::tls::client_config(extra_roots_pem)?;
         let http = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
+            .use_preconfigured_tls((*tls).clone())
             .build()
             .map_err(|e| Error::Internal(format!("building the HTTP client: {e}")))?;
         Ok(Self {
@@ -107,12 +122,18 @@ impl ApiClient {
             http,
             timeouts,
             token: Arc::new(RwLock::new(None)),
+            tls,
         })
     }
 
     /// The server's base URL, without a trailing slash.
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The TLS configuration, for the live connection to use the same trust.
+    pub(crate) fn tls(&self) -> Arc<rustls::ClientConfig> {
+        self.tls.clone()
     }
 
     /// The session token sent with every request, if signed in.
@@ -763,6 +784,8 @@ impl ApiClient {
 fn transport(e: reqwest::Error) -> Error {
     if e.is_decode() {
         Error::BadResponse(e.to_string())
+    } else if let Some(why) = super::tls::untrusted_certificate(&e) {
+        Error::Transport(why)
     } else {
         Error::Transport(e.to_string())
     }

@@ -14,8 +14,10 @@
 //! order (the outbox's own send) never makes the client skip the ones before it.
 //! The outbox lives in the same file ([`super::outbox`]).
 //!
-//! The session token is kept here too, so the app can resume without asking for
-//! the password; [`Cache::wipe`] (logout) removes it with everything else.
+//! The accounts signed in on each server are kept here (who they are and when
+//! they were last used), so the app can resume without asking for the password;
+//! their tokens are not — those live in the app's [`super::sessions::SessionStore`].
+//! [`Cache::wipe`] (logout) removes an account with everything else.
 //!
 //! The schema is versioned (`PRAGMA user_version`): [`MIGRATIONS`] upgrade a
 //! file written by an older client in place, keeping its data.
@@ -98,11 +100,32 @@ CREATE INDEX IF NOT EXISTS outbox_account ON outbox (server, account, id);
     // The change feed: where each study's changes (deletions and read receipts
     // too, not only messages) were delivered up to.
     "ALTER TABLE chat_cursors ADD COLUMN change INTEGER;",
+    // Tokens leave the cache file for the app's session store (moved on the
+    // next start, see `Cache::take_legacy_tokens`); several accounts per server.
+    "
+CREATE TABLE accounts (
+    server    TEXT NOT NULL,
+    account   TEXT NOT NULL,
+    user      TEXT NOT NULL,
+    last_used INTEGER NOT NULL,
+    PRIMARY KEY (server, account)
+);
+INSERT INTO accounts (server, account, user, last_used) SELECT server, account, user, 0 FROM sessions;
+CREATE TABLE legacy_tokens (
+    server  TEXT NOT NULL,
+    account TEXT NOT NULL,
+    token   TEXT NOT NULL,
+    PRIMARY KEY (server, account)
+);
+INSERT INTO legacy_tokens (server, account, token) SELECT server, account, token FROM sessions;
+DROP TABLE sessions;
+",
 ];
 
 /// Every table with rows of an account (what [`Cache::wipe`] empties).
-const TABLES: [&str; 6] = [
-    "sessions",
+const TABLES: [&str; 7] = [
+    "accounts",
+    "legacy_tokens",
     "records",
     "messages",
     "chat_cursors",
@@ -211,18 +234,19 @@ impl Cache {
     }
 
     /// The session last saved for `server` in the file at `path`: its token and user.
-    pub fn last_session(path: &Path, server: &str) -> Result<Option<(String, User)>> {
+    /// The accounts signed in on `server` in the cache at `path`, most recently
+    /// used first.
+    pub fn accounts(path: &Path, server: &str) -> Result<Vec<User>> {
         let db = connect(path)?;
-        let row: Option<(String, String)> = db
-            .query_row(
-                "SELECT token, user FROM sessions WHERE server = ?",
-                [server.trim_end_matches('/')],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
+        let mut statement = db
+            .prepare("SELECT user FROM accounts WHERE server = ? ORDER BY last_used DESC, account")
             .map_err(store)?;
-        row.map(|(token, user)| Ok((token, from_json(&user)?)))
-            .transpose()
+        let users = statement
+            .query_map([server.trim_end_matches('/')], |r| r.get::<_, String>(0))
+            .map_err(store)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(store)?;
+        users.iter().map(|u| from_json(u)).collect()
     }
 
     fn db(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -232,19 +256,46 @@ impl Cache {
     }
 
     /// Remembers the signed-in session, to resume without the password.
-    pub fn save_session(&self, token: &str, user: &User) -> Result<()> {
+    /// Records that this account is signed in (and used now).
+    pub fn save_account(&self, user: &User) -> Result<()> {
         self.db()?
             .execute(
-                "INSERT INTO sessions (server, account, token, user) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (server) DO UPDATE SET account = excluded.account,
-                    token = excluded.token, user = excluded.user",
-                params![self.server, self.account, token, to_json(user)?],
+                "INSERT INTO accounts (server, account, user, last_used) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (server, account) DO UPDATE SET user = excluded.user,
+                    last_used = excluded.last_used",
+                params![
+                    self.server,
+                    self.account,
+                    to_json(user)?,
+                    Utc::now().timestamp_millis()
+                ],
             )
             .map_err(store)?;
         Ok(())
     }
 
-    /// Removes everything of this account on this server: session, data, outbox.
+    /// The token an older client kept in this file for this account, removed
+    /// from it (the caller moves it to the session store).
+    pub fn take_legacy_token(&self) -> Result<Option<String>> {
+        let mut db = self.db()?;
+        let tx = db.transaction().map_err(store)?;
+        let token = tx
+            .query_row(
+                "SELECT token FROM legacy_tokens WHERE server = ? AND account = ?",
+                params![self.server, self.account],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(store)?;
+        tx.execute(
+            "DELETE FROM legacy_tokens WHERE server = ? AND account = ?",
+            params![self.server, self.account],
+        )
+        .map_err(store)?;
+        tx.commit().map_err(store)?;
+        Ok(token)
+    }
+
     pub fn wipe(&self) -> Result<()> {
         let mut db = self.db()?;
         let tx = db.transaction().map_err(store)?;
@@ -701,6 +752,18 @@ impl Cache {
         Ok(())
     }
 
+    /// Puts a failed item back to pending with its count of answers reset: the
+    /// user asked for a fresh try.
+    pub(super) fn outbox_requeue(&self, id: i64) -> Result<()> {
+        self.db()?
+            .execute(
+                "UPDATE outbox SET state = ?, attempts = 0 WHERE id = ? AND server = ? AND account = ?",
+                params![to_json(&OutboxState::Pending)?, id, self.server, self.account],
+            )
+            .map_err(store)?;
+        Ok(())
+    }
+
     /// Removes a sent create-task item and records the server's id of its task
     /// under the item's client id, in one transaction, so no later item naming
     /// the task can find it neither pending nor known. Forgets ids older than
@@ -811,8 +874,30 @@ mod tests {
                 ],
             )
             .expect("old message");
+            let user = serde_json::json!({"id": account, "email": "kim@example.com", "name": "kim",
+                "bio": null, "avatarUrl": null, "role": "USER", "status": "ACTIVE",
+                "suspendedReason": null, "suspendedUntil": null,
+                "createdAt": "2026-11-01T00:00:00Z", "lastLoginAt": null});
+            old.execute(
+                "INSERT INTO sessions (server, account, token, user) VALUES (?, ?, ?, ?)",
+                params![
+                    "http://server",
+                    account.to_string(),
+                    "old-token",
+                    user.to_string()
+                ],
+            )
+            .expect("old session");
         }
         let cache = cache(&dir, account);
+        // The account is still signed in, and its token leaves the file once.
+        let accounts = Cache::accounts(&path, "http://server").expect("accounts");
+        assert_eq!(accounts.iter().map(|u| u.id).collect::<Vec<_>>(), [account]);
+        assert_eq!(
+            cache.take_legacy_token().expect("take").as_deref(),
+            Some("old-token")
+        );
+        assert_eq!(cache.take_legacy_token().expect("take"), None);
         assert_eq!(
             cache.cursor(study).expect("cursor"),
             Cursor {
@@ -940,7 +1025,7 @@ mod tests {
             created_at: Utc::now(),
             last_login_at: None,
         };
-        kim_cache.save_session("token", &user).expect("session");
+        kim_cache.save_account(&user).expect("account");
         kim_cache.wipe().expect("wipe");
         let db = kim_cache.db().expect("db");
         for table in TABLES {
@@ -953,7 +1038,7 @@ mod tests {
                 .expect("count")
             };
             assert_eq!(count(&kim.to_string()), 0, "{table} keeps kim's rows");
-            if table != "sessions" {
+            if !["accounts", "legacy_tokens"].contains(&table) {
                 assert!(count(&lee.to_string()) > 0, "{table} lost lee's rows");
             }
         }

@@ -59,9 +59,11 @@ impl Default for LiveConfig {
     }
 }
 
-/// What the live connection tells the application.
+/// What the live connection tells the client.
 #[derive(Debug, Clone, PartialEq)]
-pub enum LiveEvent {
+pub(crate) enum LiveEvent {
+    /// Connecting (at start, after a pause or a network change, or a backoff).
+    Connecting,
     /// Connected and authenticated (again, after a reconnect); subscriptions resume.
     Connected {
         user_id: UserId,
@@ -84,6 +86,12 @@ enum Command {
     Unsubscribe(StudyId),
     Request(ClientFrame, oneshot::Sender<Result<ServerFrame>>),
     Send(ClientFrame),
+    /// Close the connection and stay closed until `Resume`.
+    Pause,
+    /// Connect now (after `Pause`, or instead of waiting out a backoff).
+    Resume,
+    /// The network changed: drop the connection and connect again at once.
+    Reconnect,
 }
 
 /// Where a followed study's chat stands: the last change and the last message
@@ -119,9 +127,8 @@ type Held = Arc<Mutex<HashMap<StudyId, Followed>>>;
 
 /// A handle to the live connection; dropping it closes the connection.
 #[derive(Debug)]
-pub struct Live {
+pub(crate) struct Live {
     commands: mpsc::UnboundedSender<Command>,
-    held: Held,
     task: JoinHandle<()>,
 }
 
@@ -142,7 +149,6 @@ impl Live {
     pub fn start(api: ApiClient, config: LiveConfig) -> (Self, mpsc::Receiver<LiveEvent>) {
         let (events_tx, events) = mpsc::channel(config.event_buffer.max(1));
         let (commands, commands_rx) = mpsc::unbounded_channel();
-        let held = Held::default();
         let runner = Runner {
             url: websocket_url(api.base()),
             api,
@@ -150,19 +156,12 @@ impl Live {
             config,
             events: events_tx,
             commands: commands_rx,
-            held: held.clone(),
+            held: Held::default(),
             pending: HashMap::new(),
             next_request: 0,
         };
         let task = tokio::spawn(runner.run());
-        (
-            Self {
-                commands,
-                held,
-                task,
-            },
-            events,
-        )
+        (Self { commands, task }, events)
     }
 
     /// Follows a study, resuming after `cursor` (what the caller holds) or, with
@@ -174,14 +173,6 @@ impl Live {
     /// Stops following a study.
     pub fn unsubscribe(&self, study: StudyId) {
         let _ = self.commands.send(Command::Unsubscribe(study));
-    }
-
-    /// Where a followed study's delivered chat stands.
-    pub fn cursor(&self, study: StudyId) -> Option<Cursor> {
-        self.held
-            .lock()
-            .ok()
-            .and_then(|held| held.get(&study).map(|f| f.cursor))
     }
 
     /// Sends a frame that expects an answer (`ack`, `callJoined`), giving it a
@@ -200,6 +191,22 @@ impl Live {
     /// disconnected.
     pub fn send(&self, frame: ClientFrame) {
         let _ = self.commands.send(Command::Send(frame));
+    }
+
+    /// Closes the connection and keeps it closed (the app went to the background).
+    pub fn pause(&self) {
+        let _ = self.commands.send(Command::Pause);
+    }
+
+    /// Connects again at once after [`Self::pause`], or cuts a backoff short.
+    pub fn resume(&self) {
+        let _ = self.commands.send(Command::Resume);
+    }
+
+    /// The device's network changed: the current connection (if any) may be
+    /// dead, so drop it and connect again at once, without waiting out a backoff.
+    pub fn network_changed(&self) {
+        let _ = self.commands.send(Command::Reconnect);
     }
 }
 
@@ -300,6 +307,10 @@ fn answer_id(frame: &ServerFrame) -> Option<&str> {
 enum Ended {
     /// Try again after a delay.
     Retry(String),
+    /// Try again at once, with the backoff reset (the network changed).
+    Reconnect,
+    /// Stay closed until resumed.
+    Paused,
     /// The session is over; stop.
     Stop(Error),
     /// The application is gone (handle and events dropped).
@@ -324,6 +335,9 @@ struct Runner {
 impl Runner {
     async fn run(mut self) {
         loop {
+            if self.events.send(LiveEvent::Connecting).await.is_err() {
+                return;
+            }
             let ended = match self.connect().await {
                 Ok((socket, heartbeat)) => {
                     let started = tokio::time::Instant::now();
@@ -355,6 +369,16 @@ impl Runner {
                     }
                     return;
                 }
+                Ended::Reconnect => self.backoff.reset(),
+                Ended::Paused => {
+                    let paused = LiveEvent::Disconnected {
+                        reason: "paused".into(),
+                        retry_in: Duration::ZERO,
+                    };
+                    if self.events.send(paused).await.is_err() || !self.wait(None).await {
+                        return;
+                    }
+                }
                 Ended::Retry(reason) => {
                     let retry_in = self.backoff.next_delay();
                     if self
@@ -365,7 +389,7 @@ impl Runner {
                     {
                         return;
                     }
-                    if !self.wait(retry_in).await {
+                    if !self.wait(Some(retry_in)).await {
                         return;
                     }
                 }
@@ -373,14 +397,27 @@ impl Runner {
         }
     }
 
-    /// Waits `delay` while answering commands; false when the handle is gone.
-    async fn wait(&mut self, delay: Duration) -> bool {
-        let deadline = tokio::time::sleep(delay);
-        tokio::pin!(deadline);
+    /// Waits `delay` (with `None`, until resumed) while answering commands; a
+    /// resume or a network change cuts it short, a pause makes it wait for a
+    /// resume. False when the handle is gone.
+    async fn wait(&mut self, delay: Option<Duration>) -> bool {
+        let mut deadline = delay.map(|d| Box::pin(tokio::time::sleep(d)));
         loop {
+            let elapsed = async {
+                match deadline.as_mut() {
+                    Some(deadline) => deadline.await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                () = &mut deadline => return true,
+                () = elapsed => return true,
                 command = self.commands.recv() => match command {
+                    Some(Command::Pause) => deadline = None,
+                    Some(Command::Resume) => return true,
+                    Some(Command::Reconnect) => {
+                        self.backoff.reset();
+                        return true;
+                    }
                     Some(command) => self.offline(command),
                     None => return false,
                 },
@@ -396,7 +433,7 @@ impl Runner {
             Command::Request(_, reply) => {
                 let _ = reply.send(Err(Error::Transport("not connected".into())));
             }
-            Command::Send(_) => {}
+            Command::Send(_) | Command::Pause | Command::Resume | Command::Reconnect => {}
         }
     }
 
@@ -452,12 +489,20 @@ impl Runner {
         let timeout = self.config.answer_timeout;
         let (mut socket, _) = match tokio::time::timeout(
             timeout,
-            tokio_tungstenite::connect_async(&self.url),
+            tokio_tungstenite::connect_async_tls_with_config(
+                &self.url,
+                None,
+                true,
+                Some(tokio_tungstenite::Connector::Rustls(self.api.tls())),
+            ),
         )
         .await
         {
             Ok(Ok(connected)) => connected,
-            Ok(Err(e)) => return Err(Ended::Retry(format!("connecting: {e}"))),
+            Ok(Err(e)) => {
+                let why = super::tls::untrusted_certificate(&e).unwrap_or_else(|| e.to_string());
+                return Err(Ended::Retry(format!("connecting: {why}")));
+            }
             Err(_) => return Err(Ended::Retry("connecting timed out".into())),
         };
         let hello = ClientFrame::Hello {
@@ -559,9 +604,19 @@ impl Runner {
                     }
                 }
                 command = self.commands.recv() => {
-                    let Some(command) = command else { return Ended::Gone };
-                    if let Err(e) = self.command(&mut socket, command).await {
-                        return Ended::Retry(e.to_string());
+                    let ended = match command {
+                        None => Some(Ended::Gone),
+                        Some(Command::Pause) => Some(Ended::Paused),
+                        Some(Command::Reconnect) => Some(Ended::Reconnect),
+                        Some(Command::Resume) => None,
+                        Some(command) => self.command(&mut socket, command).await.err().map(|e| Ended::Retry(e.to_string())),
+                    };
+                    if let Some(ended) = ended {
+                        if !matches!(ended, Ended::Gone) {
+                            // Say goodbye; the server ends the presence at once.
+                            let _ = tokio::time::timeout(Duration::from_secs(1), socket.close(None)).await;
+                        }
+                        return ended;
                     }
                 }
             }
@@ -607,6 +662,8 @@ impl Runner {
                 }
             }
             Command::Send(frame) => send(socket, &frame).await,
+            // Handled by the session loop.
+            Command::Pause | Command::Resume | Command::Reconnect => Ok(()),
         }
     }
 

@@ -86,11 +86,15 @@ pub enum OutboxAction {
 pub enum OutboxState {
     /// Waiting to be sent (shown as pending).
     Pending,
-    /// Refused by the server; kept to show why, never retried.
+    /// Refused by the server; kept to show why, not retried unless the user
+    /// asks ([`retry`]) — or dropped ([`discard`]).
     Failed {
         code: ErrorCode,
         server_code: String,
         message: String,
+        /// The server's reason, where it gave one (see `crate::Reason`).
+        #[serde(default)]
+        reason: Option<String>,
     },
 }
 
@@ -111,12 +115,24 @@ pub struct OutboxItem {
 }
 
 /// What the server answered to a sent item.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Sent {
-    Message(ChatMessage),
-    Task(Task),
-    TaskDeleted(TaskId),
-    Read(StudyId, ReadPosition),
+    /// The stored message.
+    Message { message: ChatMessage },
+    /// The created or changed task.
+    Task { task: Task },
+    /// The task is gone.
+    TaskDeleted { task_id: TaskId },
+    /// The read position now.
+    Read {
+        study_id: StudyId,
+        position: ReadPosition,
+    },
 }
 
 /// The outcome of one flush.
@@ -229,12 +245,18 @@ async fn perform(api: &ApiClient, cache: &Cache, item: &OutboxItem) -> Result<Se
                 file_id: *file_id,
                 client_id: Some(item.client_id.clone()),
             };
-            api.send_message(*study_id, &input).await.map(Sent::Message)
+            api.send_message(*study_id, &input)
+                .await
+                .map(|message| Sent::Message { message })
         }
-        OutboxAction::CreateTask { task } => api.create_task(task).await.map(Sent::Task),
+        OutboxAction::CreateTask { task } => {
+            api.create_task(task).await.map(|task| Sent::Task { task })
+        }
         OutboxAction::UpdateTask { task_id, patch } => {
             let task_id = resolve(cache, task_id)?;
-            api.update_task(task_id, patch).await.map(Sent::Task)
+            api.update_task(task_id, patch)
+                .await
+                .map(|task| Sent::Task { task })
         }
         OutboxAction::SetTaskDone { task_id, done } => {
             let task_id = resolve(cache, task_id)?;
@@ -242,14 +264,16 @@ async fn perform(api: &ApiClient, cache: &Cache, item: &OutboxItem) -> Result<Se
                 is_done: Some(*done),
                 ..TaskPatch::default()
             };
-            api.update_task(task_id, &patch).await.map(Sent::Task)
+            api.update_task(task_id, &patch)
+                .await
+                .map(|task| Sent::Task { task })
         }
         OutboxAction::DeleteTask { task_id } => {
             let task_id = resolve(cache, task_id)?;
             match api.delete_task(task_id).await {
-                Ok(()) => Ok(Sent::TaskDeleted(task_id)),
+                Ok(()) => Ok(Sent::TaskDeleted { task_id }),
                 // Gone already (e.g. the first attempt's answer was lost): the goal holds.
-                Err(e) if e.code() == ErrorCode::NotFound => Ok(Sent::TaskDeleted(task_id)),
+                Err(e) if e.code() == ErrorCode::NotFound => Ok(Sent::TaskDeleted { task_id }),
                 Err(e) => Err(e),
             }
         }
@@ -259,7 +283,10 @@ async fn perform(api: &ApiClient, cache: &Cache, item: &OutboxItem) -> Result<Se
         } => api
             .mark_message_read(*study_id, *message_id)
             .await
-            .map(|position| Sent::Read(*study_id, position)),
+            .map(|position| Sent::Read {
+                study_id: *study_id,
+                position,
+            }),
     }
 }
 
@@ -289,11 +316,38 @@ fn broke_too_often(error: &Error, attempts: u32) -> bool {
 /// Records what the server answered in the cache.
 fn remember(cache: &Cache, sent: &Sent) -> Result<()> {
     match sent {
-        Sent::Message(message) => cache.put_messages(std::slice::from_ref(message)),
-        Sent::Task(task) => cache.put_task(task),
-        Sent::TaskDeleted(task) => cache.remove_task(*task),
-        Sent::Read(..) => Ok(()),
+        Sent::Message { message } => cache.put_messages(std::slice::from_ref(message)),
+        Sent::Task { task } => cache.put_task(task),
+        Sent::TaskDeleted { task_id } => cache.remove_task(*task_id),
+        Sent::Read { .. } => Ok(()),
     }
+}
+
+/// Puts a failed item back in line, to be sent by the next flush (in its
+/// original place: items go out by id), as if new: its answers count from zero.
+/// Refused for an item that is not failed.
+pub fn retry(cache: &Cache, item: i64) -> Result<OutboxItem> {
+    let failed = failed_item(cache, item)?;
+    cache.outbox_requeue(item)?;
+    Ok(OutboxItem {
+        state: OutboxState::Pending,
+        attempts: 0,
+        ..failed
+    })
+}
+
+/// Drops a failed item: the user gave up on it.
+pub fn discard(cache: &Cache, item: i64) -> Result<()> {
+    failed_item(cache, item)?;
+    cache.outbox_remove(item)
+}
+
+fn failed_item(cache: &Cache, item: i64) -> Result<OutboxItem> {
+    cache
+        .outbox()?
+        .into_iter()
+        .find(|i| i.id == item && matches!(i.state, OutboxState::Failed { .. }))
+        .ok_or(Error::NotFound("failed outbox item"))
 }
 
 /// Sends the pending items in order until one stops the flush.
@@ -308,7 +362,7 @@ pub async fn flush(api: &ApiClient, cache: &Cache) -> Result<FlushReport> {
             Ok(sent) => {
                 match (&item.action, &sent) {
                     // Later items may name this task by the item's client id.
-                    (OutboxAction::CreateTask { .. }, Sent::Task(task)) => {
+                    (OutboxAction::CreateTask { .. }, Sent::Task { task }) => {
                         cache.outbox_created(item.id, &item.client_id, task.id)?;
                     }
                     _ => cache.outbox_remove(item.id)?,
@@ -333,6 +387,12 @@ pub async fn flush(api: &ApiClient, cache: &Cache) -> Result<FlushReport> {
                         other => other.code().as_str().to_owned(),
                     },
                     message: error.public_message(),
+                    reason: error.reason().map(|r| r.as_str().to_owned()).or_else(
+                        || match &error {
+                            Error::Remote { reason, .. } => reason.clone(),
+                            _ => None,
+                        },
+                    ),
                 };
                 cache.outbox_update(item.id, &state)?;
                 report.failed.push(OutboxItem {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod app;
 pub mod catch_up;
 pub mod raw_ws;
 pub mod ws;
