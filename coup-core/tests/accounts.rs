@@ -152,6 +152,7 @@ async fn sessions_expire() {
         store,
         CoreConfig {
             session_ttl: Duration::seconds(-1),
+            ..CoreConfig::default()
         },
     );
     let created = core.signup(signup("kim")).await.expect("signup");

@@ -58,6 +58,10 @@ pub struct Config {
     pub login_per_account_per_minute: u32,
     /// Login attempts allowed per minute from one IP address.
     pub login_per_ip_per_minute: u32,
+    /// Milliseconds a signup, login or password change waits for a turn to hash
+    /// when every hashing lane (one per core, at most four) is busy; past it the
+    /// request is refused with 429 `RATE_LIMITED` and `Retry-After: 1`.
+    pub password_hash_wait_ms: u64,
     /// Seconds between WebSocket pings; two silent intervals drop the connection.
     pub heartbeat_secs: u64,
     /// Outbound frames queued per WebSocket before it counts as a slow consumer.
@@ -96,6 +100,7 @@ impl Default for Config {
             session_ttl_days: 30,
             login_per_account_per_minute: 10,
             login_per_ip_per_minute: 60,
+            password_hash_wait_ms: 3000,
             heartbeat_secs: 25,
             ws_queue_len: 256,
             ws_max_frame_bytes: 64 * 1024,

@@ -77,7 +77,14 @@ pub fn state(config: Config) -> Result<AppState, BoxError> {
         )?)),
         None => None,
     };
-    let core = Core::new(store, CoreConfig { session_ttl }).with_event_sink(gateway.hub.clone());
+    let core = Core::new(
+        store,
+        CoreConfig {
+            session_ttl,
+            hash_wait: Duration::from_millis(config.password_hash_wait_ms),
+        },
+    )
+    .with_event_sink(gateway.hub.clone());
     Ok(AppState {
         core,
         blobs: Blobs::open(config.files_dir())?,
@@ -109,7 +116,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone());
     let router = routes::api(state)
         .merge(live)
-        .layer(axum::middleware::from_fn(ops::track));
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn(ops::close_if_body_unread));
     let router = match cors {
         Some(layer) => router.layer(layer),
         None => router,
