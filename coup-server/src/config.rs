@@ -46,6 +46,15 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Origins allowed by CORS; empty (the default) disables CORS (`COUP_CORS_ORIGINS`).
     pub cors_origins: Vec<String>,
+    /// Most HTTP connections open at once, WebSockets included
+    /// (`COUP_MAX_CONNECTIONS`); at the limit the server stops accepting until one
+    /// closes. 0 (the default): the open-files limit (raised to its hard limit at
+    /// start) less a tenth, at least 64, kept for the database, uploads and logs.
+    pub max_connections: usize,
+    /// Seconds a connection has to send a request's headers, from being accepted
+    /// or from its previous response; also how long an idle keep-alive connection
+    /// stays open.
+    pub header_timeout_secs: u64,
     /// Seconds before an ordinary request is cut off with 408.
     pub request_timeout_secs: u64,
     /// Seconds an upload or download may take.
@@ -94,6 +103,8 @@ impl Default for Config {
             demo: false,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
+            max_connections: 0,
+            header_timeout_secs: 10,
             request_timeout_secs: 30,
             transfer_timeout_secs: 600,
             json_body_limit: 1024 * 1024,

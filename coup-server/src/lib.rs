@@ -9,7 +9,8 @@
 //! - [`extract`], [`error`]: request parsing and the error → response mapping.
 //! - [`blobs`]: uploaded file bytes on disk.
 //! - [`ratelimit`]: login attempt limits.
-//! - [`ops`]: health, readiness, metrics, connection counting, shutdown.
+//! - [`listener`]: the accept loop: connection limit, header timeout, graceful shutdown.
+//! - [`ops`]: health, readiness, metrics, request middleware, shutdown.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/api/openapi.json`) and Swagger UI (`/api/docs`).
 
 pub mod blobs;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod gateway;
+pub mod listener;
 pub mod openapi;
 pub mod ops;
 pub mod ratelimit;

@@ -1,5 +1,6 @@
-//! Operations: health and readiness probes, Prometheus metrics, the connection
-//! counting listener, and shutdown signals.
+//! Operations: health and readiness probes, Prometheus metrics, request
+//! middleware (metrics, closing connections whose body was left unread), and
+//! shutdown signals. Connections themselves are [`crate::listener`]'s.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -8,15 +9,11 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::connect_info::Connected;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::serve::{IncomingStream, Listener};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -137,75 +134,9 @@ impl http_body::Body for TrackedBody {
     }
 }
 
-/// A TCP listener that keeps the `coup_open_connections` gauge and turns off
-/// Nagle's algorithm on every connection.
-pub struct CountingListener(pub TcpListener);
-
-/// A connection counted while it is open.
-pub struct CountedStream(TcpStream);
-
-impl Drop for CountedStream {
-    fn drop(&mut self) {
-        metrics::gauge!("coup_open_connections").decrement(1.0);
-    }
-}
-
-impl Listener for CountingListener {
-    type Io = CountedStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = Listener::accept(&mut self.0).await;
-        // Small frames go out at once: with Nagle's algorithm a frame written
-        // while the previous one is unacknowledged waits for the peer's delayed
-        // ACK (up to 40 ms on Linux).
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(%addr, "TCP_NODELAY not set: {e}");
-        }
-        metrics::gauge!("coup_open_connections").increment(1.0);
-        (CountedStream(stream), addr)
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
-
-impl AsyncRead for CountedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for CountedStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
 /// The client's address, for per-IP limits.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, CountingListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, CountingListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {

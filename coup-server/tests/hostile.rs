@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::{Server, start_with};
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// The server's resident memory, in KiB (`VmRSS` of `/proc/<pid>/status`).
 fn rss_kib(server: &Server) -> u64 {
@@ -157,4 +159,271 @@ async fn a_login_flood_neither_exhausts_memory_nor_stalls_other_requests() {
     )
     .await
     .ok(200);
+}
+
+/// Connects a raw TCP socket to the server.
+async fn raw(srv: &Server) -> TcpStream {
+    TcpStream::connect(srv.base.trim_start_matches("http://"))
+        .await
+        .expect("connect")
+}
+
+/// Reads until the server closes the socket (or `limit` passes); returns what
+/// was read and when the close came (`None`: still open at `limit`).
+async fn until_closed(socket: &mut TcpStream, limit: Duration) -> (Vec<u8>, Option<Duration>) {
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = limit.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, socket.read(&mut buf)).await {
+            Err(_) => return (seen, None),
+            Ok(Ok(0) | Err(_)) => return (seen, Some(started.elapsed())),
+            Ok(Ok(n)) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Sockets that send nothing, send half a request's headers, or go quiet after a
+/// response are all closed once `header_timeout_secs` has passed. On main they
+/// stayed open indefinitely (seen after 240 s).
+#[tokio::test]
+async fn idle_sockets_and_half_sent_headers_are_closed_within_the_header_timeout() {
+    let (srv, _config) = start_configured("header_timeout_secs = 2\n", &[]);
+    let mut silent = raw(&srv).await;
+    let mut half = raw(&srv).await;
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: coup\r\nX-Slow: ")
+        .await
+        .expect("write");
+    let mut kept_alive = raw(&srv).await;
+    kept_alive
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: coup\r\n\r\n")
+        .await
+        .expect("write");
+    let mut first = [0u8; 512];
+    let n = kept_alive.read(&mut first).await.expect("response");
+    assert!(
+        first[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&first[..n])
+    );
+    let (silent, half, kept_alive) = tokio::join!(
+        until_closed(&mut silent, Duration::from_secs(10)),
+        until_closed(&mut half, Duration::from_secs(10)),
+        until_closed(&mut kept_alive, Duration::from_secs(10)),
+    );
+    for (what, (_, closed)) in [
+        ("a silent socket", silent),
+        ("half-sent headers", half),
+        ("an idle keep-alive connection", kept_alive),
+    ] {
+        let closed = closed.unwrap_or_else(|| panic!("{what} is still open after 10 s"));
+        eprintln!("slowloris: {what} closed after {closed:.1?} (header timeout 2 s)");
+        assert!(
+            closed >= Duration::from_millis(1500) && closed < Duration::from_secs(4),
+            "{what} closed after {closed:?}"
+        );
+    }
+}
+
+/// An upgraded WebSocket that never says `hello` is closed by the gateway's
+/// 10 s hello timeout.
+#[tokio::test]
+async fn a_websocket_that_never_says_hello_is_closed() {
+    use futures_util::StreamExt;
+    let srv = common::start();
+    let started = Instant::now();
+    let mut ws = common::ws::Ws::open(&srv).await;
+    let end = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(Ok(frame)) = ws.socket.next().await {
+            if frame.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+    let waited = started.elapsed();
+    eprintln!("slowloris: a silent WebSocket closed after {waited:.1?}");
+    assert!(end.is_ok(), "still open after 20 s");
+    assert!(waited >= Duration::from_secs(9), "closed early: {waited:?}");
+}
+
+/// Starts the server with its open-files limit (soft and hard) lowered to
+/// `files`, the way a host's `ulimit -n` would.
+fn start_with_open_files(files: u32, toml: &str) -> (Server, tempfile::TempDir) {
+    use std::io::BufRead;
+    let config = tempfile::tempdir().expect("tempdir");
+    let path = config.path().join("coup.toml");
+    std::fs::write(&path, toml).expect("write config");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = std::process::Command::new("sh");
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("COUP_")) {
+        command.env_remove(key);
+    }
+    let mut child = command
+        .arg("-c")
+        .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_coup-server"))
+        .args(["--bind", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening")
+        .to_owned();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let srv = Server {
+        base,
+        http,
+        child,
+        dir,
+        args: Vec::new(),
+    };
+    (srv, config)
+}
+
+/// Under a 200-descriptor limit (auto connection limit: 200 − 64 = 136), 300
+/// idle sockets fill the server's connections; it stops accepting instead of
+/// running out of descriptors, so a connection already open can still use the
+/// database and upload a file, and once the idle sockets go, new connections are
+/// served again. On main, 562 idle sockets under a 512 limit made accept fail
+/// with "Too many open files".
+#[tokio::test]
+async fn the_connection_limit_keeps_descriptors_for_the_database_and_uploads() {
+    let (srv, _config) = start_with_open_files(200, "header_timeout_secs = 60\n");
+    let (token, _) = srv.signup("kim").await;
+    let study = srv.study(&token, "limits", true, "AUTO").await;
+    // One keep-alive connection, opened before the flood.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let me = srv.url("/api/users/me");
+    let ok = client
+        .get(&me)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(ok.status().as_u16(), 200);
+    // (Every body is read to its end, so the connection goes back to the pool.)
+    ok.bytes().await.expect("body");
+
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(raw(&srv).await);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let metrics = client
+        .get(srv.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics on the open connection")
+        .text()
+        .await
+        .expect("text");
+    let open: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("coup_open_connections "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("coup_open_connections");
+    eprintln!("connection limit: 300 idle sockets, {open} connections held (limit 136)");
+    assert_eq!(open, 136.0, "the server holds exactly its limit");
+
+    // The connection that was already open still reaches the store and the disk.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![7u8; 100_000])
+            .file_name("notes.txt")
+            .mime_str("text/plain")
+            .expect("mime"),
+    );
+    let uploaded = client
+        .post(srv.url(&format!("/api/studies/{study}/files")))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(uploaded.status().as_u16(), 201, "upload at the limit");
+    uploaded.bytes().await.expect("body");
+    let ok = client
+        .get(&me)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(ok.status().as_u16(), 200, "the store at the limit");
+
+    // A new connection waits (the server is not accepting) …
+    let fresh = reqwest::Client::new();
+    let waiting = tokio::spawn({
+        let url = srv.url("/healthz");
+        async move {
+            let started = Instant::now();
+            let res = fresh.get(url).send().await.expect("healthz");
+            (res.status().as_u16(), started.elapsed())
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(!waiting.is_finished(), "served past the limit");
+    // … and is served once the idle sockets are gone.
+    drop(idle);
+    let (status, waited) = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("healthz answered once the idle sockets closed")
+        .expect("task");
+    assert_eq!(status, 200);
+    eprintln!("connection limit: a new /healthz waited {waited:.1?}, answered once they closed");
+}
+
+/// A request that declares a body over its route's limit is refused with 413 at
+/// once, and the connection is closed. On main a declared 10^12 bytes waited
+/// 30 s for a 408.
+#[tokio::test]
+async fn a_declared_oversized_body_is_refused_at_once() {
+    let srv = common::start();
+    let (token, _) = srv.signup("kim").await;
+    let study = srv.study(&token, "limits", true, "AUTO").await;
+    for (path, length) in [
+        ("/api/studies".to_owned(), "1000000000000"),
+        ("/api/auth/signup".to_owned(), "1000000"),
+        (format!("/api/studies/{study}/chat"), "70000"),
+    ] {
+        let mut socket = raw(&srv).await;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: coup\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n{{"
+        );
+        let started = Instant::now();
+        socket.write_all(head.as_bytes()).await.expect("write");
+        let (answer, closed) = until_closed(&mut socket, Duration::from_secs(5)).await;
+        let took = started.elapsed();
+        let answer = String::from_utf8_lossy(&answer).to_lowercase();
+        eprintln!("declared body: {length} bytes to {path} refused in {took:.0?}");
+        assert!(answer.starts_with("http/1.1 413"), "{path}: {answer}");
+        assert!(answer.contains("\"payload_too_large\""), "{answer}");
+        assert!(answer.contains("connection: close"), "{answer}");
+        assert!(closed.is_some(), "the connection is closed");
+        assert!(took < Duration::from_secs(1), "{path} took {took:?}");
+    }
+    // A body within the limit still goes through.
+    srv.post("/api/studies", Some(&token), json!({"name": "x"}))
+        .await
+        .err(400, "VALIDATION");
 }

@@ -1,7 +1,7 @@
 //! `/api/auth/*` and `/api/users/me*`.
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use coup_core::model::{LoginResult, User};
@@ -22,11 +22,11 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/api/auth/signup",
-            post(signup).layer(DefaultBodyLimit::max(CREDENTIALS_BODY_LIMIT)),
+            post(signup).layer(super::BodyLimit(CREDENTIALS_BODY_LIMIT)),
         )
         .route(
             "/api/auth/login",
-            post(login).layer(DefaultBodyLimit::max(CREDENTIALS_BODY_LIMIT)),
+            post(login).layer(super::BodyLimit(CREDENTIALS_BODY_LIMIT)),
         )
         .route("/api/auth/logout", post(logout))
         .route("/api/users/me", get(me).patch(update_me))
