@@ -427,3 +427,122 @@ async fn a_declared_oversized_body_is_refused_at_once() {
         .await
         .err(400, "VALIDATION");
 }
+
+/// No response shows a user another user's email, except to platform admins:
+/// members, join requests, what approving and role changes return, notices, chat,
+/// files, the dashboard and notifications (on main, `GET …/members` listed every
+/// member's email to every member).
+#[tokio::test]
+async fn members_never_see_each_others_emails() {
+    use reqwest::Method;
+    let srv = common::start();
+    let (owner, _) = srv.signup("owner").await;
+    let (member, member_id) = srv.signup("member").await;
+    let (applicant, applicant_id) = srv.signup("applicant").await;
+    let (late, late_id) = srv.signup("late").await;
+    let study = srv.study(&owner, "emails", true, "APPROVAL").await;
+    srv.add_member(&study, &owner, &member, &member_id).await;
+    for token in [&applicant, &late] {
+        srv.post(
+            &format!("/api/studies/{study}/join"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .ok(201);
+    }
+    srv.post(
+        &format!("/api/studies/{study}/notices"),
+        Some(&owner),
+        json!({"title": "hi", "content": "welcome"}),
+    )
+    .await
+    .ok(201);
+    srv.post(
+        &format!("/api/studies/{study}/chat"),
+        Some(&member),
+        json!({"content": "hello @owner"}),
+    )
+    .await
+    .ok(201);
+    let mut answers: Vec<(&str, String, String)> = Vec::new();
+    let approved = srv
+        .post(
+            &format!("/api/studies/{study}/members/{late_id}/approve"),
+            Some(&owner),
+            json!({}),
+        )
+        .await
+        .ok(200);
+    answers.push(("owner", "approve".into(), approved.to_string()));
+    let promoted = srv
+        .call(
+            Method::PATCH,
+            &format!("/api/studies/{study}/members/{member_id}/role"),
+            Some(&owner),
+            Some(json!({"role": "ADMIN"})),
+        )
+        .await
+        .ok(200);
+    answers.push(("owner", "role".into(), promoted.to_string()));
+    let paths = [
+        format!("/api/studies/{study}"),
+        format!("/api/studies/{study}/members"),
+        format!("/api/studies/{study}/join-requests"),
+        format!("/api/studies/{study}/notices"),
+        format!("/api/studies/{study}/chat"),
+        format!("/api/studies/{study}/files"),
+        format!("/api/studies/{study}/calendar"),
+        "/api/dashboard".into(),
+        "/api/my-studies".into(),
+        "/api/notifications".into(),
+        "/api/studies".into(),
+    ];
+    for (who, token) in [
+        ("owner", &owner),
+        ("member", &member),
+        ("late", &late),
+        ("applicant", &applicant),
+    ] {
+        for path in &paths {
+            let res = srv.get(path, Some(token)).await;
+            answers.push((who, path.clone(), res.body.to_string()));
+        }
+    }
+    let everyone = ["owner", "member", "applicant", "late"];
+    let mut listed_members = 0;
+    for (who, what, body) in &answers {
+        for other in everyone.iter().filter(|o| *o != who) {
+            assert!(
+                !body.contains(&format!("{other}@example.com")),
+                "{who} sees {other}'s email in {what}: {body}"
+            );
+        }
+        if what.ends_with("/members") && body.contains("\"userId\"") {
+            listed_members += 1;
+        }
+    }
+    assert!(listed_members >= 3, "the member lists were read");
+    // Each sees their own; platform admins see everyone's.
+    let own = srv
+        .get(&format!("/api/studies/{study}/members"), Some(&member))
+        .await
+        .ok(200);
+    assert!(own.to_string().contains("member@example.com"), "{own}");
+    let (admin, _) = srv.admin("overseer", false).await;
+    let detail = srv
+        .get(&format!("/api/admin/studies/{study}"), Some(&admin))
+        .await
+        .ok(200);
+    for who in ["owner", "member", "late"] {
+        assert!(
+            detail.to_string().contains(&format!("{who}@example.com")),
+            "{detail}"
+        );
+    }
+    let user = srv
+        .get(&format!("/api/admin/users/{applicant_id}"), Some(&admin))
+        .await
+        .ok(200);
+    assert!(user.to_string().contains("applicant@example.com"), "{user}");
+}
