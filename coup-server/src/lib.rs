@@ -137,6 +137,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(ops::security_headers))
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {

@@ -74,6 +74,60 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
+/// The policy of HTML pages (the API docs): only this server's scripts, styles
+/// (inline style attributes too: Swagger UI sets them) and images; never framed.
+pub const HTML_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of downloads: if a browser renders one anyway (an uploaded HTML
+/// or SVG file), it runs nothing and reaches nothing.
+pub const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'; frame-ancestors 'none'";
+
+/// Headers every response gets: `X-Content-Type-Options: nosniff`;
+/// `Cache-Control: no-store` on the API (tokens and personal data; the public
+/// docs and OpenAPI document excepted); a content security policy that forbids
+/// framing on HTML pages; and a sandbox policy on downloads (responses with
+/// `Content-Disposition: attachment`).
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    use axum::http::{HeaderValue, header};
+    let path = request.uri().path();
+    let private = path.starts_with("/api/")
+        && !(path == crate::openapi::SPEC_PATH || path.starts_with(crate::openapi::DOCS_PATH));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    let starts = |name: header::HeaderName, prefix: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with(prefix))
+    };
+    let policy = if starts(header::CONTENT_DISPOSITION, "attachment") {
+        Some(DOWNLOAD_CSP)
+    } else if starts(header::CONTENT_TYPE, "text/html") {
+        Some(HTML_CSP)
+    } else {
+        None
+    };
+    if let Some(policy) = policy {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(policy),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    response
+}
+
 /// Marks responses to requests whose body was left (partly) unread with
 /// `Connection: close`. Hyper closes such a connection after the response
 /// rather than read the rest; without the header a client may already have sent

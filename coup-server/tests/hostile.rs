@@ -546,3 +546,116 @@ async fn members_never_see_each_others_emails() {
         .ok(200);
     assert!(user.to_string().contains("applicant@example.com"), "{user}");
 }
+
+/// `nosniff` on every response, `no-store` on the API, a frame-forbidding CSP
+/// on HTML pages, and downloads (an uploaded HTML page, an SVG) as sandboxed
+/// attachments. On main `/api/docs` had no CSP and API answers no Cache-Control.
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let srv = common::start();
+    let (token, _) = srv.signup("kim").await;
+    let study = srv.study(&token, "headers", true, "AUTO").await;
+    let get = |path: String, auth: bool| {
+        let mut req = srv.http.get(srv.url(&path));
+        if auth {
+            req = req.bearer_auth(&token);
+        }
+        async move { req.send().await.expect("request") }
+    };
+    for (path, auth, private) in [
+        ("/healthz".to_owned(), false, false),
+        ("/metrics".to_owned(), false, false),
+        ("/api/studies".to_owned(), false, true),
+        ("/api/users/me".to_owned(), true, true),
+        ("/api/users/me".to_owned(), false, true),
+        ("/api/nope".to_owned(), false, true),
+        (format!("/api/studies/{study}/members"), true, true),
+        ("/api/openapi.json".to_owned(), false, false),
+    ] {
+        let res = get(path.clone(), auth).await;
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        if private {
+            assert_eq!(h["cache-control"], "no-store", "{path}");
+        }
+    }
+    let login = srv
+        .http
+        .post(srv.url("/api/auth/login"))
+        .json(&json!({"email": "kim@example.com", "password": "password123"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(
+        login.headers()["cache-control"],
+        "no-store",
+        "a token is never cached"
+    );
+
+    let docs = get("/api/docs/".to_owned(), false).await;
+    assert_eq!(docs.status().as_u16(), 200);
+    assert!(
+        docs.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("text/html")
+    );
+    let csp = docs.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-eval") && csp.contains("default-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(docs.headers()["x-frame-options"], "DENY");
+
+    for (name, mime, bytes) in [
+        (
+            "page.html",
+            "text/html",
+            &b"<script>alert(document.cookie)</script>"[..],
+        ),
+        (
+            "image.svg",
+            "image/svg+xml",
+            &b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"[..],
+        ),
+        ("data.xml", "text/xml", &b"<x/>"[..]),
+    ] {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec())
+                .file_name(name)
+                .mime_str(mime)
+                .expect("mime"),
+        );
+        let uploaded = srv
+            .http
+            .post(srv.url(&format!("/api/studies/{study}/files")))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        let file: serde_json::Value = uploaded.json().await.expect("json");
+        let id = file["id"].as_str().expect("id");
+        let res = get(format!("/api/studies/{study}/files/{id}/download"), true).await;
+        assert_eq!(res.status().as_u16(), 200);
+        let h = res.headers();
+        assert!(
+            h["content-disposition"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("attachment")
+        );
+        let csp = h["content-security-policy"].to_str().expect("ascii");
+        assert!(
+            csp.starts_with("sandbox") && csp.contains("default-src 'none'"),
+            "{name}: {csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["cache-control"], "no-store");
+    }
+}
