@@ -155,9 +155,14 @@ impl Core {
     /// Creates a USER account and signs it in. Waits for a hashing turn without
     /// holding a thread (see [`CoreConfig::hash_wait`]).
     pub async fn signup(&self, input: Signup) -> Result<Outcome<LoginResult>> {
-        let valid = accounts::validate_signup(&input)?;
+        // The strength estimate costs milliseconds of CPU, so it runs in the
+        // hashing turn too: signups cannot take more threads than logins.
         let turn = auth::hash_turn(self.config.hash_wait).await?;
-        let hash = spawn_blocking(move || turn.hash(&input.password)).await?;
+        let (valid, hash) = spawn_blocking(move || {
+            let valid = accounts::validate_signup(&input)?;
+            Ok((valid, turn.hash(&input.password)?))
+        })
+        .await?;
         let (token, token_hash) = accounts::new_session_token();
         let ttl = self.config.session_ttl;
         self.write(move |tx| {

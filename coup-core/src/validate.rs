@@ -120,8 +120,21 @@ pub fn email(value: &str) -> Result<String> {
     }
 }
 
-/// A new password: 8–128 characters with at least one letter and one digit, and not
-/// the email address itself.
+/// The lowest zxcvbn score a new password must reach: 3, "safely unguessable"
+/// (about 10^10 guesses).
+pub const PASSWORD_MIN_SCORE: u8 = 3;
+
+/// How much of a password the strength estimate reads: its cost grows steeply
+/// with length (a random 128-character password takes ~25 times as long as a
+/// 64-character one), and 64 characters that are easy to guess are not made
+/// safe by what follows them.
+pub const PASSWORD_ESTIMATE_CHARS: usize = 64;
+
+/// A new password: 8–128 characters with at least one letter and one digit, not
+/// the email address, and hard to guess by zxcvbn's estimate (its lists of common
+/// passwords, words and names, keyboard patterns, repeats, sequences and dates,
+/// and the user's own email) — at least [`PASSWORD_MIN_SCORE`]. A refusal says
+/// why, in zxcvbn's words.
 pub fn password(value: &str, email: &str) -> Result<()> {
     let len = value.chars().count();
     if len < PASSWORD_MIN {
@@ -143,10 +156,30 @@ pub fn password(value: &str, email: &str) -> Result<()> {
         ));
     }
     let lowered = value.to_lowercase();
-    if lowered == email || email.split('@').next() == Some(lowered.as_str()) {
+    let local = email.split('@').next().unwrap_or_default();
+    if lowered == email || lowered == local {
         return Err(Error::validation(
             "password",
             "must not be your email address",
+        ));
+    }
+    let estimated: String = value.chars().take(PASSWORD_ESTIMATE_CHARS).collect();
+    let estimate = zxcvbn::zxcvbn(&estimated, &[email, local]);
+    if u8::from(estimate.score()) < PASSWORD_MIN_SCORE {
+        let feedback = estimate.feedback();
+        let why = feedback
+            .and_then(zxcvbn::feedback::Feedback::warning)
+            .map_or_else(
+                || "It would be guessed quickly.".to_owned(),
+                |w| w.to_string(),
+            );
+        let tip = feedback
+            .and_then(|f| f.suggestions().first())
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
+        return Err(Error::validation(
+            "password",
+            format!("is too easy to guess: {why}{tip}"),
         ));
     }
     Ok(())
@@ -233,17 +266,48 @@ mod tests {
 
     #[test]
     fn passwords() {
-        password("password123", "kim@example.com").expect("demo password is fine");
+        password("study-together-42", "kim@example.com").expect("the demo password is fine");
+        password("correct horse 7", "kim@example.com").expect("a passphrase is fine");
         for (bad, why) in [
             ("short1", "at least 8"),
             ("onlyletters", "letter and one digit"),
             ("1234567890", "letter and one digit"),
             ("kim12345", "email"),
+            (
+                "password1",
+                "too easy to guess: This is a very common password.",
+            ),
+            ("password123", "very common password"),
+            ("aaaaaaa1", "too easy to guess"),
+            ("aaaaaaaaaaaaaaaa1", "Repeats like \"aaa\""),
+            ("qwertyuiop1", "too easy to guess"),
+            ("abcdefgh123", "too easy to guess"),
         ] {
             let err = password(bad, "kim12345@example.com").expect_err(bad);
+            assert_eq!(err.field(), Some("password"));
             assert!(err.to_string().contains(why), "{bad}: {err}");
         }
         assert!(password(&"a1".repeat(65), "x@y.z").is_err());
+    }
+
+    #[test]
+    fn long_passwords_are_estimated_quickly() {
+        let started = std::time::Instant::now();
+        let random: String = (0..128u32)
+            .map(|i| char::from(b'!' + u8::try_from((i * 37 + 11) % 90).unwrap_or(0)))
+            .collect();
+        password(&random, "kim@example.com").expect("random is strong");
+        for candidate in ["a1".repeat(64), "1".repeat(127) + "a", "😀1".repeat(64)] {
+            assert!(
+                password(&candidate, "kim@example.com").is_err(),
+                "{candidate}"
+            );
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

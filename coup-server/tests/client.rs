@@ -40,7 +40,7 @@ async fn user(srv: &common::Server, name: &str) -> (ApiClient, UserId) {
     let me = api
         .signup(&Signup {
             email: format!("{name}@example.com"),
-            password: "password123".into(),
+            password: "study-together-42".into(),
             name: name.into(),
         })
         .await
@@ -94,7 +94,7 @@ async fn accounts_tasks_notifications_and_reports_round_trip() {
         anonymous
             .signup(&Signup {
                 email: "kim@example.com".into(),
-                password: "password123".into(),
+                password: "study-together-42".into(),
                 name: "again".into(),
             })
             .await,
@@ -108,7 +108,7 @@ async fn accounts_tasks_notifications_and_reports_round_trip() {
     let login = second
         .login(&Login {
             email: "KIM@example.com".into(),
-            password: "password123".into(),
+            password: "study-together-42".into(),
         })
         .await
         .expect("login");
@@ -134,8 +134,8 @@ async fn accounts_tasks_notifications_and_reports_round_trip() {
 
     // Changing the password ends the other session.
     api.change_password(&PasswordChange {
-        current_password: "password123".into(),
-        new_password: "password456".into(),
+        current_password: "study-together-42".into(),
+        new_password: "quiet-river-58".into(),
     })
     .await
     .expect("change password");
@@ -898,7 +898,7 @@ async fn a_client_started_with_the_server_down_shows_cached_data_then_catches_up
 
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
-    let (client, _events) = Client::login(config.clone(), "kim@example.com", "password123")
+    let (client, _events) = Client::login(config.clone(), "kim@example.com", "study-together-42")
         .await
         .expect("login");
     client.refresh().await.expect("refresh");
@@ -987,7 +987,7 @@ async fn messages_written_offline_are_delivered_once_in_order_after_the_server_r
     let (client, mut events) = Client::login(
         client_config(&srv, &cache_dir),
         "kim@example.com",
-        "password123",
+        "study-together-42",
     )
     .await
     .expect("login");
@@ -1087,7 +1087,7 @@ async fn a_message_sent_before_the_live_stream_caught_up_hides_nothing_before_it
     chat(&lee, study.id, "1").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
-    let (client, _events) = Client::login(config.clone(), "kim@example.com", "password123")
+    let (client, _events) = Client::login(config.clone(), "kim@example.com", "study-together-42")
         .await
         .expect("login");
     client.refresh().await.expect("refresh");
@@ -1162,7 +1162,7 @@ async fn refresh_caches_lists_longer_than_a_page() {
     let (client, _events) = Client::login(
         client_config(&srv, &cache_dir),
         "kim@example.com",
-        "password123",
+        "study-together-42",
     )
     .await
     .expect("login");
@@ -1179,7 +1179,7 @@ async fn tasks_created_offline_can_be_changed_before_the_server_has_them() {
     let (client, _events) = Client::login(
         client_config(&srv, &cache_dir),
         "kim@example.com",
-        "password123",
+        "study-together-42",
     )
     .await
     .expect("login");
@@ -1245,7 +1245,7 @@ async fn an_outbox_item_the_server_refuses_is_reported_and_not_retried() {
         .expect("join");
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
-    let (client, _) = Client::login(config.clone(), "lee@example.com", "password123")
+    let (client, _) = Client::login(config.clone(), "lee@example.com", "study-together-42")
         .await
         .expect("login");
     client.refresh().await.expect("refresh");
@@ -1339,7 +1339,7 @@ async fn logout_wipes_that_account_cache_and_no_other() {
     chat(&kim, study.id, "hello").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
-    let (lee_client, _) = Client::login(config.clone(), "lee@example.com", "password123")
+    let (lee_client, _) = Client::login(config.clone(), "lee@example.com", "study-together-42")
         .await
         .expect("lee");
     lee_client.refresh().await.expect("refresh");
@@ -1347,7 +1347,7 @@ async fn logout_wipes_that_account_cache_and_no_other() {
     drop(lee_client);
     // kim signs in last: the saved session (one per server) is kim's.
     kim.create_task(&new_task("kim's")).await.expect("task");
-    let (kim_client, _) = Client::login(config.clone(), "kim@example.com", "password123")
+    let (kim_client, _) = Client::login(config.clone(), "kim@example.com", "study-together-42")
         .await
         .expect("kim");
     kim_client.refresh().await.expect("refresh");

@@ -155,7 +155,7 @@ async fn a_login_flood_neither_exhausts_memory_nor_stalls_other_requests() {
     srv.post(
         "/api/auth/login",
         None,
-        json!({"email": "kim@example.com", "password": "password123"}),
+        json!({"email": "kim@example.com", "password": "study-together-42"}),
     )
     .await
     .ok(200);
@@ -582,7 +582,7 @@ async fn responses_carry_the_security_headers() {
     let login = srv
         .http
         .post(srv.url("/api/auth/login"))
-        .json(&json!({"email": "kim@example.com", "password": "password123"}))
+        .json(&json!({"email": "kim@example.com", "password": "study-together-42"}))
         .send()
         .await
         .expect("login");
@@ -658,4 +658,47 @@ async fn responses_carry_the_security_headers() {
         assert_eq!(h["x-content-type-options"], "nosniff");
         assert_eq!(h["cache-control"], "no-store");
     }
+}
+
+/// Guessable passwords are refused with a reason, at signup and when changed,
+/// and the refusal changes nothing. On main `password1` and `aaaaaaa1` were
+/// accepted.
+#[tokio::test]
+async fn guessable_passwords_are_refused_with_the_reason() {
+    let srv = common::start();
+    for (password, why) in [
+        ("password1", "This is a very common password."),
+        ("aaaaaaa1", "too easy to guess"),
+        ("qwerty123", "too easy to guess"),
+    ] {
+        let res = srv
+            .post(
+                "/api/auth/signup",
+                None,
+                json!({"email": "kim@example.com", "password": password, "name": "kim"}),
+            )
+            .await;
+        res.err(400, "VALIDATION");
+        assert_eq!(res.body["error"]["field"], "password");
+        let message = res.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(why), "{password}: {message}");
+    }
+    // Nothing was created: the same email signs up with a strong password.
+    let (token, _) = srv.signup("kim").await;
+    let res = srv
+        .post(
+            "/api/users/me/password",
+            Some(&token),
+            json!({"currentPassword": common::PASSWORD, "newPassword": "aaaaaaa1"}),
+        )
+        .await;
+    res.err(400, "VALIDATION");
+    assert_eq!(res.body["error"]["field"], "newPassword");
+    srv.post(
+        "/api/auth/login",
+        None,
+        json!({"email": "kim@example.com", "password": common::PASSWORD}),
+    )
+    .await
+    .ok(200);
 }
