@@ -216,10 +216,49 @@ pub fn tags(values: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// A file name as shown to people: the last path component, without control
-/// characters, 1–255 characters. Never used as a storage path.
+/// Whether `c` is a bidirectional formatting character: embeddings and
+/// overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the directional
+/// marks (U+200E, U+200F, U+061C). In a file name they make it display as
+/// something else (`invoice\u{202E}fdp.exe` shows as `invoiceexe.pdf`).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+/// Characters that show nothing and are dropped from file names: bidirectional
+/// controls, zero-width space, word joiner, byte-order mark, soft hyphen and the
+/// invisible operators (U+2061–U+2064). Zero-width (non-)joiners stay: emoji
+/// sequences and Persian spelling need them.
+fn is_invisible(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+        )
+}
+
+/// A file name as shown to people: the last path component, 1–255 characters.
+/// Control characters and line breaks are refused; bidirectional controls and
+/// other invisible characters are removed (so a name shows as what it is). Never
+/// used as a storage path.
 pub fn file_name(value: &str) -> Result<String> {
-    let base = value.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if value
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return Err(Error::validation(
+            "file",
+            "a file name must not contain control characters or line breaks",
+        ));
+    }
+    let visible: String = value.chars().filter(|c| !is_invisible(*c)).collect();
+    let base = visible
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .trim();
     if base == "." || base == ".." {
         return Err(Error::validation("file", "is not a valid file name"));
     }
@@ -335,5 +374,45 @@ mod tests {
         assert!(file_name("..").is_err());
         assert!(file_name("dir/").is_err());
         assert!(file_name(&"a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn file_names_lose_bidirectional_controls_and_refuse_control_characters() {
+        assert_eq!(
+            file_name("invoice\u{202E}fdp.exe").expect("stripped"),
+            "invoicefdp.exe",
+            "shows as what it is"
+        );
+        for bidi in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            assert!(is_bidi_control(bidi));
+            let name = format!("a{bidi}b.txt");
+            assert_eq!(file_name(&name).expect("stripped"), "ab.txt", "{:?}", bidi);
+        }
+        assert_eq!(
+            file_name("\u{FEFF}zero\u{200B}width.txt").expect("ok"),
+            "zerowidth.txt"
+        );
+        assert_eq!(
+            file_name("👨\u{200D}👩\u{200D}👧.png").expect("joiners stay"),
+            "👨\u{200D}👩\u{200D}👧.png"
+        );
+        assert_eq!(file_name("مستند\u{200F}.pdf").expect("ok"), "مستند.pdf");
+        for bad in [
+            "a\nb.txt",
+            "tab\there.txt",
+            "nul\u{0}.txt",
+            "del\u{7f}.txt",
+            "line\u{2028}.txt",
+            "\u{9b}x.txt",
+        ] {
+            let err = file_name(bad).expect_err(bad);
+            assert_eq!(err.field(), Some("file"));
+            assert!(err.to_string().contains("control characters"), "{err}");
+        }
+        assert!(file_name("\u{202E}\u{202C}").is_err(), "nothing left");
+        assert!(file_name("\u{202E}..").is_err());
     }
 }

@@ -702,3 +702,180 @@ async fn guessable_passwords_are_refused_with_the_reason() {
     .await
     .ok(200);
 }
+
+/// A small deterministic generator (xorshift64*), so the randomized test below
+/// sends the same requests on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// A hostile multipart file name: pieces of paths, dots, quotes, CR/LF,
+/// controls, bidirectional and invisible characters, several scripts, or long.
+fn hostile_name(rng: &mut Rng) -> String {
+    const PIECES: &[&str] = &[
+        "report",
+        "스터디",
+        "مستند",
+        "😀",
+        ".",
+        "..",
+        "/",
+        "\\",
+        "\"",
+        "'",
+        ";",
+        " ",
+        "\r\n",
+        "\t",
+        "\u{0}",
+        "\u{7f}",
+        "\u{202E}",
+        "\u{202D}",
+        "\u{2066}",
+        "\u{2069}",
+        "\u{200F}",
+        "\u{061C}",
+        "\u{200B}",
+        "\u{FEFF}",
+        "\u{2028}",
+        "%22",
+        "%0d%0a",
+        ".pdf",
+        ".exe",
+        "fdp.exe",
+        "=?utf-8?q?x?=",
+        "*",
+        "\u{9b}",
+        "C:",
+    ];
+    let mut name = String::new();
+    if rng.below(20) == 0 {
+        name = "a".repeat(200 + rng.below(200));
+    }
+    for _ in 0..rng.below(8) {
+        name.push_str(rng.pick::<&str>(PIECES));
+    }
+    name
+}
+
+/// A multipart upload body with a `file` field named `name`, sometimes broken
+/// (no closing boundary, a missing header end, random bytes, a different field).
+fn multipart_body(rng: &mut Rng, name: &str) -> Vec<u8> {
+    const TYPES: &[&str] = &[
+        "text/plain",
+        "text/html",
+        "image/svg+xml",
+        "",
+        "x",
+        "a/b\u{7f}",
+    ];
+    let field = if rng.below(10) == 0 { "other" } else { "file" };
+    let mut body = format!(
+        "--BOUNDARY\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n"
+    )
+    .into_bytes();
+    let content_type = *rng.pick::<&str>(TYPES);
+    if !content_type.is_empty() {
+        body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+    }
+    match rng.below(8) {
+        0 => {} // the headers never end
+        1 => {
+            body.extend_from_slice(b"\r\n");
+            body.extend((0..rng.below(300)).map(|_| u8::try_from(rng.next() % 256).unwrap_or(0)));
+        }
+        _ => {
+            body.extend_from_slice(b"\r\nhello, study\r\n--BOUNDARY--\r\n");
+        }
+    }
+    body
+}
+
+/// 400 uploads with hostile file names and broken multipart bodies: every one
+/// is answered 201 or 400 (never a server error); what was stored has a clean
+/// name; and what was refused left nothing behind. (The multipart/file-name path,
+/// exercised in-process-free against the real server; see also
+/// `coup-core/tests/file_names.rs`.)
+#[tokio::test]
+async fn hostile_upload_names_are_stored_clean_or_refused() {
+    let srv = common::start();
+    let (token, _) = srv.signup("kim").await;
+    let study = srv.study(&token, "uploads", true, "AUTO").await;
+    let mut rng = Rng(0x5EED_0013);
+    let cases: Vec<(String, Vec<u8>)> = (0..400)
+        .map(|_| {
+            let name = hostile_name(&mut rng);
+            let body = multipart_body(&mut rng, &name);
+            (name, body)
+        })
+        .collect();
+    let url = srv.url(&format!("/api/studies/{study}/files"));
+    let answers = futures_util::future::join_all(cases.iter().map(|(name, body)| {
+        let req = srv
+            .http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", "multipart/form-data; boundary=BOUNDARY")
+            .body(body.clone());
+        async move {
+            let res = req.send().await.expect("answered");
+            let status = res.status().as_u16();
+            let json: serde_json::Value = res.json().await.unwrap_or_default();
+            (name, status, json)
+        }
+    }))
+    .await;
+    let mut stored = 0;
+    for (name, status, json) in &answers {
+        match status {
+            201 => {
+                stored += 1;
+                let shown = json["name"].as_str().expect("name");
+                assert!(
+                    !shown.chars().any(|c| c.is_control()
+                        || coup_core::validate::is_bidi_control(c)
+                        || c == '/'
+                        || c == '\\'),
+                    "{name:?} stored as {shown:?}"
+                );
+            }
+            400 => assert_eq!(json["error"]["code"], "VALIDATION", "{name:?}: {json}"),
+            other => panic!("{name:?}: {other} {json}"),
+        }
+    }
+    eprintln!(
+        "uploads: {} hostile requests, {stored} stored, {} refused",
+        answers.len(),
+        answers.len() - stored
+    );
+    assert!(
+        stored > 20 && stored < answers.len() - 20,
+        "both kinds happen"
+    );
+    let listed = srv
+        .get(&format!("/api/studies/{study}/files?limit=1"), Some(&token))
+        .await
+        .ok(200);
+    assert_eq!(
+        listed["total"], stored,
+        "every stored file, and only those, is listed"
+    );
+    let blobs = std::fs::read_dir(srv.dir.path().join("data").join("files"))
+        .expect("files dir")
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_file()))
+        .count();
+    assert_eq!(blobs, stored, "refused uploads left no bytes behind");
+}
