@@ -6,7 +6,7 @@
 //! ```sh
 //! cargo run -p coup-server -- --demo          # in one terminal
 //! cargo run -p coup-core --features client --example chat_bot -- \
-//!     --email kim@example.com --password password123
+//!     --email kim@example.com --password study-together-42
 //! ```
 //!
 //! Then mention the bot's user (e.g. `@김민수`) in that study's chat.

@@ -184,7 +184,7 @@ fn default_path() -> PathBuf {
 async fn account(core: &Core, email: &str, name: &str) -> Result<LoginResult> {
     let signup = Signup {
         email: email.into(),
-        password: "password123".into(),
+        password: "study-together-42".into(),
         name: name.into(),
     };
     match core.signup(signup).await {
@@ -199,7 +199,7 @@ async fn account(core: &Core, email: &str, name: &str) -> Result<LoginResult> {
             let login = core
                 .login(Login {
                     email: email.into(),
-                    password: "password123".into(),
+                    password: "study-together-42".into(),
                 })
                 .await?;
             println!("  {name} already exists; logged in (id {})", login.user.id);

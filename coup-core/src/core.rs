@@ -1,8 +1,10 @@
 //! [`Core`]: the entry point front ends hold. It runs service operations in store
 //! transactions, writes the notifications their events call for in the same
-//! transaction, and keeps slow password hashing outside of write locks.
+//! transaction, and keeps slow password hashing outside of write locks. Async
+//! callers hash through [`auth`]'s bounded pool (a turn within
+//! [`CoreConfig::hash_wait`], or `RATE_LIMITED`).
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 
@@ -20,12 +22,17 @@ use crate::validate;
 pub struct CoreConfig {
     /// How long a session lasts after login.
     pub session_ttl: Duration,
+    /// How long signup, login and password changes wait for a turn to hash a
+    /// password when every hashing lane is busy; past it they are refused with
+    /// `RATE_LIMITED` (retry after 1 s).
+    pub hash_wait: std::time::Duration,
 }
 
 impl Default for CoreConfig {
     fn default() -> Self {
         Self {
             session_ttl: auth::DEFAULT_SESSION_TTL,
+            hash_wait: auth::DEFAULT_HASH_WAIT,
         }
     }
 }
@@ -53,11 +60,6 @@ impl std::fmt::Debug for Core {
             .finish_non_exhaustive()
     }
 }
-
-/// A hash to verify against when an email is unknown, so a login for a missing
-/// account takes as long as one with a wrong password.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| auth::hash_password("not a real password 0").unwrap_or_default());
 
 impl Core {
     /// A core over `store`.
@@ -150,20 +152,47 @@ impl Core {
         self.write_blocking(move |tx| accounts::create_user(tx, &valid, &hash, role))
     }
 
-    /// Creates a USER account and signs it in.
+    /// Creates a USER account and signs it in. Waits for a hashing turn without
+    /// holding a thread (see [`CoreConfig::hash_wait`]).
     pub async fn signup(&self, input: Signup) -> Result<Outcome<LoginResult>> {
-        let core = self.clone();
-        spawn_blocking(move || core.signup_blocking(&input, PlatformRole::User)).await
+        // The strength estimate costs milliseconds of CPU, so it runs in the
+        // hashing turn too: signups cannot take more threads than logins.
+        let turn = auth::hash_turn(self.config.hash_wait).await?;
+        let (valid, hash) = spawn_blocking(move || {
+            let valid = accounts::validate_signup(&input)?;
+            Ok((valid, turn.hash(&input.password)?))
+        })
+        .await?;
+        let (token, token_hash) = accounts::new_session_token();
+        let ttl = self.config.session_ttl;
+        self.write(move |tx| {
+            let created = accounts::create_user(tx, &valid, &hash, PlatformRole::User)?;
+            let user = accounts::start_session(tx, created.value.id, &token_hash, ttl)?;
+            Ok(Outcome::new(LoginResult { token, user }, created.events))
+        })
+        .await
     }
 
     /// Checks credentials and opens a session. Unknown emails and wrong passwords
     /// are the same `UNAUTHORIZED`, and take the same time.
     pub fn login_blocking(&self, input: &Login) -> Result<LoginResult> {
+        self.login_in(input, None)
+    }
+
+    /// [`Self::login_blocking`] for async callers: waits for a hashing turn
+    /// without holding a thread (see [`CoreConfig::hash_wait`]).
+    pub async fn login(&self, input: Login) -> Result<LoginResult> {
+        let turn = auth::hash_turn(self.config.hash_wait).await?;
+        let core = self.clone();
+        spawn_blocking(move || core.login_in(&input, Some(&turn))).await
+    }
+
+    fn login_in(&self, input: &Login, turn: Option<&auth::HashTurn>) -> Result<LoginResult> {
         let creds = self.read_blocking(|tx| accounts::credentials_by_email(tx, &input.email))?;
-        let hash = creds
-            .as_ref()
-            .map_or(DUMMY_HASH.as_str(), |c| c.password_hash.as_str());
-        let matches = auth::verify_password(&input.password, hash);
+        let matches = match login_hash(&input.password, creds.as_ref()) {
+            Some(hash) => verify(turn, &input.password, hash)?,
+            None => false,
+        };
         let Some(creds) = creds.filter(|_| matches) else {
             return Err(
                 Error::Unauthorized("wrong email or password").because(Reason::WrongCredentials)
@@ -175,12 +204,6 @@ impl Core {
             .store
             .write_blocking(|tx| accounts::start_session(tx, creds.user_id, &token_hash, ttl))?;
         Ok(LoginResult { token, user })
-    }
-
-    /// [`Self::login_blocking`] on the blocking pool.
-    pub async fn login(&self, input: Login) -> Result<LoginResult> {
-        let core = self.clone();
-        spawn_blocking(move || core.login_blocking(&input)).await
     }
 
     /// Resolves a bearer token to its session.
@@ -197,35 +220,64 @@ impl Core {
         session: &Session,
         input: &PasswordChange,
     ) -> Result<Outcome<()>> {
-        let user_id = session.user_id;
-        let (creds, email) = self.read_blocking(|tx| {
-            let creds = accounts::credentials_by_id(tx, user_id)?;
-            Ok((creds, accounts::me(tx, Some(user_id))?.email))
-        })?;
-        if !auth::verify_password(&input.current_password, &creds.password_hash) {
-            return Err(
-                Error::validation("currentPassword", "is not your current password")
-                    .because(Reason::WrongPassword),
-            );
-        }
-        validate::password(&input.new_password, &email).map_err(|e| match e {
-            Error::Validation { message, .. } => Error::validation("newPassword", message),
-            other => other,
-        })?;
-        let hash = auth::hash_password(&input.new_password)?;
-        let keep = session.token_hash.clone();
-        self.write_blocking(move |tx| accounts::set_password(tx, Some(user_id), &hash, &keep))
+        self.change_password_in(session, input, None)
     }
 
-    /// [`Self::change_password_blocking`] on the blocking pool.
+    /// [`Self::change_password_blocking`] for async callers: waits for a hashing
+    /// turn without holding a thread (see [`CoreConfig::hash_wait`]).
     pub async fn change_password(
         &self,
         session: Session,
         input: PasswordChange,
     ) -> Result<Outcome<()>> {
+        let turn = auth::hash_turn(self.config.hash_wait).await?;
         let core = self.clone();
-        spawn_blocking(move || core.change_password_blocking(&session, &input)).await
+        spawn_blocking(move || core.change_password_in(&session, &input, Some(&turn))).await
     }
+
+    fn change_password_in(
+        &self,
+        session: &Session,
+        input: &PasswordChange,
+        turn: Option<&auth::HashTurn>,
+    ) -> Result<Outcome<()>> {
+        let user_id = session.user_id;
+        let (creds, email) = self.read_blocking(|tx| {
+            let creds = accounts::credentials_by_id(tx, user_id)?;
+            Ok((creds, accounts::me(tx, Some(user_id))?.email))
+        })?;
+        if !verify(turn, &input.current_password, &creds.password_hash)? {
+            return Err(
+                Error::validation("currentPassword", "is not your current password")
+                    .because(Reason::WrongPassword),
+            );
+        }
+        validate::password(&input.new_password, &email).map_err(|e| e.for_field("newPassword"))?;
+        let hash = match turn {
+            Some(turn) => turn.hash(&input.new_password)?,
+            None => auth::hash_password(&input.new_password)?,
+        };
+        let keep = session.token_hash.clone();
+        self.write_blocking(move |tx| accounts::set_password(tx, Some(user_id), &hash, &keep))
+    }
+}
+
+/// Verifies within `turn`, or (blocking callers) waiting for hashing memory.
+fn verify(turn: Option<&auth::HashTurn>, password: &str, hash: &str) -> Result<bool> {
+    match turn {
+        Some(turn) => turn.verify(password, hash),
+        None => auth::verify_password(password, hash),
+    }
+}
+
+/// The hash a login verifies against: the account's, or [`auth::DUMMY_HASH`] for
+/// an unknown email (same cost). `None` for a password longer than any account
+/// can have, which matches nothing and is not worth hashing.
+fn login_hash<'a>(password: &str, creds: Option<&'a accounts::Credentials>) -> Option<&'a str> {
+    if password.chars().count() > validate::PASSWORD_MAX {
+        return None;
+    }
+    Some(creds.map_or(auth::DUMMY_HASH, |c| c.password_hash.as_str()))
 }
 
 /// `op`, then the notifications its events create, in the same transaction.

@@ -47,7 +47,7 @@ use crate::service::tasks::NewTask;
 use crate::store::Tx;
 
 /// The password of every demo account.
-pub const DEMO_PASSWORD: &str = "password123";
+pub const DEMO_PASSWORD: &str = "study-together-42";
 /// The demo account to log in with (김민수). Its existence marks a seeded database.
 pub const DEMO_EMAIL: &str = "kim@example.com";
 /// The demo SYSTEM_ADMIN account.

@@ -392,6 +392,19 @@ impl Error {
         }
     }
 
+    /// This validation error (reasoned or not) about `field` instead: a rule
+    /// written for one field applied to another (`password` → `newPassword`).
+    pub(crate) fn for_field(self, field: &'static str) -> Self {
+        match self {
+            Self::Validation { message, .. } => Self::Validation { field, message },
+            Self::Refused { reason, error } => Self::Refused {
+                reason,
+                error: Box::new(error.for_field(field)),
+            },
+            other => other,
+        }
+    }
+
     /// A conflict with the state, with its reason.
     pub(crate) fn conflict(reason: Reason, message: impl Into<String>) -> Self {
         Self::Conflict(message.into()).because(reason)

@@ -19,7 +19,7 @@
 //! # async fn run() -> coup_core::Result<()> {
 //! use coup_core::{Core, service::{accounts::Signup, studies}};
 //! let core = Core::open_sqlite("coup.db")?;
-//! let me = core.signup(Signup { email: "kim@example.com".into(), password: "password123".into(), name: "kim".into() }).await?;
+//! let me = core.signup(Signup { email: "kim@example.com".into(), password: "study-together-42".into(), name: "kim".into() }).await?;
 //! let caller = Some(me.value.user.id);
 //! let page = core.read(move |tx| studies::list(tx, caller, Default::default())).await?;
 //! println!("{} studies", page.total);

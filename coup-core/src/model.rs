@@ -257,7 +257,10 @@ pub struct Member {
     pub study_id: StudyId,
     pub user_id: UserId,
     pub name: String,
-    pub email: String,
+    /// Shown only to the member themself and to platform admins (the
+    /// permission table's `ViewEmail`); absent for everyone else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub avatar_url: Option<String>,
     pub role: StudyRole,
     pub status: MemberStatus,

@@ -156,6 +156,11 @@ pub enum Operation {
     AdminViewReport,
     AdminProcessReport,
     AdminAuditLog,
+    /// Seeing a user's email address where users are listed (members, join
+    /// requests): the user themself and platform admins only — not a study's
+    /// OWNER or ADMINs, and not a platform admin who is in the study as a member
+    /// (they see emails through the admin operations).
+    ViewEmail,
 }
 
 use Access::{No as N, Own as O, Yes as Y};
@@ -230,6 +235,7 @@ pub const TABLE: &[(Operation, [Access; 9])] = &[
     (AdminViewReport, PLATFORM_ADMINS),
     (AdminProcessReport, PLATFORM_ADMINS),
     (AdminAuditLog, PLATFORM_ADMINS),
+    (ViewEmail, [N, N, O, O, O, O, O, Y, Y]),
 ];
 
 /// What `kind` gets for `op`.
@@ -264,6 +270,12 @@ pub fn denial(kind: ActorKind) -> Error {
         }
         _ => Error::Forbidden("you may not do this"),
     }
+}
+
+/// Whether an actor of `kind` may see the email address of a user; `is_self`:
+/// the user is the actor.
+pub fn may_see_email(kind: ActorKind, is_self: bool) -> bool {
+    require(Operation::ViewEmail, kind, is_self).is_ok()
 }
 
 /// Whether a study member with `actor` role may kick one with `target` role:
@@ -352,6 +364,7 @@ mod tests {
         AdminViewReport    .......YY
         AdminProcessReport .......YY
         AdminAuditLog      .......YY
+        ViewEmail          ..oooooYY
     ";
 
     #[test]

@@ -1,7 +1,7 @@
 //! Input validation shared by every operation: one rule per kind of field, with
 //! messages written for the person who typed the value.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 
 /// Longest accepted email address (RFC 5321 path limit).
 pub const EMAIL_MAX: usize = 254;
@@ -120,8 +120,21 @@ pub fn email(value: &str) -> Result<String> {
     }
 }
 
-/// A new password: 8–128 characters with at least one letter and one digit, and not
-/// the email address itself.
+/// The lowest zxcvbn score a new password must reach: 3, "safely unguessable"
+/// (about 10^10 guesses).
+pub const PASSWORD_MIN_SCORE: u8 = 3;
+
+/// How much of a password the strength estimate reads: its cost grows steeply
+/// with length (a random 128-character password takes ~25 times as long as a
+/// 64-character one), and 64 characters that are easy to guess are not made
+/// safe by what follows them.
+pub const PASSWORD_ESTIMATE_CHARS: usize = 64;
+
+/// A new password: 8–128 characters with at least one letter and one digit, not
+/// the email address, and hard to guess by zxcvbn's estimate (its lists of common
+/// passwords, words and names, keyboard patterns, repeats, sequences and dates,
+/// and the user's own email) — at least [`PASSWORD_MIN_SCORE`]. A refusal says
+/// why, in zxcvbn's words.
 pub fn password(value: &str, email: &str) -> Result<()> {
     let len = value.chars().count();
     if len < PASSWORD_MIN {
@@ -143,11 +156,31 @@ pub fn password(value: &str, email: &str) -> Result<()> {
         ));
     }
     let lowered = value.to_lowercase();
-    if lowered == email || email.split('@').next() == Some(lowered.as_str()) {
+    let local = email.split('@').next().unwrap_or_default();
+    if lowered == email || lowered == local {
         return Err(Error::validation(
             "password",
             "must not be your email address",
         ));
+    }
+    let estimated: String = value.chars().take(PASSWORD_ESTIMATE_CHARS).collect();
+    let estimate = zxcvbn::zxcvbn(&estimated, &[email, local]);
+    if u8::from(estimate.score()) < PASSWORD_MIN_SCORE {
+        let feedback = estimate.feedback();
+        let why = feedback
+            .and_then(zxcvbn::feedback::Feedback::warning)
+            .map_or_else(
+                || "It would be guessed quickly.".to_owned(),
+                |w| w.to_string(),
+            );
+        let tip = feedback
+            .and_then(|f| f.suggestions().first())
+            .map(|s| format!(" {s}"))
+            .unwrap_or_default();
+        return Err(
+            Error::validation("password", format!("is too easy to guess: {why}{tip}"))
+                .because(Reason::WeakPassword),
+        );
     }
     Ok(())
 }
@@ -183,10 +216,49 @@ pub fn tags(values: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// A file name as shown to people: the last path component, without control
-/// characters, 1–255 characters. Never used as a storage path.
+/// Whether `c` is a bidirectional formatting character: embeddings and
+/// overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the directional
+/// marks (U+200E, U+200F, U+061C). In a file name they make it display as
+/// something else (`invoice\u{202E}fdp.exe` shows as `invoiceexe.pdf`).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+/// Characters that show nothing and are dropped from file names: bidirectional
+/// controls, zero-width space, word joiner, byte-order mark, soft hyphen and the
+/// invisible operators (U+2061–U+2064). Zero-width (non-)joiners stay: emoji
+/// sequences and Persian spelling need them.
+fn is_invisible(c: char) -> bool {
+    is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
+        )
+}
+
+/// A file name as shown to people: the last path component, 1–255 characters.
+/// Control characters and line breaks are refused; bidirectional controls and
+/// other invisible characters are removed (so a name shows as what it is). Never
+/// used as a storage path.
 pub fn file_name(value: &str) -> Result<String> {
-    let base = value.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if value
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return Err(Error::validation(
+            "file",
+            "a file name must not contain control characters or line breaks",
+        ));
+    }
+    let visible: String = value.chars().filter(|c| !is_invisible(*c)).collect();
+    let base = visible
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .trim();
     if base == "." || base == ".." {
         return Err(Error::validation("file", "is not a valid file name"));
     }
@@ -233,17 +305,48 @@ mod tests {
 
     #[test]
     fn passwords() {
-        password("password123", "kim@example.com").expect("demo password is fine");
+        password("study-together-42", "kim@example.com").expect("the demo password is fine");
+        password("correct horse 7", "kim@example.com").expect("a passphrase is fine");
         for (bad, why) in [
             ("short1", "at least 8"),
             ("onlyletters", "letter and one digit"),
             ("1234567890", "letter and one digit"),
             ("kim12345", "email"),
+            (
+                "password1",
+                "too easy to guess: This is a very common password.",
+            ),
+            ("password123", "very common password"),
+            ("aaaaaaa1", "too easy to guess"),
+            ("aaaaaaaaaaaaaaaa1", "Repeats like \"aaa\""),
+            ("qwertyuiop1", "too easy to guess"),
+            ("abcdefgh123", "too easy to guess"),
         ] {
             let err = password(bad, "kim12345@example.com").expect_err(bad);
+            assert_eq!(err.field(), Some("password"));
             assert!(err.to_string().contains(why), "{bad}: {err}");
         }
         assert!(password(&"a1".repeat(65), "x@y.z").is_err());
+    }
+
+    #[test]
+    fn long_passwords_are_estimated_quickly() {
+        let started = std::time::Instant::now();
+        let random: String = (0..128u32)
+            .map(|i| char::from(b'!' + u8::try_from((i * 37 + 11) % 90).unwrap_or(0)))
+            .collect();
+        password(&random, "kim@example.com").expect("random is strong");
+        for candidate in ["a1".repeat(64), "1".repeat(127) + "a", "😀1".repeat(64)] {
+            assert!(
+                password(&candidate, "kim@example.com").is_err(),
+                "{candidate}"
+            );
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
@@ -271,5 +374,45 @@ mod tests {
         assert!(file_name("..").is_err());
         assert!(file_name("dir/").is_err());
         assert!(file_name(&"a".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn file_names_lose_bidirectional_controls_and_refuse_control_characters() {
+        assert_eq!(
+            file_name("invoice\u{202E}fdp.exe").expect("stripped"),
+            "invoicefdp.exe",
+            "shows as what it is"
+        );
+        for bidi in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            assert!(is_bidi_control(bidi));
+            let name = format!("a{bidi}b.txt");
+            assert_eq!(file_name(&name).expect("stripped"), "ab.txt", "{:?}", bidi);
+        }
+        assert_eq!(
+            file_name("\u{FEFF}zero\u{200B}width.txt").expect("ok"),
+            "zerowidth.txt"
+        );
+        assert_eq!(
+            file_name("👨\u{200D}👩\u{200D}👧.png").expect("joiners stay"),
+            "👨\u{200D}👩\u{200D}👧.png"
+        );
+        assert_eq!(file_name("مستند\u{200F}.pdf").expect("ok"), "مستند.pdf");
+        for bad in [
+            "a\nb.txt",
+            "tab\there.txt",
+            "nul\u{0}.txt",
+            "del\u{7f}.txt",
+            "line\u{2028}.txt",
+            "\u{9b}x.txt",
+        ] {
+            let err = file_name(bad).expect_err(bad);
+            assert_eq!(err.field(), Some("file"));
+            assert!(err.to_string().contains("control characters"), "{err}");
+        }
+        assert!(file_name("\u{202E}\u{202C}").is_err(), "nothing left");
+        assert!(file_name("\u{202E}..").is_err());
     }
 }

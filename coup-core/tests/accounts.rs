@@ -13,7 +13,7 @@ use coup_core::{Core, CoreConfig, ErrorCode};
 fn signup(name: &str) -> Signup {
     Signup {
         email: format!("{name}@Example.com"),
-        password: "password123".into(),
+        password: "study-together-42".into(),
         name: name.into(),
     }
 }
@@ -37,7 +37,8 @@ async fn signup_login_authenticate_logout() {
     t.authenticate(&created.value.token)
         .await
         .expect("signup signs in");
-    let session = login(&t, "KIM", "password123").expect("login is case-insensitive on email");
+    let session =
+        login(&t, "KIM", "study-together-42").expect("login is case-insensitive on email");
     let s = t.authenticate(&session.token).await.expect("authenticate");
     assert_eq!(s.user_id, created.value.user.id);
     assert_ne!(s.token_hash, session.token, "only the hash is stored");
@@ -132,7 +133,7 @@ async fn wrong_credentials_are_one_answer() {
     let t = common::core();
     t.signup(signup("kim")).await.expect("signup");
     let wrong_password = login(&t, "kim", "password124").expect_err("wrong");
-    let unknown = login(&t, "nobody", "password123").expect_err("unknown");
+    let unknown = login(&t, "nobody", "study-together-42").expect_err("unknown");
     assert_eq!(wrong_password.code(), ErrorCode::Unauthorized);
     assert_eq!(
         wrong_password.to_string(),
@@ -152,6 +153,7 @@ async fn sessions_expire() {
         store,
         CoreConfig {
             session_ttl: Duration::seconds(-1),
+            ..CoreConfig::default()
         },
     );
     let created = core.signup(signup("kim")).await.expect("signup");
@@ -171,14 +173,14 @@ async fn sessions_expire() {
 async fn changing_the_password_ends_other_sessions_only() {
     let t = common::core();
     let first = t.signup(signup("kim")).await.expect("signup").value;
-    let second = login(&t, "kim", "password123").expect("second device");
+    let second = login(&t, "kim", "study-together-42").expect("second device");
     let current = t.authenticate(&second.token).await.expect("auth");
     let wrong = t
         .change_password(
             current.clone(),
             PasswordChange {
                 current_password: "nope12345".into(),
-                new_password: "newpass123".into(),
+                new_password: "fresh-meadow-93".into(),
             },
         )
         .await
@@ -188,7 +190,7 @@ async fn changing_the_password_ends_other_sessions_only() {
         .change_password(
             current.clone(),
             PasswordChange {
-                current_password: "password123".into(),
+                current_password: "study-together-42".into(),
                 new_password: "short".into(),
             },
         )
@@ -198,8 +200,8 @@ async fn changing_the_password_ends_other_sessions_only() {
     t.change_password(
         current,
         PasswordChange {
-            current_password: "password123".into(),
-            new_password: "newpass123".into(),
+            current_password: "study-together-42".into(),
+            new_password: "fresh-meadow-93".into(),
         },
     )
     .await
@@ -215,10 +217,12 @@ async fn changing_the_password_ends_other_sessions_only() {
         ErrorCode::Unauthorized
     );
     assert_eq!(
-        login(&t, "kim", "password123").expect_err("old").code(),
+        login(&t, "kim", "study-together-42")
+            .expect_err("old")
+            .code(),
         ErrorCode::Unauthorized
     );
-    login(&t, "kim", "newpass123").expect("new password works");
+    login(&t, "kim", "fresh-meadow-93").expect("new password works");
 }
 
 #[tokio::test]
@@ -226,7 +230,7 @@ async fn suspension_ends_all_sessions_and_blocks_login_until_restored_or_expired
     let t = common::core();
     let kim = t.signup(signup("kim")).await.expect("signup").value;
     let boss = t.user_with_role("boss", PlatformRole::SystemAdmin);
-    login(&t, "kim", "password123").expect("second session");
+    login(&t, "kim", "study-together-42").expect("second session");
     let bad = t.w(|tx| {
         admin::suspend(
             tx,
@@ -273,7 +277,7 @@ async fn suspension_ends_all_sessions_and_blocks_login_until_restored_or_expired
         ErrorCode::Unauthorized
     );
     assert_eq!(
-        login(&t, "kim", "password123")
+        login(&t, "kim", "study-together-42")
             .expect_err("suspended")
             .code(),
         ErrorCode::Forbidden
@@ -299,7 +303,7 @@ async fn suspension_ends_all_sessions_and_blocks_login_until_restored_or_expired
         code(&t.w(|tx| admin::restore(tx, Some(boss), kim.user.id))),
         "CONFLICT"
     );
-    login(&t, "kim", "password123").expect("restored");
+    login(&t, "kim", "study-together-42").expect("restored");
 
     // A suspension with an end lifts itself at the next login after it.
     t.w(|tx| {
@@ -315,13 +319,13 @@ async fn suspension_ends_all_sessions_and_blocks_login_until_restored_or_expired
     })
     .expect("timed suspension");
     assert_eq!(
-        login(&t, "kim", "password123")
+        login(&t, "kim", "study-together-42")
             .expect_err("still suspended")
             .code(),
         ErrorCode::Forbidden
     );
     std::thread::sleep(std::time::Duration::from_millis(1600));
-    let back = login(&t, "kim", "password123").expect("suspension over");
+    let back = login(&t, "kim", "study-together-42").expect("suspension over");
     assert_eq!(back.user.status, UserStatus::Active);
 }
 

@@ -510,7 +510,134 @@ fn perform(w: &World, op: Operation, caller: Option<UserId>, own: bool) -> Resul
             })
             .map(drop),
         AdminAuditLog => t.r(|tx| admin::audit_log(tx, caller, page)).map(drop),
+        ViewEmail => {
+            let target = if own { me } else { w.member_target };
+            if emails_seen(w, caller).contains(&(target, true)) {
+                Ok(())
+            } else {
+                // Refused the way the table refuses.
+                t.r(|tx| accounts::me(tx, caller))?;
+                Err(coup_core::permissions::denial(kind_of(w, caller)))
+            }
+        }
     }
+}
+
+fn kind_of(w: &World, caller: Option<UserId>) -> ActorKind {
+    w.actors
+        .iter()
+        .find(|(_, id)| *id == caller)
+        .map_or(ActorKind::Anonymous, |(k, _)| *k)
+}
+
+/// Every user listed to `caller` anywhere a user can be listed (their own
+/// account, the study's members and join requests, the memberships that joining,
+/// approving and changing a role return, the admin views), and whether the
+/// email came with it.
+fn emails_seen(w: &World, caller: Option<UserId>) -> Vec<(UserId, bool)> {
+    let (t, s, page) = (&w.t, w.study, PageRequest::default());
+    let mut seen = Vec::new();
+    let mut members = |listed: Vec<Member>| {
+        for m in listed {
+            seen.push((m.user_id, m.email.is_some()));
+        }
+    };
+    if let Ok(p) = t.r(|tx| membership::list_members(tx, caller, s, page)) {
+        members(p.items);
+    }
+    if let Ok(p) = t.r(|tx| membership::list_join_requests(tx, caller, s, page)) {
+        members(p.items);
+    }
+    if let Ok(d) = t.r(|tx| admin::study_detail(tx, caller, s)) {
+        members(d.members);
+    }
+    // What the writes return, each undone afterwards by rolling back: run them
+    // in a transaction that fails.
+    let mut written = Vec::new();
+    for op in [
+        Box::new(|tx: &mut dyn coup_core::store::Tx| {
+            membership::join(tx, caller, s, Default::default()).map(|o| o.value)
+        }) as Box<dyn Fn(&mut dyn coup_core::store::Tx) -> Result<Member>>,
+        Box::new(|tx: &mut dyn coup_core::store::Tx| {
+            membership::approve(tx, caller, s, w.applicant).map(|o| o.value)
+        }),
+        Box::new(|tx: &mut dyn coup_core::store::Tx| {
+            membership::change_role(
+                tx,
+                caller,
+                s,
+                w.member_target,
+                membership::RoleChange {
+                    role: StudyRole::Admin,
+                },
+            )
+            .map(|o| o.value)
+        }),
+    ] {
+        let _ = t.store().write_blocking(|tx| {
+            if let Ok(m) = op(tx) {
+                written.push(m);
+            }
+            Err::<(), _>(coup_core::Error::Internal("roll back".into()))
+        });
+    }
+    members(written);
+    if let Ok(me) = t.r(|tx| accounts::me(tx, caller)) {
+        seen.push((me.id, !me.email.is_empty()));
+    }
+    if let Ok(users) = t.r(|tx| admin::list_users(tx, caller, Default::default())) {
+        seen.extend(users.items.iter().map(|u| (u.id, !u.email.is_empty())));
+    }
+    seen
+}
+
+/// Where users are listed, each kind of actor sees emails as `ViewEmail` says:
+/// their own everywhere, others' only as a platform admin — never as a study's
+/// OWNER, ADMIN or MEMBER. (Columns as in the permission table.)
+#[test]
+fn emails_are_seen_by_their_owner_and_platform_admins_only() {
+    let w = world();
+    // (kind, sees its own email, sees other members' emails)
+    let expected = [
+        (ActorKind::Anonymous, false, false),
+        (ActorKind::Suspended, false, false),
+        (ActorKind::NonMember, true, false),
+        (ActorKind::Pending, true, false),
+        (ActorKind::Member, true, false),
+        (ActorKind::StudyAdmin, true, false),
+        (ActorKind::Owner, true, false),
+        (ActorKind::PlatformAdmin, true, true),
+        (ActorKind::SystemAdmin, true, true),
+    ];
+    let mut failures = Vec::new();
+    for (kind, own, others) in expected {
+        let caller = w
+            .actors
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .and_then(|(_, id)| *id);
+        let seen = emails_seen(&w, caller);
+        let saw_own = seen.iter().any(|(id, email)| Some(*id) == caller && *email);
+        let listed_others: Vec<_> = seen.iter().filter(|(id, _)| Some(*id) != caller).collect();
+        let saw_others = listed_others.iter().any(|(_, email)| *email);
+        let hid_others = listed_others.iter().any(|(_, email)| !*email);
+        if saw_own != own {
+            failures.push(format!(
+                "{kind:?}: own email seen {saw_own}, expected {own}"
+            ));
+        }
+        if saw_others != others || (others && hid_others) {
+            failures.push(format!(
+                "{kind:?}: other users' emails seen {saw_others} (some hidden: {hid_others}), expected {others}"
+            ));
+        }
+        // Members, managers and the OWNER do see the other members, just not
+        // their emails.
+        if kind.is_active_member() && listed_others.is_empty() {
+            failures.push(format!("{kind:?} saw no other member at all"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// Allowed operations that the state rules still refuse for this actor (they are

@@ -14,7 +14,7 @@ use serde::Serialize;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Config, LogFormat};
-use crate::ops::{ClientAddr, CountingListener};
+use crate::listener::{self, Limits};
 use crate::{BoxError, app, state};
 
 /// CoUp: a self-hostable study-group platform server.
@@ -156,18 +156,27 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     state.gateway.spawn_typing_expiry();
     spawn_housekeeping(&state);
     let bus = state.bus.clone();
-    let listener = tokio::net::TcpListener::bind(bind).await?;
-    let local = listener.local_addr()?;
-    tracing::info!(%local, "listening");
+    let open_files = listener::raise_open_files_limit();
+    let limits = Limits {
+        max_connections: listener::connection_limit(state.config.max_connections, open_files),
+        header_timeout: std::time::Duration::from_secs(state.config.header_timeout_secs.max(1)),
+    };
+    if let Some(files) = open_files
+        && u64::try_from(limits.max_connections).unwrap_or(u64::MAX) > files
+    {
+        tracing::warn!(
+            max_connections = limits.max_connections,
+            open_files = files,
+            "max_connections is above the open-files limit: the server may run out of descriptors"
+        );
+    }
+    let tcp = listener::bind(bind)?;
+    let local = tcp.local_addr()?;
+    tracing::info!(%local, max_connections = limits.max_connections, ?open_files, "listening");
     // Tests and scripts read this line to learn the port of `--bind 127.0.0.1:0`.
     println!("listening on http://{local}");
     std::io::stdout().flush()?;
-    axum::serve(
-        CountingListener(listener),
-        app(state).into_make_service_with_connect_info::<ClientAddr>(),
-    )
-    .with_graceful_shutdown(crate::ops::shutdown_signal())
-    .await?;
+    listener::serve(tcp, app(state), limits, crate::ops::shutdown_signal()).await;
     if let Some(bus) = bus {
         bus.leave(std::time::Duration::from_secs(2)).await;
     }

@@ -46,6 +46,15 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Origins allowed by CORS; empty (the default) disables CORS (`COUP_CORS_ORIGINS`).
     pub cors_origins: Vec<String>,
+    /// Most HTTP connections open at once, WebSockets included
+    /// (`COUP_MAX_CONNECTIONS`); at the limit the server stops accepting until one
+    /// closes. 0 (the default): the open-files limit (raised to its hard limit at
+    /// start) less a tenth, at least 64, kept for the database, uploads and logs.
+    pub max_connections: usize,
+    /// Seconds a connection has to send a request's headers, from being accepted
+    /// or from its previous response; also how long an idle keep-alive connection
+    /// stays open.
+    pub header_timeout_secs: u64,
     /// Seconds before an ordinary request is cut off with 408.
     pub request_timeout_secs: u64,
     /// Seconds an upload or download may take.
@@ -58,6 +67,10 @@ pub struct Config {
     pub login_per_account_per_minute: u32,
     /// Login attempts allowed per minute from one IP address.
     pub login_per_ip_per_minute: u32,
+    /// Milliseconds a signup, login or password change waits for a turn to hash
+    /// when every hashing lane (one per core, at most four) is busy; past it the
+    /// request is refused with 429 `RATE_LIMITED` and `Retry-After: 1`.
+    pub password_hash_wait_ms: u64,
     /// Seconds between WebSocket pings; two silent intervals drop the connection.
     pub heartbeat_secs: u64,
     /// Outbound frames queued per WebSocket before it counts as a slow consumer.
@@ -92,12 +105,15 @@ impl Default for Config {
             demo: false,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
+            max_connections: 0,
+            header_timeout_secs: 10,
             request_timeout_secs: 30,
             transfer_timeout_secs: 600,
             json_body_limit: 1024 * 1024,
             session_ttl_days: 30,
             login_per_account_per_minute: 10,
             login_per_ip_per_minute: 60,
+            password_hash_wait_ms: 3000,
             heartbeat_secs: 25,
             ws_queue_len: 256,
             ws_max_frame_bytes: 64 * 1024,

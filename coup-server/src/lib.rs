@@ -9,7 +9,8 @@
 //! - [`extract`], [`error`]: request parsing and the error → response mapping.
 //! - [`blobs`]: uploaded file bytes on disk.
 //! - [`ratelimit`]: login attempt limits.
-//! - [`ops`]: health, readiness, metrics, connection counting, shutdown.
+//! - [`listener`]: the accept loop: connection limit, header timeout, graceful shutdown.
+//! - [`ops`]: health, readiness, metrics, request middleware, shutdown.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/api/openapi.json`) and Swagger UI (`/api/docs`).
 
 pub mod blobs;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod gateway;
+pub mod listener;
 pub mod openapi;
 pub mod ops;
 pub mod ratelimit;
@@ -77,7 +79,14 @@ pub fn state(config: Config) -> Result<AppState, BoxError> {
         )?)),
         None => None,
     };
-    let core = Core::new(store, CoreConfig { session_ttl }).with_event_sink(gateway.hub.clone());
+    let core = Core::new(
+        store,
+        CoreConfig {
+            session_ttl,
+            hash_wait: Duration::from_millis(config.password_hash_wait_ms),
+        },
+    )
+    .with_event_sink(gateway.hub.clone());
     Ok(AppState {
         core,
         blobs: Blobs::open(config.files_dir())?,
@@ -109,7 +118,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone());
     let router = routes::api(state)
         .merge(live)
-        .layer(axum::middleware::from_fn(ops::track));
+        .layer(axum::middleware::from_fn(ops::track))
+        .layer(axum::middleware::from_fn(ops::close_if_body_unread));
     let router = match cors {
         Some(layer) => router.layer(layer),
         None => router,
@@ -127,6 +137,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(ops::security_headers))
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {

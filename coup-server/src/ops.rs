@@ -1,21 +1,19 @@
-//! Operations: health and readiness probes, Prometheus metrics, the connection
-//! counting listener, and shutdown signals.
+//! Operations: health and readiness probes, Prometheus metrics, request
+//! middleware (metrics, closing connections whose body was left unread), and
+//! shutdown signals. Connections themselves are [`crate::listener`]'s.
 
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::connect_info::Connected;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::serve::{IncomingStream, Listener};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -76,75 +74,123 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// A TCP listener that keeps the `coup_open_connections` gauge and turns off
-/// Nagle's algorithm on every connection.
-pub struct CountingListener(pub TcpListener);
+/// The policy of HTML pages (the API docs): only this server's scripts, styles
+/// (inline style attributes too: Swagger UI sets them) and images; never framed.
+pub const HTML_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// A connection counted while it is open.
-pub struct CountedStream(TcpStream);
+/// The policy of downloads: if a browser renders one anyway (an uploaded HTML
+/// or SVG file), it runs nothing and reaches nothing.
+pub const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'; frame-ancestors 'none'";
 
-impl Drop for CountedStream {
-    fn drop(&mut self) {
-        metrics::gauge!("coup_open_connections").decrement(1.0);
+/// Headers every response gets: `X-Content-Type-Options: nosniff`;
+/// `Cache-Control: no-store` on the API (tokens and personal data; the public
+/// docs and OpenAPI document excepted); a content security policy that forbids
+/// framing on HTML pages; and a sandbox policy on downloads (responses with
+/// `Content-Disposition: attachment`).
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    use axum::http::{HeaderValue, header};
+    let path = request.uri().path();
+    let private = path.starts_with("/api/")
+        && !(path == crate::openapi::SPEC_PATH || path.starts_with(crate::openapi::DOCS_PATH));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    let starts = |name: header::HeaderName, prefix: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with(prefix))
+    };
+    let policy = if starts(header::CONTENT_DISPOSITION, "attachment") {
+        Some(DOWNLOAD_CSP)
+    } else if starts(header::CONTENT_TYPE, "text/html") {
+        Some(HTML_CSP)
+    } else {
+        None
+    };
+    if let Some(policy) = policy {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(policy),
+        );
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
+    response
 }
 
-impl Listener for CountingListener {
-    type Io = CountedStream;
-    type Addr = SocketAddr;
+/// Marks responses to requests whose body was left (partly) unread with
+/// `Connection: close`. Hyper closes such a connection after the response
+/// rather than read the rest; without the header a client may already have sent
+/// its next request on it and see the connection reset (e.g. after a 413 for an
+/// oversized body, or a 401 for a POST without a valid token).
+pub async fn close_if_body_unread(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    if http_body::Body::is_end_stream(&body) {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let read = Arc::new(AtomicBool::new(false));
+    let body = axum::body::Body::new(TrackedBody {
+        inner: body,
+        read: read.clone(),
+    });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if !read.load(Ordering::Acquire) {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = Listener::accept(&mut self.0).await;
-        // Small frames go out at once: with Nagle's algorithm a frame written
-        // while the previous one is unacknowledged waits for the peer's delayed
-        // ACK (up to 40 ms on Linux).
-        if let Err(e) = stream.set_nodelay(true) {
-            tracing::debug!(%addr, "TCP_NODELAY not set: {e}");
+/// A request body that records when it has been read to its end.
+struct TrackedBody {
+    inner: axum::body::Body,
+    read: Arc<AtomicBool>,
+}
+
+impl http_body::Body for TrackedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        let ended = match &polled {
+            Poll::Ready(None) => true,
+            Poll::Ready(Some(Ok(_))) => self.inner.is_end_stream(),
+            _ => false,
+        };
+        if ended {
+            self.read.store(true, Ordering::Release);
         }
-        metrics::gauge!("coup_open_connections").increment(1.0);
-        (CountedStream(stream), addr)
+        polled
     }
 
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        self.0.local_addr()
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
     }
-}
 
-impl AsyncRead for CountedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for CountedStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
 /// The client's address, for per-IP limits.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, CountingListener>> for ClientAddr {
-    fn connect_info(stream: IncomingStream<'_, CountingListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 /// Resolves on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {

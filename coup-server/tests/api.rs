@@ -23,7 +23,7 @@ async fn accounts_and_sessions() {
         .post(
             "/api/auth/signup",
             None,
-            json!({"email": "Kim@Example.com", "password": "password123", "name": "김민수"}),
+            json!({"email": "Kim@Example.com", "password": "study-together-42", "name": "김민수"}),
         )
         .await
         .ok(201);
@@ -32,7 +32,7 @@ async fn accounts_and_sessions() {
     srv.post(
         "/api/auth/signup",
         None,
-        json!({"email": "kim@example.com", "password": "password123", "name": "x"}),
+        json!({"email": "kim@example.com", "password": "study-together-42", "name": "x"}),
     )
     .await
     .err(409, "CONFLICT");
@@ -56,7 +56,7 @@ async fn accounts_and_sessions() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "kim@example.com", "password": "password123"}),
+            json!({"email": "kim@example.com", "password": "study-together-42"}),
         )
         .await
         .ok(200);
@@ -91,7 +91,7 @@ async fn accounts_and_sessions() {
     srv.post(
         "/api/users/me/password",
         Some(second),
-        json!({"currentPassword": "nope12345", "newPassword": "newpass123"}),
+        json!({"currentPassword": "nope12345", "newPassword": "fresh-meadow-93"}),
     )
     .await
     .err(400, "VALIDATION");
@@ -99,7 +99,7 @@ async fn accounts_and_sessions() {
         .post(
             "/api/users/me/password",
             Some(second),
-            json!({"currentPassword": "password123", "newPassword": "newpass123"}),
+            json!({"currentPassword": "study-together-42", "newPassword": "fresh-meadow-93"}),
         )
         .await;
     assert_eq!(changed.status.as_u16(), 204);
@@ -760,7 +760,7 @@ async fn reports_and_administration() {
     srv.post(
         "/api/auth/login",
         None,
-        json!({"email": "member@example.com", "password": "password123"}),
+        json!({"email": "member@example.com", "password": "study-together-42"}),
     )
     .await
     .err(403, "FORBIDDEN");
@@ -774,7 +774,7 @@ async fn reports_and_administration() {
     srv.post(
         "/api/auth/login",
         None,
-        json!({"email": "member@example.com", "password": "password123"}),
+        json!({"email": "member@example.com", "password": "study-together-42"}),
     )
     .await
     .ok(200);

@@ -678,7 +678,8 @@ fn routes(real: &Ids) -> Vec<Route> {
         "maxMembers": 10, "isPublic": true, "joinPolicy": "AUTO", "isRecruiting": true});
     let study_patch = json!({"name": "Renamed", "description": "d", "category": "c", "tags": ["x"],
         "maxMembers": 20, "isPublic": false, "joinPolicy": "AUTO", "isRecruiting": false});
-    let password = json!({"currentPassword": "not-my-password1", "newPassword": "newpassword123"});
+    let password =
+        json!({"currentPassword": "not-my-password1", "newPassword": "newstudy-together-42"});
     let task_patch = json!({"title": "T", "description": "d", "dueAt": "2030-01-01T00:00:00Z",
         "priority": "LOW", "studyId": s, "isDone": true});
     let role = json!({"role": "ADMIN"});
@@ -690,10 +691,10 @@ fn routes(real: &Ids) -> Vec<Route> {
     let mut all = vec![
         // accounts.rs
         Route::new(M::POST, "/api/auth/signup")
-            .json(json!({"email": "fresh@example.com", "password": "password123", "name": "Fresh"}))
+            .json(json!({"email": "fresh@example.com", "password": "study-together-42", "name": "Fresh"}))
             .no_auth(),
         Route::new(M::POST, "/api/auth/login")
-            .json(json!({"email": "nobody@example.com", "password": "password123"}))
+            .json(json!({"email": "nobody@example.com", "password": "study-together-42"}))
             .no_auth(),
         Route::new(M::POST, "/api/auth/logout"),
         Route::new(M::GET, "/api/users/me"),
@@ -1750,7 +1751,7 @@ async fn odd_but_well_formed_values_never_break_reads() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "victim@example.com", "password": "password123"}),
+            json!({"email": "victim@example.com", "password": "study-together-42"}),
         )
         .await;
     if login.status.is_server_error() {

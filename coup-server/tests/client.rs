@@ -55,7 +55,7 @@ async fn accounts_tasks_notifications_and_reports_round_trip() {
         anonymous
             .signup(&Signup {
                 email: "kim@example.com".into(),
-                password: "password123".into(),
+                password: "study-together-42".into(),
                 name: "again".into(),
             })
             .await,
@@ -69,7 +69,7 @@ async fn accounts_tasks_notifications_and_reports_round_trip() {
     let login = second
         .login(&Login {
             email: "KIM@example.com".into(),
-            password: "password123".into(),
+            password: "study-together-42".into(),
         })
         .await
         .expect("login");
@@ -95,8 +95,8 @@ async fn accounts_tasks_notifications_and_reports_round_trip() {
 
     // Changing the password ends the other session.
     api.change_password(&PasswordChange {
-        current_password: "password123".into(),
-        new_password: "password456".into(),
+        current_password: "study-together-42".into(),
+        new_password: "an-other-passphrase-77".into(),
     })
     .await
     .expect("change password");

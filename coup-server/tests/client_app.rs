@@ -33,7 +33,7 @@ async fn login(config: &coup_core::client::ClientConfig, name: &str) -> Client {
     Client::login(
         config.clone(),
         &format!("{name}@example.com"),
-        "password123",
+        "study-together-42",
     )
     .await
     .expect("login")

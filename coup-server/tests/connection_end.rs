@@ -241,7 +241,7 @@ impl World {
             .post(
                 "/api/auth/login",
                 None,
-                json!({"email": "owner@example.com", "password": "password123"}),
+                json!({"email": "owner@example.com", "password": "study-together-42"}),
             )
             .await
             .ok(200);

@@ -96,7 +96,7 @@ impl Cluster {
         let out = command
             .args(["create-admin", "--email", &email, "--name", name])
             .args(["--database", &self.database])
-            .env("COUP_ADMIN_PASSWORD", "password123")
+            .env("COUP_ADMIN_PASSWORD", "study-together-42")
             .env("RUST_LOG", "warn")
             .output()
             .expect("run create-admin");
@@ -108,7 +108,7 @@ impl Cluster {
         node.post(
             "/api/auth/login",
             None,
-            json!({"email": email, "password": "password123"}),
+            json!({"email": email, "password": "study-together-42"}),
         )
         .await
         .ok(200)["token"]
@@ -221,7 +221,7 @@ async fn two_nodes_share_accounts_studies_and_gap_free_chat_sequences() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "owner@example.com", "password": "password123"}),
+            json!({"email": "owner@example.com", "password": "study-together-42"}),
         )
         .await
         .ok(200);
@@ -665,7 +665,7 @@ async fn a_suspension_on_one_node_closes_the_users_sockets_on_every_node() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "user@example.com", "password": "password123"}),
+            json!({"email": "user@example.com", "password": "study-together-42"}),
         )
         .await
         .ok(200)["token"]
@@ -692,7 +692,7 @@ async fn a_suspension_on_one_node_closes_the_users_sockets_on_every_node() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "user@example.com", "password": "password123"}),
+            json!({"email": "user@example.com", "password": "study-together-42"}),
         )
         .await;
     assert_eq!(again.status.as_u16(), 403, "{:?}", again.body);
@@ -724,7 +724,7 @@ async fn login_limits_count_attempts_on_every_node_together() {
     a.post(
         "/api/auth/login",
         None,
-        json!({"email": "target@example.com", "password": "password123"}),
+        json!({"email": "target@example.com", "password": "study-together-42"}),
     )
     .await
     .err(429, "RATE_LIMITED");

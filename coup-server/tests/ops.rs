@@ -132,7 +132,7 @@ async fn login_attempts_are_rate_limited_per_account_with_retry_after() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "KIM@example.com", "password": "password123"}),
+            json!({"email": "KIM@example.com", "password": "study-together-42"}),
         )
         .await;
     limited.err(429, "RATE_LIMITED");
@@ -146,7 +146,7 @@ async fn login_attempts_are_rate_limited_per_account_with_retry_after() {
     srv.post(
         "/api/auth/login",
         None,
-        json!({"email": "lee@example.com", "password": "password123"}),
+        json!({"email": "lee@example.com", "password": "study-together-42"}),
     )
     .await
     .ok(200);
@@ -160,7 +160,7 @@ async fn sigterm_lets_in_flight_requests_finish_and_exits_cleanly() {
     let slow = srv
         .http
         .post(srv.url("/api/auth/login"))
-        .json(&json!({"email": "kim@example.com", "password": "password123"}))
+        .json(&json!({"email": "kim@example.com", "password": "study-together-42"}))
         .send();
     let kill = async {
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -261,7 +261,7 @@ fn cli_help_migrate_bad_config_and_create_admin() {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(b"password123\n")
+        .write_all(b"study-together-42\n")
         .expect("write");
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success());
@@ -287,7 +287,7 @@ async fn demo_data_is_seeded_once_and_kim_can_log_in() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "kim@example.com", "password": "password123"}),
+            json!({"email": "kim@example.com", "password": "study-together-42"}),
         )
         .await
         .ok(200);
@@ -308,7 +308,7 @@ async fn demo_data_is_seeded_once_and_kim_can_log_in() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "kim@example.com", "password": "password123"}),
+            json!({"email": "kim@example.com", "password": "study-together-42"}),
         )
         .await
         .ok(200)["token"]
@@ -323,7 +323,7 @@ async fn demo_data_is_seeded_once_and_kim_can_log_in() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "admin@example.com", "password": "password123"}),
+            json!({"email": "admin@example.com", "password": "study-together-42"}),
         )
         .await
         .ok(200);

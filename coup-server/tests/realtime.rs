@@ -548,7 +548,7 @@ async fn logout_and_password_change_close_the_sockets_of_ended_sessions() {
         async move {
             let res = http
                 .post(srv_url)
-                .json(&json!({"email": "member@example.com", "password": "password123"}))
+                .json(&json!({"email": "member@example.com", "password": "study-together-42"}))
                 .send()
                 .await
                 .expect("login");
@@ -579,7 +579,7 @@ async fn logout_and_password_change_close_the_sockets_of_ended_sessions() {
         .post(
             "/api/users/me/password",
             Some(&third),
-            json!({"currentPassword": "password123", "newPassword": "newpass123"}),
+            json!({"currentPassword": "study-together-42", "newPassword": "fresh-meadow-93"}),
         )
         .await;
     assert_eq!(changed.status.as_u16(), 204);

@@ -23,13 +23,27 @@ async fn rest_refusals_name_their_reason() {
     let (member, member_id) = srv.signup("member").await;
     let (third, _) = srv.signup("third").await;
 
-    let signup = json!({"email": "OWNER@example.com", "password": "password123", "name": "again"});
+    let signup =
+        json!({"email": "OWNER@example.com", "password": "study-together-42", "name": "again"});
     refused(
         &srv.post("/api/auth/signup", None, signup).await,
         409,
         "CONFLICT",
         "EMAIL_TAKEN",
     );
+    let weak = json!({"email": "new@example.com", "password": "password123", "name": "new"});
+    refused(
+        &srv.post("/api/auth/signup", None, weak).await,
+        400,
+        "VALIDATION",
+        "WEAK_PASSWORD",
+    );
+    let weak_change = json!({"currentPassword": "study-together-42", "newPassword": "aaaaaaa1"});
+    let resp = srv
+        .post("/api/users/me/password", Some(&member), weak_change)
+        .await;
+    refused(&resp, 400, "VALIDATION", "WEAK_PASSWORD");
+    assert_eq!(resp.body["error"]["field"], "newPassword");
     let login = json!({"email": "owner@example.com", "password": "not-the-password"});
     refused(
         &srv.post("/api/auth/login", None, login).await,

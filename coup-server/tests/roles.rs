@@ -415,7 +415,7 @@ async fn every_kind_of_caller_gets_what_the_permission_table_says() {
         .post(
             "/api/auth/login",
             None,
-            json!({"email": "suspended@example.com", "password": "password123"}),
+            json!({"email": "suspended@example.com", "password": "study-together-42"}),
         )
         .await
         .err(403, "FORBIDDEN");

@@ -84,7 +84,7 @@ fn member_from_row(r: &Row) -> Result<Member> {
         study_id: r.parse(0)?,
         user_id: r.parse(1)?,
         name: r.text(2)?,
-        email: r.text(3)?,
+        email: Some(r.text(3)?),
         avatar_url: r.opt_text(4)?,
         role: r.parse(5)?,
         status: r.parse(6)?,
@@ -213,7 +213,7 @@ pub fn join(
         }
     };
     let member = membership(tx, study_id, me.id)?.ok_or(Error::NotFound("member"))?;
-    Ok(Outcome::new(member, vec![event]))
+    Ok(Outcome::new(shown_to(member, kind, caller), vec![event]))
 }
 
 /// Leaves a study, or withdraws a pending request. The OWNER must transfer first.
@@ -250,8 +250,9 @@ pub fn list_members(
     study_id: StudyId,
     page: PageRequest,
 ) -> Result<Page<Member>> {
-    require_study(tx, caller, study_id, Operation::ListMembers)?;
-    list_by_status(tx, study_id, MemberStatus::Active, page)
+    let access = require_study(tx, caller, study_id, Operation::ListMembers)?;
+    let page = list_by_status(tx, study_id, MemberStatus::Active, page)?;
+    Ok(shown_to_page(page, access.kind, caller))
 }
 
 /// Pending join requests, oldest first (OWNER and ADMINs).
@@ -261,8 +262,29 @@ pub fn list_join_requests(
     study_id: StudyId,
     page: PageRequest,
 ) -> Result<Page<Member>> {
-    require_study(tx, caller, study_id, Operation::ListJoinRequests)?;
-    list_by_status(tx, study_id, MemberStatus::Pending, page)
+    let access = require_study(tx, caller, study_id, Operation::ListJoinRequests)?;
+    let page = list_by_status(tx, study_id, MemberStatus::Pending, page)?;
+    Ok(shown_to_page(page, access.kind, caller))
+}
+
+/// `member` as an actor of `kind` sees it: the email only where the permission
+/// table's `ViewEmail` allows (the member themself, platform admins).
+fn shown_to(mut member: Member, kind: ActorKind, caller: Caller) -> Member {
+    if !permissions::may_see_email(kind, caller == Some(member.user_id)) {
+        member.email = None;
+    }
+    member
+}
+
+fn shown_to_page(page: Page<Member>, kind: ActorKind, caller: Caller) -> Page<Member> {
+    Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|m| shown_to(m, kind, caller))
+            .collect(),
+        ..page
+    }
 }
 
 pub(crate) fn list_by_status(
@@ -326,7 +348,7 @@ pub fn approve(
         params![Utc::now(), study_id, user_id],
     )?;
     change_count(tx, study_id, 1)?;
-    let member = active_target(tx, study_id, user_id)?;
+    let member = shown_to(active_target(tx, study_id, user_id)?, access.kind, caller);
     let event = DomainEvent::JoinApproved {
         study_id,
         study_name: access.name.clone(),
@@ -405,7 +427,8 @@ pub fn change_role(
             actor: me,
         });
     }
-    Ok(Outcome::new(active_target(tx, study_id, user_id)?, events))
+    let member = shown_to(active_target(tx, study_id, user_id)?, access.kind, caller);
+    Ok(Outcome::new(member, events))
 }
 
 /// Removes an active member: the OWNER removes anyone but themself, ADMINs remove

@@ -12,9 +12,9 @@ use coup_core::service::{membership, studies};
 use coup_core::store::Tx;
 use coup_core::{Core, Outcome, Result};
 
-/// One argon2 hash of "password123", computed once per test binary.
+/// One argon2 hash of "study-together-42", computed once per test binary.
 pub static PASSWORD_HASH: LazyLock<String> =
-    LazyLock::new(|| coup_core::auth::hash_password("password123").expect("hash"));
+    LazyLock::new(|| coup_core::auth::hash_password("study-together-42").expect("hash"));
 
 /// Where a test's store lives; dropping it removes the store.
 pub enum Scratch {

@@ -14,10 +14,20 @@ use crate::openapi::{BadRequest, Conflict, Forbidden, RateLimited, Unauthorized}
 use crate::ops::ClientAddr;
 use crate::state::AppState;
 
+/// Largest signup or login body: credentials are short (passwords at most 128
+/// characters), and a login waiting for a hashing turn holds its body.
+const CREDENTIALS_BODY_LIMIT: usize = 16 * 1024;
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/auth/signup", post(signup))
-        .route("/api/auth/login", post(login))
+        .route(
+            "/api/auth/signup",
+            post(signup).layer(super::BodyLimit(CREDENTIALS_BODY_LIMIT)),
+        )
+        .route(
+            "/api/auth/login",
+            post(login).layer(super::BodyLimit(CREDENTIALS_BODY_LIMIT)),
+        )
         .route("/api/auth/logout", post(logout))
         .route("/api/users/me", get(me).patch(update_me))
         .route(
@@ -29,6 +39,9 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// Create an account and sign in.
+///
+/// Password hashing is bounded: when every hashing lane is busy for longer than
+/// `password_hash_wait_ms`, the request is refused with 429 and `Retry-After`.
 #[utoipa::path(
     post,
     path = "/api/auth/signup",
@@ -38,6 +51,7 @@ pub(super) fn routes() -> Router<AppState> {
         (status = 201, description = "The account exists and this is its first session", body = LoginResult),
         BadRequest,
         Conflict,
+        RateLimited,
     ),
 )]
 async fn signup(
@@ -50,7 +64,8 @@ async fn signup(
 
 /// Sign in with email and password.
 ///
-/// Attempts are limited per account and per client address.
+/// Attempts are limited per account and per client address, and by the
+/// server's password-hashing capacity (429 with `Retry-After` when it is busy).
 #[utoipa::path(
     post,
     path = "/api/auth/login",
@@ -148,6 +163,7 @@ async fn update_me(
         BadRequest,
         Unauthorized,
         Forbidden,
+        RateLimited,
     ),
 )]
 async fn change_password(

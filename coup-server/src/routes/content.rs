@@ -52,7 +52,7 @@ pub(super) fn routes() -> Router<AppState> {
             "/api/studies/{id}/chat",
             get(list_messages)
                 .post(send_message)
-                .layer(axum::extract::DefaultBodyLimit::max(CHAT_BODY_LIMIT)),
+                .layer(super::BodyLimit(CHAT_BODY_LIMIT)),
         )
         .route("/api/studies/{id}/chat/changes", get(list_changes))
         .route(

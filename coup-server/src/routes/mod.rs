@@ -10,16 +10,22 @@ pub(crate) mod studies;
 
 use std::time::Duration;
 
+use std::future::{Ready, ready};
+use std::task::{Context, Poll};
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use coup_core::store::Tx;
-use coup_core::{Outcome, Result};
+use coup_core::{Error, Outcome, Result};
+use futures_util::future::Either;
+use tower::{Layer, Service};
 
 use tower_http::timeout::TimeoutLayer;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::ops;
 use crate::state::AppState;
 
@@ -54,7 +60,7 @@ pub fn api(state: AppState) -> Router {
         .merge(studies::routes())
         .merge(content::routes())
         .merge(admin::routes())
-        .layer(DefaultBodyLimit::max(config.json_body_limit))
+        .layer(BodyLimit(config.json_body_limit))
         .layer(timeout(config.request_timeout_secs))
         .merge(files::routes().layer(timeout(config.transfer_timeout_secs)))
         .route("/healthz", get(ops::healthz))
@@ -65,4 +71,58 @@ pub fn api(state: AppState) -> Router {
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(state)
+}
+
+/// A route's body limit: the extractors' limit (axum's [`DefaultBodyLimit`]),
+/// and a request that declares a longer body (`Content-Length`) is refused with
+/// 413 `PAYLOAD_TOO_LARGE` at once, before a byte of it is read. Nested limits
+/// each apply, so the innermost (smallest) one decides.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyLimit(pub usize);
+
+impl<S> Layer<S> for BodyLimit {
+    type Service = BodyLimitService<<DefaultBodyLimit as Layer<S>>::Service>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BodyLimitService {
+            limit: self.0,
+            inner: DefaultBodyLimit::max(self.0).layer(inner),
+        }
+    }
+}
+
+/// The service of [`BodyLimit`].
+#[derive(Debug, Clone)]
+pub(crate) struct BodyLimitService<S> {
+    limit: usize,
+    inner: S,
+}
+
+impl<S, B> Service<Request<B>> for BodyLimitService<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Either<Ready<std::result::Result<Response, S::Error>>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let limit = u64::try_from(self.limit).unwrap_or(u64::MAX);
+        match declared {
+            Some(length) if length > limit => {
+                let refused = ApiError(Error::PayloadTooLarge { limit }).into_response();
+                Either::Left(ready(Ok(refused)))
+            }
+            _ => Either::Right(self.inner.call(request)),
+        }
+    }
 }

@@ -23,7 +23,7 @@ pub async fn user(srv: &Server, name: &str) -> (ApiClient, UserId) {
     let me = api
         .signup(&Signup {
             email: format!("{name}@example.com"),
-            password: "password123".into(),
+            password: "study-together-42".into(),
             name: name.into(),
         })
         .await

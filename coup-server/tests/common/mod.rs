@@ -15,6 +15,10 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+/// The password every test account is created with (strong enough for the
+/// server's strength rule).
+pub const PASSWORD: &str = "study-together-42";
+
 pub struct Server {
     pub base: String,
     pub http: reqwest::Client,
@@ -215,7 +219,11 @@ impl Server {
     /// Signs a new user up; returns (token, user id).
     pub async fn signup(&self, name: &str) -> (String, String) {
         let body = self
-            .post("/api/auth/signup", None, json!({"email": format!("{name}@example.com"), "password": "password123", "name": name}))
+            .post(
+                "/api/auth/signup",
+                None,
+                json!({"email": format!("{name}@example.com"), "password": PASSWORD, "name": name}),
+            )
             .await
             .ok(201);
         (
@@ -289,7 +297,7 @@ impl Server {
             "--data-dir",
         ])
         .arg(self.dir.path().join("data"))
-        .env("COUP_ADMIN_PASSWORD", "password123")
+        .env("COUP_ADMIN_PASSWORD", PASSWORD)
         .env("RUST_LOG", "warn");
         if system {
             cmd.arg("--system");
@@ -304,7 +312,7 @@ impl Server {
             .post(
                 "/api/auth/login",
                 None,
-                json!({"email": email, "password": "password123"}),
+                json!({"email": email, "password": PASSWORD}),
             )
             .await
             .ok(200);
