@@ -72,6 +72,14 @@ struct Flags {
     #[arg(long, global = true, env = "COUP_REDIS_URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     redis: Option<String>,
+    /// PEM certificate chain to serve HTTPS and WSS with (with --tls-key).
+    #[arg(long, global = true, env = "COUP_TLS_CERT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, global = true, env = "COUP_TLS_KEY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_key: Option<PathBuf>,
     /// Seed demo data (once; restarts keep it).
     #[arg(long, global = true, env = "COUP_DEMO")]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -170,13 +178,18 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
             "max_connections is above the open-files limit: the server may run out of descriptors"
         );
     }
+    let tls = listener::tls_acceptor(
+        state.config.tls_cert.as_deref(),
+        state.config.tls_key.as_deref(),
+    )?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let tcp = listener::bind(bind)?;
     let local = tcp.local_addr()?;
-    tracing::info!(%local, max_connections = limits.max_connections, ?open_files, "listening");
+    tracing::info!(%local, max_connections = limits.max_connections, ?open_files, scheme, "listening");
     // Tests and scripts read this line to learn the port of `--bind 127.0.0.1:0`.
-    println!("listening on http://{local}");
+    println!("listening on {scheme}://{local}");
     std::io::stdout().flush()?;
-    listener::serve(tcp, app(state), limits, crate::ops::shutdown_signal()).await;
+    listener::serve(tcp, app(state), limits, tls, crate::ops::shutdown_signal()).await;
     if let Some(bus) = bus {
         bus.leave(std::time::Duration::from_secs(2)).await;
     }

@@ -33,6 +33,11 @@ pub struct Config {
     pub database: Option<String>,
     /// Redis URL for multi-node fan-out (`COUP_REDIS_URL`).
     pub redis: Option<String>,
+    /// PEM certificate chain: with `tls_key`, the server speaks HTTPS and WSS
+    /// itself (`COUP_TLS_CERT`). Without both, plain HTTP (behind a TLS proxy).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert` (`COUP_TLS_KEY`).
+    pub tls_key: Option<PathBuf>,
     /// The Redis pub/sub channel the nodes of one deployment share.
     pub redis_channel: String,
     /// Seconds between a node's heartbeats on the bus.
@@ -99,6 +104,8 @@ impl Default for Config {
             data_dir: PathBuf::from("coup-data"),
             database: None,
             redis: None,
+            tls_cert: None,
+            tls_key: None,
             redis_channel: "coup:events".into(),
             presence_refresh_secs: 5,
             presence_expiry_secs: 15,

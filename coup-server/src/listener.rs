@@ -14,6 +14,9 @@
 //!   and heartbeat.
 //! - **TCP_NODELAY** on every connection: small frames must not wait for the
 //!   peer's delayed ACK (up to 40 ms on Linux).
+//! - **TLS, optionally** (`tls_cert` + `tls_key`): rustls (ring) terminates
+//!   HTTPS and WSS on the accepted connection, the handshake bounded by the
+//!   header timeout; a client that fails it is dropped.
 //! - **Graceful shutdown:** on the signal the listener closes, every connection
 //!   finishes its in-flight request, and [`serve`] returns when all have.
 
@@ -109,12 +112,74 @@ pub fn connection_limit(configured: usize, open_files: Option<u64>) -> usize {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish.
+/// Why TLS could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// One of the two files was given without the other.
+    #[error("give both tls_cert and tls_key, or neither")]
+    Incomplete,
+    /// A file could not be read as PEM.
+    #[error("{path}: {message}")]
+    Pem {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// rustls refused the certificate and key.
+    #[error("the TLS certificate or key is not usable: {0}")]
+    Config(#[from] rustls::Error),
+}
+
+/// The TLS acceptor for `cert` and `key` (PEM files), or `None` for plain HTTP.
+pub fn tls_acceptor(
+    cert: Option<&std::path::Path>,
+    key: Option<&std::path::Path>,
+) -> Result<Option<tokio_rustls::TlsAcceptor>, TlsError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = match (cert, key) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert, key),
+        _ => return Err(TlsError::Incomplete),
+    };
+    let pem = |path: &std::path::Path, e: rustls::pki_types::pem::Error| TlsError::Pem {
+        path: path.to_owned(),
+        message: e.to_string(),
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| pem(cert, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem(cert, e))?;
+    if chain.is_empty() {
+        return Err(TlsError::Pem {
+            path: cert.to_owned(),
+            message: "holds no certificate".into(),
+        });
+    }
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| match e {
+        rustls::pki_types::pem::Error::NoItemsFound => TlsError::Pem {
+            path: key.to_owned(),
+            message: "holds no PEM private key".into(),
+        },
+        other => pem(key, other),
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))))
+}
+
+/// Serves `app` on `listener` (over TLS with `tls`) until `shutdown` resolves,
+/// then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -149,14 +214,23 @@ pub async fn serve(
             tracing::debug!(%addr, "TCP_NODELAY not set: {e}");
         }
         let stream = CountedStream::new(stream, slot);
-        tokio::spawn(connection(
-            stream,
-            addr,
-            app.clone(),
-            limits,
-            stop.clone(),
-            alive.clone(),
-        ));
+        let (app, stop, alive) = (app.clone(), stop.clone(), alive.clone());
+        match tls.clone() {
+            None => {
+                tokio::spawn(connection(stream, addr, app, limits, stop, alive));
+            }
+            Some(tls) => {
+                tokio::spawn(async move {
+                    // A handshake is bounded like request headers: a client that
+                    // connects and says nothing holds no slot for long.
+                    match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => connection(stream, addr, app, limits, stop, alive).await,
+                        Ok(Err(e)) => tracing::debug!(%addr, "TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!(%addr, "TLS handshake timed out"),
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     stop.cancel();
@@ -165,14 +239,16 @@ pub async fn serve(
 }
 
 /// Serves one connection (and, once upgraded, hands it to the WebSocket).
-async fn connection(
-    stream: CountedStream,
+async fn connection<S>(
+    stream: S,
     addr: SocketAddr,
     app: Router,
     limits: Limits,
     stop: CancellationToken,
     _alive: tokio::sync::mpsc::Sender<()>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = app.map_request(move |mut request: axum::http::Request<Incoming>| {
         request
             .extensions_mut()

@@ -47,24 +47,26 @@ pub(crate) fn client_config(extra_roots_pem: Option<&[u8]>) -> Result<Arc<rustls
 pub(crate) fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut cause = Some(error);
     while let Some(e) = cause {
-        if let Some(rustls::Error::InvalidCertificate(why)) = e.downcast_ref::<rustls::Error>() {
-            return Some(format!(
-                "the server's TLS certificate is not trusted ({why:?})"
-            ));
-        }
-        // tungstenite and hyper wrap rustls's error in an io::Error.
-        if let Some(io) = e.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(rustls::Error::InvalidCertificate(why)) =
-                inner.downcast_ref::<rustls::Error>()
-        {
-            return Some(format!(
-                "the server's TLS certificate is not trusted ({why:?})"
-            ));
+        if let Some(why) = invalid_certificate(e) {
+            return Some(format!("the server's TLS certificate is not trusted ({why:?})"));
         }
         cause = e.source();
     }
     None
+}
+
+/// rustls's certificate error in `e`, looking inside `io::Error`s (hyper and
+/// tungstenite wrap it in one or two, and `io::Error::source` skips the
+/// wrapped error itself).
+fn invalid_certificate<'a>(
+    mut e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::CertificateError> {
+    loop {
+        if let Some(rustls::Error::InvalidCertificate(why)) = e.downcast_ref::<rustls::Error>() {
+            return Some(why);
+        }
+        e = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
 }
 
 #[cfg(test)]
