@@ -157,15 +157,49 @@ pub struct Page<T> {
     pub limit: u32,
 }
 
-/// Which page of a list to read: `?page=&limit=`, both optional. Limits are
-/// clamped to [`PageRequest::MAX_LIMIT`].
+/// The highest page number a list accepts.
+pub const MAX_PAGE: u32 = 1_000_000;
+
+/// Reads an optional `page` parameter: 1 to [`MAX_PAGE`], or refused (so a
+/// client learns its request was wrong instead of getting another page).
+pub fn page_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    bounded(d, "page", 1, MAX_PAGE)
+}
+
+/// Reads an optional `limit` parameter: 1 to [`PageRequest::MAX_LIMIT`], or
+/// refused.
+pub fn limit_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    bounded(d, "limit", 1, PageRequest::MAX_LIMIT)
+}
+
+fn bounded<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    name: &str,
+    min: u32,
+    max: u32,
+) -> Result<Option<u32>, D::Error> {
+    match Option::<u32>::deserialize(d)? {
+        Some(v) if !(min..=max).contains(&v) => Err(serde::de::Error::custom(format!(
+            "{name} must be between {min} and {max}"
+        ))),
+        v => Ok(v),
+    }
+}
+
+/// Which page of a list to read: `?page=&limit=`, both optional; `page` from 1
+/// to [`MAX_PAGE`], `limit` from 1 to [`PageRequest::MAX_LIMIT`] (others are
+/// refused when read from a request; in-process callers are clamped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct PageRequest {
     /// Page number, from 1.
+    #[serde(deserialize_with = "page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page.
+    #[serde(deserialize_with = "limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 

@@ -141,8 +141,16 @@ async fn studies_search_edit_delete_and_private_hiding() {
         ),
         (Some(1), Some(1), Some(5))
     );
+    // Page bounds (the OpenAPI document states them) are refused, not clamped.
+    for bad in ["limit=100000", "limit=0", "page=0", "page=1000001"] {
+        let res = srv.get(&format!("/api/studies?{bad}"), None).await;
+        res.err(400, "VALIDATION");
+        assert_eq!(res.body["error"]["field"], "query", "{bad}");
+    }
     assert_eq!(
-        srv.get("/api/studies?limit=100000", None).await.ok(200)["limit"],
+        srv.get("/api/studies?limit=100&page=1000000", None)
+            .await
+            .ok(200)["limit"],
         100
     );
     let got = srv

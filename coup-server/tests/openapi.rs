@@ -95,3 +95,73 @@ async fn the_docs_page_works_offline() {
         "{init}"
     );
 }
+
+/// The document states the rules the server enforces, so a generated client
+/// cannot send what will be refused: text lengths, `maxMembers`' range, tag
+/// counts and the page bounds of every paged list — and the server refuses
+/// exactly past them.
+#[tokio::test]
+async fn the_document_states_the_enforced_limits() {
+    let srv = common::start();
+    let spec = srv.get("/api/openapi.json", None).await.ok(200);
+    let schema = |name: &str| spec["components"]["schemas"][name]["properties"].clone();
+    let signup = schema("Signup");
+    assert_eq!(signup["password"]["minLength"], 8);
+    assert_eq!(signup["password"]["maxLength"], 128);
+    assert_eq!(signup["name"]["maxLength"], 50);
+    assert_eq!(signup["email"]["maxLength"], 254);
+    let study = schema("NewStudy");
+    assert_eq!(study["maxMembers"]["minimum"], 2);
+    assert_eq!(study["maxMembers"]["maximum"], 1000);
+    assert_eq!(study["tags"]["maxItems"], 10);
+    assert_eq!(study["name"]["minLength"], 1);
+    assert_eq!(schema("StudyPatch")["maxMembers"]["maximum"], 1000);
+    assert_eq!(schema("NewNotice")["content"]["maxLength"], 10000);
+    assert_eq!(schema("NewReport")["reason"]["maxLength"], 1000);
+    let mut paged = 0;
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        let Some(params) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        for param in params {
+            let bounds = (&param["schema"]["minimum"], &param["schema"]["maximum"]);
+            match param["name"].as_str() {
+                Some("page") => {
+                    paged += 1;
+                    assert_eq!(bounds, (&1.into(), &1_000_000.into()), "{path}");
+                }
+                Some("limit") if !path.ends_with("/chat") => {
+                    assert_eq!(bounds, (&1.into(), &100.into()), "{path}");
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(paged >= 10, "{paged} paged lists");
+    // Just inside and just outside the documented range.
+    let (token, _) = srv.signup("kim").await;
+    let body = |max: u32| {
+        serde_json::json!({"name": "n", "description": "d", "category": "c", "tags": [],
+                           "maxMembers": max, "isPublic": true, "joinPolicy": "AUTO"})
+    };
+    for max in [2, 1000] {
+        srv.post("/api/studies", Some(&token), body(max))
+            .await
+            .ok(201);
+    }
+    for max in [1, 1001] {
+        srv.post("/api/studies", Some(&token), body(max))
+            .await
+            .err(400, "VALIDATION");
+    }
+    for query in ["page=1000000", "limit=1", "limit=100"] {
+        srv.get(&format!("/api/my-studies?{query}"), Some(&token))
+            .await
+            .ok(200);
+    }
+    for query in ["page=0", "page=1000001", "limit=0", "limit=101"] {
+        srv.get(&format!("/api/my-studies?{query}"), Some(&token))
+            .await
+            .err(400, "VALIDATION");
+    }
+}

@@ -23,8 +23,11 @@ use crate::validate;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Signup {
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub name: String,
 }
 
@@ -42,8 +45,11 @@ pub struct Login {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProfilePatch {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub bio: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
     pub avatar_url: Option<String>,
 }
 
@@ -53,6 +59,7 @@ pub struct ProfilePatch {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub new_password: String,
 }
 

@@ -27,8 +27,12 @@ pub struct UserQuery {
     pub status: Option<UserStatus>,
     pub role: Option<PlatformRole>,
     /// Page number, from 1.
+    #[serde(deserialize_with = "crate::model::page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page (at most 100).
+    #[serde(deserialize_with = "crate::model::limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 
@@ -40,8 +44,12 @@ pub struct AdminStudyQuery {
     pub keyword: Option<String>,
     pub include_deleted: bool,
     /// Page number, from 1.
+    #[serde(deserialize_with = "crate::model::page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page (at most 100).
+    #[serde(deserialize_with = "crate::model::limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 
@@ -53,8 +61,12 @@ pub struct ReportQuery {
     pub status: Option<ReportStatus>,
     pub target_type: Option<ReportTarget>,
     /// Page number, from 1.
+    #[serde(deserialize_with = "crate::model::page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page (at most 100).
+    #[serde(deserialize_with = "crate::model::limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 
@@ -64,6 +76,7 @@ pub struct ReportQuery {
 #[serde(rename_all = "camelCase", default)]
 pub struct DeleteReason {
     /// Kept in the audit log (at most 500 characters).
+    #[cfg_attr(feature = "openapi", param(max_length = 500))]
     pub reason: Option<String>,
 }
 
@@ -72,6 +85,7 @@ pub struct DeleteReason {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Suspension {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub reason: String,
     pub until: Option<DateTime<Utc>>,
 }
@@ -82,6 +96,7 @@ pub struct Suspension {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProcessReport {
     pub action: ReportAction,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub note: Option<String>,
 }
 

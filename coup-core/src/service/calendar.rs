@@ -22,12 +22,15 @@ pub const MAX_RANGE: Duration = Duration::days(366);
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewEvent {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
     pub start_at: DateTime<Utc>,
     pub end_at: DateTime<Utc>,
     #[serde(default)]
     pub all_day: bool,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub location: Option<String>,
 }
 
@@ -36,11 +39,14 @@ pub struct NewEvent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EventPatch {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
     pub start_at: Option<DateTime<Utc>>,
     pub end_at: Option<DateTime<Utc>>,
     pub all_day: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub location: Option<String>,
 }
 

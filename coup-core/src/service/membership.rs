@@ -25,6 +25,7 @@ use crate::validate;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct JoinRequest {
     /// A note to the study's managers.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub message: Option<String>,
     /// The invite code of a private study (or to skip approval in a public one).
     pub invite_code: Option<String>,

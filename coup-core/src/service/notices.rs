@@ -19,7 +19,9 @@ use crate::validate;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewNotice {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
     pub content: String,
     #[serde(default)]
     pub is_pinned: bool,
@@ -30,7 +32,9 @@ pub struct NewNotice {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NoticePatch {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
     pub content: Option<String>,
     pub is_pinned: Option<bool>,
 }

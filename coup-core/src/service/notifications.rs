@@ -21,8 +21,12 @@ use crate::store::{Row, Tx, Value};
 pub struct NotificationQuery {
     pub unread_only: bool,
     /// Page number, from 1.
+    #[serde(deserialize_with = "crate::model::page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page (at most 100).
+    #[serde(deserialize_with = "crate::model::limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 

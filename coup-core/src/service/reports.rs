@@ -20,6 +20,7 @@ use crate::validate;
 pub struct NewReport {
     pub target_type: ReportTarget,
     pub target_id: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
     pub reason: String,
 }
 

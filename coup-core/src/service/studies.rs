@@ -26,12 +26,17 @@ pub const MAX_MEMBERS_RANGE: (u32, u32) = (2, 1000);
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewStudy {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 30))]
     pub category: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub tags: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, maximum = 1000))]
     pub max_members: u32,
     pub is_public: bool,
     pub join_policy: JoinPolicy,
@@ -48,10 +53,15 @@ fn yes() -> bool {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StudyPatch {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 30))]
     pub category: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
     pub tags: Option<Vec<String>>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, maximum = 1000))]
     pub max_members: Option<u32>,
     pub is_public: Option<bool>,
     pub join_policy: Option<JoinPolicy>,
@@ -70,8 +80,12 @@ pub struct StudyQuery {
     pub recruiting: Option<bool>,
     pub sort: Option<StudySort>,
     /// Page number, from 1.
+    #[serde(deserialize_with = "crate::model::page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page (at most 100).
+    #[serde(deserialize_with = "crate::model::limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 
@@ -84,8 +98,12 @@ pub struct MyStudiesQuery {
     /// Include pending requests (off by default).
     pub include_pending: bool,
     /// Page number, from 1.
+    #[serde(deserialize_with = "crate::model::page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page (at most 100).
+    #[serde(deserialize_with = "crate::model::limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 

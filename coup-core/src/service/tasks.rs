@@ -20,7 +20,9 @@ use crate::validate;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTask {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
     pub due_at: Option<DateTime<Utc>>,
     #[serde(default = "medium")]
@@ -29,6 +31,7 @@ pub struct NewTask {
     /// The creator's idempotency key: creating again with the same key returns the
     /// first task instead of a second (clients resending after a lost answer).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub client_id: Option<String>,
 }
 
@@ -42,7 +45,9 @@ fn medium() -> Priority {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskPatch {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
     pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: Option<String>,
     pub due_at: Option<DateTime<Utc>>,
     pub priority: Option<Priority>,
@@ -61,8 +66,12 @@ pub struct TaskQuery {
     /// Only tasks due before this time.
     pub due_before: Option<DateTime<Utc>>,
     /// Page number, from 1.
+    #[serde(deserialize_with = "crate::model::page_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
     pub page: Option<u32>,
     /// Rows per page (at most 100).
+    #[serde(deserialize_with = "crate::model::limit_number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 
