@@ -87,7 +87,8 @@ pub enum AppEvent {
     /// An offer, answer or ICE candidate from another participant, for this user.
     CallSignal {
         study_id: String,
-        from: String,
+        /// Who sent it (`from` is a keyword in Python and Swift).
+        from_user_id: String,
         signal: Signal,
     },
     /// Something the user did was queued (show it as pending).
@@ -206,7 +207,7 @@ impl AppEvent {
                 signal,
             } => Self::CallSignal {
                 study_id: id(&study_id),
-                from: id(&from),
+                from_user_id: id(&from),
                 signal: signal.into(),
             },
             E::OutboxPending { item } => Self::OutboxPending {
