@@ -6,7 +6,10 @@
 //! - `reason`: the server's stable reason where it gave one (`"STUDY_FULL"`,
 //!   see `coup_core::Reason`), verbatim, so a reason newer than this library
 //!   still arrives;
-//! - `message`: words for people (never internals);
+//! - `error_message`: words for people (never internals). Not `message`: in
+//!   Kotlin a field of that name collides with `Throwable.message` and the
+//!   generated code does not compile (uniffi issues #1434, #2938); Kotlin's
+//!   `e.message` is uniffi's summary of all fields;
 //! - `http_status`: the server's HTTP status, or 0 when there was no HTTP answer
 //!   (an `error` frame on the live connection, the server unreachable, or a
 //!   refusal made by the library itself, such as an id that does not parse);
@@ -22,14 +25,14 @@ macro_rules! coup_error {
         pub enum CoupError {
             $(
                 $(#[$doc])*
-                #[error("{code}: {message}")]
+                #[error("{code}: {error_message}")]
                 $variant {
                     /// The stable code, e.g. `"CONFLICT"`.
                     code: String,
                     /// The server's reason, e.g. `"STUDY_FULL"`, if it gave one.
                     reason: Option<String>,
                     /// For people.
-                    message: String,
+                    error_message: String,
                     /// The HTTP status, 0 without an HTTP answer.
                     http_status: u16,
                     /// The input field a validation error names.
@@ -43,18 +46,18 @@ macro_rules! coup_error {
             pub fn new(
                 code: ErrorCode,
                 reason: Option<String>,
-                message: String,
+                error_message: String,
                 http_status: u16,
                 field: Option<String>,
             ) -> Self {
                 let text = code.as_str().to_owned();
                 match code {
                     $(ErrorCode::$code => Self::$variant {
-                        code: text, reason, message, http_status, field,
+                        code: text, reason, error_message, http_status, field,
                     },)+
                     // A code added to the core later than this list: the
                     // code string still says which.
-                    _ => Self::Internal { code: text, reason, message, http_status, field },
+                    _ => Self::Internal { code: text, reason, error_message, http_status, field },
                 }
             }
 
@@ -70,7 +73,7 @@ macro_rules! coup_error {
 
             /// The message for people.
             pub fn message(&self) -> &str {
-                match self { $(Self::$variant { message, .. })|+ => message }
+                match self { $(Self::$variant { error_message, .. })|+ => error_message }
             }
 
             /// The HTTP status (0 without an HTTP answer).

@@ -150,6 +150,7 @@ async def test_errors_arrive_as_typed_exceptions(demo_server, server, cache_dir)
     assert wrong.value.code == "UNAUTHORIZED"
     assert wrong.value.reason == "WRONG_CREDENTIALS"
     assert wrong.value.http_status == 401
+    assert wrong.value.error_message, "words for people"
 
     with pytest.raises(coup_ffi.CoupError.Conflict) as taken:
         await coup_ffi.signup(options(demo_server, cache_dir), "kim@example.com", PASSWORD, "kim")
