@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "engine")]
 use crate::store::StoreError;
 
 /// Stable, machine-readable error codes. Their spelling is part of the public API.
@@ -239,7 +240,8 @@ pub enum Error {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
     },
-    /// The store failed.
+    /// The store failed (engine only).
+    #[cfg(feature = "engine")]
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An internal invariant broke (e.g. a corrupt row). Never caused by input.
@@ -294,9 +296,13 @@ impl Error {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            #[cfg(feature = "engine")]
             Self::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
+            #[cfg(feature = "engine")]
             Self::Store(StoreError::UniqueViolation(_)) => ErrorCode::Conflict,
-            Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
+            #[cfg(feature = "engine")]
+            Self::Store(_) => ErrorCode::Internal,
+            Self::Internal(_) => ErrorCode::Internal,
             Self::Refused { error, .. } => error.code(),
             #[cfg(feature = "client")]
             Self::Remote { code, .. } => *code,
@@ -337,6 +343,7 @@ impl Error {
         match self.code() {
             ErrorCode::Internal => "internal error".to_owned(),
             ErrorCode::Unavailable => "the store is unavailable; try again shortly".to_owned(),
+            #[cfg(feature = "engine")]
             ErrorCode::Conflict if matches!(self, Self::Store(_)) => {
                 "conflicts with existing data".to_owned()
             }
@@ -385,6 +392,7 @@ impl Error {
         }
     }
 
+    #[cfg(any(feature = "engine", feature = "client"))]
     pub(crate) fn validation(field: &'static str, message: impl Into<String>) -> Self {
         Self::Validation {
             field,
@@ -394,6 +402,7 @@ impl Error {
 
     /// This validation error (reasoned or not) about `field` instead: a rule
     /// written for one field applied to another (`password` → `newPassword`).
+    #[cfg(feature = "engine")]
     pub(crate) fn for_field(self, field: &'static str) -> Self {
         match self {
             Self::Validation { message, .. } => Self::Validation { field, message },
