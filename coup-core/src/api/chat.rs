@@ -39,8 +39,15 @@ pub struct ReadPosition {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(rename_all = "camelCase", default)]
 pub struct ChatQuery {
+    /// Messages older than this sequence number. Not with `after`: giving both
+    /// is refused (`VALIDATION`).
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub before: Option<i64>,
+    /// Messages newer than this sequence number. Not with `before`.
+    #[cfg_attr(feature = "openapi", param(minimum = 0))]
     pub after: Option<i64>,
+    /// At most this many (default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub limit: Option<u32>,
 }
 

@@ -187,7 +187,16 @@ pub fn list(
     query: ChatQuery,
 ) -> Result<ChatPage> {
     require_study(tx, caller, study_id, Operation::ListMessages)?;
-    let limit = query.limit.unwrap_or(50).clamp(1, PAGE_MAX);
+    let limit = match query.limit {
+        None => 50,
+        Some(limit) if (1..=PAGE_MAX).contains(&limit) => limit,
+        Some(_) => {
+            return Err(Error::validation(
+                "limit",
+                format!("must be between 1 and {PAGE_MAX}"),
+            ));
+        }
+    };
     let mut items = match (query.before, query.after) {
         (Some(_), Some(_)) => {
             return Err(Error::validation(
