@@ -33,6 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The server refuses unknown COUP_* variables; start it with none of the caller's.
+: >"$WORK/stdout"
 env $(env | sed -n 's/^\(COUP_[A-Z0-9_]*\)=.*/-u \1/p') RUST_LOG=warn \
   "$BIN" --bind 127.0.0.1:0 --data-dir "$WORK/data" --demo >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!

@@ -14,10 +14,10 @@
 use std::path::PathBuf;
 
 use clap::Parser;
+use coup_core::api::studies::MyStudiesQuery;
 use coup_core::client::{AppEvent, Client, ClientConfig, ConnectionState};
 use coup_core::ids::StudyId;
 use coup_core::notify::mentioned_names;
-use coup_core::service::studies::MyStudiesQuery;
 
 /// Follows a CoUp study and replies to mentions.
 #[derive(Debug, Parser)]

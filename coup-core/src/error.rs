@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "engine")]
 use crate::store::StoreError;
 
 /// Stable, machine-readable error codes. Their spelling is part of the public API.
@@ -239,7 +240,8 @@ pub enum Error {
         /// Seconds until a retry can succeed.
         retry_after_secs: u64,
     },
-    /// The store failed.
+    /// The store failed (engine only).
+    #[cfg(feature = "engine")]
     #[error(transparent)]
     Store(#[from] StoreError),
     /// An internal invariant broke (e.g. a corrupt row). Never caused by input.
@@ -294,9 +296,13 @@ impl Error {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            #[cfg(feature = "engine")]
             Self::Store(e) if e.is_unavailable() => ErrorCode::Unavailable,
+            #[cfg(feature = "engine")]
             Self::Store(StoreError::UniqueViolation(_)) => ErrorCode::Conflict,
-            Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
+            #[cfg(feature = "engine")]
+            Self::Store(_) => ErrorCode::Internal,
+            Self::Internal(_) => ErrorCode::Internal,
             Self::Refused { error, .. } => error.code(),
             #[cfg(feature = "client")]
             Self::Remote { code, .. } => *code,
@@ -337,6 +343,7 @@ impl Error {
         match self.code() {
             ErrorCode::Internal => "internal error".to_owned(),
             ErrorCode::Unavailable => "the store is unavailable; try again shortly".to_owned(),
+            #[cfg(feature = "engine")]
             ErrorCode::Conflict if matches!(self, Self::Store(_)) => {
                 "conflicts with existing data".to_owned()
             }
@@ -385,6 +392,7 @@ impl Error {
         }
     }
 
+    #[cfg(any(feature = "engine", feature = "client"))]
     pub(crate) fn validation(field: &'static str, message: impl Into<String>) -> Self {
         Self::Validation {
             field,
@@ -394,6 +402,7 @@ impl Error {
 
     /// This validation error (reasoned or not) about `field` instead: a rule
     /// written for one field applied to another (`password` → `newPassword`).
+    #[cfg(feature = "engine")]
     pub(crate) fn for_field(self, field: &'static str) -> Self {
         match self {
             Self::Validation { message, .. } => Self::Validation { field, message },
@@ -458,6 +467,55 @@ impl From<&Error> for ErrorBody {
                 field: e.field().map(str::to_owned),
                 reason: e.reason().map(|r| r.as_str().to_owned()),
             },
+        }
+    }
+}
+
+/// An error as an app shows it, serializable as it is (camelCase): the stable
+/// code and reason to choose the words by, the message for people, the HTTP
+/// status when a server answered (none for a real-time refusal or no answer),
+/// and the input field of a validation error. One flat shape, so a Tauri
+/// command returns it and an FFI error maps to it field by field.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorView {
+    /// The stable code, e.g. `CONFLICT`.
+    pub code: ErrorCode,
+    /// The stable reason, e.g. `STUDY_FULL`, when there is one.
+    pub reason: Option<String>,
+    /// For people (the server's words for a refusal).
+    pub message: String,
+    /// The HTTP status of the server's answer, if there was one.
+    pub status: Option<u16>,
+    /// The offending input of a validation error.
+    pub field: Option<String>,
+}
+
+impl Error {
+    /// The HTTP status the server answered this with, if it did (`Remote` from
+    /// REST; never for real-time refusals, which carry 0).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            #[cfg(feature = "client")]
+            Self::Remote { status, .. } if *status != 0 => Some(*status),
+            Self::Refused { error, .. } => error.status(),
+            _ => None,
+        }
+    }
+
+    /// This error as an app shows it.
+    pub fn view(&self) -> ErrorView {
+        let reason = match self {
+            #[cfg(feature = "client")]
+            Self::Remote { reason, .. } => reason.clone(),
+            _ => self.reason().map(|r| r.as_str().to_owned()),
+        };
+        ErrorView {
+            code: self.code(),
+            reason,
+            message: self.public_message(),
+            status: self.status(),
+            field: self.field().map(str::to_owned),
         }
     }
 }
@@ -527,6 +585,23 @@ mod tests {
         let inner = Error::validation("currentPassword", "is wrong").because(Reason::WrongPassword);
         assert_eq!(inner.field(), Some("currentPassword"));
         assert_eq!(inner.code(), ErrorCode::Validation);
+    }
+
+    #[test]
+    fn the_app_view_is_flat_and_keeps_code_reason_and_field() {
+        let full = Error::conflict(Reason::StudyFull, "this study is full (8 members)").view();
+        assert_eq!(full.code, ErrorCode::Conflict);
+        assert_eq!(full.reason.as_deref(), Some("STUDY_FULL"));
+        assert_eq!(full.status, None);
+        let json = serde_json::to_value(&full).expect("json");
+        assert_eq!(json["code"], "CONFLICT");
+        assert_eq!(json["message"], "this study is full (8 members)");
+        let invalid = Error::validation("name", "must not be empty").view();
+        assert_eq!(invalid.field.as_deref(), Some("name"));
+        assert_eq!(
+            Error::Internal("secret".into()).view().message,
+            "internal error"
+        );
     }
 
     #[test]

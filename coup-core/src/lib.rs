@@ -12,8 +12,13 @@
 //! - [`store`]: the backend-neutral SQL boundary and the SQLite backend.
 //! - [`Core`]: runs operations in transactions; what front ends hold.
 //! - [`demo`]: demo data, only when asked for.
+//! - [`api`]: the REST API's request and query types (with [`model`], the wire).
 //! - `client` (feature `client`): the client of a CoUp server — typed REST API,
 //!   live events, offline cache and outbox — for apps and bindings.
+//!
+//! Feature `engine` (default) brings the rules, services, stores, hashing and
+//! demo data; an app builds `default-features = false, features = ["client"]`
+//! and gets the wire types and the client without any of them.
 //!
 //! ```no_run
 //! # async fn run() -> coup_core::Result<()> {
@@ -26,10 +31,14 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api;
+#[cfg(feature = "engine")]
 pub mod auth;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "engine")]
 mod core;
+#[cfg(feature = "engine")]
 pub mod demo;
 pub mod error;
 pub mod events;
@@ -38,10 +47,14 @@ pub mod model;
 pub mod notify;
 pub mod permissions;
 pub mod realtime;
+#[cfg(feature = "engine")]
 pub mod service;
+#[cfg(feature = "engine")]
 pub mod store;
+#[cfg(feature = "engine")]
 pub mod validate;
 
+#[cfg(feature = "engine")]
 pub use crate::core::{Core, CoreConfig, EventSink};
 pub use error::{Error, ErrorCode, Reason, Result};
 pub use events::{DomainEvent, Outcome};

@@ -286,6 +286,21 @@ fn cursor_pages_in_both_directions() {
         )
     });
     assert_eq!(code(&both), "VALIDATION");
+    // A page size out of range is refused, not clamped.
+    for limit in [0, 101] {
+        let out_of_range = t.r(|tx| {
+            chat::list(
+                tx,
+                Some(owner),
+                s,
+                chat::ChatQuery {
+                    limit: Some(limit),
+                    ..Default::default()
+                },
+            )
+        });
+        assert_eq!(code(&out_of_range), "VALIDATION", "limit {limit}");
+    }
 }
 
 #[test]

@@ -12,12 +12,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use coup_core::api::accounts::{PasswordChange, ProfilePatch, Signup};
+use coup_core::api::chat::ChatQuery;
+use coup_core::api::membership::JoinRequest;
 use coup_core::client::{Client, ClientConfig};
 use coup_core::ids::{FileId, MessageId, NotificationId, StudyId, UserId};
 use coup_core::model::PageRequest;
-use coup_core::service::accounts::{PasswordChange, ProfilePatch, Signup};
-use coup_core::service::chat::ChatQuery;
-use coup_core::service::membership::JoinRequest;
 
 use crate::error::CoupError;
 use crate::events::{EventListener, Forward, ListenerHandle};

@@ -127,16 +127,18 @@ impl CoupError {
 
 impl From<coup_core::Error> for CoupError {
     fn from(e: coup_core::Error) -> Self {
-        let (status, reason) = match &e {
-            coup_core::Error::Remote { status, reason, .. } => (*status, reason.clone()),
-            other => (0, other.reason().map(|r| r.as_str().to_owned())),
-        };
-        let field = e.field().map(str::to_owned);
         if e.code() == ErrorCode::Internal {
             // Not shown to people, but an app developer needs the cause in logs.
             tracing::warn!(error = %e, "coup-ffi call failed");
         }
-        Self::new(e.code(), reason, e.public_message(), status, field)
+        let view = e.view();
+        Self::new(
+            view.code,
+            view.reason,
+            view.message,
+            view.status.unwrap_or(0),
+            view.field,
+        )
     }
 }
 

@@ -256,7 +256,7 @@ pub struct StudyQuery {
     pub limit: Option<u32>,
 }
 
-impl From<StudyQuery> for coup_core::service::studies::StudyQuery {
+impl From<StudyQuery> for coup_core::api::studies::StudyQuery {
     fn from(q: StudyQuery) -> Self {
         Self {
             keyword: q.keyword,
@@ -287,7 +287,7 @@ pub struct NewStudy {
     pub is_recruiting: bool,
 }
 
-impl From<NewStudy> for coup_core::service::studies::NewStudy {
+impl From<NewStudy> for coup_core::api::studies::NewStudy {
     fn from(s: NewStudy) -> Self {
         Self {
             name: s.name,
@@ -453,8 +453,8 @@ pub struct NewTask {
 }
 
 impl NewTask {
-    pub(crate) fn into_core(self) -> Result<coup_core::service::tasks::NewTask, CoupError> {
-        Ok(coup_core::service::tasks::NewTask {
+    pub(crate) fn into_core(self) -> Result<coup_core::api::tasks::NewTask, CoupError> {
+        Ok(coup_core::api::tasks::NewTask {
             title: self.title,
             description: self.description,
             due_at: parse_opt_time("dueAt", self.due_at)?,
@@ -464,7 +464,7 @@ impl NewTask {
         })
     }
 
-    fn from_core(t: coup_core::service::tasks::NewTask) -> Self {
+    fn from_core(t: coup_core::api::tasks::NewTask) -> Self {
         Self {
             title: t.title,
             description: t.description,
@@ -492,8 +492,8 @@ pub struct TaskPatch {
 }
 
 impl TaskPatch {
-    pub(crate) fn into_core(self) -> Result<coup_core::service::tasks::TaskPatch, CoupError> {
-        Ok(coup_core::service::tasks::TaskPatch {
+    pub(crate) fn into_core(self) -> Result<coup_core::api::tasks::TaskPatch, CoupError> {
+        Ok(coup_core::api::tasks::TaskPatch {
             title: self.title,
             description: self.description,
             due_at: parse_opt_time("dueAt", self.due_at)?,
@@ -503,7 +503,7 @@ impl TaskPatch {
         })
     }
 
-    fn from_core(p: coup_core::service::tasks::TaskPatch) -> Self {
+    fn from_core(p: coup_core::api::tasks::TaskPatch) -> Self {
         Self {
             title: p.title,
             description: p.description,

@@ -130,6 +130,10 @@ async fn the_document_states_the_enforced_limits() {
                     paged += 1;
                     assert_eq!(bounds, (&1.into(), &1_000_000.into()), "{path}");
                 }
+                // The change feed pages by up to 500 changes.
+                Some("limit") if path.ends_with("/chat/changes") => {
+                    assert_eq!(bounds, (&1.into(), &500.into()), "{path}");
+                }
                 Some("limit") if !path.ends_with("/chat") => {
                     assert_eq!(bounds, (&1.into(), &100.into()), "{path}");
                 }

@@ -19,6 +19,18 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
+use crate::api::accounts::{Login, PasswordChange, ProfilePatch, Signup};
+use crate::api::admin::{
+    AdminStudyQuery, DeleteReason, ProcessReport, ReportQuery, Suspension, UserQuery,
+};
+use crate::api::calendar::{EventPatch, NewEvent, Range};
+use crate::api::chat::{ChangesQuery, ChatQuery, ReadPosition, SendMessage};
+use crate::api::membership::{JoinRequest, RoleChange};
+use crate::api::notices::{NewNotice, NoticePatch, Pin};
+use crate::api::notifications::{MarkedRead, NotificationPage, NotificationQuery};
+use crate::api::reports::NewReport;
+use crate::api::studies::{InviteCode, MyStudiesQuery, NewStudy, StudyPatch, StudyQuery};
+use crate::api::tasks::{NewTask, TaskPatch, TaskQuery};
 use crate::error::{Error, ErrorBody, ErrorCode, Result};
 use crate::ids::{
     EventId, FileId, MessageId, NoticeId, NotificationId, ReportId, StudyId, TaskId, UserId,
@@ -28,18 +40,6 @@ use crate::model::{
     ChatMessage, ChatPage, Dashboard, FileMeta, LoginResult, Member, Notice, Notification, Page,
     PageRequest, Report, Study, Task, User,
 };
-use crate::service::accounts::{Login, PasswordChange, ProfilePatch, Signup};
-use crate::service::admin::{
-    AdminStudyQuery, DeleteReason, ProcessReport, ReportQuery, Suspension, UserQuery,
-};
-use crate::service::calendar::{EventPatch, NewEvent, Range};
-use crate::service::chat::{ChangesQuery, ChatQuery, ReadPosition, SendMessage};
-use crate::service::membership::{JoinRequest, RoleChange};
-use crate::service::notices::{NewNotice, NoticePatch, Pin};
-use crate::service::notifications::{MarkedRead, NotificationPage, NotificationQuery};
-use crate::service::reports::NewReport;
-use crate::service::studies::{InviteCode, MyStudiesQuery, NewStudy, StudyPatch, StudyQuery};
-use crate::service::tasks::{NewTask, TaskPatch, TaskQuery};
 
 /// Time limits of API calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

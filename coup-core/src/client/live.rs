@@ -30,10 +30,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::api::{ApiClient, is_transient};
 use super::backoff::Backoff;
+use crate::api::chat::{CHANGES_PAGE_MAX, ChangesQuery};
 use crate::error::{Error, ErrorCode, ErrorDetail, Result};
 use crate::ids::{StudyId, UserId};
 use crate::realtime::protocol::{ClientFrame, IceServer, PROTOCOL_VERSION, ServerFrame, close};
-use crate::service::chat::{CHANGES_PAGE_MAX, ChangesQuery};
 
 /// How the live connection behaves.
 #[derive(Debug, Clone)]

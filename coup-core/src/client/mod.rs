@@ -47,6 +47,12 @@ use live::{Live, LiveEvent};
 pub use outbox::{FlushReport, OutboxAction, OutboxItem, OutboxState, Sent, TaskRef};
 pub use sessions::{FileSessionStore, SessionKey, SessionStore};
 
+use crate::api::accounts::{Login, Signup};
+use crate::api::calendar::Range;
+use crate::api::chat::ChatQuery;
+use crate::api::notifications::NotificationQuery;
+use crate::api::studies::MyStudiesQuery;
+use crate::api::tasks::{NewTask, TaskPatch, TaskQuery};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{MessageId, StudyId, UserId};
 use crate::model::{
@@ -55,12 +61,6 @@ use crate::model::{
 };
 use crate::realtime::calls::MediaState;
 use crate::realtime::protocol::{ClientFrame, ServerFrame, UnsubscribeReason};
-use crate::service::accounts::{Login, Signup};
-use crate::service::calendar::Range;
-use crate::service::chat::ChatQuery;
-use crate::service::notifications::NotificationQuery;
-use crate::service::studies::MyStudiesQuery;
-use crate::service::tasks::{NewTask, TaskPatch, TaskQuery};
 
 /// Where the client connects, where it keeps its cache and tokens, and on what
 /// it runs.

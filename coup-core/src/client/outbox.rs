@@ -24,11 +24,11 @@ use serde::{Deserialize, Serialize};
 
 use super::api::{ApiClient, is_transient};
 use super::cache::Cache;
+use crate::api::chat::{ReadPosition, SendMessage};
+use crate::api::tasks::{NewTask, TaskPatch};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ids::{FileId, MessageId, StudyId, TaskId};
 use crate::model::{ChatMessage, Task};
-use crate::service::chat::{ReadPosition, SendMessage};
-use crate::service::tasks::{NewTask, TaskPatch};
 
 /// A task an outbox item changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

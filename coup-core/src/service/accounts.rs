@@ -4,8 +4,8 @@
 //! transaction: [`crate::Core`] validates and hashes first, then calls the
 //! transactional steps here.
 
+pub use crate::api::accounts::{Login, PasswordChange, ProfilePatch, Signup};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::{Caller, quiet, require_account};
 use crate::auth;
@@ -17,51 +17,6 @@ use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx};
 use crate::validate;
-
-/// Signup input.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Signup {
-    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
-    pub email: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
-    pub password: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
-    pub name: String,
-}
-
-/// Login input.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Login {
-    pub email: String,
-    pub password: String,
-}
-
-/// Profile changes; absent fields stay as they are, blank ones clear optional fields.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProfilePatch {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
-    pub name: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
-    pub bio: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
-    pub avatar_url: Option<String>,
-}
-
-/// Password change input.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current_password: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
-    pub new_password: String,
-}
 
 /// A validated signup, ready to be hashed and stored.
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 //! Calendar: a study's events. Active members create them; the creator, the OWNER
 //! and ADMINs change or delete them.
 
+pub use crate::api::calendar::{EventPatch, NewEvent, Range};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::{Caller, active_member_ids, require_study};
 use crate::error::{Error, Result};
@@ -16,48 +16,6 @@ use crate::validate;
 
 /// The longest range one listing may span.
 pub const MAX_RANGE: Duration = Duration::days(366);
-
-/// Input for a new event.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NewEvent {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
-    pub title: String,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
-    pub description: Option<String>,
-    pub start_at: DateTime<Utc>,
-    pub end_at: DateTime<Utc>,
-    #[serde(default)]
-    pub all_day: bool,
-    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
-    pub location: Option<String>,
-}
-
-/// Changes to an event.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EventPatch {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
-    pub title: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
-    pub description: Option<String>,
-    pub start_at: Option<DateTime<Utc>>,
-    pub end_at: Option<DateTime<Utc>>,
-    pub all_day: Option<bool>,
-    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
-    pub location: Option<String>,
-}
-
-/// A listing range: events that overlap `[from, to)`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase")]
-pub struct Range {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-}
 
 pub(crate) const EVENT_SELECT: &str =
     "SELECT e.id, e.study_id, e.creator_id, e.title, e.description, e.start_at,

@@ -13,69 +13,22 @@
 //! included — and [`resume_point`] turns a subscriber's cursor into where its
 //! replay starts.
 
+pub use crate::api::chat::{
+    CHANGES_PAGE_MAX, ChangesQuery, ChatQuery, PAGE_MAX, ReadPosition, SendMessage,
+};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 
 use super::files::{FILE_COLUMNS, file_from_row};
 use super::{Caller, quiet, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
-use crate::ids::{FileId, MessageId, StudyId, UserId};
+use crate::ids::{MessageId, StudyId, UserId};
 use crate::model::{ChatChange, ChatChanges, ChatMessage, ChatPage, UnreadCount};
 use crate::notify;
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx};
 use crate::validate::{self, CHAT_MAX};
-
-/// Largest chat page.
-pub const PAGE_MAX: u32 = 100;
-/// Largest page of the change feed.
-pub const CHANGES_PAGE_MAX: u32 = 500;
-
-/// Send input.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SendMessage {
-    #[serde(default)]
-    pub content: String,
-    pub file_id: Option<FileId>,
-    /// The sender's idempotency key: sending again with the same key returns the
-    /// first message instead of creating a second.
-    pub client_id: Option<String>,
-}
-
-/// The caller's read position in a study's chat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ReadPosition {
-    /// The sequence number of the last message read.
-    pub last_read_seq: i64,
-}
-
-/// Which page of chat: the newest (no cursor), older than `before`, or newer than
-/// `after` (sequence numbers).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct ChatQuery {
-    pub before: Option<i64>,
-    pub after: Option<i64>,
-    pub limit: Option<u32>,
-}
-
-/// Which page of the change feed: the changes after `after` (a change number).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct ChangesQuery {
-    /// The last change number the caller holds (0 for the whole history).
-    pub after: i64,
-    /// At most this many changes (default and maximum 500).
-    pub limit: Option<u32>,
-}
 
 /// The study's highest sequence and change numbers.
 fn heads(tx: &mut dyn Tx, study_id: StudyId) -> Result<(i64, i64)> {
@@ -234,7 +187,16 @@ pub fn list(
     query: ChatQuery,
 ) -> Result<ChatPage> {
     require_study(tx, caller, study_id, Operation::ListMessages)?;
-    let limit = query.limit.unwrap_or(50).clamp(1, PAGE_MAX);
+    let limit = match query.limit {
+        None => 50,
+        Some(limit) if (1..=PAGE_MAX).contains(&limit) => limit,
+        Some(_) => {
+            return Err(Error::validation(
+                "limit",
+                format!("must be between 1 and {PAGE_MAX}"),
+            ));
+        }
+    };
     let mut items = match (query.before, query.after) {
         (Some(_), Some(_)) => {
             return Err(Error::validation(

@@ -6,8 +6,8 @@
 //! ACTIVE OWNER exists per study; ownership moves only by transfer. The active member
 //! count on the study is changed only here.
 
+pub use crate::api::membership::{JoinRequest, RoleChange};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 
 use super::{Caller, account, require_study};
 use crate::error::{Error, Reason, Result};
@@ -18,26 +18,6 @@ use crate::params;
 use crate::permissions::{self, ActorKind, Operation};
 use crate::store::{Row, Tx};
 use crate::validate;
-
-/// Join input.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct JoinRequest {
-    /// A note to the study's managers.
-    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
-    pub message: Option<String>,
-    /// The invite code of a private study (or to skip approval in a public one).
-    pub invite_code: Option<String>,
-}
-
-/// Role change input.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RoleChange {
-    pub role: StudyRole,
-}
 
 /// Where a join attempt lands: the membership status it creates.
 ///

@@ -1,8 +1,8 @@
 //! Notices: announcements that a study's OWNER and ADMINs write and pin, and its
 //! members read (each read counts a view). Pinned notices list first.
 
+pub use crate::api::notices::{NewNotice, NoticePatch, Pin};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 
 use super::{Caller, active_member_ids, require_study};
 use crate::error::{Error, Result};
@@ -13,39 +13,6 @@ use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx};
 use crate::validate;
-
-/// Input for a new notice.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NewNotice {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
-    pub title: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
-    pub content: String,
-    #[serde(default)]
-    pub is_pinned: bool,
-}
-
-/// Changes to a notice.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NoticePatch {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
-    pub title: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10000))]
-    pub content: Option<String>,
-    pub is_pinned: Option<bool>,
-}
-
-/// Pin input: `{"isPinned": true}`; without a body the pin toggles.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Pin {
-    pub is_pinned: Option<bool>,
-}
 
 pub(crate) const NOTICE_SELECT: &str =
     "SELECT n.id, n.study_id, n.author_id, u.name, n.title, n.content, n.is_pinned,

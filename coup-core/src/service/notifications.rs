@@ -1,8 +1,8 @@
 //! Notifications: written by [`persist`] from the notification rules, read and
 //! marked read by their recipient only.
 
+pub use crate::api::notifications::{MarkedRead, NotificationPage, NotificationQuery};
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 
 use super::{Caller, quiet, require_account};
 use crate::error::{Error, Result};
@@ -13,43 +13,6 @@ use crate::notify::{self, NewNotification};
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx, Value};
-
-/// Notification list filters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct NotificationQuery {
-    pub unread_only: bool,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
-}
-
-/// How many notifications "mark all read" marked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct MarkedRead {
-    /// Notifications that were unread.
-    pub marked: u64,
-}
-
-/// A notification page with the caller's unread total.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationPage {
-    pub items: Vec<Notification>,
-    pub total: u64,
-    pub page: u32,
-    pub limit: u32,
-    pub unread_count: u64,
-}
 
 const NOTIFICATION_SELECT: &str = "SELECT id, user_id, kind, title, body, study_id, ref_id, is_read, created_at FROM notifications";
 

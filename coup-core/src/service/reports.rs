@@ -1,7 +1,7 @@
 //! Reports: any signed-in user reports a user, a study or a message they can see.
 
+pub use crate::api::reports::NewReport;
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
 
 use super::{Caller, require_account};
 use crate::error::{Error, Reason, Result};
@@ -12,17 +12,6 @@ use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx};
 use crate::validate;
-
-/// Report input.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NewReport {
-    pub target_type: ReportTarget,
-    pub target_id: String,
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
-    pub reason: String,
-}
 
 pub(crate) const REPORT_SELECT: &str =
     "SELECT id, reporter_id, target_type, target_id, reason, status, action, note,

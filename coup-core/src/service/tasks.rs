@@ -2,78 +2,18 @@
 //! of. Only their owner ever sees them: every query is scoped to the caller, so
 //! anyone else's task id is simply not found.
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+pub use crate::api::tasks::{NewTask, TaskPatch, TaskQuery};
+use chrono::Utc;
 
 use super::{Caller, quiet, require_account, study_access};
 use crate::error::{Error, Result};
 use crate::events::Outcome;
 use crate::ids::{StudyId, TaskId, UserId};
-use crate::model::{Page, PageRequest, Priority, Task};
+use crate::model::{Page, PageRequest, Task};
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx, Value};
 use crate::validate;
-
-/// Input for a new task.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NewTask {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub title: String,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
-    pub description: Option<String>,
-    pub due_at: Option<DateTime<Utc>>,
-    #[serde(default = "medium")]
-    pub priority: Priority,
-    pub study_id: Option<StudyId>,
-    /// The creator's idempotency key: creating again with the same key returns the
-    /// first task instead of a second (clients resending after a lost answer).
-    #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
-    pub client_id: Option<String>,
-}
-
-fn medium() -> Priority {
-    Priority::Medium
-}
-
-/// Changes to a task. `studyId: null` is not distinguishable from absent here, so
-/// a task's study is changed only by giving a new one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct TaskPatch {
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
-    pub title: Option<String>,
-    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
-    pub description: Option<String>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub priority: Option<Priority>,
-    pub study_id: Option<StudyId>,
-    pub is_done: Option<bool>,
-}
-
-/// Task list filters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct TaskQuery {
-    pub study_id: Option<StudyId>,
-    pub is_done: Option<bool>,
-    pub priority: Option<Priority>,
-    /// Only tasks due before this time.
-    pub due_before: Option<DateTime<Utc>>,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
-}
 
 pub(crate) const TASK_SELECT: &str =
     "SELECT t.id, t.user_id, t.study_id, t.title, t.description, t.due_at, t.priority,
