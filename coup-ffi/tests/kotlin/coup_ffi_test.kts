@@ -15,9 +15,23 @@ val PASSWORD = "study-together-42"
 val serverBin: String = System.getenv("COUP_SERVER_BIN") ?: error("set COUP_SERVER_BIN")
 
 /** One coup-server process; stop() and start() keep its address and data. */
+/** A port below the ephemeral range (32768+): while a restartable server is down,
+ *  no client's outgoing connection can take its port and keep it from listening. */
+fun freeLowPort(): Int {
+    repeat(100) {
+        val port = (20000 until 32000).random()
+        try {
+            java.net.ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1")).close()
+            return port
+        } catch (e: java.io.IOException) {
+        }
+    }
+    error("no free port in 20000-32000")
+}
+
 class Server(private val demo: Boolean = false) {
     val dataDir: File = kotlin.io.path.createTempDirectory("coup-ffi-kt-").toFile()
-    private var bind = "127.0.0.1:0"
+    private var bind = if (demo) "127.0.0.1:0" else "127.0.0.1:${freeLowPort()}"
     lateinit var url: String
     private var process: Process? = null
 

@@ -1,5 +1,5 @@
-"""Fixtures for the coup_ffi Python suite: a real coup-server on an ephemeral
-port with a temporary data directory (restartable on the same address and data),
+"""Fixtures for the coup_ffi Python suite: a real coup-server on a free port with
+a temporary data directory (restartable on the same address and data),
 fresh accounts, and listeners that hand events from Rust threads to asyncio.
 
 The server binary is $COUP_SERVER_BIN (coup-ffi/ci.sh sets it), or
@@ -14,6 +14,9 @@ import subprocess
 import tempfile
 import time
 import uuid
+
+import random
+import socket
 
 import pytest
 
@@ -35,10 +38,13 @@ def server_binary() -> str:
 class Server:
     """One coup-server process; `stop()` and `start()` keep address and data."""
 
-    def __init__(self, data_dir: str, demo: bool = False):
+    def __init__(self, data_dir: str, demo: bool = False, restartable: bool = False):
         self.data_dir = data_dir
         self.demo = demo
-        self.bind = "127.0.0.1:0"
+        # A server that restarts on its address gets a port below the ephemeral
+        # range: there, a client's outgoing connection can never hold the port
+        # while the server is down (and keep it from listening again).
+        self.bind = f"127.0.0.1:{free_low_port()}" if restartable else "127.0.0.1:0"
         self.url = None
         self.process = None
         self.log = open(os.path.join(data_dir, "server.log"), "ab")
@@ -74,6 +80,18 @@ class Server:
         self.log.close()
 
 
+def free_low_port() -> int:
+    for _ in range(100):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port in 20000-32000")
+
+
 @pytest.fixture(scope="session")
 def demo_server():
     """One server with the demo data, shared by tests that only add to it."""
@@ -88,7 +106,7 @@ def demo_server():
 def server():
     """A server of this test's own (it may stop and restart it)."""
     with tempfile.TemporaryDirectory(prefix="coup-ffi-srv-") as data:
-        server = Server(data)
+        server = Server(data, restartable=True)
         server.start()
         yield server
         server.close()
