@@ -20,7 +20,7 @@ use coup_core::ids::{FileId, MessageId, NotificationId, StudyId, UserId};
 use coup_core::model::PageRequest;
 
 use crate::error::CoupError;
-use crate::events::{EventListener, Forward, ListenerHandle};
+use crate::events::{EventListener, ListenerHandle};
 use crate::runtime::{self, run};
 use crate::sessions::{Adapter, SessionStore};
 use crate::types::{
@@ -50,19 +50,23 @@ pub struct ClientOptions {
     pub max_reconnect_delay_ms: Option<u64>,
 }
 
+/// The app's session store, held strongly by what the app holds (see
+/// [`crate::sessions::Adapter`]).
+type Keeper = Option<Arc<dyn SessionStore>>;
+
 impl ClientOptions {
-    fn into_config(self) -> ClientConfig {
+    fn into_config(self) -> (ClientConfig, Keeper) {
         let mut config = ClientConfig::new(self.server, PathBuf::from(self.cache_path));
         config.runtime = Some(runtime::handle());
-        config.session_store = self
-            .session_store
-            .map(|store| Arc::new(Adapter(store)) as Arc<dyn coup_core::client::SessionStore>);
+        config.session_store = self.session_store.as_ref().map(|store| {
+            Arc::new(Adapter(Arc::downgrade(store))) as Arc<dyn coup_core::client::SessionStore>
+        });
         config.extra_roots_pem = self.extra_roots_pem;
         if let Some(ms) = self.max_reconnect_delay_ms {
             config.live.max_backoff = Duration::from_millis(ms.max(1));
             config.live.min_backoff = config.live.min_backoff.min(config.live.max_backoff);
         }
-        config
+        (config, self.session_store)
     }
 }
 
@@ -74,12 +78,9 @@ pub async fn login(
     email: String,
     password: String,
 ) -> Result<Arc<CoupClient>, CoupError> {
-    let config = options.into_config();
-    run(async move {
-        let client = Client::login(config, &email, &password).await?;
-        Ok(CoupClient::new(client))
-    })
-    .await
+    let (config, keeper) = options.into_config();
+    let client = run(async move { Ok(Client::login(config, &email, &password).await?) }).await?;
+    Ok(CoupClient::new(client, keeper))
 }
 
 /// Creates an account, signs in and starts the client.
@@ -90,16 +91,14 @@ pub async fn signup(
     password: String,
     name: String,
 ) -> Result<Arc<CoupClient>, CoupError> {
-    let config = options.into_config();
-    run(async move {
-        let input = Signup {
-            email,
-            password,
-            name,
-        };
-        Ok(CoupClient::new(Client::signup(config, input).await?))
-    })
-    .await
+    let (config, keeper) = options.into_config();
+    let input = Signup {
+        email,
+        password,
+        name,
+    };
+    let client = run(async move { Ok(Client::signup(config, input).await?) }).await?;
+    Ok(CoupClient::new(client, keeper))
 }
 
 /// Starts from the session saved for the account last used on the server,
@@ -107,8 +106,9 @@ pub async fn signup(
 /// and catches up when the server answers. `None` when no session is saved.
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn restore(options: ClientOptions) -> Result<Option<Arc<CoupClient>>, CoupError> {
-    let config = options.into_config();
-    run(async move { Ok(Client::restore(config).await?.map(CoupClient::new)) }).await
+    let (config, keeper) = options.into_config();
+    let client = run(async move { Ok(Client::restore(config).await?) }).await?;
+    Ok(client.map(|c| CoupClient::new(c, keeper)))
 }
 
 /// Starts from the saved session of one account (see [`saved_accounts`]).
@@ -117,20 +117,17 @@ pub async fn restore_account(
     options: ClientOptions,
     account_id: String,
 ) -> Result<Option<Arc<CoupClient>>, CoupError> {
-    let config = options.into_config();
+    let (config, keeper) = options.into_config();
     let account: UserId = parse_id("accountId", &account_id)?;
-    run(async move {
-        Ok(Client::restore_account(config, Some(account))
-            .await?
-            .map(CoupClient::new))
-    })
-    .await
+    let client =
+        run(async move { Ok(Client::restore_account(config, Some(account)).await?) }).await?;
+    Ok(client.map(|c| CoupClient::new(c, keeper)))
 }
 
 /// The accounts with a saved session on the server, most recently used first.
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn saved_accounts(options: ClientOptions) -> Result<Vec<User>, CoupError> {
-    let config = options.into_config();
+    let (config, _keeper) = options.into_config();
     run(async move { Ok(all(Client::saved_accounts(config).await?)) }).await
 }
 
@@ -141,11 +138,16 @@ pub async fn saved_accounts(options: ClientOptions) -> Result<Vec<User>, CoupErr
 #[derive(uniffi::Object)]
 pub struct CoupClient {
     client: Client,
+    /// The app's session store, released with this object (on the app's thread).
+    _session_store: Keeper,
 }
 
 impl CoupClient {
-    fn new(client: Client) -> Arc<Self> {
-        Arc::new(Self { client })
+    fn new(client: Client, session_store: Keeper) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            _session_store: session_store,
+        })
     }
 
     /// Runs a REST call of the client's API on the runtime.
@@ -180,7 +182,7 @@ impl CoupClient {
     /// Calls `listener` with every event from now on, until the handle is
     /// cancelled (or dropped).
     pub fn subscribe(&self, listener: Arc<dyn EventListener>) -> Arc<ListenerHandle> {
-        ListenerHandle::new(self.client.subscribe(Arc::new(Forward(listener))))
+        ListenerHandle::new(listener, |forward| self.client.subscribe(forward))
     }
 
     /// Whether the server and its store answer (`GET /readyz`).

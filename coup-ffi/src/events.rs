@@ -8,7 +8,7 @@
 //! and should re-read what it shows. A listener that throws is logged and keeps
 //! receiving.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use coup_core::client as core_client;
 
@@ -235,13 +235,20 @@ pub trait EventListener: Send + Sync {
     fn on_event(&self, event: AppEvent) -> Result<(), CoupError>;
 }
 
-/// The core's listener, calling the app's.
-pub(crate) struct Forward(pub Arc<dyn EventListener>);
+/// The core's listener, calling the app's. It holds the app's object weakly; the
+/// [`ListenerHandle`] holds it strongly, so the app's object is released when
+/// the app cancels or drops the handle, on the app's thread — not when the
+/// listener task ends on a Rust thread (a Python interpreter that is shutting
+/// down aborts a foreign thread calling into it).
+pub(crate) struct Forward(pub Weak<dyn EventListener>);
 
 impl core_client::EventListener for Forward {
     fn on_event(&self, event: core_client::AppEvent) {
+        let Some(listener) = self.0.upgrade() else {
+            return;
+        };
         if let Some(event) = AppEvent::from_core(event)
-            && let Err(e) = self.0.on_event(event)
+            && let Err(e) = listener.on_event(event)
         {
             tracing::warn!(error = %e, "the app's event listener failed");
         }
@@ -253,23 +260,30 @@ impl core_client::EventListener for Forward {
 /// `close()`/`destroy()`, Swift deinit, Python garbage collection) cancels too.
 #[derive(uniffi::Object)]
 pub struct ListenerHandle {
-    inner: Mutex<Option<core_client::ListenerHandle>>,
+    inner: Mutex<Option<(core_client::ListenerHandle, Arc<dyn EventListener>)>>,
 }
 
 impl ListenerHandle {
-    pub(crate) fn new(inner: core_client::ListenerHandle) -> Arc<Self> {
+    /// Subscribes `listener` through `subscribe` and keeps it until cancelled.
+    pub(crate) fn new(
+        listener: Arc<dyn EventListener>,
+        subscribe: impl FnOnce(Arc<dyn core_client::EventListener>) -> core_client::ListenerHandle,
+    ) -> Arc<Self> {
+        let handle = subscribe(Arc::new(Forward(Arc::downgrade(&listener))));
         Arc::new(Self {
-            inner: Mutex::new(Some(inner)),
+            inner: Mutex::new(Some((handle, listener))),
         })
     }
 }
 
 #[uniffi::export]
 impl ListenerHandle {
-    /// Stops the listener (again is fine).
+    /// Stops the listener (again is fine) and releases the app's object.
     pub fn cancel(&self) {
-        if let Some(handle) = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((handle, listener)) = taken {
             handle.cancel();
+            drop(listener);
         }
     }
 

@@ -5,7 +5,7 @@
 //! sign-in, restore or logout. Without one, tokens go to a file beside the
 //! cache readable by its owner only.
 
-use std::sync::Arc;
+use std::sync::Weak;
 
 use coup_core::client::SessionKey;
 
@@ -23,21 +23,37 @@ pub trait SessionStore: Send + Sync {
     fn delete(&self, server: String, account: String) -> Result<(), CoupError>;
 }
 
-/// The core's store, calling the app's.
-pub(crate) struct Adapter(pub Arc<dyn SessionStore>);
+/// The core's store, calling the app's. It holds the app's object weakly: the
+/// strong reference lives in what the app holds (the `CoupClient`, or the call
+/// that signs in), so the app's object is released on the app's own thread,
+/// never by a background task ending on a Rust thread — a Python interpreter
+/// shutting down aborts a thread that calls into it then.
+pub(crate) struct Adapter(pub Weak<dyn SessionStore>);
+
+impl Adapter {
+    fn store(&self) -> coup_core::Result<std::sync::Arc<dyn SessionStore>> {
+        self.0
+            .upgrade()
+            .ok_or_else(|| coup_core::Error::Internal("the app's session store is gone".into()))
+    }
+}
 
 impl coup_core::client::SessionStore for Adapter {
     fn load(&self, key: &SessionKey) -> coup_core::Result<Option<String>> {
-        Ok(self.0.load(key.server.clone(), key.account.clone())?)
+        Ok(self
+            .store()?
+            .load(key.server.clone(), key.account.clone())?)
     }
 
     fn save(&self, key: &SessionKey, token: &str) -> coup_core::Result<()> {
         Ok(self
-            .0
+            .store()?
             .save(key.server.clone(), key.account.clone(), token.to_owned())?)
     }
 
     fn delete(&self, key: &SessionKey) -> coup_core::Result<()> {
-        Ok(self.0.delete(key.server.clone(), key.account.clone())?)
+        Ok(self
+            .store()?
+            .delete(key.server.clone(), key.account.clone())?)
     }
 }
