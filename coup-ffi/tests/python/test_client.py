@@ -309,3 +309,64 @@ class BrokenStore(coup_ffi.SessionStore):
 
     def delete(self, server, account):
         raise RuntimeError("keystore locked")
+
+
+async def test_a_listener_that_throws_keeps_receiving(server, cache_dir):
+    alice = await new_user(server, cache_dir, "alice")
+    bob = await new_user(server, cache_dir, "bob")
+    study = await study_with(alice, bob)
+    loop = asyncio.get_running_loop()
+    seen = asyncio.Queue()
+
+    class Throwing(coup_ffi.EventListener):
+        def on_event(self, event):
+            if isinstance(event, AppEvent.MESSAGE_RECEIVED):
+                loop.call_soon_threadsafe(seen.put_nowait, event.message.content)
+                raise RuntimeError("the app's bug")
+
+    handle = bob.subscribe(Throwing())
+    await alice.send_message(study.id, "first")
+    await alice.send_message(study.id, "second")
+    got = [await asyncio.wait_for(seen.get(), 15) for _ in range(2)]
+    assert got == ["first", "second"]
+    handle.cancel()
+
+
+EXIT_SCRIPT = """
+import asyncio, sys, coup_ffi
+
+class Quiet(coup_ffi.EventListener):
+    def on_event(self, event):
+        pass
+
+class Store(coup_ffi.SessionStore):
+    def __init__(self): self.tokens = {}
+    def load(self, server, account): return self.tokens.get((server, account))
+    def save(self, server, account, token): self.tokens[(server, account)] = token
+    def delete(self, server, account): self.tokens.pop((server, account), None)
+
+async def main():
+    options = coup_ffi.ClientOptions(server=sys.argv[1], cache_path=sys.argv[2], session_store=Store())
+    client = await coup_ffi.restore(options) or await coup_ffi.login(options, "kim@example.com", "study-together-42")
+    handle = client.subscribe(Quiet())
+    await client.refresh()
+    handle.cancel()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_python_process_exits_cleanly_right_after_using_a_client(demo_server, cache_dir):
+    # Dropping a client and its listener just before the interpreter exits must not
+    # call into Python from a Rust thread during shutdown (that aborts the process).
+    import subprocess
+    import sys
+
+    for run in range(4):
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-c", EXIT_SCRIPT, demo_server.url, f"{cache_dir}/exit-{run}.db"],
+            capture_output=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, (done.returncode, done.stderr.decode()[-2000:])
