@@ -48,9 +48,7 @@ pub(crate) fn untrusted_certificate(error: &(dyn std::error::Error + 'static)) -
     let mut cause = Some(error);
     while let Some(e) = cause {
         if let Some(why) = invalid_certificate(e) {
-            return Some(format!(
-                "the server's TLS certificate is not trusted ({why:?})"
-            ));
+            return Some(format!("the server's TLS certificate is not trusted ({why:?})"));
         }
         cause = e.source();
     }
