@@ -10,6 +10,7 @@ tauri-driver, and a second client on the server's REST API.
 
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -51,6 +52,9 @@ def server_control(command):
         time.sleep(0.1)
 
 
+CURRENT = {}
+
+
 def step(name, fn):
     global passed, failed
     started = time.time()
@@ -61,11 +65,67 @@ def step(name, fn):
     except Exception as e:  # noqa: BLE001 - report and stop: later steps depend on this one
         failed += 1
         print(f"FAIL {name}: {e}", flush=True)
+        try:
+            shot(None, "failure")
+            print("page:", CURRENT["session"].js("return document.body.innerText.slice(0, 800);"))
+        except Exception:  # noqa: BLE001
+            pass
         raise
 
 
-def shot(s, name):
-    s.screenshot(os.path.join(OUT, f"{name}.png"))
+def shot(_s, name):
+    """The X screen (WebKitWebDriver's own screenshot command took the driver down
+    now and then): the app window, cropped to its size."""
+    time.sleep(0.5)  # let WebKit paint what the DOM just got
+    subprocess.run(["/usr/bin/import", "-window", "root", "-crop", "1200x800+0+0", "+repage",
+                    os.path.join(OUT, f"{name}.png")], check=True, timeout=30)
+
+
+def pss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def app_processes():
+    """The app and every process under it (WebKit's web and network processes)."""
+    parents = {}
+    names = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            names[int(entry)] = stat[stat.index("(") + 1:stat.rindex(")")]
+            parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError):
+            continue
+    roots = [pid for pid, name in names.items() if name == "coup-desktop"]
+    found = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in found and pid not in found:
+                found.add(pid)
+                changed = True
+    return sorted((pid, names[pid]) for pid in found)
+
+
+def measure_memory(label):
+    procs = app_processes()
+    total = sum(pss_kib(pid) for pid, _ in procs)
+    line = f"{label}: {total / 1024:.1f} MiB PSS over {len(procs)} processes ({', '.join(sorted({n for _, n in procs}))})"
+    print(line, flush=True)
+    with open(os.path.join(OUT, "measurements.txt"), "a") as f:
+        f.write(line + "\n")
+    return total
 
 
 def main():
@@ -83,15 +143,17 @@ def main():
     alice_email = f"alice{RUN}@example.com"
 
     s = Session(DRIVER, APP)
+    CURRENT["session"] = s
     try:
         def sign_up():
             s.wait_css("#submit", timeout=40)
+            time.sleep(1)  # the first paint (a screenshot before it can take the driver down)
             shot(s, "01-sign-in")
             s.click("#toggle-mode")
             s.type("input[name=server]", SERVER)
             s.type("input[name=name]", "Alice Kim")
             s.type("input[name=email]", alice_email)
-            s.type("input[name=password]", "short1")
+            s.type("input[name=password]", "password1")
             s.click("#submit")
             # A weak password is refused in words from the server's reason.
             s.wait("return document.querySelector('[role=alert]')?.textContent.includes('too easy to guess') || document.querySelector('[role=alert]')?.textContent.includes('추측');", what="weak-password error")
@@ -163,6 +225,14 @@ def main():
             shot(s, "08-delivered")
         step("stop the server, send offline, restart: delivered exactly once", offline_exactly_once)
 
+        def memory_with_history():
+            for i in range(200):
+                api("POST", f"/api/studies/{study_id}/chat", {"content": f"history {i} {RUN}", "clientId": f"h-{RUN}-{i}"}, token=bob_token)
+            s.wait("return [...document.querySelectorAll('#messages .msg .content')].some(c => c.textContent === arguments[0]);", f"history 199 {RUN}", timeout=60, what="200 live messages")
+            time.sleep(2)
+            measure_memory("signed in, study chat open, 200 live messages received")
+        step("memory: the app's processes (PSS)", memory_with_history)
+
         def korean_and_dark():
             s.js("const l = document.querySelector('#lang'); l.value = 'ko'; l.dispatchEvent(new Event('change'));")
             s.js("const t = document.querySelector('#theme'); t.value = 'dark'; t.dispatchEvent(new Event('change'));")
@@ -173,6 +243,26 @@ def main():
         step("Korean texts and the dark theme", korean_and_dark)
     finally:
         s.quit()
+
+    def offline_start_from_cache():
+        server_control("stop")
+        time.sleep(1)
+        started = time.time()
+        again = Session(DRIVER, APP)
+        CURRENT["session"] = again
+        try:
+            again.wait(f"return document.querySelector(\"[data-study='{study_id}']\") !== null;", timeout=30, what="cached dashboard")
+            elapsed = time.time() - started
+            line = f"launch to cached dashboard (server down, WebDriver session start included): {elapsed:.2f} s"
+            print(line, flush=True)
+            with open(os.path.join(OUT, "measurements.txt"), "a") as f:
+                f.write(line + "\n")
+            again.wait("return document.querySelector('#banner .banner') !== null;", timeout=30, what="offline banner")
+            shot(again, "10-offline-start")
+        finally:
+            again.quit()
+            server_control("start")
+    step("restart the app with the server down: the cached dashboard, offline", offline_start_from_cache)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -44,20 +44,6 @@ function signedIn(root: HTMLElement, backend: Backend, info: AppInfo, session: S
   const status = h("div", { class: "status", role: "status", "aria-live": "polite", id: "status" });
   const screen = h("div", { class: "screen" });
   const badge = h("span", { class: "badge", id: "notif-badge", hidden: true });
-  const langSelect = h(
-    "select",
-    { "aria-label": t("language"), id: "lang" },
-    h("option", { value: "ko", selected: lang() === "ko" }, "한국어"),
-    h("option", { value: "en", selected: lang() === "en" }, "English"),
-  );
-  const themeSelect = h(
-    "select",
-    { "aria-label": t("theme"), id: "theme" },
-    (["system", "light", "dark"] as Theme[]).map((x) =>
-      h("option", { value: x, selected: (localStorage.getItem("coup.theme") ?? "system") === x }, t(x === "system" ? "themeSystem" : x === "light" ? "themeLight" : "themeDark")),
-    ),
-  );
-
   const renderBanner = (): void => {
     const view = bannerFor(connection);
     if (!view) {
@@ -145,7 +131,33 @@ function signedIn(root: HTMLElement, backend: Backend, info: AppInfo, session: S
       .finally(() => showLogin(root, backend, info, null));
   };
 
+  const makeLang = (): HTMLSelectElement => h(
+    "select",
+    { "aria-label": t("language"), id: "lang" },
+    h("option", { value: "ko", selected: lang() === "ko" }, "한국어"),
+    h("option", { value: "en", selected: lang() === "en" }, "English"),
+  );
+  const makeTheme = (): HTMLSelectElement => h(
+    "select",
+    { "aria-label": t("theme"), id: "theme" },
+    (["system", "light", "dark"] as Theme[]).map((x) =>
+      h("option", { value: x, selected: (localStorage.getItem("coup.theme") ?? "system") === x }, t(x === "system" ? "themeSystem" : x === "light" ? "themeLight" : "themeDark")),
+    ),
+  );
+
+  let langSelect = makeLang();
+  let themeSelect = makeTheme();
   const build = (): void => {
+    langSelect = makeLang();
+    themeSelect = makeTheme();
+    langSelect.addEventListener("change", () => {
+      localStorage.setItem("coup.lang", langSelect.value);
+      setLang(langSelect.value as Lang);
+      build();
+      renderBanner();
+      show();
+    });
+    themeSelect.addEventListener("change", () => applyTheme(themeSelect.value as Theme));
     const nav = h(
       "nav",
       { "aria-label": "CoUp" },
@@ -157,15 +169,6 @@ function signedIn(root: HTMLElement, backend: Backend, info: AppInfo, session: S
     const right = h("div", { class: "row" }, h("span", { class: "muted small", id: "me" }, session.user.name), langSelect, themeSelect, h("button", { onclick: signOut, id: "sign-out" }, t("signOut")));
     replace(root, h("header", { class: "top" }, nav, right), banner, status, screen);
   };
-  langSelect.addEventListener("change", () => {
-    localStorage.setItem("coup.lang", langSelect.value);
-    setLang(langSelect.value as Lang);
-    langSelect.setAttribute("aria-label", t("language"));
-    build();
-    renderBanner();
-    show();
-  });
-  themeSelect.addEventListener("change", () => applyTheme(themeSelect.value as Theme));
 
   build();
   renderBanner();

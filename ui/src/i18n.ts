@@ -95,7 +95,7 @@ const en = {
   themeDark: "Dark",
   themeSystem: "System",
   loading: "Loading…",
-  stats: "{studies} studies · {tasks} open tasks · {unread} unread messages",
+  stats: "Studies: {studies} · Open tasks: {tasks} · Unread messages: {unread}",
   upcoming: "Upcoming",
   role_OWNER: "Owner",
   role_ADMIN: "Admin",
