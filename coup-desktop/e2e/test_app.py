@@ -120,8 +120,10 @@ def app_processes():
 
 def measure_memory(label):
     procs = app_processes()
-    total = sum(pss_kib(pid) for pid, _ in procs)
-    line = f"{label}: {total / 1024:.1f} MiB PSS over {len(procs)} processes ({', '.join(sorted({n for _, n in procs}))})"
+    each = [(name, pss_kib(pid)) for pid, name in procs]
+    total = sum(k for _, k in each)
+    parts = ", ".join(f"{name} {k / 1024:.0f}" for name, k in each)
+    line = f"{label}: {total / 1024:.1f} MiB PSS over {len(procs)} processes ({parts})"
     print(line, flush=True)
     with open(os.path.join(OUT, "measurements.txt"), "a") as f:
         f.write(line + "\n")
@@ -225,12 +227,16 @@ def main():
             shot(s, "08-delivered")
         step("stop the server, send offline, restart: delivered exactly once", offline_exactly_once)
 
+        def memory_idle():
+            measure_memory("signed in, study chat open (debug build)")
+        step("memory: signed in with a study open (PSS)", memory_idle)
+
         def memory_with_history():
             for i in range(200):
                 api("POST", f"/api/studies/{study_id}/chat", {"content": f"history {i} {RUN}", "clientId": f"h-{RUN}-{i}"}, token=bob_token)
             s.wait("return [...document.querySelectorAll('#messages .msg .content')].some(c => c.textContent === arguments[0]);", f"history 199 {RUN}", timeout=60, what="200 live messages")
             time.sleep(2)
-            measure_memory("signed in, study chat open, 200 live messages received")
+            measure_memory("after 200 more live messages (debug build)")
         step("memory: the app's processes (PSS)", memory_with_history)
 
         def korean_and_dark():

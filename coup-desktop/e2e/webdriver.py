@@ -2,6 +2,7 @@
 drive the CoUp desktop app through tauri-driver + WebKitWebDriver."""
 
 import base64
+import http.client
 import json
 import time
 import urllib.error
@@ -15,6 +16,20 @@ class WebDriverError(Exception):
 
 
 def _request(method, url, body=None, timeout=60):
+    """One WebDriver request. tauri-driver now and then forwards a request on a
+    pooled connection WebKitWebDriver has closed, and answers by dropping ours
+    (the request never reached the browser; the session lives on): that is
+    retried, twice at most."""
+    for attempt in range(3):
+        try:
+            return _request_once(method, url, body, timeout)
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            if attempt == 2:
+                raise
+            time.sleep(0.3)
+
+
+def _request_once(method, url, body, timeout):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
     try:
