@@ -21,8 +21,9 @@ rm -rf "$OUT" && mkdir -p "$OUT" "$WORK/control" "$WORK/server" "$WORK/app"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null || true
+  # The server of the last start (the watcher restarts it in its own shell).
+  [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -38,6 +39,7 @@ for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] && break; sleep 0
 start_server() {  # $1: address to bind
   "$SERVER_BIN" --bind "$1" --data-dir "$WORK/server" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
+  echo "$SERVER_PID" >"$WORK/server.pid"
   for _ in $(seq 1 100); do
     ADDR=$(sed -nE 's/.*listening on http:\/\/([0-9.:]+).*/\1/p' "$WORK/server.log" | tail -1)
     if [ -n "$ADDR" ] && curl -fsS "http://$ADDR/healthz" >/dev/null 2>&1; then return 0; fi
