@@ -1,0 +1,283 @@
+//! App events for foreign code: [`AppEvent`] (the core's
+//! [`coup_core::client::AppEvent`] converted at the edge), the [`EventListener`]
+//! foreign trait an app implements, and the [`ListenerHandle`] that stops it.
+//!
+//! Delivery is the core's: in order, one event at a time, on a thread of the
+//! runtime's blocking pool (a Rust thread — marshal onto the UI thread there);
+//! a listener that falls more than 1,024 events behind gets [`AppEvent::Lagged`]
+//! and should re-read what it shows. A listener that throws is logged and keeps
+//! receiving.
+
+use std::sync::{Arc, Mutex};
+
+use coup_core::client as core_client;
+
+use crate::error::CoupError;
+use crate::types::{
+    ChatMessage, ConnectionState, MediaState, MembershipChange, NotificationItem, OutboxItem,
+    Participant, Sent, Signal, StudyGoneReason, StudyRole, user_ids,
+};
+
+/// Everything the client tells an app. Every event arrives after the cache has
+/// absorbed it: an app that reacts by reading the client reads the new state.
+// uniffi fields cannot be boxed; an event is built once and serialized across.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum AppEvent {
+    /// The live connection changed state.
+    Connection { state: ConnectionState },
+    /// A chat message arrived (live, or missed while away: once each, in order).
+    MessageReceived { message: ChatMessage },
+    /// A message was deleted.
+    MessageDeleted {
+        study_id: String,
+        message_id: String,
+        seq: i64,
+    },
+    /// A member's read position moved.
+    ReadReceipt {
+        study_id: String,
+        user_id: String,
+        last_read_seq: i64,
+    },
+    /// A member started or stopped typing.
+    Typing {
+        study_id: String,
+        user_id: String,
+        typing: bool,
+    },
+    /// Who is online in a study, as of (re)connecting.
+    OnlineMembers {
+        study_id: String,
+        user_ids: Vec<String>,
+    },
+    /// A member came online (first device) or went offline (last device).
+    Presence {
+        study_id: String,
+        user_id: String,
+        online: bool,
+    },
+    /// A new notification.
+    Notification { notification: NotificationItem },
+    /// Someone joined, was approved, left, was kicked or changed role.
+    Membership {
+        study_id: String,
+        user_id: String,
+        change: MembershipChange,
+        role: Option<StudyRole>,
+    },
+    /// The user is no longer in a study; it is gone from the cache.
+    StudyGone {
+        study_id: String,
+        reason: StudyGoneReason,
+    },
+    /// Another participant joined a study's call.
+    CallParticipantJoined {
+        study_id: String,
+        participant: Participant,
+    },
+    /// A participant left a study's call.
+    CallParticipantLeft { study_id: String, user_id: String },
+    /// A participant changed their microphone, camera or screen share.
+    CallMedia {
+        study_id: String,
+        user_id: String,
+        media: MediaState,
+    },
+    /// An offer, answer or ICE candidate from another participant, for this user.
+    CallSignal {
+        study_id: String,
+        /// Who sent it (`from` is a keyword in Python and Swift).
+        from_user_id: String,
+        signal: Signal,
+    },
+    /// Something the user did was queued (show it as pending).
+    OutboxPending { item: OutboxItem },
+    /// The server took an outbox item.
+    OutboxSent { item: OutboxItem, sent: Sent },
+    /// The server refused an outbox item; it stays, failed, until retried or
+    /// discarded.
+    OutboxFailed { item: OutboxItem },
+    /// The cache was reloaded from the server: re-read lists.
+    CacheRefreshed,
+    /// This listener fell behind and missed `missed` events: re-read what it shows.
+    Lagged { missed: u64 },
+}
+
+impl AppEvent {
+    /// The event for the app; `None` for a kind this library does not know yet
+    /// (the core's enum is `non_exhaustive`).
+    pub(crate) fn from_core(event: core_client::AppEvent) -> Option<Self> {
+        use core_client::AppEvent as E;
+        let id = |x: &dyn ToString| x.to_string();
+        Some(match event {
+            E::Connection { state } => Self::Connection {
+                state: state.into(),
+            },
+            E::MessageReceived { message } => Self::MessageReceived {
+                message: message.into(),
+            },
+            E::MessageDeleted {
+                study_id,
+                message_id,
+                seq,
+            } => Self::MessageDeleted {
+                study_id: id(&study_id),
+                message_id: id(&message_id),
+                seq,
+            },
+            E::ReadReceipt {
+                study_id,
+                user_id,
+                last_read_seq,
+            } => Self::ReadReceipt {
+                study_id: id(&study_id),
+                user_id: id(&user_id),
+                last_read_seq,
+            },
+            E::Typing {
+                study_id,
+                user_id,
+                typing,
+            } => Self::Typing {
+                study_id: id(&study_id),
+                user_id: id(&user_id),
+                typing,
+            },
+            E::OnlineMembers {
+                study_id,
+                user_ids: online,
+            } => Self::OnlineMembers {
+                study_id: id(&study_id),
+                user_ids: user_ids(online),
+            },
+            E::Presence {
+                study_id,
+                user_id,
+                online,
+            } => Self::Presence {
+                study_id: id(&study_id),
+                user_id: id(&user_id),
+                online,
+            },
+            E::Notification { notification } => Self::Notification {
+                notification: notification.into(),
+            },
+            E::Membership {
+                study_id,
+                user_id,
+                change,
+                role,
+            } => Self::Membership {
+                study_id: id(&study_id),
+                user_id: id(&user_id),
+                change: change.into(),
+                role: role.map(Into::into),
+            },
+            E::StudyGone { study_id, reason } => Self::StudyGone {
+                study_id: id(&study_id),
+                reason: reason.into(),
+            },
+            E::CallParticipantJoined {
+                study_id,
+                participant,
+            } => Self::CallParticipantJoined {
+                study_id: id(&study_id),
+                participant: Participant {
+                    user_id: id(&participant.user_id),
+                    media: participant.media.into(),
+                },
+            },
+            E::CallParticipantLeft { study_id, user_id } => Self::CallParticipantLeft {
+                study_id: id(&study_id),
+                user_id: id(&user_id),
+            },
+            E::CallMedia {
+                study_id,
+                user_id,
+                media,
+            } => Self::CallMedia {
+                study_id: id(&study_id),
+                user_id: id(&user_id),
+                media: media.into(),
+            },
+            E::CallSignal {
+                study_id,
+                from,
+                signal,
+            } => Self::CallSignal {
+                study_id: id(&study_id),
+                from_user_id: id(&from),
+                signal: signal.into(),
+            },
+            E::OutboxPending { item } => Self::OutboxPending {
+                item: (*item).into(),
+            },
+            E::OutboxSent { item, sent } => Self::OutboxSent {
+                item: (*item).into(),
+                sent: (*sent).into(),
+            },
+            E::OutboxFailed { item } => Self::OutboxFailed {
+                item: (*item).into(),
+            },
+            E::CacheRefreshed => Self::CacheRefreshed,
+            E::Lagged { missed } => Self::Lagged { missed },
+            _ => return None,
+        })
+    }
+}
+
+/// Implemented by the app: receives every event from subscribing until the
+/// handle is cancelled. Called on a Rust thread, one event at a time.
+#[uniffi::export(foreign)]
+pub trait EventListener: Send + Sync {
+    /// One event. An exception thrown here is logged; the listener goes on.
+    fn on_event(&self, event: AppEvent) -> Result<(), CoupError>;
+}
+
+/// The core's listener, calling the app's.
+pub(crate) struct Forward(pub Arc<dyn EventListener>);
+
+impl core_client::EventListener for Forward {
+    fn on_event(&self, event: core_client::AppEvent) {
+        if let Some(event) = AppEvent::from_core(event)
+            && let Err(e) = self.0.on_event(event)
+        {
+            tracing::warn!(error = %e, "the app's event listener failed");
+        }
+    }
+}
+
+/// Stops a listener: after `cancel` returns, at most the callback already
+/// running finishes, and no other follows. Dropping the handle (Kotlin
+/// `close()`/`destroy()`, Swift deinit, Python garbage collection) cancels too.
+#[derive(uniffi::Object)]
+pub struct ListenerHandle {
+    inner: Mutex<Option<core_client::ListenerHandle>>,
+}
+
+impl ListenerHandle {
+    pub(crate) fn new(inner: core_client::ListenerHandle) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(Some(inner)),
+        })
+    }
+}
+
+#[uniffi::export]
+impl ListenerHandle {
+    /// Stops the listener (again is fine).
+    pub fn cancel(&self) {
+        if let Some(handle) = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            handle.cancel();
+        }
+    }
+
+    /// Whether [`ListenerHandle::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+    }
+}
