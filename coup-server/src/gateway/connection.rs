@@ -259,11 +259,11 @@ async fn write_loop(
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.tick().await;
     loop {
-        let message = tokio::select! {
+        // A replayed frame's window permit is held until the frame is written.
+        let (message, _window) = tokio::select! {
             () = ending.ended() => break,
             next = rx.recv() => match next {
-                // The window permit is freed when the frame is written.
-                Some(Outbound { frame, window: _window }) => Message::Text(frame),
+                Some(Outbound { frame, window }) => (Message::Text(frame), window),
                 None => {
                     ending.close(close::GOING_AWAY, "bye");
                     break;
@@ -275,7 +275,7 @@ async fn write_loop(
                     ending.close(close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
                     break;
                 }
-                Message::Ping(Default::default())
+                (Message::Ping(Default::default()), None)
             }
         };
         let written = tokio::select! {

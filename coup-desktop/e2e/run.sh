@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end test of the desktop app: a real coup-server on an ephemeral port, the
+# real app under Xvfb driven over WebDriver (tauri-driver + Debian's
+# WebKitWebDriver), a second client on the REST API. Screenshots go to
+# coup-desktop/e2e/out/. Expects the binaries built (coup-desktop/ci.sh does).
+set -euo pipefail
+cd "$(dirname "$0")"
+HERE=$(pwd)
+TARGET="${CARGO_TARGET_DIR:-$HERE/../../target}"
+APP="$TARGET/debug/coup-desktop"
+SERVER_BIN="$TARGET/debug/coup-server"
+TAURI_DRIVER="${TAURI_DRIVER:-$(command -v tauri-driver || echo /var/cache/coup-desktop/tools/bin/tauri-driver)}"
+NATIVE_DRIVER="${NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
+for f in "$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER"; do
+  [ -x "$f" ] || { echo "missing $f (run coup-desktop/ci.sh, or build it)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/coup-e2e.XXXXXX)
+OUT="$HERE/out"
+rm -rf "$OUT" && mkdir -p "$OUT" "$WORK/control" "$WORK/server" "$WORK/app"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null || true
+  # The server of the last start (the watcher restarts it in its own shell).
+  [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# A display of our own.
+DISPLAY_NUM=$(( 90 + RANDOM % 100 ))
+Xvfb ":$DISPLAY_NUM" -screen 0 1280x860x24 -nolisten tcp >"$WORK/xvfb.log" 2>&1 &
+PIDS+=($!)
+export DISPLAY=":$DISPLAY_NUM"
+for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] && break; sleep 0.1; done
+
+start_server() {  # $1: address to bind
+  "$SERVER_BIN" --bind "$1" --data-dir "$WORK/server" >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  echo "$SERVER_PID" >"$WORK/server.pid"
+  for _ in $(seq 1 100); do
+    ADDR=$(sed -nE 's/.*listening on http:\/\/([0-9.:]+).*/\1/p' "$WORK/server.log" | tail -1)
+    if [ -n "$ADDR" ] && curl -fsS "http://$ADDR/healthz" >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
+  echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+start_server 127.0.0.1:0
+BOUND=$ADDR
+echo "server on http://$BOUND"
+
+# The test asks for the server to stop and start (the offline step) through files.
+(
+  while true; do
+    if [ -e "$WORK/control/stop" ]; then
+      kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true
+      rm -f "$WORK/control/stop"
+    fi
+    if [ -e "$WORK/control/start" ]; then
+      start_server "$BOUND"
+      rm -f "$WORK/control/start"
+    fi
+    sleep 0.1
+  done
+) &
+WATCH_PID=$!
+
+PORT=$(( 4444 + RANDOM % 1000 ))
+COUP_DESKTOP_DATA_DIR="$WORK/app" COUP_DESKTOP_TOKEN_STORE=file \
+  "$TAURI_DRIVER" --port "$PORT" --native-port $(( PORT + 1 )) --native-driver "$NATIVE_DRIVER" \
+  >"$WORK/tauri-driver.log" 2>&1 &
+PIDS+=($!)
+
+set +e
+COUP_E2E_SERVER="http://$BOUND" COUP_E2E_APP="$APP" COUP_E2E_DRIVER="http://127.0.0.1:$PORT" \
+  COUP_E2E_OUT="$OUT" COUP_E2E_CONTROL="$WORK/control" \
+  timeout 600 python3 "$HERE/test_app.py"
+STATUS=$?
+set -e
+if [ "$STATUS" -ne 0 ]; then
+  echo "--- tauri-driver log"; tail -40 "$WORK/tauri-driver.log"
+  echo "--- server log"; tail -20 "$WORK/server.log"
+fi
+ls "$OUT"
+exit "$STATUS"

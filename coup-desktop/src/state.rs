@@ -1,0 +1,140 @@
+//! What the app holds, registered once with `manage`: where its files are, the
+//! remembered server, and the signed-in client (none before sign-in). Locks are
+//! never held across an `.await`: commands clone the `Client` (one `Arc`) out.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use coup_core::client::{
+    AppEvent, Client, ClientConfig, EventListener, ListenerHandle, SessionStore,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CommandError, CommandResult};
+use crate::tokens::{self, TokenStoreKind};
+
+/// Hands every app event to the webview (`coup://event`); set by the shell.
+pub type Emit = Arc<dyn Fn(&AppEvent) + Send + Sync>;
+
+/// What is remembered between starts (`settings.json` in the data dir).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// The server last signed in to.
+    pub server: Option<String>,
+}
+
+/// The app's state.
+pub struct AppState {
+    data_dir: PathBuf,
+    sessions: Arc<dyn SessionStore>,
+    token_store: TokenStoreKind,
+    emit: Emit,
+    client: RwLock<Option<Client>>,
+    /// Forwards the client's events while it lives.
+    listener: Mutex<Option<ListenerHandle>>,
+}
+
+struct Forward(Emit);
+
+impl EventListener for Forward {
+    fn on_event(&self, event: AppEvent) {
+        (self.0)(&event);
+    }
+}
+
+impl AppState {
+    /// State over a data directory (created if missing).
+    pub fn new(data_dir: PathBuf, emit: Emit) -> Self {
+        let _ = std::fs::create_dir_all(&data_dir);
+        let (sessions, token_store) = tokens::choose(&data_dir.join("cache.db"));
+        Self::with_sessions(data_dir, sessions, token_store, emit)
+    }
+
+    /// State with a given token store (tests).
+    pub fn with_sessions(
+        data_dir: PathBuf,
+        sessions: Arc<dyn SessionStore>,
+        token_store: TokenStoreKind,
+        emit: Emit,
+    ) -> Self {
+        Self {
+            data_dir,
+            sessions,
+            token_store,
+            emit,
+            client: RwLock::new(None),
+            listener: Mutex::new(None),
+        }
+    }
+
+    /// Which store keeps tokens.
+    pub fn token_store(&self) -> TokenStoreKind {
+        self.token_store
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The client configuration for a server.
+    pub fn config(&self, server: &str) -> ClientConfig {
+        let mut config = ClientConfig::new(server.trim(), self.data_dir.join("cache.db"));
+        config.session_store = Some(self.sessions.clone());
+        config
+    }
+
+    /// The signed-in client.
+    pub fn client(&self) -> CommandResult<Client> {
+        self.client
+            .read()
+            .map_err(|_| CommandError::Local("state lock poisoned".into()))?
+            .clone()
+            .ok_or(CommandError::NotSignedIn)
+    }
+
+    /// Makes `client` the signed-in one and forwards its events.
+    pub fn set_client(&self, client: Client) {
+        let handle = client.subscribe(Arc::new(Forward(self.emit.clone())));
+        if let Ok(mut listener) = self.listener.lock() {
+            *listener = Some(handle);
+        }
+        if let Ok(mut slot) = self.client.write() {
+            *slot = Some(client);
+        }
+    }
+
+    /// Forgets the client (after sign-out); its listener stops.
+    pub fn clear_client(&self) -> Option<Client> {
+        if let Ok(mut listener) = self.listener.lock() {
+            listener.take();
+        }
+        self.client.write().ok().and_then(|mut c| c.take())
+    }
+
+    fn settings_path(&self) -> PathBuf {
+        self.data_dir.join("settings.json")
+    }
+
+    /// The remembered settings (defaults when none were saved).
+    pub fn settings(&self) -> Settings {
+        std::fs::read(self.settings_path())
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    /// Remembers the server.
+    pub fn remember_server(&self, server: &str) -> CommandResult<()> {
+        let settings = Settings {
+            server: Some(server.trim().trim_end_matches('/').to_owned()),
+        };
+        let bytes =
+            serde_json::to_vec_pretty(&settings).map_err(|e| CommandError::Local(e.to_string()))?;
+        let temp = self.data_dir.join("settings.json.new");
+        std::fs::write(&temp, bytes)
+            .and_then(|()| std::fs::rename(&temp, self.settings_path()))
+            .map_err(|e| CommandError::Local(format!("saving settings: {e}")))
+    }
+}
