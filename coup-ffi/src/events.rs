@@ -8,7 +8,8 @@
 //! and should re-read what it shows. A listener that throws is logged and keeps
 //! receiving.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::ThreadId;
 
 use coup_core::client as core_client;
 
@@ -235,31 +236,75 @@ pub trait EventListener: Send + Sync {
     fn on_event(&self, event: AppEvent) -> Result<(), CoupError>;
 }
 
-/// The core's listener, calling the app's. It holds the app's object weakly; the
-/// [`ListenerHandle`] holds it strongly, so the app's object is released when
-/// the app cancels or drops the handle, on the app's thread — not when the
-/// listener task ends on a Rust thread (a Python interpreter that is shutting
-/// down aborts a foreign thread calling into it).
-pub(crate) struct Forward(pub Weak<dyn EventListener>);
+/// Whether a listener may still be called, and which thread runs its callback now.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    idle: Condvar,
+}
 
-impl core_client::EventListener for Forward {
-    fn on_event(&self, event: core_client::AppEvent) {
-        let Some(listener) = self.0.upgrade() else {
-            return;
-        };
-        if let Some(event) = AppEvent::from_core(event)
-            && let Err(e) = listener.on_event(event)
-        {
-            tracing::warn!(error = %e, "the app's event listener failed");
+#[derive(Default)]
+struct GateState {
+    closed: bool,
+    running: Option<ThreadId>,
+}
+
+impl Gate {
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Closes the gate and waits for a callback running on another thread to
+    /// return (one running on this thread — `cancel` from inside the callback —
+    /// is not waited for).
+    fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        let me = std::thread::current().id();
+        while state.running.is_some_and(|runner| runner != me) {
+            state = self.idle.wait(state).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
 
-/// Stops a listener: after `cancel` returns, at most the callback already
-/// running finishes, and no other follows. Dropping the handle (Kotlin
+/// The core's listener, calling the app's. It holds the app's object weakly; the
+/// [`ListenerHandle`] holds it strongly, so the app's object is released when
+/// the app cancels or drops the handle, on the app's thread — never when the
+/// listener task ends on a Rust thread. And `cancel` waits for a callback in
+/// progress, so after it returns no Rust thread is inside the app's code. (A
+/// Python interpreter that is shutting down aborts the process when a foreign
+/// thread calls into it: both would otherwise race an app's exit.)
+struct Forward {
+    listener: Weak<dyn EventListener>,
+    gate: Arc<Gate>,
+}
+
+impl core_client::EventListener for Forward {
+    fn on_event(&self, event: core_client::AppEvent) {
+        {
+            let mut state = self.gate.lock();
+            if state.closed {
+                return;
+            }
+            state.running = Some(std::thread::current().id());
+        }
+        if let Some(listener) = self.listener.upgrade()
+            && let Some(event) = AppEvent::from_core(event)
+            && let Err(e) = listener.on_event(event)
+        {
+            tracing::warn!(error = %e, "the app's event listener failed");
+        }
+        self.gate.lock().running = None;
+        self.gate.idle.notify_all();
+    }
+}
+
+/// Stops a listener: when `cancel` returns, no callback is running (one in
+/// progress on another thread is waited for) and none follows. Dropping the handle (Kotlin
 /// `close()`/`destroy()`, Swift deinit, Python garbage collection) cancels too.
 #[derive(uniffi::Object)]
 pub struct ListenerHandle {
+    gate: Arc<Gate>,
     inner: Mutex<Option<(core_client::ListenerHandle, Arc<dyn EventListener>)>>,
 }
 
@@ -269,17 +314,31 @@ impl ListenerHandle {
         listener: Arc<dyn EventListener>,
         subscribe: impl FnOnce(Arc<dyn core_client::EventListener>) -> core_client::ListenerHandle,
     ) -> Arc<Self> {
-        let handle = subscribe(Arc::new(Forward(Arc::downgrade(&listener))));
+        let gate = Arc::new(Gate::default());
+        let handle = subscribe(Arc::new(Forward {
+            listener: Arc::downgrade(&listener),
+            gate: gate.clone(),
+        }));
         Arc::new(Self {
+            gate,
             inner: Mutex::new(Some((handle, listener))),
         })
     }
 }
 
+impl Drop for ListenerHandle {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
 #[uniffi::export]
 impl ListenerHandle {
-    /// Stops the listener (again is fine) and releases the app's object.
+    /// Stops the listener (again is fine) and releases the app's object. Waits
+    /// for a callback running on another thread to return: do not call it while
+    /// holding something the callback waits for.
     pub fn cancel(&self) {
+        self.gate.close();
         let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some((handle, listener)) = taken {
             handle.cancel();

@@ -333,7 +333,7 @@ async def test_a_listener_that_throws_keeps_receiving(server, cache_dir):
 
 
 EXIT_SCRIPT = """
-import asyncio, sys, coup_ffi
+import asyncio, sys, uuid, coup_ffi
 
 class Quiet(coup_ffi.EventListener):
     def on_event(self, event):
@@ -347,10 +347,14 @@ class Store(coup_ffi.SessionStore):
 
 async def main():
     options = coup_ffi.ClientOptions(server=sys.argv[1], cache_path=sys.argv[2], session_store=Store())
-    client = await coup_ffi.restore(options) or await coup_ffi.login(options, "kim@example.com", "study-together-42")
+    email = f"exit-{uuid.uuid4().hex[:12]}@example.com"
+    client = await coup_ffi.signup(options, email, "study-together-42", "exit")
     handle = client.subscribe(Quiet())
     await client.refresh()
     handle.cancel()
+    # The README's rule for Python: settle before the interpreter exits (the
+    # thread that woke the last await may still be returning from Python).
+    await asyncio.sleep(0.1)
 
 asyncio.run(main())
 """
@@ -358,7 +362,9 @@ asyncio.run(main())
 
 async def test_a_python_process_exits_cleanly_right_after_using_a_client(demo_server, cache_dir):
     # Dropping a client and its listener just before the interpreter exits must not
-    # call into Python from a Rust thread during shutdown (that aborts the process).
+    # call into Python from a Rust thread during shutdown (that aborts the process):
+    # listener objects and session stores are released on the app's thread, and
+    # cancel() waits for a callback in progress.
     import subprocess
     import sys
 
