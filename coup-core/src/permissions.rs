@@ -95,10 +95,26 @@ pub enum Access {
     Own,
 }
 
-/// Every operation of the core that a caller can attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum Operation {
+/// Declares [`Operation`] and [`Operation::ALL`] from one list, so that no
+/// operation can be left out of `ALL` — and through it out of [`TABLE`] (a unit
+/// test) and out of the tests that try every operation as every kind of actor.
+macro_rules! operations {
+    ($($(#[$doc:meta])* $op:ident,)*) => {
+        /// Every operation of the core that a caller can attempt.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)]
+        pub enum Operation {
+            $($(#[$doc])* $op,)*
+        }
+
+        impl Operation {
+            /// Every operation, in declaration order (the row order of [`TABLE`]).
+            pub const ALL: &[Operation] = &[$(Operation::$op,)*];
+        }
+    };
+}
+
+operations! {
     Logout,
     ViewMe,
     UpdateMe,
@@ -366,6 +382,14 @@ mod tests {
         AdminAuditLog      .......YY
         ViewEmail          ..oooooYY
     ";
+
+    /// Every operation has exactly one row, in the order they are declared: a
+    /// missing row would otherwise deny the operation to everyone, silently.
+    #[test]
+    fn every_operation_has_one_row() {
+        let ops: Vec<Operation> = TABLE.iter().map(|(op, _)| *op).collect();
+        assert_eq!(ops, Operation::ALL);
+    }
 
     #[test]
     fn table_matches_the_picture() {

@@ -10,7 +10,7 @@ use common::{TestCore, core};
 use coup_core::events::DomainEvent;
 use coup_core::ids::*;
 use coup_core::model::*;
-use coup_core::permissions::{Access, ActorKind, Operation, TABLE, access};
+use coup_core::permissions::{Access, ActorKind, Operation, access};
 use coup_core::service::*;
 use coup_core::{ErrorCode, Result};
 
@@ -667,7 +667,9 @@ fn private_to_owner(op: Operation) -> bool {
 fn every_operation_for_every_actor_kind() {
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (op, _) in TABLE {
+    // Every operation there is, not every row there is: an operation the table
+    // forgot would be tried too (and `perform` matches them all exhaustively).
+    for op in Operation::ALL {
         for kind in ActorKind::ALL {
             let access = access(*op, kind);
             let mut cases = vec![false];
@@ -712,7 +714,7 @@ fn every_operation_for_every_actor_kind() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked >= TABLE.len() * ActorKind::ALL.len());
+    assert!(checked >= Operation::ALL.len() * ActorKind::ALL.len());
 }
 
 #[test]

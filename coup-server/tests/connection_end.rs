@@ -56,7 +56,7 @@ impl World {
             self.watcher.recv_type("callParticipantJoined").await["participant"]["userId"],
             self.member.1.as_str()
         );
-        assert_eq!(self.connections().await, 2);
+        assert_eq!(self.srv.ws_connections().await, 2);
         ws
     }
 
@@ -87,25 +87,11 @@ impl World {
             }
         }
         assert!(started.elapsed() < bound, "{:?}", started.elapsed());
-        assert_eq!(self.connections().await, 1, "only the watcher is counted");
-    }
-
-    /// `coup_ws_connections` from `/metrics`.
-    async fn connections(&self) -> u64 {
-        let text = self
-            .srv
-            .http
-            .get(self.srv.url("/metrics"))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
-        text.lines()
-            .find_map(|l| l.strip_prefix("coup_ws_connections "))
-            .and_then(|n| n.trim().parse::<f64>().ok())
-            .map_or(0, |n| n as u64)
+        assert_eq!(
+            self.srv.ws_connections().await,
+            1,
+            "only the watcher is counted"
+        );
     }
 }
 

@@ -1,8 +1,10 @@
 //! Several `coup-server` processes on one PostgreSQL database (and one Redis bus):
-//! one platform. Runs when `COUP_TEST_POSTGRES_URL` (and, for the bus,
-//! `COUP_TEST_REDIS_URL`) is set — CI always sets both, and with `CI` set a
-//! missing variable fails the test instead of skipping it; each run uses a
-//! scratch schema and a Redis channel of its own.
+//! one platform. Every test here is `#[ignore]`d with the services it needs, so
+//! the README's plain `cargo test` reports them ignored rather than passed; run
+//! them with `cargo test -p coup-server --test multinode -- --ignored` and
+//! `COUP_TEST_POSTGRES_URL` / `COUP_TEST_REDIS_URL` set (CI does). Asked to run
+//! without a variable, a test fails. Each run uses a scratch schema and a Redis
+//! channel of its own.
 
 mod common;
 
@@ -13,25 +15,15 @@ use coup_core::store::postgres::ScratchSchema;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
-/// Skips a test whose service is not configured — except in CI, where a test
-/// that silently did nothing would pass without exercising its subject.
-fn not_configured(variable: &str) {
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{variable} is not set, and CI is: the multi-node tests must run"
-    );
-    eprintln!("{variable} is not set: the multi-node tests need it and are not run");
+/// The URL of a service a test needs. A test asked to run (`--ignored`) without
+/// it fails: one that returned early would report a pass it never earned.
+fn service(variable: &str) -> String {
+    std::env::var(variable)
+        .unwrap_or_else(|_| panic!("{variable} is not set: the multi-node tests need it"))
 }
 
-fn postgres() -> Option<(ScratchSchema, String)> {
-    let Ok(url) = std::env::var("COUP_TEST_POSTGRES_URL") else {
-        not_configured("COUP_TEST_POSTGRES_URL");
-        return None;
-    };
-    let schema = ScratchSchema::create(&url).expect("scratch schema");
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{separator}options=-c%20search_path%3D{}", schema.name);
-    Some((schema, scoped))
+fn postgres() -> (ScratchSchema, String) {
+    common::scratch_database(&service("COUP_TEST_POSTGRES_URL"))
 }
 
 /// Nodes sharing one scratch schema and one Redis channel, with a short presence
@@ -45,16 +37,12 @@ struct Cluster {
 
 impl Cluster {
     /// On the shared Redis named by `COUP_TEST_REDIS_URL`.
-    fn new() -> Option<Self> {
-        let Ok(redis) = std::env::var("COUP_TEST_REDIS_URL") else {
-            not_configured("COUP_TEST_REDIS_URL");
-            return None;
-        };
-        Self::with_redis(redis)
+    fn new() -> Self {
+        Self::with_redis(service("COUP_TEST_REDIS_URL"))
     }
 
-    fn with_redis(redis: String) -> Option<Self> {
-        let (schema, database) = postgres()?;
+    fn with_redis(redis: String) -> Self {
+        let (schema, database) = postgres();
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("bus.toml");
         std::fs::write(
@@ -73,12 +61,12 @@ impl Cluster {
             "--config".to_owned(),
             config.to_str().expect("utf8").to_owned(),
         ];
-        Some(Self {
+        Self {
             _schema: schema,
             database,
             _dir: dir,
             args,
-        })
+        }
     }
 
     fn node(&self) -> common::Server {
@@ -178,16 +166,7 @@ async fn settle(nodes: &[&common::Server]) {
     for node in nodes {
         let mut heard = false;
         for _ in 0..100 {
-            let metrics = node
-                .http
-                .get(node.url("/metrics"))
-                .send()
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text");
-            if metrics.lines().any(|line| line == expected) {
+            if node.metrics().await.lines().any(|line| line == expected) {
                 heard = true;
                 break;
             }
@@ -198,10 +177,9 @@ async fn settle(nodes: &[&common::Server]) {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL (COUP_TEST_POSTGRES_URL); CI runs it"]
 async fn two_nodes_share_accounts_studies_and_gap_free_chat_sequences() {
-    let Some((_schema, url)) = postgres() else {
-        return;
-    };
+    let (_schema, url) = postgres();
     let a = common::start_with(&["--database", &url]);
     let b = common::start_with(&["--database", &url]);
     for node in [&a, &b] {
@@ -290,10 +268,9 @@ async fn two_nodes_share_accounts_studies_and_gap_free_chat_sequences() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn gaps_of_every_size_posted_on_one_node_are_replayed_on_another() {
-    let Some(cluster) = Cluster::new() else {
-        return;
-    };
+    let cluster = Cluster::new();
     let (a, b) = (cluster.node(), cluster.node());
     settle(&[&a, &b]).await;
     let (owner, _) = a.signup("owner").await;
@@ -304,15 +281,13 @@ async fn gaps_of_every_size_posted_on_one_node_are_replayed_on_another() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_restart() {
-    if std::env::var("COUP_TEST_REDIS_URL").is_err() {
-        not_configured("COUP_TEST_REDIS_URL");
-        return;
-    }
+    // Runs its own Redis (restarted below), but keeps to the services the other
+    // tests need, so that CI's configuration decides for all of them alike.
+    service("COUP_TEST_REDIS_URL");
     let redis = OwnRedis::start(OwnRedis::free_port());
-    let Some(cluster) = Cluster::with_redis(redis.url()) else {
-        return;
-    };
+    let cluster = Cluster::with_redis(redis.url());
     let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
     settle(&[&a, &b, &c]).await;
     let (owner, _) = a.signup("owner").await;
@@ -338,10 +313,9 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
     for ws in [&mut on_b, &mut on_c] {
         assert_eq!(ws.recv_type("message").await["message"]["id"], sent["id"]);
     }
-    for ws in [&mut on_a, &mut on_b, &mut on_c] {
-        ws.expect_none("message", Duration::from_millis(500)).await;
-    }
-    // REST on B reaches a socket on A; notifications and kicks cross too.
+    // REST on B reaches a socket on A; notifications and kicks cross too. The
+    // next message every socket gets is this one: a second copy of the first
+    // (exactly once) would have come before it on the ordered bus.
     b.post(
         &format!("/api/studies/{study}/chat"),
         Some(&member),
@@ -349,7 +323,9 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
     )
     .await
     .ok(201);
-    assert_eq!(on_a.recv_type("message").await["message"]["seq"], 2);
+    for ws in [&mut on_a, &mut on_b, &mut on_c] {
+        assert_eq!(ws.recv_type("message").await["message"]["seq"], 2);
+    }
     a.post(
         &format!("/api/studies/{study}/notices"),
         Some(&owner),
@@ -418,9 +394,9 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
         (3..=last_sent).collect::<Vec<_>>(),
         "resume recovers every message, once, in order"
     );
-    again
-        .expect_none("message", Duration::from_millis(300))
-        .await;
+    // Every message above reached B over the bus before `delivered`, so B's own
+    // fence covers a duplicate of any of them.
+    again.expect_none("message").await;
 
     a.delete(
         &format!("/api/studies/{study}/members/{member_id}"),
@@ -428,20 +404,6 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
     )
     .await;
     assert_eq!(again.recv_type("unsubscribed").await["reason"], "KICKED");
-}
-
-/// The presence changes a socket receives within `wait` about users other than
-/// `me`, as (user, online).
-async fn presence_of_others(ws: &mut Ws, me: &str, wait: Duration) -> Vec<(String, bool)> {
-    let mut changes = Vec::new();
-    let deadline = tokio::time::Instant::now() + wait;
-    while let Ok(frame) = tokio::time::timeout_at(deadline, ws.recv_type("presence")).await {
-        let user = frame["userId"].as_str().expect("userId");
-        if user != me {
-            changes.push((user.to_owned(), frame["online"] == true));
-        }
-    }
-    changes
 }
 
 /// The next presence change about a user other than `me`.
@@ -456,10 +418,9 @@ async fn next_presence_of_other(ws: &mut Ws, me: &str) -> (String, bool) {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn typing_presence_and_calls_cross_nodes() {
-    let Some(cluster) = Cluster::new() else {
-        return;
-    };
+    let cluster = Cluster::new();
     let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
     settle(&[&a, &b, &c]).await;
     let (owner, owner_id) = a.signup("owner").await;
@@ -498,9 +459,11 @@ async fn typing_presence_and_calls_cross_nodes() {
     let mut expected = vec![owner_id.as_str(), member_id.as_str(), third_id.as_str()];
     expected.sort();
     assert_eq!(online, expected, "the online list spans every node");
+    // Node C would have announced the member's second device (subscribed first,
+    // on the same node) before the third user, so the next change says it all.
     assert_eq!(
-        presence_of_others(&mut on_a, &owner_id, Duration::from_millis(700)).await,
-        vec![(third_id.clone(), true)],
+        next_presence_of_other(&mut on_a, &owner_id).await,
+        (third_id.clone(), true),
         "the member's second device is not announced; the third user is"
     );
 
@@ -560,9 +523,11 @@ async fn typing_presence_and_calls_cross_nodes() {
     for ws in [&mut on_a, &mut on_c] {
         assert_eq!(ws.recv_type("callMedia").await["media"]["screen"], true);
     }
-    // Signals never reach someone outside the call, on any node.
+    // Signals never reach someone outside the call, on any node. Node C applied
+    // the media change (on_c got it) after every signal sent before it — the bus
+    // delivers in order — so a fence on C's sockets covers a misrouted signal.
     for ws in [&mut on_c, &mut member_second] {
-        ws.expect_none("signal", Duration::from_millis(300)).await;
+        ws.expect_none("signal").await;
     }
     on_a.send(json!({"type": "signal", "requestId": "t", "studyId": study, "to": third_id, "kind": "offer", "payload": {}})).await;
     assert_eq!(on_a.recv_type("error").await["code"], "NOT_FOUND");
@@ -576,10 +541,16 @@ async fn typing_presence_and_calls_cross_nodes() {
             member_id.as_str()
         );
     }
-    assert_eq!(
-        presence_of_others(&mut on_a, &owner_id, Duration::from_millis(700)).await,
-        vec![]
-    );
+    // Node B shared the member's presence change right after the call leave; a
+    // message posted on B afterwards comes behind both on the bus.
+    b.post(
+        &format!("/api/studies/{study}/chat"),
+        Some(&member),
+        json!({"content": "after the socket went"}),
+    )
+    .await
+    .ok(201);
+    on_a.expect_none_before("presence", "message").await;
     drop(member_second);
     assert_eq!(
         next_presence_of_other(&mut on_a, &owner_id).await,
@@ -588,10 +559,9 @@ async fn typing_presence_and_calls_cross_nodes() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn a_dead_node_takes_its_users_offline_elsewhere_within_the_expiry() {
-    let Some(cluster) = Cluster::new() else {
-        return;
-    };
+    let cluster = Cluster::new();
     let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
     settle(&[&a, &b, &c]).await;
     let (owner, owner_id) = a.signup("owner").await;
@@ -616,8 +586,14 @@ async fn a_dead_node_takes_its_users_offline_elsewhere_within_the_expiry() {
     on_b.send(json!({"type": "callJoin", "requestId": "j", "studyId": study}))
         .await;
     on_b.recv_type("callJoined").await;
-    let arrived = presence_of_others(&mut on_a, &owner_id, Duration::from_millis(700)).await;
-    assert_eq!(arrived.len(), 2, "{arrived:?}");
+    let mut arrived = vec![
+        next_presence_of_other(&mut on_a, &owner_id).await,
+        next_presence_of_other(&mut on_a, &owner_id).await,
+    ];
+    arrived.sort();
+    let mut expected = vec![(member_id.clone(), true), (third_id.clone(), true)];
+    expected.sort();
+    assert_eq!(arrived, expected);
 
     // kill -9 of node B: nothing says goodbye; its users expire on A (expiry 3 s).
     let killed_at = std::time::Instant::now();
@@ -653,10 +629,9 @@ async fn a_dead_node_takes_its_users_offline_elsewhere_within_the_expiry() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn a_suspension_on_one_node_closes_the_users_sockets_on_every_node() {
-    let Some(cluster) = Cluster::new() else {
-        return;
-    };
+    let cluster = Cluster::new();
     let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
     settle(&[&a, &b, &c]).await;
     let admin = cluster.admin(&c, "admin").await;
@@ -699,10 +674,9 @@ async fn a_suspension_on_one_node_closes_the_users_sockets_on_every_node() {
 }
 
 #[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn login_limits_count_attempts_on_every_node_together() {
-    let Some(cluster) = Cluster::new() else {
-        return;
-    };
+    let cluster = Cluster::new();
     let (a, b) = (cluster.node(), cluster.node());
     a.signup("target").await;
     let wrong = json!({"email": "target@example.com", "password": "not-the-password"});
@@ -775,10 +749,9 @@ impl Proxy {
 
 // Several threads: the proxy must run while the harness blocks starting the server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (COUP_TEST_POSTGRES_URL); CI runs it"]
 async fn postgres_outage_fails_readiness_and_requests_with_503_then_recovers() {
-    let Some((_schema, url)) = postgres() else {
-        return;
-    };
+    let (_schema, url) = postgres();
     // postgres://user@HOST:PORT/db?...: route HOST:PORT through the proxy.
     let authority_start = url.find('@').map_or("postgres://".len(), |at| at + 1);
     let authority_end = url[authority_start..]

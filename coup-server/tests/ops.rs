@@ -44,15 +44,7 @@ async fn probes_metrics_and_request_ids() {
         )
         .await;
     assert_eq!(wrong_method.status.as_u16(), 405);
-    let metrics = srv
-        .http
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = srv.metrics().await;
     assert!(
         metrics.contains(
             "coup_http_requests_total{method=\"GET\",route=\"/api/studies\",status=\"200\"}"

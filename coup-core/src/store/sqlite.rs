@@ -343,7 +343,7 @@ mod tests {
         let committed = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut writes = tokio::task::JoinSet::new();
         for i in 0..40_i64 {
-            let (store, committed) = (store.clone(), committed.clone());
+            let (store, reader, committed) = (store.clone(), store.clone(), committed.clone());
             writes.spawn(async move {
                 let answer = store
                     .write_then(
@@ -358,7 +358,15 @@ mod tests {
                                 _ => Ok(i),
                             }
                         },
-                        move |value: &i64| committed.lock().expect("lock").push(*value),
+                        // Runs after its transaction committed and before the
+                        // next one began, so the rows it sees name its
+                        // transaction: writes that shared one see the same count.
+                        move |value: &i64| {
+                            let visible = reader
+                                .read_blocking(|tx| Ok(tx.query(QUEUED, &[])?[0].int(0)?))
+                                .expect("count committed rows");
+                            committed.lock().expect("lock").push((*value, visible));
+                        },
                     )
                     .await;
                 (i, answer)
@@ -393,15 +401,37 @@ mod tests {
             .map(|i| 2000 + i)
             .collect();
         assert_eq!(stored, expected);
-        let mut seen = committed.lock().expect("lock").clone();
+        let reports = committed.lock().expect("lock").clone();
         assert_eq!(
-            seen.len(),
+            reports.len(),
             expected.len(),
             "one callback per committed write"
         );
+        let mut seen: Vec<i64> = reports.iter().map(|(i, _)| *i).collect();
         seen.sort_unstable();
         assert_eq!(seen.iter().map(|i| 2000 + i).collect::<Vec<_>>(), expected);
+        // Group the writes by the transaction they committed in: each
+        // transaction added exactly the rows of the writes that report it.
+        let mut transactions = std::collections::BTreeMap::<i64, usize>::new();
+        for (_, visible) in &reports {
+            *transactions.entry(*visible).or_default() += 1;
+        }
+        let mut before = 0;
+        for (visible, writes) in &transactions {
+            assert_eq!(
+                usize::try_from(visible - before).expect("grows"),
+                *writes,
+                "{transactions:?}"
+            );
+            before = *visible;
+        }
+        assert!(
+            transactions.len() < reports.len() && transactions.values().any(|w| *w > 1),
+            "queued writes shared transactions: {transactions:?}"
+        );
     }
+
+    const QUEUED: &str = "SELECT count(*) FROM schema_migrations WHERE version >= 2000";
 
     /// A job for the writer thread that reports how it finished, and can panic
     /// while finishing.

@@ -41,6 +41,13 @@ impl std::ops::Deref for TestCore {
 /// temp directory by default, or PostgreSQL in a schema of their own when
 /// `COUP_TEST_POSTGRES_URL` is set (and the `postgres` feature is on).
 pub fn store() -> (coup_core::store::Store, Scratch) {
+    // CI names PostgreSQL so that these tests run on it; built without the
+    // store, they would quietly pass on SQLite alone.
+    #[cfg(not(feature = "postgres"))]
+    assert!(
+        std::env::var_os("CI").is_none() || std::env::var_os("COUP_TEST_POSTGRES_URL").is_none(),
+        "COUP_TEST_POSTGRES_URL is set in CI, but these tests were built without the `postgres` feature"
+    );
     #[cfg(feature = "postgres")]
     if let Ok(url) = std::env::var("COUP_TEST_POSTGRES_URL") {
         let schema =

@@ -73,6 +73,15 @@ impl Drop for Server {
     }
 }
 
+/// A scratch schema on the PostgreSQL server at `url`, and the URL of a
+/// database connection that uses it (dropping the schema removes it).
+pub fn scratch_database(url: &str) -> (coup_core::store::postgres::ScratchSchema, String) {
+    let schema = coup_core::store::postgres::ScratchSchema::create(url).expect("scratch schema");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{separator}options=-c%20search_path%3D{}", schema.name);
+    (schema, scoped)
+}
+
 /// A server with default settings.
 pub fn start() -> Server {
     start_with(&[])
@@ -180,6 +189,40 @@ impl Resp {
 impl Server {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The server's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
+    /// `coup_ws_connections` from `/metrics`: the sockets the gateway holds.
+    pub async fn ws_connections(&self) -> u64 {
+        self.metrics()
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix("coup_ws_connections "))
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .map_or(0, |n| n as u64)
+    }
+
+    /// Waits (up to 10 s) until the gateway holds `n` sockets: the server has
+    /// then finished with every socket that closed.
+    pub async fn wait_ws_connections(&self, n: u64) {
+        for _ in 0..200 {
+            if self.ws_connections().await == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server never held {n} sockets");
     }
 
     pub async fn call(

@@ -8,6 +8,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::Server;
 
+/// A study id no test creates: unsubscribing from it is refused without
+/// changing anything, which makes it a request that can fence a socket.
+const NO_STUDY: &str = "00000000-0000-0000-0000-000000000000";
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -76,15 +80,53 @@ impl Ws {
         }
     }
 
-    /// Asserts that no text frame of `kind` arrives within `wait`.
-    pub async fn expect_none(&mut self, kind: &str, wait: Duration) {
+    /// Asserts that the server queued no frame of `kind` for this socket before
+    /// now, and that the socket is still open. The fence is an acknowledged
+    /// request (unsubscribing from a study nobody follows, answered with
+    /// `NOT_SUBSCRIBED`): the server answers on the connection's one outbound
+    /// queue, behind every frame it queued before reading the request, so when
+    /// the answer arrives nothing older is still on its way — no sleep has to
+    /// guess how long is long enough. Frames of other kinds before the answer are
+    /// consumed. This fences what this node has done; what another node does
+    /// reaches it over the bus, so there fence with a later event on the same
+    /// path ([`Ws::expect_none_before`]).
+    pub async fn expect_none(&mut self, kind: &str) {
+        let fence = format!("fence-{}", uuid::Uuid::new_v4());
+        self.send(json!({"type": "unsubscribe", "requestId": fence, "studyId": NO_STUDY}))
+            .await;
+        loop {
+            let frame = self.recv().await;
+            if frame["requestId"] == fence.as_str() {
+                assert_eq!(frame["code"], "NOT_SUBSCRIBED", "the fence: {frame}");
+                return;
+            }
+            assert_ne!(frame["type"], kind, "unexpected {frame}");
+        }
+    }
+
+    /// Reads up to the next frame of type `fence` and returns it, asserting that
+    /// no frame of `kind` came before it (and that the socket stayed open).
+    pub async fn expect_none_before(&mut self, kind: &str, fence: &str) -> Value {
+        loop {
+            let frame = self.recv().await;
+            if frame["type"] == fence {
+                return frame;
+            }
+            assert_ne!(frame["type"], kind, "unexpected {frame} before a {fence}");
+        }
+    }
+
+    /// Keeps reading for `wait` — so that the library answers the server's pings —
+    /// and panics if the socket closes meanwhile. For what only time can show
+    /// (a heartbeat that keeps an attentive client connected).
+    pub async fn stays_open(&mut self, wait: Duration) {
         let deadline = tokio::time::Instant::now() + wait;
         while let Ok(next) = tokio::time::timeout_at(deadline, self.socket.next()).await {
-            if let Some(Ok(Message::Text(text))) = next {
-                let frame: Value = serde_json::from_str(&text).expect("json");
-                assert_ne!(frame["type"], kind, "unexpected {frame}");
-            } else if next.is_none() {
-                return;
+            match next {
+                Some(Ok(Message::Close(frame))) => panic!("closed: {frame:?}"),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("the socket failed: {e}"),
+                None => panic!("the socket ended"),
             }
         }
     }
