@@ -43,6 +43,8 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod ids;
+#[cfg(any(feature = "engine", feature = "client"))]
+mod migration;
 pub mod model;
 pub mod notify;
 pub mod permissions;

@@ -36,91 +36,16 @@ use super::live::Cursor;
 use super::outbox::{OutboxAction, OutboxItem, OutboxState};
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, StudyId, TaskId, UserId};
+use crate::migration::{Migration, migrations};
 use crate::model::{CalendarEvent, ChatMessage, Member, Notice, Notification, Study, Task, User};
 
-/// The cache schema's history: migration `n` (1-based) moves a file from
-/// `user_version` `n - 1` to `n`. Version 1 is the schema of the first clients,
-/// which wrote no version (and so read as 0); its `IF NOT EXISTS` keeps their
-/// files as they are.
-const MIGRATIONS: &[&str] = &[
-    "
-CREATE TABLE IF NOT EXISTS sessions (
-    server  TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    token   TEXT NOT NULL,
-    user    TEXT NOT NULL
+/// The cache schema's history (`migrations/client-cache/`): migration `n` moves a
+/// file from `user_version` `n - 1` to `n`.
+const MIGRATIONS: &[Migration] = migrations!("migrations/client-cache":
+    "0001_init",
+    "0002_chat_change_feed",
+    "0003_accounts",
 );
-CREATE TABLE IF NOT EXISTS records (
-    server   TEXT NOT NULL,
-    account  TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    parent   TEXT NOT NULL,
-    id       TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    body     TEXT NOT NULL,
-    PRIMARY KEY (server, account, kind, id)
-);
-CREATE INDEX IF NOT EXISTS records_parent ON records (server, account, kind, parent, position);
-CREATE TABLE IF NOT EXISTS messages (
-    server  TEXT NOT NULL,
-    account TEXT NOT NULL,
-    study   TEXT NOT NULL,
-    seq     INTEGER NOT NULL,
-    id      TEXT NOT NULL,
-    body    TEXT NOT NULL,
-    PRIMARY KEY (server, account, study, seq)
-);
-CREATE TABLE IF NOT EXISTS chat_cursors (
-    server  TEXT NOT NULL,
-    account TEXT NOT NULL,
-    study   TEXT NOT NULL,
-    seq     INTEGER NOT NULL,
-    PRIMARY KEY (server, account, study)
-);
-CREATE TABLE IF NOT EXISTS outbox_created (
-    server     TEXT NOT NULL,
-    account    TEXT NOT NULL,
-    client_id  TEXT NOT NULL,
-    task_id    TEXT NOT NULL,
-    created_at INTEGER NOT NULL,
-    PRIMARY KEY (server, account, client_id)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,
-    server     TEXT NOT NULL,
-    account    TEXT NOT NULL,
-    client_id  TEXT NOT NULL,
-    action     TEXT NOT NULL,
-    state      TEXT NOT NULL,
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_account ON outbox (server, account, id);
-",
-    // The change feed: where each study's changes (deletions and read receipts
-    // too, not only messages) were delivered up to.
-    "ALTER TABLE chat_cursors ADD COLUMN change INTEGER;",
-    // Tokens leave the cache file for the app's session store (moved on the
-    // next start, see `Cache::take_legacy_tokens`); several accounts per server.
-    "
-CREATE TABLE accounts (
-    server    TEXT NOT NULL,
-    account   TEXT NOT NULL,
-    user      TEXT NOT NULL,
-    last_used INTEGER NOT NULL,
-    PRIMARY KEY (server, account)
-);
-INSERT INTO accounts (server, account, user, last_used) SELECT server, account, user, 0 FROM sessions;
-CREATE TABLE legacy_tokens (
-    server  TEXT NOT NULL,
-    account TEXT NOT NULL,
-    token   TEXT NOT NULL,
-    PRIMARY KEY (server, account)
-);
-INSERT INTO legacy_tokens (server, account, token) SELECT server, account, token FROM sessions;
-DROP TABLE sessions;
-",
-];
 
 /// Every table with rows of an account (what [`Cache::wipe`] empties).
 const TABLES: [&str; 7] = [
@@ -210,13 +135,13 @@ fn migrate(db: &mut Connection) -> Result<()> {
         let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(store)?;
-        let Some(sql) = usize::try_from(version)
+        let Some(migration) = usize::try_from(version)
             .ok()
             .and_then(|v| MIGRATIONS.get(v))
         else {
             return Ok(());
         };
-        tx.execute_batch(sql).map_err(store)?;
+        tx.execute_batch(migration.sql).map_err(store)?;
         tx.pragma_update(None, "user_version", version + 1)
             .map_err(store)?;
         tx.commit().map_err(store)?;
@@ -829,6 +754,12 @@ impl Cache {
 mod tests {
     use super::*;
 
+    /// The list is its folder: a cache migration added as a file is applied.
+    #[test]
+    fn the_list_is_the_folder() {
+        crate::migration::assert_matches_folder("migrations/client-cache", MIGRATIONS, &[]);
+    }
+
     fn message(study: StudyId, seq: i64, content: &str) -> ChatMessage {
         ChatMessage {
             id: MessageId::new(),
@@ -856,7 +787,7 @@ mod tests {
         {
             // What the first clients wrote: schema 1, no version, a cursor by sequence.
             let old = Connection::open(&path).expect("open");
-            old.execute_batch(MIGRATIONS[0]).expect("old schema");
+            old.execute_batch(MIGRATIONS[0].sql).expect("old schema");
             old.execute(
                 "INSERT INTO chat_cursors (server, account, study, seq) VALUES (?, ?, ?, ?)",
                 params!["http://server", account.to_string(), study.to_string(), 41],

@@ -1,48 +1,25 @@
-//! Schema migrations: numbered SQL files under `migrations/<backend>/`, embedded at
-//! build time, applied in order inside one transaction and recorded in the
-//! `schema_migrations` table. Applying again is a no-op. The runner speaks only
-//! [`Tx`], so every backend records its migrations the same way.
+//! The server's schema migrations: the numbered SQL files in `migrations/`, one
+//! list ([`MIGRATIONS`]) that every backend applies — SQLite and PostgreSQL run
+//! the same services' queries, so they run the same schema. Applied in order
+//! inside one transaction and recorded in the `schema_migrations` table;
+//! applying again is a no-op. The runner speaks only [`Tx`], so every backend
+//! records its migrations the same way.
 
 use chrono::Utc;
 
 use super::{StoreError, Tx};
 use crate::error::Result;
+pub use crate::migration::Migration;
+use crate::migration::migrations;
 use crate::params;
 
-/// One schema change.
-#[derive(Debug, Clone, Copy)]
-pub struct Migration {
-    /// Its number; migrations apply in increasing order.
-    pub version: i64,
-    /// A short name.
-    pub name: &'static str,
-    /// The SQL to run.
-    pub sql: &'static str,
-}
-
-/// The SQLite schema history.
-pub const SQLITE_MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "init",
-        sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "task_client_ids",
-        sql: include_str!("../../../migrations/sqlite/0002_task_client_ids.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "study_listing_order",
-        sql: include_str!("../../../migrations/sqlite/0003_study_listing_order.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "chat_change_feed",
-        sql: include_str!("../../../migrations/sqlite/0004_chat_change_feed.sql"),
-    },
-];
+/// The schema history, for every backend.
+pub const MIGRATIONS: &[Migration] = migrations!("migrations":
+    "0001_init",
+    "0002_task_client_ids",
+    "0003_study_listing_order",
+    "0004_chat_change_feed",
+);
 
 /// Applies the migrations `tx` has not recorded yet and returns their versions.
 pub fn apply(tx: &mut dyn Tx, migrations: &[Migration]) -> Result<Vec<i64>> {
@@ -102,7 +79,7 @@ mod tests {
         drop(store);
         let store = Store::open_sqlite(&path).expect("second open");
         let again = store
-            .write_blocking(|tx| apply(tx, SQLITE_MIGRATIONS))
+            .write_blocking(|tx| apply(tx, MIGRATIONS))
             .expect("re-apply");
         assert!(again.is_empty(), "re-running is a no-op");
         assert_eq!(
@@ -111,25 +88,11 @@ mod tests {
         );
     }
 
+    /// One folder, one list: every file in `migrations/` is in [`MIGRATIONS`]
+    /// and nothing else is; no per-backend folder has come back beside it.
     #[test]
-    fn the_postgres_schema_stays_equal_to_the_sqlite_one() {
-        // One set of queries serves both, so the schemas may differ only in the header.
-        let body = |sql: &'static str| sql.lines().skip(1).collect::<Vec<_>>();
-        let postgres = [
-            include_str!("../../../migrations/postgres/0001_init.sql"),
-            include_str!("../../../migrations/postgres/0002_task_client_ids.sql"),
-            include_str!("../../../migrations/postgres/0003_study_listing_order.sql"),
-            include_str!("../../../migrations/postgres/0004_chat_change_feed.sql"),
-        ];
-        assert_eq!(SQLITE_MIGRATIONS.len(), postgres.len());
-        for (sqlite, postgres) in SQLITE_MIGRATIONS.iter().zip(postgres) {
-            assert_eq!(
-                body(sqlite.sql),
-                body(postgres),
-                "migration {}",
-                sqlite.version
-            );
-        }
+    fn the_list_is_the_folder() {
+        crate::migration::assert_matches_folder("migrations", MIGRATIONS, &["client-cache"]);
     }
 
     #[test]

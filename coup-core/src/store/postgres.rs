@@ -21,33 +21,9 @@ use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
-use super::migrate::{self, Migration};
+use super::migrate::{self, MIGRATIONS};
 use super::{Backend, Row, StoreError, Tx, TxBody, Value};
 use crate::error::{Error, Result};
-
-/// The PostgreSQL schema history.
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "init",
-        sql: include_str!("../../../migrations/postgres/0001_init.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "task_client_ids",
-        sql: include_str!("../../../migrations/postgres/0002_task_client_ids.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "study_listing_order",
-        sql: include_str!("../../../migrations/postgres/0003_study_listing_order.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "chat_change_feed",
-        sql: include_str!("../../../migrations/postgres/0004_chat_change_feed.sql"),
-    },
-];
 
 /// Any number that names CoUp's write lock among the database's advisory locks.
 const WRITE_LOCK_KEY: i64 = 0x436f_5570_5772_6974;
@@ -128,7 +104,7 @@ impl PostgresBackend {
         };
         backend.write(
             &mut |tx| {
-                migrate::apply(tx, POSTGRES_MIGRATIONS)?;
+                migrate::apply(tx, MIGRATIONS)?;
                 Ok(())
             },
             &mut || {},

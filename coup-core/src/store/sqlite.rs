@@ -21,7 +21,7 @@ use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 
-use super::migrate::{self, SQLITE_MIGRATIONS};
+use super::migrate::{self, MIGRATIONS};
 use super::{Backend, Row, StoreError, Tx, TxBody, Value, WriteJob};
 use crate::error::{Error, Result};
 
@@ -82,7 +82,7 @@ impl SqliteBackend {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(map_err)?;
             let mut wrapped = SqliteTx(&tx);
-            migrate::apply(&mut wrapped, SQLITE_MIGRATIONS)?;
+            migrate::apply(&mut wrapped, MIGRATIONS)?;
             tx.commit().map_err(map_err)?;
         }
         let manager = SqliteConnectionManager::file(path)

@@ -1,4 +1,4 @@
--- CoUp schema, version 2 (PostgreSQL). Kept column-for-column equal to sqlite/0002_task_client_ids.sql.
+-- CoUp schema, version 2: client ids on tasks.
 -- A task created with a client id is created once: offline clients resend it
 -- after a lost answer and get the first task back.
 ALTER TABLE tasks ADD COLUMN client_id TEXT;

@@ -1,4 +1,4 @@
--- CoUp schema, version 4 (PostgreSQL). Kept equal to sqlite/0004_chat_change_feed.sql.
+-- CoUp schema, version 4: a change feed per study's chat.
 -- Every change a subscriber must see — a message posted, a message deleted, a read
 -- receipt moved — takes the study's next change number, so a client that resumes
 -- after any absence gets deletions and receipts it missed, not only new messages.

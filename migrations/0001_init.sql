@@ -1,4 +1,4 @@
--- CoUp schema, version 1 (SQLite).
+-- CoUp schema, version 1: the tables every store (SQLite, PostgreSQL) runs.
 -- Portable conventions shared with every backend: ids are UUID text, enums are
 -- upper-case text, times are BIGINT milliseconds since the epoch (UTC), flags are
 -- BOOLEAN. Every list and search the API does has an index below.
