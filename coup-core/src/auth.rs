@@ -148,20 +148,20 @@ fn hash_with(password: &str, deadline: Instant) -> Result<String> {
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt
         .decode_b64(&mut salt_bytes)
-        .map_err(|e| Error::Internal(format!("salt: {e}")))?;
+        .map_err(|e| Error::failed("decoding the salt", e))?;
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params());
     let mut memory = take_memory(deadline)?;
     let hash = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
         let blocks = memory.blocks();
         Ok(argon.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, blocks)?)
     })
-    .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))?;
+    .map_err(|e| Error::failed("hashing the password", e))?;
     drop(memory);
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
         params: ParamsString::try_from(&params())
-            .map_err(|e| Error::Internal(format!("argon2 params: {e}")))?,
+            .map_err(|e| Error::failed("encoding the argon2 parameters", e))?,
         salt: Some(salt.as_salt()),
         hash: Some(hash),
     };

@@ -832,7 +832,7 @@ impl Seeder<'_> {
 
         let today = Utc::now()
             .duration_trunc(Duration::days(1))
-            .map_err(|e| Error::Internal(format!("demo dates: {e}")))?;
+            .map_err(|e| Error::failed("demo: dating the events", e))?;
         for &(creator, title, description, day, kst_hour, hours, location) in spec.events {
             let creator = Some(user(users, creator)?);
             let event = new_event(today, title, description, day, kst_hour, hours, location);
@@ -887,9 +887,8 @@ impl Seeder<'_> {
     }
 
     fn files(&mut self, dir: &Path, users: &[UserId], studies: &[StudyId]) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::Internal(format!("demo files: cannot create {}: {e}", dir.display()))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::failed(format!("demo files: creating {}", dir.display()), e))?;
         for (study, uploader, name, content_type, contents) in FILES {
             let study = studies
                 .get(study)
@@ -898,9 +897,8 @@ impl Seeder<'_> {
             let uploader = Some(user(users, uploader)?);
             let storage_key = service::files::new_storage_key();
             let path = dir.join(&storage_key);
-            std::fs::write(&path, contents).map_err(|e| {
-                Error::Internal(format!("demo files: cannot write {}: {e}", path.display()))
-            })?;
+            std::fs::write(&path, contents)
+                .map_err(|e| Error::failed(format!("demo files: writing {}", path.display()), e))?;
             let input = NewFile {
                 name: name.into(),
                 content_type: content_type.into(),

@@ -247,6 +247,17 @@ pub enum Error {
     /// An internal invariant broke (e.g. a corrupt row). Never caused by input.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A step failed for a reason no input causes (I/O, encoding, a task that
+    /// died): `step` names it, `source` is the failure itself, kept for whoever
+    /// logs or inspects it. Its code is `INTERNAL`, like [`Error::Internal`].
+    #[error("{step}: {source}")]
+    Failed {
+        /// What was being done, e.g. "writing the download".
+        step: String,
+        /// Why it failed.
+        #[source]
+        source: BoxError,
+    },
     /// A refusal with the [`Reason`] a user interface words it by; code, message
     /// and field are the inner error's.
     #[error("{error}")]
@@ -302,7 +313,7 @@ impl Error {
             Self::Store(StoreError::UniqueViolation(_)) => ErrorCode::Conflict,
             #[cfg(feature = "engine")]
             Self::Store(_) => ErrorCode::Internal,
-            Self::Internal(_) => ErrorCode::Internal,
+            Self::Internal(_) | Self::Failed { .. } => ErrorCode::Internal,
             Self::Refused { error, .. } => error.code(),
             #[cfg(feature = "client")]
             Self::Remote { code, .. } => *code,
@@ -320,6 +331,14 @@ impl Error {
             #[cfg(feature = "client")]
             Self::Remote { reason, .. } => reason.as_deref().and_then(Reason::from_wire),
             _ => None,
+        }
+    }
+
+    /// `step` failed because of `source` (see [`Error::Failed`]).
+    pub fn failed(step: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Failed {
+            step: step.into(),
+            source: source.into(),
         }
     }
 
@@ -520,6 +539,9 @@ impl Error {
     }
 }
 
+/// An error kept as the cause of another: any error that may cross threads.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Result with the core's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -609,6 +631,20 @@ mod tests {
         let e = Error::Internal("row 7 has a bad enum".into());
         assert_eq!(e.code(), ErrorCode::Internal);
         assert_eq!(e.public_message(), "internal error");
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "/secret/path");
+        let failed = Error::failed("writing the download", io);
+        assert_eq!(failed.code(), ErrorCode::Internal);
+        assert_eq!(failed.public_message(), "internal error");
+        assert_eq!(failed.view().message, "internal error");
+        // The cause stays reachable, as the error it was, for the logs.
+        let cause = std::error::Error::source(&failed).expect("a source");
+        assert_eq!(
+            cause
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind),
+            Some(std::io::ErrorKind::PermissionDenied)
+        );
+        assert!(failed.to_string().starts_with("writing the download: "));
         let v = Error::validation("email", "is not an email address");
         assert_eq!(v.field(), Some("email"));
         assert_eq!(v.public_message(), "email: is not an email address");

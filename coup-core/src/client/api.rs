@@ -116,7 +116,7 @@ impl ApiClient {
             .connect_timeout(timeouts.connect)
             .use_preconfigured_tls((*tls).clone())
             .build()
-            .map_err(|e| Error::Internal(format!("building the HTTP client: {e}")))?;
+            .map_err(|e| Error::failed("building the HTTP client", e))?;
         Ok(Self {
             base: base.into(),
             http,
@@ -165,7 +165,7 @@ impl ApiClient {
     async fn execute(&self, request: RequestBuilder) -> Result<Response> {
         let request = request
             .build()
-            .map_err(|e| Error::Internal(format!("building a request: {e}")))?;
+            .map_err(|e| Error::failed("building a request", e))?;
         let again = matches!(
             *request.method(),
             Method::GET | Method::PUT | Method::DELETE
@@ -672,12 +672,12 @@ impl ApiClient {
             let chunk = chunk.map_err(transport)?;
             out.write_all(&chunk)
                 .await
-                .map_err(|e| Error::Internal(format!("writing the download: {e}")))?;
+                .map_err(|e| Error::failed("writing the download", e))?;
             size += chunk.len() as u64;
         }
         out.flush()
             .await
-            .map_err(|e| Error::Internal(format!("writing the download: {e}")))?;
+            .map_err(|e| Error::failed("writing the download", e))?;
         Ok(Downloaded {
             file_name,
             content_type,

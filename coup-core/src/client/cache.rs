@@ -99,21 +99,21 @@ pub struct Cache {
 }
 
 fn store(e: rusqlite::Error) -> Error {
-    Error::Internal(format!("offline cache: {e}"))
+    Error::failed("the offline cache's SQLite", e)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::Internal(format!("offline cache: {e}")))
+    serde_json::to_string(value).map_err(|e| Error::failed("encoding an offline cache row", e))
 }
 
 fn from_json<T: DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| Error::Internal(format!("offline cache row: {e}")))
+    serde_json::from_str(text).map_err(|e| Error::failed("reading an offline cache row", e))
 }
 
 fn connect(path: &Path) -> Result<Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Internal(format!("offline cache directory: {e}")))?;
+            .map_err(|e| Error::failed("creating the offline cache's directory", e))?;
     }
     let mut db = Connection::open(path).map_err(store)?;
     db.busy_timeout(std::time::Duration::from_secs(5))
@@ -658,7 +658,7 @@ impl Cache {
                     state: from_json(&state)?,
                     attempts,
                     created_at: chrono::DateTime::parse_from_rfc3339(&created_at)
-                        .map_err(|e| Error::Internal(format!("offline cache row: {e}")))?
+                        .map_err(|e| Error::failed("reading an offline cache row", e))?
                         .with_timezone(&Utc),
                 })
             })
@@ -733,7 +733,7 @@ impl Cache {
             .map_err(store)?;
         id.map(|id| {
             id.parse()
-                .map_err(|e| Error::Internal(format!("offline cache row: {e}")))
+                .map_err(|e| Error::failed("reading an offline cache row", e))
         })
         .transpose()
     }

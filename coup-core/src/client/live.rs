@@ -846,7 +846,7 @@ fn subscribe(study: StudyId, cursor: Cursor) -> ClientFrame {
 }
 
 async fn send(socket: &mut Socket, frame: &ClientFrame) -> Result<()> {
-    let text = serde_json::to_string(frame).map_err(|e| Error::Internal(e.to_string()))?;
+    let text = serde_json::to_string(frame).map_err(|e| Error::failed("encoding a frame", e))?;
     socket
         .send(Message::Text(text.into()))
         .await

@@ -203,7 +203,7 @@ impl Runtime {
             .thread_name("coup-client")
             .enable_all()
             .build()
-            .map_err(|e| Error::Internal(format!("starting the client runtime: {e}")))?;
+            .map_err(|e| Error::failed("starting the client runtime", e))?;
         Ok(Self {
             handle: owned.handle().clone(),
             owned: Some(owned),
@@ -226,7 +226,7 @@ async fn on<T: Send + 'static>(
     handle
         .spawn(work)
         .await
-        .map_err(|e| Error::Internal(format!("client task: {e}")))?
+        .map_err(|e| Error::failed("running a client task", e))?
 }
 
 /// Runs a short local cache operation on the blocking pool.
@@ -237,7 +237,7 @@ async fn blocking<T: Send + 'static>(
     let cache = cache.clone();
     tokio::task::spawn_blocking(move || work(&cache))
         .await
-        .map_err(|e| Error::Internal(format!("cache task: {e}")))?
+        .map_err(|e| Error::failed("running an offline cache task", e))?
 }
 
 struct Shared {
@@ -346,7 +346,7 @@ impl Client {
                     Ok(cache)
                 })
                 .await
-                .map_err(|e| Error::Internal(e.to_string()))??;
+                .map_err(|e| Error::failed("opening the offline cache", e))??;
                 Ok((api, cache, session.user))
             })
             .await?;
@@ -370,7 +370,7 @@ impl Client {
                 let path = config.cache_path.clone();
                 tokio::task::spawn_blocking(move || Cache::accounts(&path, &server))
                     .await
-                    .map_err(|e| Error::Internal(e.to_string()))?
+                    .map_err(|e| Error::failed("listing the saved accounts", e))?
             })
             .await
     }
@@ -405,7 +405,7 @@ impl Client {
                     Ok(sessions.load(&key)?.map(|token| (cache, user, token)))
                 })
                 .await
-                .map_err(|e| Error::Internal(e.to_string()))??;
+                .map_err(|e| Error::failed("restoring a saved session", e))??;
                 Ok(found.map(|(cache, user, token)| {
                     api.set_token(Some(token));
                     (api, cache, user)
@@ -1037,7 +1037,9 @@ async fn pump(shared: Arc<Shared>, mut live_events: mpsc::Receiver<LiveEvent>) {
                     let (shared, frame) = (shared.clone(), frame.clone());
                     tokio::task::spawn_blocking(move || shared.absorb(&frame)).await
                 };
-                if let Ok(Err(e)) | Err(e) = absorbed.map_err(|e| Error::Internal(e.to_string())) {
+                if let Ok(Err(e)) | Err(e) =
+                    absorbed.map_err(|e| Error::failed("caching a live event", e))
+                {
                     tracing::warn!(error = %e, "caching a live event");
                 }
                 if let Some(event) = AppEvent::from_frame(frame) {

@@ -60,8 +60,12 @@ impl FileSessionStore {
 
     fn read(&self) -> Result<BTreeMap<String, String>> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Internal(format!("session file {}: {e}", self.path.display()))),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::failed(
+                    format!("reading the session file {}", self.path.display()),
+                    e,
+                )
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
             Err(e) => Err(io(&self.path, e)),
         }
@@ -71,7 +75,8 @@ impl FileSessionStore {
     /// then renamed over the old one.
     fn write(&self, tokens: &BTreeMap<String, String>) -> Result<()> {
         let temp = self.path.with_extension("sessions-new");
-        let bytes = serde_json::to_vec(tokens).map_err(|e| Error::Internal(e.to_string()))?;
+        let bytes = serde_json::to_vec(tokens)
+            .map_err(|e| Error::failed("encoding the session file", e))?;
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create(true).truncate(true);
         #[cfg(unix)]
@@ -91,7 +96,7 @@ impl FileSessionStore {
 }
 
 fn io(path: &Path, e: std::io::Error) -> Error {
-    Error::Internal(format!("session file {}: {e}", path.display()))
+    Error::failed(format!("the session file {}", path.display()), e)
 }
 
 fn entry(key: &SessionKey) -> String {

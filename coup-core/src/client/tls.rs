@@ -36,7 +36,7 @@ pub(crate) fn client_config(extra_roots_pem: Option<&[u8]>) -> Result<Arc<rustls
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Internal(format!("TLS set-up: {e}")))?
+        .map_err(|e| Error::failed("setting up TLS", e))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))

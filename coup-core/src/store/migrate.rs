@@ -41,7 +41,7 @@ pub fn apply(tx: &mut dyn Tx, migrations: &[Migration]) -> Result<Vec<i64>> {
         tx.execute_batch(m.sql).map_err(|e| StoreError::Migration {
             version: m.version,
             name: m.name,
-            message: e.to_string(),
+            source: Box::new(e),
         })?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",

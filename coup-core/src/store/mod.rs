@@ -24,18 +24,27 @@ use std::sync::Arc;
 
 pub use value::{Row, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{BoxError, Error, Result};
 
-/// A failure inside a backend, already classified.
+/// A failure inside a backend, already classified. Each keeps the backend's own
+/// error as its [`source`](std::error::Error::source) (so a caller can still
+/// tell an I/O error from a constraint), and where a step of the store's own
+/// failed rather than a query, names that step.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// A unique index refused a row (a race the services did not see coming).
     #[error("unique constraint violated: {0}")]
-    UniqueViolation(String),
+    UniqueViolation(#[source] BoxError),
     /// The database is busy, locked or cannot be reached.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    #[error("store unavailable: {step}: {source}")]
+    Unavailable {
+        /// What the store was doing, e.g. "opening the reader pool".
+        step: String,
+        /// The failure.
+        #[source]
+        source: BoxError,
+    },
     /// A column held something the domain cannot read.
     #[error("cannot decode column {column}: {message}")]
     Decode {
@@ -43,26 +52,38 @@ pub enum StoreError {
         column: usize,
         /// What was wrong.
         message: String,
+        /// The parser's or driver's error, when one said so.
+        #[source]
+        source: Option<BoxError>,
     },
     /// A migration failed to apply.
-    #[error("migration {version} ({name}) failed: {message}")]
+    #[error("migration {version} ({name}) failed: {source}")]
     Migration {
         /// The migration's number.
         version: i64,
         /// The migration's name.
         name: &'static str,
-        /// The backend's message.
-        message: String,
+        /// The backend's failure.
+        #[source]
+        source: Box<StoreError>,
     },
     /// Any other backend failure (bad SQL, I/O).
     #[error("store query failed: {0}")]
-    Query(String),
+    Query(#[source] BoxError),
 }
 
 impl StoreError {
+    /// The store could not `step`, because of `source`.
+    pub(crate) fn unavailable(step: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Unavailable {
+            step: step.into(),
+            source: source.into(),
+        }
+    }
+
     /// Whether retrying later may succeed (the store is busy or down).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable { .. })
     }
 }
 
@@ -356,5 +377,5 @@ pub(crate) async fn spawn_blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| Error::Internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| Error::failed("running a blocking store task", e))?
 }

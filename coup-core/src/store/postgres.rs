@@ -12,7 +12,7 @@
 //! repeatable-read snapshots and never wait for writes.
 
 use std::error::Error as StdError;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -32,14 +32,14 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The driver's runtime: lives for the whole process, so dropping a backend from
 /// async code never drops a runtime.
-static DRIVER: LazyLock<std::result::Result<tokio::runtime::Runtime, String>> =
+static DRIVER: LazyLock<std::result::Result<tokio::runtime::Runtime, Arc<std::io::Error>>> =
     LazyLock::new(|| {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("coup-postgres")
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())
+            .map_err(Arc::new)
     });
 
 /// Runs a driver future to completion from synchronous code, wherever that code
@@ -51,14 +51,15 @@ where
     F::Output: Send,
 {
     use tokio::runtime::{Handle, RuntimeFlavor};
-    let runtime = DRIVER
-        .as_ref()
-        .map_err(|e| StoreError::Unavailable(format!("driver runtime: {e}")))?;
+    let runtime = DRIVER.as_ref().map_err(|e| {
+        StoreError::unavailable("starting the PostgreSQL driver's runtime", e.clone())
+    })?;
     match Handle::try_current().map(|h| h.runtime_flavor()) {
         Err(_) => Ok(runtime.block_on(future)),
         Ok(RuntimeFlavor::CurrentThread) => {
-            std::thread::scope(|scope| scope.spawn(|| runtime.block_on(future)).join())
-                .map_err(|_| StoreError::Unavailable("PostgreSQL driver thread panicked".into()))
+            std::thread::scope(|scope| scope.spawn(|| runtime.block_on(future)).join()).map_err(
+                |_| StoreError::unavailable("driving PostgreSQL", "the driver's thread panicked"),
+            )
         }
         Ok(_) => Ok(tokio::task::block_in_place(|| runtime.block_on(future))),
     }
@@ -77,7 +78,7 @@ impl PostgresBackend {
     pub fn connect(url: &str, schema: Option<&str>) -> Result<Self> {
         let mut config: tokio_postgres::Config = url
             .parse()
-            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+            .map_err(|e| StoreError::unavailable("reading the PostgreSQL URL", e))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         if let Some(schema) = schema {
             config.options(format!("-c search_path={schema}"));
@@ -97,7 +98,7 @@ impl PostgresBackend {
                 .runtime(deadpool_postgres::Runtime::Tokio1)
                 .build()
         })?
-        .map_err(|e| StoreError::Unavailable(format!("PostgreSQL pool: {e}")))?;
+        .map_err(|e| StoreError::unavailable("building the PostgreSQL pool", e))?;
         let backend = Self {
             pool,
             local_writes: Mutex::new(()),
@@ -113,7 +114,8 @@ impl PostgresBackend {
     }
 
     fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        block_on(self.pool.get())?.map_err(|e| StoreError::Unavailable(format!("PostgreSQL: {e}")))
+        block_on(self.pool.get())?
+            .map_err(|e| StoreError::unavailable("taking a PostgreSQL connection", e))
     }
 }
 
@@ -204,7 +206,8 @@ impl Tx for PgTx<'_> {
 fn row_values(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
     let decode = |column: usize, e: tokio_postgres::Error| StoreError::Decode {
         column,
-        message: e.to_string(),
+        message: "the driver cannot read it".into(),
+        source: Some(e.into()),
     };
     let mut values = Vec::with_capacity(row.len());
     for (i, column) in row.columns().iter().enumerate() {
@@ -233,6 +236,7 @@ fn row_values(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
                 return Err(StoreError::Decode {
                     column: i,
                     message: format!("unsupported column type {other}"),
+                    source: None,
                 });
             }
         };
@@ -278,18 +282,30 @@ impl ToSql for Value {
 
 fn map_err(e: tokio_postgres::Error) -> StoreError {
     match e.code() {
-        Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
-            StoreError::UniqueViolation(e.to_string())
-        }
+        Some(code) if *code == SqlState::UNIQUE_VIOLATION => StoreError::UniqueViolation(e.into()),
         Some(code) if code.code().starts_with("08") || *code == SqlState::ADMIN_SHUTDOWN => {
-            StoreError::Unavailable(e.to_string())
+            StoreError::unavailable("running a statement", e)
         }
-        None if e.is_closed() => StoreError::Unavailable(e.to_string()),
+        None if e.is_closed() => StoreError::unavailable("running a statement", e),
+        // The driver's own Display says only "db error"; the server's message
+        // (kept in the source as well) is what says what went wrong.
         _ => StoreError::Query(match e.as_db_error() {
-            Some(db) => db.message().to_owned(),
-            None => e.to_string(),
+            Some(db) => Box::new(QueryFailed {
+                message: db.message().to_owned(),
+                source: e,
+            }),
+            None => e.into(),
         }),
     }
+}
+
+/// A statement PostgreSQL refused: its message, and the driver's error.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct QueryFailed {
+    message: String,
+    #[source]
+    source: tokio_postgres::Error,
 }
 
 /// A schema of its own for one test run, dropped with everything in it on drop.

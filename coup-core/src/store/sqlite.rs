@@ -65,9 +65,8 @@ impl SqliteBackend {
     /// pending migrations.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::unavailable(format!("creating {}", dir.display()), e))?;
         }
         let mut writer = Connection::open(path).map_err(map_err)?;
         configure(&writer).map_err(map_err)?;
@@ -92,14 +91,14 @@ impl SqliteBackend {
             .max_size(READERS)
             .min_idle(Some(1))
             .build(manager)
-            .map_err(|e| StoreError::Unavailable(format!("reader pool: {e}")))?;
+            .map_err(|e| StoreError::unavailable("opening the reader pool", e))?;
         let writer = Arc::new(Mutex::new(writer));
         let (queue, jobs) = mpsc::channel();
         let batch_writer = writer.clone();
         let writer_thread = std::thread::Builder::new()
             .name("coup-sqlite-writer".into())
             .spawn(move || write_batches(&batch_writer, &jobs))
-            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
+            .map_err(|e| StoreError::unavailable("starting the writer thread", e))?;
         Ok(Self {
             writer,
             queue: Some(queue),
@@ -131,13 +130,16 @@ fn write_batches(writer: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn Write
             }
         }
         let mut conn = lock_writer(writer);
-        let outcome = run_batch(&mut conn, &mut batch);
+        // Shared, so that every job of the batch keeps the one cause.
+        let outcome = run_batch(&mut conn, &mut batch).map_err(Arc::new);
         // Finished while the writer is still held: callbacks see commits in order.
         for job in batch {
             let outcome = match &outcome {
                 Ok(()) => Ok(()),
-                Err(e) if e.is_unavailable() => Err(StoreError::Unavailable(e.to_string()).into()),
-                Err(e) => Err(Error::Internal(format!("the transaction failed: {e}"))),
+                Err(e) if e.is_unavailable() => {
+                    Err(StoreError::unavailable("committing a batch of writes", e.clone()).into())
+                }
+                Err(e) => Err(Error::failed("committing a batch of writes", e.clone())),
             };
             // A panicking after-commit callback must not stop the writer for
             // everyone; its caller sees the write abandoned.
@@ -210,7 +212,7 @@ impl Backend for SqliteBackend {
         let mut conn = self
             .readers
             .get()
-            .map_err(|e| StoreError::Unavailable(format!("no reader connection: {e}")))?;
+            .map_err(|e| StoreError::unavailable("taking a reader connection", e))?;
         let tx = conn.transaction().map_err(map_err)?;
         body(&mut SqliteTx(&tx))
     }
@@ -245,6 +247,7 @@ impl Tx for SqliteTx<'_> {
                         return Err(StoreError::Decode {
                             column: i,
                             message: "unexpected REAL or BLOB column".into(),
+                            source: None,
                         });
                     }
                 });
@@ -286,7 +289,7 @@ fn map_err(e: rusqlite::Error) -> StoreError {
             if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
                 || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
         {
-            StoreError::UniqueViolation(e.to_string())
+            StoreError::UniqueViolation(e.into())
         }
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(
@@ -298,9 +301,9 @@ fn map_err(e: rusqlite::Error) -> StoreError {
                     | rusqlite::ErrorCode::ReadOnly
             ) =>
         {
-            StoreError::Unavailable(e.to_string())
+            StoreError::unavailable("running a statement", e)
         }
-        _ => StoreError::Query(e.to_string()),
+        _ => StoreError::Query(e.into()),
     }
 }
 

@@ -194,6 +194,7 @@ fn decode(column: usize, message: impl Into<String>) -> StoreError {
     StoreError::Decode {
         column,
         message: message.into(),
+        source: None,
     }
 }
 

@@ -150,7 +150,7 @@ async fn upload(
             }
             Err(BlobError::Body(e)) => return Err(bad_request("file", e.body_text())),
             Err(BlobError::Io(e)) => {
-                return Err(ApiError(Error::Internal(format!("storing upload: {e}"))));
+                return Err(ApiError(Error::failed("storing an upload", e)));
             }
         };
         let key = storage_key.clone();
@@ -213,12 +213,12 @@ async fn download(
     let path = app
         .blobs
         .path(&meta.storage_key)
-        .map_err(|e| ApiError(Error::Internal(e.to_string())))?;
+        .map_err(|e| ApiError(Error::failed("locating the blob", e)))?;
     let blob = tokio::fs::File::open(&path).await.map_err(|e| {
-        ApiError(Error::Internal(format!(
-            "blob {} unreadable: {e}",
-            meta.storage_key
-        )))
+        ApiError(Error::failed(
+            format!("opening the blob {}", meta.storage_key),
+            e,
+        ))
     })?;
     let mut response = Response::new(Body::from_stream(ReaderStream::new(blob)));
     let headers = response.headers_mut();
