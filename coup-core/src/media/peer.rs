@@ -112,12 +112,14 @@ impl PeerOutputs {
         Some((t.track.clone(), t.ssrc, t.payload_type?))
     }
 
-    fn set(&self, kind: TrackKind, track: Option<LocalTrack>) {
+    fn set(&self, kind: TrackKind, track: LocalTrack) {
         let mut tracks = self.tracks.lock().unwrap_or_else(|e| e.into_inner());
-        match track {
-            Some(t) => tracks.insert(kind, t),
-            None => tracks.remove(&kind),
-        };
+        tracks.insert(kind, track);
+    }
+
+    fn take(&self, kind: TrackKind) -> Option<LocalTrack> {
+        let mut tracks = self.tracks.lock().unwrap_or_else(|e| e.into_inner());
+        tracks.remove(&kind)
     }
 
     fn set_payload_type(&self, kind: TrackKind, pt: u8) {
@@ -316,6 +318,9 @@ impl Peer {
             outputs: outputs.clone(),
             status: status.clone(),
             ice: (Ice::Working, Instant::now()),
+            readers: HashMap::new(),
+            remote: HashMap::new(),
+            idle: HashMap::new(),
             setup,
         };
         for kind in task.setup.sending.clone() {
@@ -356,6 +361,14 @@ struct PeerTask {
     outputs: Arc<PeerOutputs>,
     status: Arc<PeerStatus>,
     ice: (Ice, Instant),
+    /// The reader of each remote track being received, and how to stop it.
+    readers: HashMap<TrackKind, tokio::sync::watch::Sender<bool>>,
+    /// Every remote track seen: a track the other side stops and sends again
+    /// comes back on the same object (no new `on_track`).
+    remote: HashMap<TrackKind, Arc<dyn TrackRemote>>,
+    /// Local tracks taken off the connection, kept to send again under the
+    /// same SSRC and id, so the receiver's track object carries on.
+    idle: HashMap<TrackKind, (Arc<TrackLocalStaticSample>, u32)>,
 }
 
 impl PeerTask {
@@ -416,9 +429,10 @@ impl PeerTask {
                 *self.status.state.lock().unwrap_or_else(|e| e.into_inner()) = state.to_string();
             }
             PeerInput::Track(track) => {
-                let them = self.setup.them;
-                let sink = self.setup.sink.clone();
-                tokio::spawn(read_track(them, track, sink));
+                let audio = track.kind().await == RtpCodecKind::Audio;
+                let kind = TrackKind::from_id(&track.track_id().await, audio);
+                self.remote.insert(kind, track);
+                self.read(kind);
             }
         }
     }
@@ -433,6 +447,40 @@ impl PeerTask {
     }
 
     async fn add_track(&mut self, kind: TrackKind) -> Result<()> {
+        let (track, ssrc) = match self.idle.remove(&kind) {
+            Some(idle) => idle,
+            None => self.new_track(kind)?,
+        };
+        let sender = self
+            .pc
+            .add_track(track.clone() as Arc<dyn TrackLocal>)
+            .await
+            .map_err(webrtc_error("add track"))?;
+        self.senders.insert(kind, sender);
+        self.outputs.set(
+            kind,
+            LocalTrack {
+                track: track.clone(),
+                ssrc,
+                payload_type: None,
+            },
+        );
+        // The receiver's keyframe requests (PLI/FIR) for this track.
+        let keyframes = self.setup.keyframes.clone();
+        tokio::spawn(async move {
+            while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = track.poll().await {
+                if packets
+                    .iter()
+                    .any(|p| p.as_any().downcast_ref::<PictureLossIndication>().is_some())
+                {
+                    keyframes.request(kind);
+                }
+            }
+        });
+        Ok(())
+    }
+
+    fn new_track(&self, kind: TrackKind) -> Result<(Arc<TrackLocalStaticSample>, u32)> {
         let ssrc = u32::from_le_bytes(
             uuid::Uuid::new_v4().as_bytes()[..4]
                 .try_into()
@@ -460,40 +508,17 @@ impl PeerTask {
             TrackLocalStaticSample::new(Instant::now(), track)
                 .map_err(webrtc_error("local track"))?,
         );
-        let sender = self
-            .pc
-            .add_track(track.clone() as Arc<dyn TrackLocal>)
-            .await
-            .map_err(webrtc_error("add track"))?;
-        self.senders.insert(kind, sender);
-        self.outputs.set(
-            kind,
-            Some(LocalTrack {
-                track: track.clone(),
-                ssrc,
-                payload_type: None,
-            }),
-        );
-        // The receiver's keyframe requests (PLI/FIR) for this track.
-        let keyframes = self.setup.keyframes.clone();
-        tokio::spawn(async move {
-            while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = track.poll().await {
-                if packets
-                    .iter()
-                    .any(|p| p.as_any().downcast_ref::<PictureLossIndication>().is_some())
-                {
-                    keyframes.request(kind);
-                }
-            }
-        });
-        Ok(())
+        Ok((track, ssrc))
     }
 
     async fn remove_track(&mut self, kind: TrackKind) -> bool {
         let Some(sender) = self.senders.remove(&kind) else {
             return false;
         };
-        self.outputs.set(kind, None);
+        let taken = self.outputs.take(kind);
+        if let Some(t) = taken {
+            self.idle.insert(kind, (t.track, t.ssrc));
+        }
         if let Err(e) = self.pc.remove_track(&sender).await {
             tracing::warn!(error = %e, "removing a track");
         }
@@ -529,6 +554,7 @@ impl PeerTask {
                 if rules::on_answer(self.state) == AnswerAction::Drop {
                     return;
                 }
+                let sent = rules::sent_tracks(&sdp);
                 let applied = match RTCSessionDescription::answer(sdp) {
                     Ok(answer) => self.pc.set_remote_description(answer).await,
                     Err(e) => Err(e),
@@ -537,7 +563,11 @@ impl PeerTask {
                     Ok(()) => {
                         self.state = Negotiation::Stable;
                         self.has_remote = true;
-                        self.stable().await;
+                        self.follow_sent(&sent);
+                        for c in std::mem::take(&mut self.held) {
+                            self.apply_candidate(c).await;
+                        }
+                        self.stable(false).await;
                     }
                     Err(e) => self.bad(e, "an answer"),
                 }
@@ -567,6 +597,7 @@ impl PeerTask {
     }
 
     async fn remote_offer(&mut self, sdp: String) {
+        let sent = rules::sent_tracks(&sdp);
         let offer = match RTCSessionDescription::offer(sdp) {
             Ok(offer) => offer,
             Err(e) => return self.bad(e, "an offer"),
@@ -597,6 +628,7 @@ impl PeerTask {
         }
         self.state = Negotiation::HaveRemoteOffer;
         self.has_remote = true;
+        self.follow_sent(&sent);
         for c in std::mem::take(&mut self.held) {
             self.apply_candidate(c).await;
         }
@@ -611,7 +643,43 @@ impl PeerTask {
         if let Some(local) = self.pc.local_description().await {
             self.send(Signal::Answer { sdp: local.sdp }).await;
         }
-        self.stable().await;
+        self.stable(true).await;
+    }
+
+    /// Starts (or restarts) the reader of the remote track of `kind`.
+    fn read(&mut self, kind: TrackKind) {
+        let Some(track) = self.remote.get(&kind).cloned() else {
+            return;
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if let Some(old) = self.readers.insert(kind, stop) {
+            let _ = old.send(true);
+        }
+        let sink = self.setup.sink.clone();
+        tokio::spawn(read_track(self.setup.them, kind, track, sink, stopped));
+    }
+
+    /// Follows the other side's latest description: readers of tracks it no
+    /// longer sends stop (the sink hears the track end); tracks it sends again
+    /// are read again.
+    fn follow_sent(&mut self, sent: &[String]) {
+        let is_sent = |kind: &TrackKind| sent.iter().any(|id| id == kind.id());
+        self.readers.retain(|kind, stop| {
+            let still = is_sent(kind);
+            if !still {
+                let _ = stop.send(true);
+            }
+            still
+        });
+        let again: Vec<TrackKind> = self
+            .remote
+            .keys()
+            .filter(|k| is_sent(k) && !self.readers.contains_key(k))
+            .copied()
+            .collect();
+        for kind in again {
+            self.read(kind);
+        }
     }
 
     async fn apply_candidate(&mut self, init: RTCIceCandidateInit) {
@@ -624,18 +692,23 @@ impl PeerTask {
     }
 
     /// A negotiation finished: writers learn the negotiated payload types, and
-    /// a change that waited is offered.
-    async fn stable(&mut self) {
+    /// a change that waited is offered. After answering, a track of ours the
+    /// offer had no section for (we added it while their offer was on its way)
+    /// still has no codec: it needs an offer of our own.
+    async fn stable(&mut self, answered: bool) {
+        let mut unsent = false;
         for (kind, sender) in &self.senders {
-            if let Ok(params) = sender.get_parameters().await
-                && let Some(codec) = params.rtp_parameters.codecs.first()
-            {
-                self.outputs.set_payload_type(*kind, codec.payload_type);
+            match sender.get_parameters().await {
+                Ok(params) if !params.rtp_parameters.codecs.is_empty() => {
+                    let pt = params.rtp_parameters.codecs[0].payload_type;
+                    self.outputs.set_payload_type(*kind, pt);
+                }
+                _ => unsent = true,
             }
         }
         self.setup.keyframes.request(TrackKind::Camera);
         self.setup.keyframes.request(TrackKind::Screen);
-        if self.renegotiate {
+        if self.renegotiate || (answered && unsent) {
             self.negotiate().await;
         }
     }
@@ -660,11 +733,17 @@ impl PeerTask {
     }
 }
 
-/// Reads one remote track until it ends: reassembles VP8 frames (or takes Opus
+/// Reads one remote track until it ends (or the other side's description no
+/// longer sends it): reassembles VP8 frames (or takes Opus
 /// packets), decodes them and hands them to the sink.
-async fn read_track(from: UserId, track: Arc<dyn TrackRemote>, sink: Arc<dyn MediaSink>) {
-    let audio = track.kind().await == RtpCodecKind::Audio;
-    let kind = TrackKind::from_id(&track.track_id().await, audio);
+async fn read_track(
+    from: UserId,
+    kind: TrackKind,
+    track: Arc<dyn TrackRemote>,
+    sink: Arc<dyn MediaSink>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let audio = kind == TrackKind::Mic;
     let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     sink.track_started(from, kind);
     let mut video = if audio {
@@ -679,7 +758,12 @@ async fn read_track(from: UserId, track: Arc<dyn TrackRemote>, sink: Arc<dyn Med
     let mut opus = if audio { OpusDecoder::new().ok() } else { None };
     let mut last_pli = Instant::now() - PLI_INTERVAL;
     let mut need_keyframe = true;
-    while let Some(event) = track.poll().await {
+    loop {
+        let event = tokio::select! {
+            event = track.poll() => event,
+            _ = stop.changed() => None,
+        };
+        let Some(event) = event else { break };
         let packet = match event {
             TrackRemoteEvent::OnRtpPacket(packet) => packet,
             TrackRemoteEvent::OnEnded => break,

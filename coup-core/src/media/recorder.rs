@@ -45,6 +45,8 @@ pub struct TrackReport {
     pub frames: u64,
     /// Decoded frames per second, first to last frame.
     pub fps: f64,
+    /// Milliseconds from the recorder's creation to the first decoded frame.
+    pub first_frame_ms: Option<u64>,
     /// The last frame's width and height.
     pub width: u32,
     /// The last frame's height.
@@ -66,9 +68,20 @@ pub struct TrackReport {
 }
 
 /// Records what arrives; cheap to share.
-#[derive(Default)]
 pub struct Recorder {
+    created: Instant,
     tracks: Mutex<HashMap<(UserId, TrackKind), Track>>,
+}
+
+impl Default for Recorder {
+    /// A recorder whose clock for `firstFrameMs` starts now (make it just
+    /// before joining to measure join → first frame).
+    fn default() -> Self {
+        Self {
+            created: Instant::now(),
+            tracks: Mutex::default(),
+        }
+    }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
@@ -116,6 +129,9 @@ impl Recorder {
                     } else {
                         0.0
                     },
+                    first_frame_ms: t
+                        .first
+                        .map(|f| f.duration_since(self.created).as_millis() as u64),
                     width: t.size.0,
                     height: t.size.1,
                     stamps: t.stamps,

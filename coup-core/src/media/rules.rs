@@ -142,6 +142,38 @@ pub fn restart_ice(
     }
 }
 
+/// The track ids a session description says its side sends: the `msid` of
+/// every media section whose direction is `sendrecv` or `sendonly`. A remote
+/// track whose id is missing from the other side's latest description has
+/// ended: WebRTC signals a removed track only by this (the receiver's track
+/// object is not closed by a renegotiation).
+pub fn sent_tracks(sdp: &str) -> Vec<String> {
+    let mut sent = Vec::new();
+    let mut section: Option<(Vec<String>, bool)> = None;
+    let finish = |section: Option<(Vec<String>, bool)>, sent: &mut Vec<String>| {
+        if let Some((ids, true)) = section {
+            sent.extend(ids);
+        }
+    };
+    for line in sdp.lines().map(str::trim) {
+        if line.starts_with("m=") {
+            finish(section.take(), &mut sent);
+            // Without a direction attribute a section is sendrecv (RFC 8866).
+            section = Some((Vec::new(), true));
+        } else if let Some((ids, sending)) = section.as_mut() {
+            if let Some(msid) = line.strip_prefix("a=msid:") {
+                if let Some(track) = msid.split_whitespace().nth(1) {
+                    ids.push(track.to_owned());
+                }
+            } else if line == "a=recvonly" || line == "a=inactive" {
+                *sending = false;
+            }
+        }
+    }
+    finish(section, &mut sent);
+    sent
+}
+
 /// Whether the engine must join the call again: the live connection came back
 /// online after it was lost while in the call. The server ended the old
 /// connection's place in the call with it (others saw the participant leave),
@@ -230,6 +262,21 @@ mod tests {
             Duration::from_secs(60),
             grace
         ));
+    }
+
+    #[test]
+    fn sent_tracks_are_the_msids_of_sending_sections() {
+        let sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=msid:kim mic\r\na=sendrecv\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=msid:kim camera\r\na=sendonly\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\na=msid:kim screen\r\na=recvonly\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:3\r\na=inactive\r\n";
+        assert_eq!(sent_tracks(sdp), vec!["mic", "camera"]);
+        assert!(sent_tracks("").is_empty());
+        assert!(
+            sent_tracks("garbage\na=msid:x y").is_empty(),
+            "no media section"
+        );
     }
 
     #[test]
