@@ -294,6 +294,16 @@ pub enum Error {
     #[cfg(feature = "client")]
     #[error("unexpected answer from the server: {0}")]
     BadResponse(String),
+    /// The call engine failed at a step (`media` only): a codec, a capture
+    /// device or the WebRTC stack. Local, so `INTERNAL`; `step` names what failed.
+    #[cfg(feature = "media")]
+    #[error("{step}: {message}")]
+    Media {
+        /// What the engine was doing, e.g. "VP8 encoder".
+        step: &'static str,
+        /// The library's words.
+        message: String,
+    },
 }
 
 impl Error {
@@ -321,6 +331,8 @@ impl Error {
             Self::Transport(_) => ErrorCode::Unavailable,
             #[cfg(feature = "client")]
             Self::BadResponse(_) => ErrorCode::BadResponse,
+            #[cfg(feature = "media")]
+            Self::Media { .. } => ErrorCode::Internal,
         }
     }
 

@@ -15,6 +15,8 @@
 //! - [`api`]: the REST API's request and query types (with [`model`], the wire).
 //! - `client` (feature `client`): the client of a CoUp server — typed REST API,
 //!   live events, offline cache and outbox — for apps and bindings.
+//! - `media` (feature `media`): the call engine — one WebRTC peer connection per
+//!   other participant, VP8/Opus, synthetic and X11 sources — over the client.
 //!
 //! Feature `engine` (default) brings the rules, services, stores, hashing and
 //! demo data; an app builds `default-features = false, features = ["client"]`
@@ -43,6 +45,8 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod ids;
+#[cfg(feature = "media")]
+pub mod media;
 #[cfg(any(feature = "engine", feature = "client"))]
 mod migration;
 pub mod model;
