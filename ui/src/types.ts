@@ -202,7 +202,9 @@ export interface Session {
 
 export interface AppInfo {
   server: string | null;
-  tokenStore: "keyring" | "file";
+  /** Where the session token is kept: the OS credential store or an
+   * owner-only file (desktop), or the browser's storage. */
+  tokenStore: "keyring" | "file" | "browser";
   version: string;
 }
 

@@ -61,6 +61,14 @@ export function studyScreen(ctx: Ctx, root: HTMLElement, studyId: Id, tab: Tab):
     }),
   ]).catch((e: unknown) => ctx.fail(e));
 
+  // Someone who joins while the screen is open is named in chat and typing.
+  ctx.on((event) => {
+    if (event.type === "membership" && event.studyId === studyId) {
+      ctx.backend.members(studyId).then((m) => {
+        members = m;
+      }).catch(() => undefined);
+    }
+  });
   void ready.then(() => {
     if (tab === "chat") chatTab(ctx, body, studyId, () => study, memberName);
     else if (tab === "members") membersTab(ctx, body, studyId, () => members);
