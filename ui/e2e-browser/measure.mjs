@@ -2,9 +2,12 @@
 // demo data): the compressed JavaScript + CSS of the first load, the time from
 // navigation to an interactive dashboard (signed in, studies listed) on
 // loopback, and the JS heap of the tab signed in with a study open. Prints one
-// JSON object; exits 1 if a budget is exceeded (≤ 150 KB, ≤ 1 s).
+// JSON object. Exits 1 when the first load's compressed JS + CSS is over 150 KB
+// (a property of the build); the 1 s load budget fails the run only with
+// `--strict`, because on a shared 2-core CI machine a time says more about the
+// neighbours than about the code (as bench/smoke.sh, which never fails on timings).
 //
-//   node ui/e2e-browser/measure.mjs            (after building coup-server)
+//   node ui/e2e-browser/measure.mjs [--strict]    (after building coup-server)
 
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -117,7 +120,7 @@ try {
   console.log(JSON.stringify(result, null, 2));
   const over = [];
   if (total > BUDGET_BYTES) over.push(`first load ${total} B > ${BUDGET_BYTES} B`);
-  if (result.firstLoadMsMedian > BUDGET_MS) over.push(`first load ${result.firstLoadMsMedian} ms > ${BUDGET_MS} ms`);
+  if (process.argv.includes("--strict") && result.firstLoadMsMedian > BUDGET_MS) over.push(`first load ${result.firstLoadMsMedian} ms > ${BUDGET_MS} ms`);
   if (over.length) {
     console.error(`over budget: ${over.join("; ")}`);
     process.exitCode = 1;
