@@ -249,6 +249,34 @@ test("with the server down a reload shows the last state; a message typed offlin
   assert.equal(await bob.page.locator("#messages").getByText(text).count(), 1, "shown once");
 });
 
+test("messages posted while a tab is disconnected arrive once, in order, on resume", async () => {
+  const { alice, bob } = people;
+  await openStudy(bob, studyName);
+  // The server restarts; before Bob's tab is back (it waits out its backoff),
+  // Alice posts over REST.
+  await server.kill();
+  await bob.page.locator("#banner .banner").waitFor({ timeout: WAIT });
+  await server.restart();
+  alice.token = (await server.login(alice.email, PASSWORD)).token;
+  const sent = [];
+  for (let i = 1; i <= 3; i++) {
+    const content = `missed ${i} ${Date.now()}`;
+    const r = await server.api("POST", `/api/studies/${studyId}/chat`, { token: alice.token, body: { content, clientId: `e2e-missed-${i}-${Date.now()}` } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    sent.push(content);
+  }
+  // One is deleted before Bob is back: the replay brings its tombstone.
+  const page = (await server.api("GET", `/api/studies/${studyId}/chat?limit=5`, { token: alice.token })).body.items;
+  const first = page.find((m) => m.content === sent[0]);
+  assert.equal((await server.api("DELETE", `/api/studies/${studyId}/chat/${first.id}`, { token: alice.token })).status, 204);
+  for (const content of sent.slice(1)) await bob.page.locator("#messages").getByText(content).waitFor({ timeout: 40_000 });
+  const texts = await bob.page.locator("#messages").innerText();
+  assert.ok(!texts.includes(sent[0]), "the deleted one is not shown");
+  assert.equal(texts.split(sent[1]).length - 1, 1, "once");
+  assert.equal(texts.split(sent[2]).length - 1, 1, "once");
+  assert.ok(texts.indexOf(sent[1]) < texts.indexOf(sent[2]), "in order");
+});
+
 test("an administrator suspends a user whose tab is open: signed out at once", async () => {
   const { bob } = people;
   await bob.page.click("#nav-dashboard");
