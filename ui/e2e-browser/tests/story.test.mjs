@@ -295,6 +295,19 @@ test("an administrator suspends a user whose tab is open: signed out at once", a
   await bob.page.waitForSelector("#login-title", { timeout: WAIT });
 });
 
+test("a session ended while the WebSocket is down is noticed over REST: signed out", async () => {
+  const carol = await person("carol");
+  // Carol's tab never gets a live connection (a proxy that drops WebSockets).
+  await carol.page.routeWebSocket(/\/ws$/, (ws) => ws.close({ code: 1011, reason: "proxy" }));
+  await signUp(carol);
+  await carol.page.locator("#banner .banner").waitFor({ timeout: WAIT });
+  assert.equal((await server.api("POST", "/api/auth/logout", { token: carol.token })).status, 204);
+  await carol.page.click("#nav-notifications");
+  await carol.page.waitForSelector("#login-title", { timeout: WAIT });
+  assert.equal(await carol.page.evaluate(() => localStorage.getItem("coup.session")), null);
+  await carol.context.close();
+});
+
 test("the same screens in Korean", async () => {
   const kim = await person("kim", "ko-KR");
   await kim.page.goto(server.url);

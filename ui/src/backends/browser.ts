@@ -236,7 +236,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
     localStorage.setItem(SESSION_KEY, JSON.stringify(saved));
     const prefix = `${saved.user.id}/`;
     const kv = await kvReady;
-    const api = restClient(saved.server, () => saved.token);
+    const api = restClient(saved.server, () => saved.token, (message) => a.live.signedOut(message));
     const a: Account = {
       saved,
       api,

@@ -72,6 +72,13 @@ export class Live {
     this.failWaiting("stopped");
   }
 
+  /** The server refused the session over REST: the same end as a 4003. */
+  signedOut(message: string): void {
+    if (this.stopped) return;
+    this.stop();
+    this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message });
+  }
+
   /** Connect now instead of after the backoff. */
   reconnectNow(): void {
     if (this.stopped || (this.socket && this.socket.readyState <= WebSocket.OPEN)) return;

@@ -11,14 +11,23 @@ import type { paths } from "./api.gen";
 
 export type Api = Client<paths>;
 
-/** A client of the server at `base` that sends the current token, if any. */
-export function restClient(base: string, token: () => string | null): Api {
+/** A client of the server at `base` that sends the current token, if any;
+ * `unauthorized` hears a 401 to a request that carried one (the session ended
+ * while the WebSocket was down, or expired). */
+export function restClient(base: string, token: () => string | null, unauthorized: (message: string) => void = () => undefined): Api {
   const api = createClient<paths>({ baseUrl: base });
   api.use({
     onRequest({ request }) {
       const t = token();
       if (t) request.headers.set("Authorization", `Bearer ${t}`);
       return request;
+    },
+    async onResponse({ request, response }) {
+      if (response.status === 401 && request.headers.has("Authorization")) {
+        const body: unknown = await response.clone().json().catch(() => null);
+        unauthorized(refusal(401, body).message || "the session ended");
+      }
+      return response;
     },
   });
   return api;
