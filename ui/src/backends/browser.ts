@@ -21,16 +21,20 @@ import { BackendError, type Backend, type Unlisten } from "../backend";
 import type {
   AppEvent,
   AppInfo,
+  CallSignal,
   ChatMessage,
   ConnectionState,
   Id,
+  MediaState,
   Member,
   Notification,
+  Participant,
   Session,
   Study,
   User,
 } from "../types";
 import { Live, type ServerFrame } from "./browser/live";
+import { operations } from "./browser/operations";
 import { Outbox } from "./browser/outbox";
 import { restClient, unwrap, type Api } from "./browser/rest";
 import { advance, applyToMessages, type Change, type Cursor } from "./browser/sequence";
@@ -64,6 +68,23 @@ function loadSaved(): Saved | null {
   } catch {
     return null;
   }
+}
+
+/** A relayed `signal` frame's payload as the app's typed signal (the payload is
+ * what the browser's RTCSessionDescriptionInit / RTCIceCandidateInit carry). */
+function toSignal(kind: unknown, payload: unknown): CallSignal | null {
+  if (typeof payload !== "object" || payload === null) return null;
+  const p = payload as Record<string, unknown>;
+  if ((kind === "offer" || kind === "answer") && typeof p.sdp === "string") return { kind, sdp: p.sdp };
+  if (kind === "iceCandidate" && typeof p.candidate === "string") {
+    return {
+      kind,
+      candidate: p.candidate,
+      sdpMid: typeof p.sdpMid === "string" ? p.sdpMid : null,
+      sdpMLineIndex: typeof p.sdpMLineIndex === "number" ? p.sdpMLineIndex : null,
+    };
+  }
+  return null;
 }
 
 function socketUrl(server: string): string {
@@ -205,6 +226,20 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
           role: (frame.role as Member["role"] | null | undefined) ?? null,
         });
         return;
+      case "callParticipantJoined":
+        emit({ type: "callParticipantJoined", studyId, participant: frame.participant as Participant });
+        return;
+      case "callParticipantLeft":
+        emit({ type: "callParticipantLeft", studyId, userId: frame.userId as Id });
+        return;
+      case "callMedia":
+        emit({ type: "callMedia", studyId, userId: frame.userId as Id, media: frame.media as MediaState });
+        return;
+      case "signal": {
+        const signal = toSignal(frame.kind, frame.payload);
+        if (signal) emit({ type: "callSignal", studyId, from: frame.from as Id, signal });
+        return;
+      }
       case "unsubscribed": {
         const reason = frame.reason;
         if (reason !== "KICKED" && reason !== "LEFT" && reason !== "STUDY_DELETED") return;
@@ -310,7 +345,15 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
     return begin({ server: base, token: answer.token, user: answer.user });
   };
 
+  const ops = operations({
+    api: () => need().api,
+    live: () => need().live,
+    server: () => need().saved.server,
+    token: () => need().saved.token,
+  });
+
   return {
+    ...ops,
     kind: "browser",
     appInfo: (): Promise<AppInfo> =>
       Promise.resolve({ server: origin, tokenStore: "browser", version: options.version ?? "web" }),
@@ -366,7 +409,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
       const page = await unwrap(a.api.GET("/api/studies/{id}/chat", { params: { path: { id: studyId }, query: { before, limit } } }));
       return page;
     },
-    sendMessage: (studyId, content) => need().outbox.enqueue({ type: "sendMessage", studyId, content }),
+    sendMessage: (studyId, content, fileId) => need().outbox.enqueue({ type: "sendMessage", studyId, content, fileId: fileId ?? null }),
     deleteMessage: async (studyId, messageId) => {
       await unwrap(need().api.DELETE("/api/studies/{id}/chat/{message_id}", { params: { path: { id: studyId, message_id: messageId } } }));
     },
@@ -428,17 +471,28 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
       await refreshStudies(a);
       return created;
     },
-    joinStudy: async (studyId, message) => {
+    joinStudy: async (studyId, request) => {
       const a = need();
-      const member = (await unwrap(
-        a.api.POST("/api/studies/{id}/join", { params: { path: { id: studyId } }, body: { message } }),
-      )) as Member;
+      const member = await unwrap(
+        a.api.POST("/api/studies/{id}/join", {
+          params: { path: { id: studyId } },
+          body: { message: request.message ?? null, inviteCode: request.inviteCode ?? null },
+        }),
+      );
       await refreshStudies(a);
       return member;
     },
+    leaveStudy: async (studyId) => {
+      const a = need();
+      await ops.leaveStudy(studyId);
+      a.live.unfollow(studyId);
+      await refreshStudies(a);
+    },
 
-    onEvent(listener): Unlisten {
+    onEvent(listener, ready): Unlisten {
       listeners.add(listener);
+      // Events are emitted in this page: they flow from the moment of adding.
+      ready?.();
       return () => listeners.delete(listener);
     },
   };

@@ -7,6 +7,7 @@
 // study), so a gap fill from the REST change feed finishes before the frame
 // that revealed the gap, and later frames wait for both.
 
+import { BackendError } from "../../backend";
 import type { ChatMessage, ConnectionState, Id } from "../../types";
 import { backoff, decide, type Change, type Cursor } from "./sequence";
 
@@ -106,12 +107,14 @@ export class Live {
   /** A frame answered by `ack` (or another frame repeating its `requestId`). */
   request(frame: Record<string, unknown>): Promise<ServerFrame> {
     const socket = this.socket;
-    if (!this.welcomed || socket?.readyState !== WebSocket.OPEN) return Promise.reject(new Error("offline"));
+    if (!this.welcomed || socket?.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new BackendError({ code: "UNAVAILABLE", message: "not connected" }));
+    }
     const requestId = `b${this.nextRequest++}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(requestId);
-        reject(new Error("no answer"));
+        reject(new BackendError({ code: "UNAVAILABLE", message: "no answer" }));
       }, ANSWER_TIMEOUT);
       this.waiting.set(requestId, {
         resolve: (f) => {
@@ -180,7 +183,7 @@ export class Live {
   }
 
   private failWaiting(why: string): void {
-    for (const w of this.waiting.values()) w.reject(new Error(why));
+    for (const w of this.waiting.values()) w.reject(new BackendError({ code: "UNAVAILABLE", message: why }));
     this.waiting.clear();
   }
 
@@ -247,7 +250,7 @@ export class Live {
         const answer = frame.requestId ? this.waiting.get(frame.requestId) : undefined;
         if (answer && frame.requestId) {
           this.waiting.delete(frame.requestId);
-          if (frame.type === "error") answer.reject(new Error(typeof frame.message === "string" ? frame.message : "refused"));
+          if (frame.type === "error") answer.reject(BackendError.from(frame));
           else answer.resolve(frame);
           return;
         }
