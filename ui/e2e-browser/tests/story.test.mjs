@@ -137,6 +137,30 @@ test("sign up, create and join a study, chat with typing, unread counts and read
   assert.deepEqual([...alice.errors, ...bob.errors], []);
 });
 
+test("a file uploaded in one browser is downloaded in the other, byte for byte", async () => {
+  const { alice, bob } = people;
+  const bytes = Buffer.from(`CoUp 노트 ${Date.now()}\n`.repeat(2000));
+  await alice.page.click("#tab-files");
+  await alice.page.setInputFiles("#file-input", { name: "노트 notes.txt", mimeType: "text/plain", buffer: bytes });
+  await alice.page.locator("#files").getByText("노트 notes.txt").waitFor({ timeout: WAIT });
+  await shot(alice.page, "files");
+
+  await openStudy(bob, studyName);
+  await bob.page.click("#tab-files");
+  const [download] = await Promise.all([
+    bob.page.waitForEvent("download", { timeout: WAIT }),
+    bob.page.getByRole("button", { name: "Download: 노트 notes.txt" }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), "노트 notes.txt");
+  const path = await download.path();
+  const { readFileSync } = await import("node:fs");
+  assert.deepEqual(readFileSync(path), bytes);
+  // The server counted it.
+  const files = (await server.api("GET", `/api/studies/${studyId}/files?page=1&limit=10`, { token: bob.token })).body.items;
+  assert.equal(files.find((f) => f.name === "노트 notes.txt").downloadCount, 1);
+  await alice.page.click("#tab-chat");
+});
+
 test("sign out clears the token and the cache; sign in again", async () => {
   const { alice } = people;
   await alice.page.click("#sign-out");
@@ -198,8 +222,12 @@ test("a join request notifies the owner live; approval notifies the member live"
   await shot(alice.page, "notifications");
 
   const bobBadge = Number((await bob.page.locator("#notif-badge").textContent()) || "0");
-  const approved = await server.api("POST", `/api/studies/${created.body.id}/members/${bob.id}/approve`, { token: alice.token });
-  assert.equal(approved.status, 200, JSON.stringify(approved.body));
+  // Alice approves in the members tab of the study.
+  await openStudy(alice, name);
+  await alice.page.click("#tab-members");
+  await alice.page.getByRole("button", { name: "Approve bob" }).click();
+  await alice.page.locator("#members").getByText("bob").waitFor({ timeout: WAIT });
+  await shot(alice.page, "members");
   await bob.page.waitForFunction(
     (before) => Number(document.querySelector("#notif-badge")?.textContent || "0") > before,
     bobBadge,
