@@ -1,4 +1,86 @@
-//! Generates Tauri's context (config, capabilities, embedded UI assets).
+//! Generates Tauri's context (config, capabilities, embedded UI assets) and the
+//! app's command manifest: every command listed here gets `allow-`/`deny-`
+//! permissions, grouped into sets in `permissions/` and granted by the
+//! capability files in `capabilities/`. A command missing here is refused by
+//! the app at run time.
+
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "restore",
+    "login",
+    "signup",
+    "logout",
+    "connection_state",
+    "reconnect",
+    "studies",
+    "dashboard",
+    "study",
+    "follow",
+    "members",
+    "notices",
+    "calendar",
+    "tasks",
+    "notifications",
+    "outbox",
+    "messages",
+    "older_messages",
+    "newer_messages",
+    "send_message",
+    "delete_message",
+    "mark_read",
+    "set_typing",
+    "retry",
+    "discard",
+    "create_task",
+    "set_task_done",
+    "update_task",
+    "delete_task",
+    "search_studies",
+    "create_study",
+    "join_study",
+    "leave_study",
+    "me",
+    "update_me",
+    "change_password",
+    "create_report",
+    "mark_notification_read",
+    "mark_all_notifications_read",
+    "join_requests",
+    "approve_member",
+    "reject_member",
+    "change_role",
+    "kick_member",
+    "invite_code",
+    "regenerate_invite_code",
+    "create_notice",
+    "update_notice",
+    "pin_notice",
+    "delete_notice",
+    "events",
+    "create_event",
+    "update_event",
+    "delete_event",
+    "files",
+    "upload_file",
+    "download_file",
+    "delete_file",
+    "admin_stats",
+    "admin_users",
+    "suspend_user",
+    "restore_user",
+    "admin_studies",
+    "admin_delete_study",
+    "admin_reports",
+    "process_report",
+    "audit_log",
+    "join_call",
+    "leave_call",
+    "set_media",
+];
+
 fn main() {
-    tauri_build::build();
+    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
+    if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
+        panic!("tauri-build: {e:#}");
+    }
 }

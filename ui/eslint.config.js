@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist", "node_modules"] },
+  { ignores: ["dist", "node_modules", "e2e-browser/node_modules", "e2e-browser/out", "src/backends/browser/api.gen.ts"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -17,4 +17,16 @@ export default tseslint.config(
     },
   },
   { files: ["eslint.config.js"], extends: [tseslint.configs.disableTypeChecked] },
+  // Plain JavaScript outside the typed app: the service worker, and the browser
+  // suite's Node scripts.
+  {
+    files: ["public/**/*.js"],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.serviceworker },
+  },
+  {
+    files: ["e2e-browser/**/*.mjs"],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
+  },
 );

@@ -3,11 +3,17 @@
 # real app under Xvfb driven over WebDriver (tauri-driver + Debian's
 # WebKitWebDriver), a second client on the REST API. Screenshots go to
 # coup-desktop/e2e/out/. Expects the binaries built (coup-desktop/ci.sh does).
+#
+# The same setup runs the memory benchmark (coup-desktop/bench/memory.sh):
+# COUP_E2E_SCRIPT picks the Python script, COUP_E2E_PROFILE the app's build
+# (debug or release), COUP_E2E_OUT_DIR where results go, COUP_E2E_TIMEOUT its
+# time limit in seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
 HERE=$(pwd)
 TARGET="${CARGO_TARGET_DIR:-$HERE/../../target}"
-APP="$TARGET/debug/coup-desktop"
+APP="$TARGET/${COUP_E2E_PROFILE:-debug}/coup-desktop"
+SCRIPT="${COUP_E2E_SCRIPT:-$HERE/test_app.py}"
 SERVER_BIN="$TARGET/debug/coup-server"
 TAURI_DRIVER="${TAURI_DRIVER:-$(command -v tauri-driver || echo /var/cache/coup-desktop/tools/bin/tauri-driver)}"
 NATIVE_DRIVER="${NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
@@ -16,8 +22,8 @@ for f in "$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER"; do
 done
 
 WORK=$(mktemp -d /tmp/coup-e2e.XXXXXX)
-OUT="$HERE/out"
-rm -rf "$OUT" && mkdir -p "$OUT" "$WORK/control" "$WORK/server" "$WORK/app"
+OUT="${COUP_E2E_OUT_DIR:-$HERE/out}"
+{ [ -n "${COUP_E2E_OUT_DIR:-}" ] || rm -rf "$OUT"; } && mkdir -p "$OUT" "$WORK/control" "$WORK/server" "$WORK/app" "$WORK/downloads"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -47,6 +53,10 @@ start_server() {  # $1: address to bind
   done
   echo "server did not start" >&2; cat "$WORK/server.log" >&2; exit 1
 }
+# A platform administrator for the suspension step.
+ADMIN_EMAIL="admin@coup.test" ADMIN_PASSWORD="e2e-admin-correct-horse-battery"
+COUP_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$SERVER_BIN" --data-dir "$WORK/server" create-admin \
+  --email "$ADMIN_EMAIL" --name "Admin Choi" >>"$WORK/server.log" 2>&1
 start_server 127.0.0.1:0
 BOUND=$ADDR
 echo "server on http://$BOUND"
@@ -68,15 +78,16 @@ echo "server on http://$BOUND"
 WATCH_PID=$!
 
 PORT=$(( 4444 + RANDOM % 1000 ))
-COUP_DESKTOP_DATA_DIR="$WORK/app" COUP_DESKTOP_TOKEN_STORE=file \
+COUP_DESKTOP_DATA_DIR="$WORK/app" COUP_DESKTOP_TOKEN_STORE=file COUP_DESKTOP_DOWNLOAD_DIR="$WORK/downloads" \
   "$TAURI_DRIVER" --port "$PORT" --native-port $(( PORT + 1 )) --native-driver "$NATIVE_DRIVER" \
   >"$WORK/tauri-driver.log" 2>&1 &
 PIDS+=($!)
 
 set +e
 COUP_E2E_SERVER="http://$BOUND" COUP_E2E_APP="$APP" COUP_E2E_DRIVER="http://127.0.0.1:$PORT" \
-  COUP_E2E_OUT="$OUT" COUP_E2E_CONTROL="$WORK/control" \
-  timeout 600 python3 "$HERE/test_app.py"
+  COUP_E2E_OUT="$OUT" COUP_E2E_CONTROL="$WORK/control" COUP_E2E_WORK="$WORK" \
+  COUP_E2E_ADMIN_EMAIL="$ADMIN_EMAIL" COUP_E2E_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+  timeout "${COUP_E2E_TIMEOUT:-900}" python3 "$SCRIPT"
 STATUS=$?
 set -e
 if [ "$STATUS" -ne 0 ]; then

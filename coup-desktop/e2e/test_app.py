@@ -3,9 +3,13 @@ tauri-driver, and a second client on the server's REST API.
 
   sign up in the app; a second user's study is found and joined in the app;
   a message sent in the app reaches the second user; one sent by the second
-  user appears in the app; the server stops, the app says it is offline, a
-  message written offline shows as pending and, when the server is back, is
-  delivered exactly once. Screenshots of each main screen go to $OUT.
+  user appears in the app, with their typing indicator (over the WebSocket)
+  and read receipt; a file is uploaded and downloaded; the server stops, the
+  app says it is offline, two messages and a task toggle made offline are
+  delivered exactly once when it is back; a study created in the app gets a
+  join request that is approved in the app; the app starts from its cache with
+  the server down; an admin suspends the user whose app is open and the app
+  signs out saying why; the admin screens. Screenshots go to $OUT.
 """
 
 import json
@@ -13,15 +17,21 @@ import os
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
+from procs import memory_line
 from webdriver import Session, wait_ready
+from ws import Live
 
 SERVER = os.environ["COUP_E2E_SERVER"]
 APP = os.environ["COUP_E2E_APP"]
 DRIVER = os.environ.get("COUP_E2E_DRIVER", "http://127.0.0.1:4444")
 OUT = os.environ["COUP_E2E_OUT"]
 CONTROL = os.environ["COUP_E2E_CONTROL"]  # a FIFO-less control: files run.sh watches
+WORK = os.environ["COUP_E2E_WORK"]
+ADMIN_EMAIL = os.environ["COUP_E2E_ADMIN_EMAIL"]
+ADMIN_PASSWORD = os.environ["COUP_E2E_ADMIN_PASSWORD"]
 PASSWORD = "study-together-42"
 RUN = str(int(time.time()))
 
@@ -81,49 +91,8 @@ def shot(_s, name):
                     os.path.join(OUT, f"{name}.png")], check=True, timeout=30)
 
 
-def pss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def app_processes():
-    """The app and every process under it (WebKit's web and network processes)."""
-    parents = {}
-    names = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            names[int(entry)] = stat[stat.index("(") + 1:stat.rindex(")")]
-            parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-        except (OSError, ValueError):
-            continue
-    roots = [pid for pid, name in names.items() if name == "coup-desktop"]
-    found = set(roots)
-    changed = True
-    while changed:
-        changed = False
-        for pid, parent in parents.items():
-            if parent in found and pid not in found:
-                found.add(pid)
-                changed = True
-    return sorted((pid, names[pid]) for pid in found)
-
-
 def measure_memory(label):
-    procs = app_processes()
-    each = [(name, pss_kib(pid)) for pid, name in procs]
-    total = sum(k for _, k in each)
-    parts = ", ".join(f"{name} {k / 1024:.0f}" for name, k in each)
-    line = f"{label}: {total / 1024:.1f} MiB PSS over {len(procs)} processes ({parts})"
+    total, line = memory_line(label)
     print(line, flush=True)
     with open(os.path.join(OUT, "measurements.txt"), "a") as f:
         f.write(line + "\n")
@@ -197,6 +166,45 @@ def main():
             shot(s, "05-chat")
         step("a message from the app reaches a second client, and one from it appears live", chat_both_ways)
 
+        def typing_and_read_receipt():
+            live = Live(SERVER, bob_token)
+            try:
+                live.follow(study_id)
+                time.sleep(0.5)
+                live.typing(study_id, True)
+                s.wait("return document.querySelector('#typing')?.textContent.includes('Bob Lee');", what="Bob's typing indicator")
+                shot(s, "05b-typing")
+                items = api("GET", f"/api/studies/{study_id}/chat", token=bob_token)["items"]
+                mine = next(m for m in items if m["content"] == f"hello from the app {RUN}")
+                api("POST", f"/api/studies/{study_id}/chat/{mine['id']}/read", token=bob_token)
+                s.wait("return [...document.querySelectorAll('#messages .msg.mine')].some(m => m.querySelector('.content')?.textContent === arguments[0] && m.querySelector('.read-by')?.textContent === 'Read by 1');",
+                       f"hello from the app {RUN}", what="read by 1 on Alice's message")
+            finally:
+                live.close()
+        step("the second user's typing indicator and read receipt show in the app", typing_and_read_receipt)
+
+        def upload_and_download():
+            path = os.path.join(WORK, f"notes-{RUN}.bin")
+            payload = os.urandom(3 * 1024 * 1024 + 17)
+            with open(path, "wb") as f:
+                f.write(payload)
+            s.click("#tab-files")
+            s.wait_css("#file-input")
+            s.type("#file-input", path, clear=False)
+            s.wait("return [...document.querySelectorAll('#files [data-file] strong')].some(e => e.textContent === arguments[0]);", os.path.basename(path), timeout=60, what="uploaded file listed")
+            listed = api("GET", f"/api/studies/{study_id}/files", token=bob_token)["items"]
+            meta = next(f for f in listed if f["name"] == os.path.basename(path))
+            assert meta["size"] == len(payload), f"server has {meta['size']} bytes"
+            shot(s, "06a-files")
+            s.js("document.querySelector(`[data-file='${arguments[0]}'] button[data-action=download]`).click();", meta["id"])
+            s.wait("return document.querySelector('#status')?.textContent.includes('Saved to');", timeout=60, what="download saved")
+            saved = os.path.join(WORK, "downloads", os.path.basename(path))
+            with open(saved, "rb") as f:
+                assert f.read() == payload, "the downloaded file differs"
+            s.click("#tab-chat")
+            s.wait_css("#message-input")
+        step("upload a file (3 MB) and download it again, byte for byte", upload_and_download)
+
         def members():
             s.click("#tab-members")
             s.wait_css("#members li")
@@ -207,25 +215,90 @@ def main():
         step("members with presence", members)
 
         def offline_exactly_once():
+            task_title = f"read chapter 3 {RUN}"
+            s.click("#tab-tasks")
+            s.type("#task-title", task_title)
+            s.click("#add-task")
+            s.wait("return [...document.querySelectorAll('#tasks li label')].some(l => l.textContent === arguments[0]);", task_title, what="task added")
+            alice_token = api("POST", "/api/auth/login", {"email": f"alice{RUN}@example.com", "password": PASSWORD})["token"]
+            deadline = time.time() + 20
+            while not any(t["title"] == task_title for t in api("GET", "/api/tasks", token=alice_token)["items"]):
+                assert time.time() < deadline, "the task never reached the server"
+                time.sleep(0.3)
+            s.click("#tab-chat")
+            s.wait_css("#message-input")
             server_control("stop")
             s.wait("return document.querySelector('#banner .banner.offline') !== null;", timeout=30, what="offline banner")
-            text = f"written offline {RUN}"
-            s.type("#message-input", text)
-            s.click("#send")
-            s.wait("return document.querySelector('#messages .msg.pending') !== null;", what="pending bubble")
+            texts = [f"written offline {RUN}", f"and a second one {RUN}"]
+            for text in texts:
+                s.type("#message-input", text)
+                s.click("#send")
+            s.wait("return document.querySelectorAll('#messages .msg.pending').length === 2;", what="two pending bubbles")
             shot(s, "07-offline-pending")
+            s.click("#tab-tasks")
+            s.wait("return [...document.querySelectorAll('#tasks li label')].some(l => l.textContent === arguments[0]);", task_title, what="task listed offline")
+            s.js("const li = [...document.querySelectorAll('#tasks li')].find(l => l.querySelector('label')?.textContent === arguments[0]); li.querySelector('input[type=checkbox]').click();", task_title)
+            s.wait("return [...document.querySelectorAll('#tasks li.done label')].some(l => l.textContent === arguments[0]);", task_title, what="task done offline")
+            shot(s, "07b-offline-task")
+            s.click("#tab-chat")
+            s.wait_css("#message-input")
             server_control("start")
             s.js("document.querySelector('#banner button')?.click();")  # "Reconnect now"
             s.wait("return document.querySelector('#banner .banner') === null;", timeout=60, what="back online")
-            s.wait("return document.querySelector('#messages .msg.pending') === null && [...document.querySelectorAll('#messages .msg .content')].filter(c => c.textContent === arguments[0]).length === 1;", text, timeout=30, what="offline message delivered in the app")
+            for text in texts:
+                s.wait("return document.querySelector('#messages .msg.pending') === null && [...document.querySelectorAll('#messages .msg .content')].filter(c => c.textContent === arguments[0]).length === 1;", text, timeout=30, what="offline message delivered in the app")
             time.sleep(2)  # any duplicate would have arrived by now
             items = api("GET", f"/api/studies/{study_id}/chat?limit=100", token=bob_token)["items"]
-            count = sum(1 for m in items if m["content"] == text)
-            assert count == 1, f"offline message stored {count} times"
-            shown = s.js("return [...document.querySelectorAll('#messages .msg .content')].filter(c => c.textContent === arguments[0]).length;", text)
-            assert shown == 1, f"offline message shown {shown} times"
+            stored = [m["content"] for m in items if m["content"] in texts]
+            assert stored == texts, f"offline messages stored as {stored} (each once, in order expected)"
+            for text in texts:
+                shown = s.js("return [...document.querySelectorAll('#messages .msg .content')].filter(c => c.textContent === arguments[0]).length;", text)
+                assert shown == 1, f"offline message shown {shown} times"
+            tasks = [t for t in api("GET", "/api/tasks", token=alice_token)["items"] if t["title"] == task_title]
+            assert len(tasks) == 1 and tasks[0]["isDone"], f"task after reconnecting: {tasks}"
             shot(s, "08-delivered")
-        step("stop the server, send offline, restart: delivered exactly once", offline_exactly_once)
+        step("stop the server, send two messages and toggle a task offline, restart: each delivered exactly once", offline_exactly_once)
+
+        def approve_join_request():
+            s.click("#nav-find")
+            s.wait_css("#find")
+            name = f"Private Algorithms {RUN}"
+            s.js("""const f = document.querySelector('form[aria-labelledby=create-title]');
+                    const set = (i, v) => { f.querySelectorAll('input, textarea')[i].value = v; };
+                    set(0, arguments[0]); set(1, 'Graphs and dynamic programming, every Thursday.'); set(2, 'Algorithms');
+                    document.querySelector('#new-approval').checked = true;""", name)
+            s.js("document.querySelector('form[aria-labelledby=create-title]').requestSubmit();")
+            s.wait_css("#message-input", timeout=30)
+            s.wait("return document.querySelector('#study h1')?.textContent === arguments[0];", name, what="new study open")
+            found = api("GET", f"/api/studies?keyword={urllib.parse.quote(name)}", token=bob_token)["items"]
+            sid = found[0]["id"]
+            carol = api("POST", "/api/auth/signup", {"email": f"carol{RUN}@example.com", "password": PASSWORD, "name": "Carol Park"})
+            api("POST", f"/api/studies/{sid}/join", {"message": "I solved 300 problems on Baekjoon"}, token=carol["token"])
+            s.click("#tab-members")
+            s.wait_css(f"[data-request='{carol['user']['id']}']", timeout=30)
+            shot(s, "06b-join-request")
+            s.js("document.querySelector(`[data-request='${arguments[0]}'] button.primary`).click();", carol["user"]["id"])
+            s.wait(f"return document.querySelector(\"#members [data-user='{carol['user']['id']}']\") !== null;", timeout=30, what="Carol among the members")
+            members = api("GET", f"/api/studies/{sid}/members", token=carol["token"])["items"]
+            assert any(m["userId"] == carol["user"]["id"] and m["status"] == "ACTIVE" for m in members), members
+            shot(s, "06c-members-owner")
+        step("create a study that needs approval in the app; approve a join request there", approve_join_request)
+
+        def notices_and_calendar():
+            s.click("#tab-notices")
+            s.type("#notice-title", "First meeting")
+            s.type("#notice-content", "Thursday 19:00 in room 302. Bring your laptop.")
+            s.js("document.querySelector('#notice-pin').checked = true; document.querySelector('#notice-title').form.requestSubmit();")
+            s.wait("return [...document.querySelectorAll('#notices h2')].some(h => h.textContent.includes('First meeting'));", timeout=30, what="notice posted")
+            shot(s, "11-notices")
+            s.click("#tab-calendar")
+            s.click("#new-event")
+            s.type("#event-title", "Graph algorithms session")
+            s.type("#event-location", "Room 302")
+            s.click("#event-save")
+            s.wait("return [...document.querySelectorAll('#calendar .chip')].some(c => c.textContent.includes('Graph algorithms'));", timeout=30, what="event in the month view")
+            shot(s, "12-calendar")
+        step("post a pinned notice and add a calendar event as the owner", notices_and_calendar)
 
         def memory_idle():
             measure_memory("signed in, study chat open (debug build)")
@@ -269,6 +342,39 @@ def main():
             again.quit()
             server_control("start")
     step("restart the app with the server down: the cached dashboard, offline", offline_start_from_cache)
+
+    def suspended_while_open():
+        third = Session(DRIVER, APP)
+        CURRENT["session"] = third
+        try:
+            third.wait(f"return document.querySelector(\"[data-study='{study_id}']\") !== null;", timeout=30, what="dashboard")
+            third.wait("return document.querySelector('#banner .banner') === null;", timeout=60, what="online")
+            admin = api("POST", "/api/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})["token"]
+            alice = api("GET", f"/api/admin/users?keyword=alice{RUN}", token=admin)["items"][0]
+            api("POST", f"/api/admin/users/{alice['id']}/suspend", {"reason": "spam in three studies"}, token=admin)
+            third.wait("return document.querySelector('#submit') !== null && document.querySelector('[role=alert]')?.textContent.includes('You were signed out');", timeout=30, what="signed out with a message")
+            shot(third, "13-suspended")
+            # The admin's screens, in the same app.
+            third.type("input[name=email]", ADMIN_EMAIL)
+            third.type("input[name=password]", ADMIN_PASSWORD)
+            third.click("#submit")
+            third.click("#nav-admin", timeout=30)
+            third.wait("return document.querySelectorAll('#admin-stats dd').length === 7;", what="admin stats")
+            shot(third, "14-admin-stats")
+            third.click("#admin-tab-users")
+            third.type("#admin-user-search", f"alice{RUN}")
+            third.js("document.querySelector('#admin-user-search').form.requestSubmit();")
+            third.wait(f"return document.querySelector(\"[data-user='{alice['id']}']\")?.textContent.includes('spam in three studies');", what="Alice suspended, with the reason")
+            shot(third, "15-admin-users")
+            third.js(f"document.querySelector(\"[data-user='{alice['id']}'] button\").click();")
+            third.wait(f"return document.querySelector(\"[data-user='{alice['id']}']\")?.textContent.includes('Active');", what="Alice restored")
+            assert api("GET", f"/api/admin/users?keyword=alice{RUN}", token=admin)["items"][0]["status"] == "ACTIVE"
+            third.click("#admin-tab-audit")
+            third.wait("return document.querySelectorAll('#audit-log tbody tr').length >= 2;", what="audit log entries")
+            shot(third, "16-admin-audit")
+        finally:
+            third.quit()
+    step("an admin suspends the user whose app is open: it signs out saying why; admin screens restore her", suspended_while_open)
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -7,14 +7,19 @@
 //!   remembered server, where files are).
 //! - `error`: `CommandError`, serialized as `{code, reason, message, status, field}`.
 //! - `tokens`: the OS credential store, or the client's owner-only file.
+//! - `desktop_notify`: OS notifications for mentions and join requests while
+//!   the window is not focused.
+//! - `webview`: the WebKitGTK settings that keep the web process small.
 //!
 //! Every `AppEvent` of the client is emitted to the webview as the Tauri event
 //! [`EVENT`], as it is (camelCase, `type`-tagged).
 
 pub mod commands;
+pub mod desktop_notify;
 pub mod error;
 pub mod state;
 pub mod tokens;
+pub mod webview;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +50,13 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                     if let Err(e) = handle.emit(EVENT, event) {
                         tracing::warn!(error = %e, "emitting an app event");
                     }
+                    let focused = handle
+                        .get_webview_window("main")
+                        .and_then(|w| w.is_focused().ok())
+                        .unwrap_or(false);
+                    if let Some((title, body)) = desktop_notify::os_notification(event, focused) {
+                        desktop_notify::show(title, body);
+                    }
                 });
                 app.manage(AppState::new(data_dir(app), emit));
             }
@@ -63,6 +75,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::follow,
             commands::messages,
             commands::older_messages,
+            commands::newer_messages,
             commands::send_message,
             commands::delete_message,
             commands::mark_read,
@@ -83,6 +96,44 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::create_study,
             commands::join_study,
             commands::reconnect,
+            commands::update_task,
+            commands::delete_task,
+            commands::account::me,
+            commands::account::update_me,
+            commands::account::change_password,
+            commands::account::leave_study,
+            commands::account::create_report,
+            commands::manage::join_requests,
+            commands::manage::approve_member,
+            commands::manage::reject_member,
+            commands::manage::change_role,
+            commands::manage::kick_member,
+            commands::manage::invite_code,
+            commands::manage::regenerate_invite_code,
+            commands::manage::create_notice,
+            commands::manage::update_notice,
+            commands::manage::pin_notice,
+            commands::manage::delete_notice,
+            commands::manage::events,
+            commands::manage::create_event,
+            commands::manage::update_event,
+            commands::manage::delete_event,
+            commands::files::files,
+            commands::files::upload_file,
+            commands::files::download_file,
+            commands::files::delete_file,
+            commands::admin::admin_stats,
+            commands::admin::admin_users,
+            commands::admin::suspend_user,
+            commands::admin::restore_user,
+            commands::admin::admin_studies,
+            commands::admin::admin_delete_study,
+            commands::admin::admin_reports,
+            commands::admin::process_report,
+            commands::admin::audit_log,
+            commands::calls::join_call,
+            commands::calls::leave_call,
+            commands::calls::set_media,
         ])
 }
 
@@ -94,8 +145,15 @@ pub fn run() {
                 .unwrap_or_else(|_| "warn,coup_desktop=info".into()),
         )
         .try_init();
-    if let Err(e) = app(tauri::Builder::default()).run(tauri::generate_context!()) {
-        eprintln!("coup-desktop: {e}");
-        std::process::exit(1);
+    webview::before_start();
+    match app(tauri::Builder::default()).build(tauri::generate_context!()) {
+        Ok(app) => {
+            webview::tune(&app);
+            app.run(|_, _| {});
+        }
+        Err(e) => {
+            eprintln!("coup-desktop: {e}");
+            std::process::exit(1);
+        }
     }
 }

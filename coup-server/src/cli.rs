@@ -84,6 +84,10 @@ struct Flags {
     #[arg(long, global = true, env = "COUP_DEMO")]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     demo: bool,
+    /// Serve the API only: no web UI at / (for deployments that serve their own).
+    #[arg(long, global = true, env = "COUP_API_ONLY")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    api_only: bool,
     /// Log format.
     #[arg(long, global = true, value_enum, env = "COUP_LOG_FORMAT")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,6 +187,11 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
         state.config.tls_key.as_deref(),
     )?;
     let scheme = if tls.is_some() { "https" } else { "http" };
+    if state.config.api_only {
+        tracing::info!("API only (--api-only): no web UI at /");
+    } else if !crate::web::built() {
+        tracing::warn!("this build has no web UI (npm was missing when it was compiled): API only");
+    }
     let tcp = listener::bind(bind)?;
     let local = tcp.local_addr()?;
     tracing::info!(%local, max_connections = limits.max_connections, ?open_files, scheme, "listening");

@@ -47,6 +47,9 @@ pub struct Config {
     pub presence_expiry_secs: u64,
     /// Seed demo data on start (once; `COUP_DEMO`).
     pub demo: bool,
+    /// Serve the API only, without the web UI at `/` (`COUP_API_ONLY`): every
+    /// path outside the API answers the JSON 404.
+    pub api_only: bool,
     /// `text` or `json` logs (`COUP_LOG_FORMAT`).
     pub log_format: LogFormat,
     /// Origins allowed by CORS; empty (the default) disables CORS (`COUP_CORS_ORIGINS`).
@@ -110,6 +113,7 @@ impl Default for Config {
             presence_refresh_secs: 5,
             presence_expiry_secs: 15,
             demo: false,
+            api_only: false,
             log_format: LogFormat::Text,
             cors_origins: Vec::new(),
             max_connections: 0,
@@ -258,7 +262,7 @@ mod tests {
         let file = dir.path().join("coup.toml");
         std::fs::write(
             &file,
-            "bind = \"127.0.0.1:9000\"\ndemo = true\nsession_ttl_days = 7\n",
+            "bind = \"127.0.0.1:9000\"\ndemo = true\napi_only = true\nsession_ttl_days = 7\n",
         )
         .expect("write");
         #[derive(Serialize)]
@@ -274,6 +278,7 @@ mod tests {
         .expect("load");
         assert_eq!(config.bind.port(), 9100, "flags beat the file");
         assert!(config.demo);
+        assert!(config.api_only);
         assert_eq!(config.session_ttl_days, 7);
         assert_eq!(config.data_dir, PathBuf::from("coup-data"));
         assert!(matches!(

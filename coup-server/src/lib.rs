@@ -12,6 +12,7 @@
 //! - [`listener`]: the accept loop: connection limit, header timeout, graceful shutdown.
 //! - [`ops`]: health, readiness, metrics, request middleware, shutdown.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/api/openapi.json`) and Swagger UI (`/api/docs`).
+//! - [`web`]: the web UI at `/`, embedded at build time (off with `--api-only`).
 
 pub mod blobs;
 pub mod bus;
@@ -26,6 +27,7 @@ pub mod ops;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,10 +6,14 @@ import type { Ctx, Route } from "./context";
 import { h, replace } from "./dom";
 import { errorText, lang, setLang, t, type Lang } from "./i18n";
 import { dashboardScreen } from "./screens/dashboard";
+import { adminScreen } from "./screens/admin";
 import { findScreen } from "./screens/find";
 import { loginScreen } from "./screens/login";
 import { notificationsScreen, withReadMarks } from "./screens/notifications";
+import { profileScreen } from "./screens/profile";
 import { studyScreen } from "./screens/study";
+import { myTasksScreen } from "./screens/tasks";
+import { isPlatformAdmin } from "./roles";
 import { bannerFor } from "./status";
 import type { AppEvent, AppInfo, ConnectionState, Session } from "./types";
 import { errorView } from "./ui";
@@ -99,9 +103,22 @@ function signedIn(root: HTMLElement, backend: Backend, info: AppInfo, session: S
     if (route.name === "dashboard") dashboardScreen(ctx, screen);
     else if (route.name === "study") studyScreen(ctx, screen, route.studyId, route.tab);
     else if (route.name === "find") findScreen(ctx, screen);
+    else if (route.name === "myTasks") myTasksScreen(ctx, screen);
+    else if (route.name === "profile") profileScreen(ctx, screen);
+    else if (route.name === "admin") adminScreen(ctx, screen, route.section);
     else notificationsScreen(ctx, screen, refreshBadge);
   };
 
+  // The state now, once events flow (a change before that would be lost).
+  const readState = (): void => {
+    backend
+      .connectionState()
+      .then((s) => {
+        connection = s;
+        renderBanner();
+      })
+      .catch(() => undefined);
+  };
   const stop = backend.onEvent((event) => {
     if (event.type === "connection") {
       connection = event.state;
@@ -116,11 +133,7 @@ function signedIn(root: HTMLElement, backend: Backend, info: AppInfo, session: S
     }
     if (event.type === "notification" || event.type === "cacheRefreshed") refreshBadge();
     for (const l of screenListeners) l(event);
-  });
-  void backend.connectionState().then((s) => {
-    connection = s;
-    renderBanner();
-  }).catch(() => undefined);
+  }, readState);
 
   const signOut = (): void => {
     stop();
@@ -164,7 +177,12 @@ function signedIn(root: HTMLElement, backend: Backend, info: AppInfo, session: S
       h("button", { class: "link brand-small", onclick: () => ctx.go({ name: "dashboard" }), id: "nav-dashboard" }, "CoUp"),
       h("button", { class: "link", onclick: () => ctx.go({ name: "dashboard" }) }, t("dashboard")),
       h("button", { class: "link", onclick: () => ctx.go({ name: "find" }), id: "nav-find" }, t("findStudies")),
+      h("button", { class: "link", onclick: () => ctx.go({ name: "myTasks" }), id: "nav-tasks" }, t("myTasks")),
       h("button", { class: "link", onclick: () => ctx.go({ name: "notifications" }), id: "nav-notifications" }, t("notifications"), " ", badge),
+      h("button", { class: "link", onclick: () => ctx.go({ name: "profile" }), id: "nav-profile" }, t("profile")),
+      isPlatformAdmin(session.user.role)
+        ? h("button", { class: "link", onclick: () => ctx.go({ name: "admin", section: "stats" }), id: "nav-admin" }, t("admin"))
+        : null,
     );
     const right = h("div", { class: "row" }, h("span", { class: "muted small", id: "me" }, session.user.name), langSelect, themeSelect, h("button", { onclick: signOut, id: "sign-out" }, t("signOut")));
     replace(root, h("header", { class: "top" }, nav, right), banner, status, screen);

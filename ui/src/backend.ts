@@ -4,25 +4,49 @@
 // file and `types.ts`, never a shell.
 
 import type {
+  AdminStats,
+  AdminStudyQuery,
   AppEvent,
   AppInfo,
+  AuditEntry,
   CalendarEvent,
   ChatMessage,
   ChatPage,
   ConnectionState,
   Dashboard,
+  EventPatch,
+  FileMeta,
   Id,
+  InviteCode,
+  JoinedCall,
+  JoinRequest,
+  MediaState,
   Member,
+  NewEvent,
+  NewNotice,
+  NewReport,
   NewStudy,
   NewTask,
   Notice,
+  NoticePatch,
   Notification,
   OutboxItem,
   Page,
+  PasswordChange,
+  ProcessReport,
+  ProfilePatch,
+  Progress,
+  Report,
+  ReportQuery,
   Session,
   Study,
   StudyQuery,
+  StudyRole,
+  Suspension,
   Task,
+  TaskPatch,
+  User,
+  UserQuery,
 } from "./types";
 
 /** A refusal or failure, as every shell reports it: the server's stable `code`
@@ -95,8 +119,11 @@ export interface Backend {
   messages(studyId: Id, limit: number): Promise<ChatMessage[]>;
   /** Messages before sequence `before`, from the server. */
   olderMessages(studyId: Id, before: number, limit: number): Promise<ChatPage>;
-  /** Queued; pending until the server has it (works offline). */
-  sendMessage(studyId: Id, content: string): Promise<OutboxItem>;
+  /** Messages after sequence `after`, from the server. */
+  newerMessages(studyId: Id, after: number, limit: number): Promise<ChatPage>;
+  /** Queued; pending until the server has it (works offline). `fileId`: an
+   * uploaded file of the study to attach. */
+  sendMessage(studyId: Id, content: string, fileId?: Id | null): Promise<OutboxItem>;
   deleteMessage(studyId: Id, messageId: Id): Promise<void>;
   markRead(studyId: Id, messageId: Id): Promise<void>;
   setTyping(studyId: Id, typing: boolean): Promise<void>;
@@ -108,8 +135,11 @@ export interface Backend {
   notices(studyId: Id): Promise<Notice[]>;
   calendar(studyId: Id): Promise<CalendarEvent[]>;
   tasks(): Promise<Task[]>;
+  /** Queued (works offline), like the other task changes. */
   createTask(task: NewTask): Promise<void>;
   setTaskDone(taskId: Id, done: boolean): Promise<void>;
+  updateTask(taskId: Id, patch: TaskPatch): Promise<void>;
+  deleteTask(taskId: Id): Promise<void>;
 
   notifications(): Promise<Notification[]>;
   markNotificationRead(id: Id): Promise<void>;
@@ -117,8 +147,67 @@ export interface Backend {
 
   searchStudies(query: StudyQuery): Promise<Page<Study>>;
   createStudy(study: NewStudy): Promise<Study>;
-  joinStudy(studyId: Id, message: string | null): Promise<Member>;
+  /** `POST /api/studies/{id}/join` (an invite code joins a private study). */
+  joinStudy(studyId: Id, request: JoinRequest): Promise<Member>;
+  leaveStudy(studyId: Id): Promise<void>;
 
-  /** Every app event from now on, until the returned function is called. */
-  onEvent(listener: (event: AppEvent) => void): Unlisten;
+  // Account (`/api/users/me`).
+  me(): Promise<User>;
+  updateMe(patch: ProfilePatch): Promise<User>;
+  /** Ends the user's other sessions. */
+  changePassword(input: PasswordChange): Promise<void>;
+
+  // Membership management (OWNER/ADMIN; the server decides).
+  joinRequests(studyId: Id): Promise<Member[]>;
+  approveMember(studyId: Id, userId: Id): Promise<Member>;
+  rejectMember(studyId: Id, userId: Id): Promise<void>;
+  /** Giving OWNER transfers ownership (the caller becomes ADMIN). */
+  changeRole(studyId: Id, userId: Id, role: StudyRole): Promise<Member>;
+  kickMember(studyId: Id, userId: Id): Promise<void>;
+  inviteCode(studyId: Id): Promise<InviteCode>;
+  regenerateInviteCode(studyId: Id): Promise<InviteCode>;
+
+  // Notices (create/edit/pin/delete: OWNER/ADMIN).
+  createNotice(studyId: Id, input: NewNotice): Promise<Notice>;
+  updateNotice(studyId: Id, noticeId: Id, patch: NoticePatch): Promise<Notice>;
+  pinNotice(studyId: Id, noticeId: Id, pinned: boolean): Promise<Notice>;
+  deleteNotice(studyId: Id, noticeId: Id): Promise<void>;
+
+  // Calendar: `calendar` above is the cache; these ask the server.
+  /** Events overlapping [from, to) (RFC 3339). */
+  events(studyId: Id, from: string, to: string): Promise<CalendarEvent[]>;
+  createEvent(studyId: Id, input: NewEvent): Promise<CalendarEvent>;
+  updateEvent(studyId: Id, eventId: Id, patch: EventPatch): Promise<CalendarEvent>;
+  deleteEvent(studyId: Id, eventId: Id): Promise<void>;
+
+  // Files.
+  files(studyId: Id): Promise<FileMeta[]>;
+  /** Uploads a file, reporting progress as it goes to the server. */
+  uploadFile(studyId: Id, file: File, onProgress: (progress: Progress) => void): Promise<FileMeta>;
+  /** Downloads a file: the path it was saved to, or `null` when the shell
+   * hands it to the browser's own downloads. */
+  downloadFile(studyId: Id, file: FileMeta): Promise<string | null>;
+  deleteFile(studyId: Id, fileId: Id): Promise<void>;
+
+  createReport(input: NewReport): Promise<Report>;
+
+  // Platform administration (`/api/admin`, ADMIN and SYSTEM_ADMIN).
+  adminStats(): Promise<AdminStats>;
+  adminUsers(query: UserQuery): Promise<Page<User>>;
+  suspendUser(userId: Id, input: Suspension): Promise<User>;
+  restoreUser(userId: Id): Promise<User>;
+  adminStudies(query: AdminStudyQuery): Promise<Page<Study>>;
+  adminDeleteStudy(studyId: Id, reason: string | null): Promise<void>;
+  adminReports(query: ReportQuery): Promise<Page<Report>>;
+  processReport(reportId: Id, input: ProcessReport): Promise<Report>;
+  auditLog(page: number, limit: number): Promise<Page<AuditEntry>>;
+
+  // Call signaling (the study must be followed; media is the media engine's).
+  joinCall(studyId: Id, media: MediaState): Promise<JoinedCall>;
+  leaveCall(studyId: Id): Promise<void>;
+  setMedia(studyId: Id, media: MediaState): Promise<void>;
+
+  /** Every app event from now on, until the returned function is called.
+   * `ready` runs once events are flowing: state read then is not missed. */
+  onEvent(listener: (event: AppEvent) => void, ready?: () => void): Unlisten;
 }

@@ -121,3 +121,63 @@ export class TypingSender {
     return was;
   }
 }
+
+/** How many messages the chat keeps in the DOM at most: older ones are dropped
+ * while live messages arrive at the bottom, newer ones while history is read
+ * upwards (and reloaded from the cache on the way back down). */
+export const MAX_NODES = 150;
+
+/** Which messages of a window sorted by sequence to drop so that at most `max`
+ * stay: the oldest when the reader is at the live end, else the newest. */
+export function overflow(count: number, max: number, keep: "newest" | "oldest"): { from: number; to: number } | null {
+  if (count <= max) return null;
+  return keep === "newest" ? { from: 0, to: count - max } : { from: max, to: count };
+}
+
+/** How many other members have read a message of mine: their last read
+ * sequence reaches it. */
+export function readBy(lastRead: ReadonlyMap<Id, number>, seq: number, me: Id): number {
+  let n = 0;
+  for (const [user, last] of lastRead) if (user !== me && last >= seq) n += 1;
+  return n;
+}
+
+/** Whether the server can recognise `@name` for this name (letters, digits,
+ * `_`, `-`, `.`; see `coup_core::notify::mentioned_names`). */
+export function mentionable(name: string): boolean {
+  return /^[\p{L}\p{N}_.-]+$/u.test(name) && !name.endsWith(".");
+}
+
+/** The `@word` being typed just before the caret, if any: where it starts and
+ * what was typed after the `@`. */
+export function mentionAt(text: string, caret: number): { start: number; query: string } | null {
+  const before = text.slice(0, caret);
+  const match = /(^|[^\p{L}\p{N}])@([\p{L}\p{N}_.-]*)$/u.exec(before);
+  if (!match) return null;
+  const query = match[2] ?? "";
+  return { start: caret - query.length - 1, query };
+}
+
+/** Members to offer for a mention query: mentionable names starting with it
+ * (case-insensitive), then containing it; not me; at most `limit`. */
+export function mentionCandidates(names: { userId: Id; name: string }[], query: string, me: Id, limit = 6): { userId: Id; name: string }[] {
+  const q = query.toLowerCase();
+  const ok = names.filter((m) => m.userId !== me && mentionable(m.name));
+  const starts = ok.filter((m) => m.name.toLowerCase().startsWith(q));
+  const contains = ok.filter((m) => !m.name.toLowerCase().startsWith(q) && m.name.toLowerCase().includes(q));
+  return [...starts, ...contains].slice(0, limit);
+}
+
+/** The text with the mention at `start` (up to `caret`) replaced by `@name `,
+ * and where the caret goes. */
+export function insertMention(text: string, start: number, caret: number, name: string): { text: string; caret: number } {
+  const inserted = `@${name} `;
+  return { text: text.slice(0, start) + inserted + text.slice(caret), caret: start + inserted.length };
+}
+
+/** A file size in words (B, KB, MB). */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

@@ -6,9 +6,12 @@ import type { AppEvent, Id, Session } from "./types";
 
 export type Route =
   | { name: "dashboard" }
-  | { name: "study"; studyId: Id; tab: "chat" | "members" | "notices" | "tasks" }
+  | { name: "study"; studyId: Id; tab: "chat" | "notices" | "calendar" | "tasks" | "files" | "members" | "call" }
   | { name: "find" }
-  | { name: "notifications" };
+  | { name: "notifications" }
+  | { name: "myTasks" }
+  | { name: "profile" }
+  | { name: "admin"; section: "stats" | "users" | "studies" | "reports" | "audit" };
 
 export interface Ctx {
   backend: Backend;

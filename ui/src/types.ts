@@ -8,12 +8,21 @@ export type MemberStatus = "ACTIVE" | "PENDING";
 export type JoinPolicy = "AUTO" | "APPROVAL";
 export type Priority = "LOW" | "MEDIUM" | "HIGH";
 
+export type PlatformRole = "USER" | "ADMIN" | "SYSTEM_ADMIN";
+export type UserStatus = "ACTIVE" | "SUSPENDED";
+
 export interface User {
   id: Id;
   email: string;
   name: string;
-  role: "USER" | "ADMIN" | "SYSTEM_ADMIN";
-  status: "ACTIVE" | "SUSPENDED";
+  bio?: string | null;
+  avatarUrl?: string | null;
+  role: PlatformRole;
+  status: UserStatus;
+  suspendedReason?: string | null;
+  suspendedUntil?: string | null;
+  createdAt?: string;
+  lastLoginAt?: string | null;
 }
 
 export interface Study {
@@ -40,13 +49,24 @@ export interface Member {
   name: string;
   role: StudyRole;
   status: MemberStatus;
+  /** Shown only to the member themself and to platform admins. */
+  email?: string | null;
+  /** The join request's note. */
+  message?: string | null;
+  requestedAt?: string;
+  joinedAt?: string | null;
   lastReadSeq: number;
 }
 
 export interface FileMeta {
   id: Id;
+  studyId: Id;
+  uploaderId: Id;
   name: string;
+  contentType: string;
   size: number;
+  downloadCount: number;
+  createdAt: string;
 }
 
 export interface ChatMessage {
@@ -72,17 +92,22 @@ export interface ChatPage {
 export interface Notice {
   id: Id;
   studyId: Id;
+  authorId: Id;
   authorName: string;
   title: string;
   content: string;
   isPinned: boolean;
+  viewCount: number;
   createdAt: string;
+  updatedAt: string;
 }
 
 export interface CalendarEvent {
   id: Id;
   studyId: Id;
+  creatorId: Id;
   title: string;
+  description?: string | null;
   startAt: string;
   endAt: string;
   allDay: boolean;
@@ -93,6 +118,7 @@ export interface Task {
   id: Id;
   studyId?: Id | null;
   title: string;
+  description?: string | null;
   dueAt?: string | null;
   priority: Priority;
   isDone: boolean;
@@ -202,7 +228,9 @@ export interface Session {
 
 export interface AppInfo {
   server: string | null;
-  tokenStore: "keyring" | "file";
+  /** Where the session token is kept: the OS credential store or an
+   * owner-only file (desktop), or the browser's storage. */
+  tokenStore: "keyring" | "file" | "browser";
   version: string;
 }
 
@@ -222,4 +250,169 @@ export type AppEvent =
   | { type: "outboxFailed"; item: OutboxItem }
   | { type: "cacheRefreshed" }
   | { type: "lagged"; missed: number }
-  | { type: "callParticipantJoined" | "callParticipantLeft" | "callMedia" | "callSignal"; studyId: Id };
+  | { type: "callParticipantJoined"; studyId: Id; participant: Participant }
+  | { type: "callParticipantLeft"; studyId: Id; userId: Id }
+  | { type: "callMedia"; studyId: Id; userId: Id; media: MediaState }
+  | { type: "callSignal"; studyId: Id; from: Id; signal: CallSignal };
+
+// Request bodies (as the server reads them).
+
+export interface ProfilePatch {
+  name?: string;
+  bio?: string;
+  avatarUrl?: string;
+}
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface JoinRequest {
+  message?: string | null;
+  /** A private study's invite code (or to skip approval in a public one). */
+  inviteCode?: string | null;
+}
+
+export interface InviteCode {
+  studyId: Id;
+  inviteCode: string;
+}
+
+export interface NewNotice {
+  title: string;
+  content: string;
+  isPinned?: boolean;
+}
+
+export interface NoticePatch {
+  title?: string;
+  content?: string;
+  isPinned?: boolean;
+}
+
+export interface NewEvent {
+  title: string;
+  description?: string | null;
+  startAt: string;
+  endAt: string;
+  allDay?: boolean;
+  location?: string | null;
+}
+
+export type EventPatch = Partial<NewEvent>;
+
+export interface TaskPatch {
+  title?: string;
+  description?: string;
+  dueAt?: string | null;
+  priority?: Priority;
+  isDone?: boolean;
+}
+
+export type ReportTarget = "USER" | "STUDY" | "MESSAGE";
+export type ReportStatus = "PENDING" | "PROCESSED";
+export type ReportAction = "DISMISS" | "WARN" | "SUSPEND_USER" | "DELETE_CONTENT";
+
+export interface NewReport {
+  targetType: ReportTarget;
+  targetId: string;
+  reason: string;
+}
+
+export interface Report {
+  id: Id;
+  reporterId: Id;
+  targetType: ReportTarget;
+  targetId: string;
+  reason: string;
+  status: ReportStatus;
+  action?: ReportAction | null;
+  note?: string | null;
+  processedBy?: Id | null;
+  processedAt?: string | null;
+  createdAt: string;
+}
+
+export interface ProcessReport {
+  action: ReportAction;
+  note?: string | null;
+}
+
+export interface Suspension {
+  reason: string;
+  /** RFC 3339; none for an open-ended suspension. */
+  until?: string | null;
+}
+
+export interface AdminStats {
+  userCount: number;
+  suspendedUserCount: number;
+  studyCount: number;
+  deletedStudyCount: number;
+  messageCount: number;
+  fileCount: number;
+  pendingReportCount: number;
+}
+
+export interface AuditEntry {
+  id: Id;
+  actorId: Id;
+  action: string;
+  targetType: string;
+  targetId: string;
+  detail: string;
+  createdAt: string;
+}
+
+export interface UserQuery {
+  keyword?: string;
+  status?: UserStatus;
+  role?: PlatformRole;
+  page?: number;
+  limit?: number;
+}
+
+export interface AdminStudyQuery {
+  keyword?: string;
+  includeDeleted?: boolean;
+  page?: number;
+  limit?: number;
+}
+
+export interface ReportQuery {
+  status?: ReportStatus;
+  targetType?: ReportTarget;
+  page?: number;
+  limit?: number;
+}
+
+// Calls (signaling only; media is the media engine's).
+
+export interface MediaState {
+  mic: boolean;
+  camera: boolean;
+  screen: boolean;
+}
+
+export interface Participant {
+  userId: Id;
+  media: MediaState;
+}
+
+export interface JoinedCall {
+  /** Everyone in the call, the joiner last. */
+  participants: Participant[];
+  iceServers: unknown[];
+}
+
+export type CallSignal =
+  | { kind: "offer"; sdp: string }
+  | { kind: "answer"; sdp: string }
+  | { kind: "iceCandidate"; candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null };
+
+/** How far an upload is. */
+export interface Progress {
+  sent: number;
+  total: number;
+}

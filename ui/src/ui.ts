@@ -30,3 +30,22 @@ export function field(
 export function spinner(): HTMLElement {
   return h("p", { class: "muted", role: "status" }, t("loading"));
 }
+
+/** Asks inside `host` (no native dialog: WebKitGTK's are not reliable in the
+ * app) and runs `yes` or `no`. */
+export function confirmIn(host: Element, question: string, yes: () => unknown, no?: () => unknown): void {
+  host.querySelector(".confirm")?.remove();
+  const ok = h("button", { class: "primary", "data-confirm": "yes" }, t("confirmYes"));
+  const cancel = h("button", {}, t("cancel"));
+  const box = h("div", { class: "confirm row wrap", role: "alertdialog", "aria-label": question }, h("span", {}, question), ok, cancel);
+  ok.addEventListener("click", () => {
+    box.remove();
+    void yes();
+  });
+  cancel.addEventListener("click", () => {
+    box.remove();
+    void no?.();
+  });
+  host.append(box);
+  ok.focus();
+}

@@ -625,6 +625,30 @@ impl ApiClient {
         self.upload(study, part, content_type).await
     }
 
+    /// `POST /api/studies/{id}/files`: uploads `bytes` in chunks, calling
+    /// `progress(sent, total)` as each chunk is taken by the connection (an app's
+    /// progress bar; the last call has `sent == total`).
+    pub async fn upload_file_with_progress(
+        &self,
+        study: StudyId,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+        progress: impl Fn(u64, u64) + Send + Sync + 'static,
+    ) -> Result<FileMeta> {
+        const CHUNK: usize = 64 * 1024;
+        let total = bytes.len() as u64;
+        let bytes = Arc::new(bytes);
+        let chunks = (0..bytes.len().div_ceil(CHUNK)).map(move |i| {
+            let end = ((i + 1) * CHUNK).min(bytes.len());
+            progress(end as u64, total);
+            Ok::<_, std::io::Error>(bytes[i * CHUNK..end].to_vec())
+        });
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+        let part = multipart::Part::stream_with_length(body, total).file_name(name.to_owned());
+        self.upload(study, part, content_type).await
+    }
+
     async fn upload(
         &self,
         study: StudyId,

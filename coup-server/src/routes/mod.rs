@@ -68,7 +68,8 @@ pub fn api(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         // GET /api/openapi.json and the Swagger UI at GET /api/docs.
         .merge(crate::openapi::routes())
-        .fallback(ops::not_found)
+        // The web UI for browsers' paths; the JSON 404 for the rest.
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(state)
 }

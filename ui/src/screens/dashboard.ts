@@ -64,6 +64,8 @@ export function dashboardScreen(ctx: Ctx, root: HTMLElement): void {
       .then((s) => {
         studies = s;
         render();
+        // For the launch-time benchmark: the cached dashboard is on screen.
+        if (performance.getEntriesByName("coup:dashboard").length === 0) performance.mark("coup:dashboard");
       })
       .catch((e: unknown) => ctx.fail(e));
   };

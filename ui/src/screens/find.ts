@@ -50,7 +50,7 @@ export function findScreen(ctx: Ctx, root: HTMLElement): void {
     const mine = s.myStatus === "ACTIVE";
     const join = (): void => {
       ctx.backend
-        .joinStudy(s.id, message.value.trim() || null)
+        .joinStudy(s.id, { message: message.value.trim() || null })
         .then((m) => {
           replace(status, h("p", { role: "status" }, m.status === "ACTIVE" ? t("joined", { name: s.name }) : t("requested", { name: s.name })));
         })

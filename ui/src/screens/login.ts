@@ -52,14 +52,15 @@ export function loginScreen(
     "form",
     { class: "card login", "aria-labelledby": "login-title" },
     title,
-    field(t("server"), server),
+    // The browser app talks to the server that served it: nothing to choose.
+    backend.kind === "browser" ? null : field(t("server"), server),
     nameField,
     field(t("email"), email),
     field(t("password"), password),
     status,
     submit,
     toggle,
-    h("p", { class: "muted small" }, info.tokenStore === "keyring" ? t("tokenStoreKeyring") : t("tokenStoreFile")),
+    h("p", { class: "muted small" }, t(info.tokenStore === "keyring" ? "tokenStoreKeyring" : info.tokenStore === "browser" ? "tokenStoreBrowser" : "tokenStoreFile")),
   );
   title.id = "login-title";
   form.addEventListener("submit", (e) => {

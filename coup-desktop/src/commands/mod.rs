@@ -2,14 +2,24 @@
 //! signed-in `coup_core::client::Client` (cache reads and the outbox for what
 //! must work offline, `Client::rest` for the rest), and returns its answer or a
 //! `CommandError`. No rules live here.
+//!
+//! This module holds sign-in, the cached reads, chat and tasks (what must work
+//! offline); the submodules hold what only the server can do, one area each.
+
+pub mod account;
+pub mod admin;
+pub mod calls;
+pub mod files;
+pub mod manage;
 
 use coup_core::api::accounts::Signup;
 use coup_core::api::chat::ChatQuery;
 use coup_core::api::membership::JoinRequest;
 use coup_core::api::studies::{NewStudy, StudyQuery};
 use coup_core::api::tasks::NewTask;
+use coup_core::api::tasks::TaskPatch;
 use coup_core::client::{Client, ConnectionState, OutboxItem};
-use coup_core::ids::{MessageId, NotificationId, StudyId, TaskId};
+use coup_core::ids::{FileId, MessageId, NotificationId, StudyId, TaskId};
 use coup_core::model::{
     CalendarEvent, ChatMessage, ChatPage, Dashboard, Member, Notice, Notification, Page, Study,
     Task, User,
@@ -195,13 +205,38 @@ pub async fn older_messages(
         .await?)
 }
 
+/// Queues a message (with an uploaded file of the study when `file_id` is given).
+/// Newer history from the server (scrolling back down after reading upwards).
+#[tauri::command]
+pub async fn newer_messages(
+    state: State<'_, AppState>,
+    study_id: StudyId,
+    after: i64,
+    limit: u32,
+) -> CommandResult<ChatPage> {
+    let query = ChatQuery {
+        before: None,
+        after: Some(after),
+        limit: Some(limit),
+    };
+    Ok(state
+        .client()?
+        .rest(move |api| async move { api.messages(study_id, &query).await })
+        .await?)
+}
+
 #[tauri::command]
 pub async fn send_message(
     state: State<'_, AppState>,
     study_id: StudyId,
     content: String,
+    file_id: Option<FileId>,
 ) -> CommandResult<OutboxItem> {
-    Ok(state.client()?.send_message(study_id, &content).await?)
+    let client = state.client()?;
+    Ok(match file_id {
+        Some(file) => client.send_file_message(study_id, &content, file).await?,
+        None => client.send_message(study_id, &content).await?,
+    })
 }
 
 #[tauri::command]
@@ -288,6 +323,20 @@ pub async fn set_task_done(
 }
 
 #[tauri::command]
+pub async fn update_task(
+    state: State<'_, AppState>,
+    task_id: TaskId,
+    patch: TaskPatch,
+) -> CommandResult<OutboxItem> {
+    Ok(state.client()?.update_task(task_id, patch).await?)
+}
+
+#[tauri::command]
+pub async fn delete_task(state: State<'_, AppState>, task_id: TaskId) -> CommandResult<OutboxItem> {
+    Ok(state.client()?.delete_task(task_id).await?)
+}
+
+#[tauri::command]
 pub async fn notifications(state: State<'_, AppState>) -> CommandResult<Vec<Notification>> {
     Ok(state.client()?.notifications().await?)
 }
@@ -356,4 +405,15 @@ pub async fn join_study(
 pub fn reconnect(state: State<'_, AppState>) -> CommandResult<()> {
     state.client()?.network_changed();
     Ok(())
+}
+
+/// The answer of a call that changed what the cache lists, after reloading the
+/// cache (which emits `cacheRefreshed`); a reload that fails (the connection
+/// dropped right after) is logged: the client reloads again when it reconnects.
+async fn refresh_after<T>(client: &Client, done: coup_core::error::Result<T>) -> CommandResult<T> {
+    let value = done?;
+    if let Err(e) = client.refresh().await {
+        tracing::warn!(error = %e, "reloading the cache after a change");
+    }
+    Ok(value)
 }

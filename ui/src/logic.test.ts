@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+
+import { eventsOn, gridRange, monthGrid } from "./calendar";
+import { formatSize, insertMention, mentionAt, mentionCandidates, mentionable, overflow, readBy } from "./chat";
+import { canChangeRole, canEditEvent, canKick, canManage } from "./roles";
+import type { CalendarEvent, Notice, Task } from "./types";
+import { noticeOrder } from "./screens/notices";
+import { localToUtc, taskOrder, utcToLocal } from "./screens/tasks";
+
+describe("the chat window", () => {
+  it("drops the oldest at the live end and the newest while reading history", () => {
+    expect(overflow(10, 20, "newest")).toBeNull();
+    expect(overflow(25, 20, "newest")).toEqual({ from: 0, to: 5 });
+    expect(overflow(25, 20, "oldest")).toEqual({ from: 20, to: 25 });
+  });
+
+  it("counts the others whose read position reaches a message", () => {
+    const read = new Map([["me", 9], ["a", 5], ["b", 3], ["c", 7]]);
+    expect(readBy(read, 5, "me")).toBe(2);
+    expect(readBy(read, 8, "me")).toBe(0);
+    expect(readBy(read, 1, "me")).toBe(3);
+  });
+});
+
+describe("mentions", () => {
+  const members = [
+    { userId: "1", name: "minsu" },
+    { userId: "2", name: "Mina" },
+    { userId: "3", name: "Alice Kim" },
+    { userId: "4", name: "jimin" },
+    { userId: "me", name: "mine" },
+  ];
+
+  it("finds the @word before the caret, not an email address", () => {
+    expect(mentionAt("hi @mi", 6)).toEqual({ start: 3, query: "mi" });
+    expect(mentionAt("@", 1)).toEqual({ start: 0, query: "" });
+    expect(mentionAt("kim@exa", 7)).toBeNull();
+    expect(mentionAt("hi @mi there", 12)).toBeNull();
+  });
+
+  it("offers mentionable names, prefix matches first, never me", () => {
+    expect(mentionCandidates(members, "mi", "me").map((m) => m.name)).toEqual(["minsu", "Mina", "jimin"]);
+    expect(mentionable("Alice Kim")).toBe(false);
+    expect(mentionable("김민수")).toBe(true);
+  });
+
+  it("replaces the typed part with the name and a space", () => {
+    expect(insertMention("hi @mi!", 3, 6, "minsu")).toEqual({ text: "hi @minsu !", caret: 10 });
+  });
+
+  it("words sizes", () => {
+    expect(formatSize(512)).toBe("512 B");
+    expect(formatSize(2048)).toBe("2.0 KB");
+    expect(formatSize(5 * 1024 * 1024)).toBe("5.0 MB");
+  });
+});
+
+describe("the month view", () => {
+  it("covers whole weeks from Monday", () => {
+    const grid = monthGrid(2026, 11); // December 2026 starts on a Tuesday
+    expect(grid.length % 7).toBe(0);
+    expect(grid[0]?.getDay()).toBe(1);
+    expect(grid[1]?.getDate()).toBe(1);
+    const range = gridRange(2026, 11);
+    expect(new Date(range.from).getTime()).toBe(grid[0]?.getTime());
+  });
+
+  it("puts an event on each day it overlaps", () => {
+    const e: CalendarEvent = {
+      id: "e", studyId: "s", creatorId: "u", title: "camp", allDay: false,
+      startAt: new Date(2026, 11, 3, 22).toISOString(), endAt: new Date(2026, 11, 4, 2).toISOString(),
+    };
+    expect(eventsOn([e], new Date(2026, 11, 3))).toHaveLength(1);
+    expect(eventsOn([e], new Date(2026, 11, 4))).toHaveLength(1);
+    expect(eventsOn([e], new Date(2026, 11, 5))).toHaveLength(0);
+  });
+});
+
+describe("who is offered what", () => {
+  it("mirrors the membership rules", () => {
+    expect(canManage("ADMIN")).toBe(true);
+    expect(canManage("MEMBER")).toBe(false);
+    expect(canKick("OWNER", "me", { userId: "a", role: "ADMIN" })).toBe(true);
+    expect(canKick("OWNER", "me", { userId: "me", role: "OWNER" })).toBe(false);
+    expect(canKick("ADMIN", "me", { userId: "a", role: "ADMIN" })).toBe(false);
+    expect(canKick("ADMIN", "me", { userId: "a", role: "MEMBER" })).toBe(true);
+    expect(canChangeRole("ADMIN", "me", { userId: "a" })).toBe(false);
+    expect(canChangeRole("OWNER", "me", { userId: "a" })).toBe(true);
+    const e = { creatorId: "a" } as CalendarEvent;
+    expect(canEditEvent(e, "a", "MEMBER")).toBe(true);
+    expect(canEditEvent(e, "b", "MEMBER")).toBe(false);
+    expect(canEditEvent(e, "b", "OWNER")).toBe(true);
+  });
+});
+
+describe("lists", () => {
+  it("puts pinned notices first, then the newest", () => {
+    const n = (id: string, isPinned: boolean, createdAt: string): Notice =>
+      ({ id, isPinned, createdAt } as Notice);
+    const order = noticeOrder([n("a", false, "2026-01-02"), n("b", true, "2026-01-01"), n("c", false, "2026-01-03")]);
+    expect(order.map((x) => x.id)).toEqual(["b", "c", "a"]);
+  });
+
+  it("puts open tasks first, by due date then priority", () => {
+    const k = (id: string, isDone: boolean, dueAt: string | null, priority: Task["priority"]): Task =>
+      ({ id, isDone, dueAt, priority, title: id });
+    const order = taskOrder([k("done", true, "2026-01-01", "HIGH"), k("late", false, null, "HIGH"), k("soon", false, "2026-01-02", "LOW"), k("soonHigh", false, "2026-01-02", "HIGH")]);
+    expect(order.map((x) => x.id)).toEqual(["soonHigh", "soon", "late", "done"]);
+  });
+
+  it("converts local date-times both ways", () => {
+    expect(localToUtc("")).toBeNull();
+    const utc = localToUtc("2026-12-01T09:30");
+    expect(utc).not.toBeNull();
+    expect(utcToLocal(utc)).toBe("2026-12-01T09:30");
+  });
+});
