@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Its own build cache: webrtc and the codecs stay out of the workspace's build.
-export CARGO_TARGET_DIR="${COUP_MEDIA_TARGET_DIR:-/var/cache/coup-calls/target}"
+export CARGO_TARGET_DIR="${COUP_MEDIA_TARGET_DIR:-/var/cache/coup-ci/media-target}"
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 mkdir -p "$CARGO_TARGET_DIR"
 

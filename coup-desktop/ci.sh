@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 # Its own build cache (Tauri and WebKit bindings are big; kept warm between runs).
-export CARGO_TARGET_DIR="${COUP_DESKTOP_TARGET_DIR:-/var/cache/coup-desktop/target}"
+export CARGO_TARGET_DIR="${COUP_DESKTOP_TARGET_DIR:-/var/cache/coup-ci/desktop-target}"
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 TOOLS="${COUP_DESKTOP_TOOLS:-/var/cache/coup-desktop/tools}"
 mkdir -p "$CARGO_TARGET_DIR" "$TOOLS"
