@@ -131,6 +131,8 @@ test("sign up, create and join a study, chat with typing, unread counts and read
     assert.ok(Date.now() < deadline, `read receipts did not arrive: ${JSON.stringify(members)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+  // Alice's page shows it live on her message.
+  await alice.page.locator("#messages").getByText("Read by 1").first().waitFor({ timeout: WAIT });
   // And Bob's unread count for the study is back to zero on the server.
   const dash = (await server.api("GET", "/api/dashboard", { token: bob.token })).body;
   assert.equal(dash.unreadByStudy.find((u) => u.studyId === studyId)?.unread ?? 0, 0);
