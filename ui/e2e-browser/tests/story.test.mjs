@@ -307,6 +307,25 @@ test("messages posted while a tab is disconnected arrive once, in order, on resu
   assert.ok(texts.indexOf(sent[1]) < texts.indexOf(sent[2]), "in order");
 });
 
+test("call signaling between two browsers: join, media state, leave", async () => {
+  const { alice, bob } = people;
+  for (const p of [alice, bob]) {
+    await openStudy(p, studyName);
+    await p.page.click("#tab-call");
+    await p.page.click("#call-join");
+    await p.page.waitForSelector("#call-leave", { timeout: WAIT });
+  }
+  const aliceList = alice.page.locator("#call-participants");
+  await aliceList.getByText("bob").waitFor({ timeout: WAIT });
+  await bob.page.locator("#call-participants").getByText("alice").waitFor({ timeout: WAIT });
+  await bob.page.click("#call-camera");
+  await aliceList.locator("li", { hasText: "bob" }).getByText(/camera on/i).waitFor({ timeout: WAIT });
+  await shot(alice.page, "call");
+  await bob.page.click("#call-leave");
+  await alice.page.waitForFunction(() => !/bob/.test(document.querySelector("#call-participants")?.textContent ?? ""), null, { timeout: WAIT });
+  await alice.page.click("#call-leave");
+});
+
 test("an administrator suspends a user whose tab is open: signed out at once", async () => {
   const { bob } = people;
   await bob.page.click("#nav-dashboard");
