@@ -36,7 +36,9 @@ cargo run --locked -q -p coup-core --features media --example call_peer -- --hel
 echo "== media: calls against the real server (loopback, Xvfb)"
 cargo build --locked -q -p coup-server
 export COUP_SERVER_BIN="$CARGO_TARGET_DIR/debug/coup-server"
+# A display number nobody holds (a lock left by an earlier run counts as held).
 DISPLAY_NO=97
+while [ -e "/tmp/.X$DISPLAY_NO-lock" ]; do DISPLAY_NO=$((DISPLAY_NO + 1)); done
 Xvfb ":$DISPLAY_NO" -screen 0 640x480x24 -nolisten tcp >/dev/null 2>&1 &
 XVFB=$!
 trap 'kill "$XVFB" 2>/dev/null || true' EXIT

@@ -2,7 +2,8 @@
 //! signaling and runs one engine task that keeps one [`Peer`] per other
 //! participant, driven by the client's app events:
 //!
-//! - `callParticipantJoined` → a peer that waits for the joiner's offer;
+//! - `callParticipantJoined` (or the joiner's offer, if it overtook that
+//!   news) → a peer that answers the joiner's offer;
 //!   joining → a peer per participant already there, each offering
 //!   ([`rules::offers_first`]);
 //! - `callParticipantLeft` → that peer is closed (its tracks end at the sink);
@@ -31,7 +32,7 @@ use super::codec::{OpusEncoder, Vp8Encoder};
 use super::peer::{KeyframeRequests, Peer, PeerOutputs, PeerSetup, PeerStatus};
 use super::rules;
 use super::{AUDIO_FRAME, AudioSource, MediaSink, TrackKind, VideoSource};
-use crate::client::{AppEvent, Client, ConnectionState, EventStream};
+use crate::client::{AppEvent, Client, ConnectionState, EventStream, Signal};
 use crate::error::{Error, Reason, Result};
 use crate::ids::{StudyId, UserId};
 use crate::realtime::calls::MediaState;
@@ -285,12 +286,10 @@ impl Engine {
             AppEvent::CallParticipantJoined {
                 study_id,
                 participant,
-            } if study_id == self.study && participant.user_id != self.me => {
-                // A stale peer of theirs (they rejoined before we saw them leave).
-                if let Some(old) = self.peers.remove(&participant.user_id) {
-                    self.drop_outputs(participant.user_id);
-                    old.close().await;
-                }
+            } if study_id == self.study
+                && participant.user_id != self.me
+                && !self.peers.contains_key(&participant.user_id) =>
+            {
                 self.add_peer(participant.user_id, rules::offers_first(false))
                     .await;
             }
@@ -304,12 +303,21 @@ impl Engine {
                 study_id,
                 from,
                 signal,
-            } if study_id == self.study => match self.peers.get(&from) {
-                Some(peer) => {
-                    let _ = peer.input.send(super::peer::PeerInput::Remote(signal));
+            } if study_id == self.study => {
+                // The joiner's offer can overtake the server's news that they
+                // joined (the relay is direct, the news goes through the bus);
+                // the server relays only between participants, so an offer
+                // from someone new starts their peer.
+                if !self.peers.contains_key(&from) && matches!(signal, Signal::Offer { .. }) {
+                    self.add_peer(from, rules::offers_first(false)).await;
                 }
-                None => tracing::debug!(%from, "a signal from no peer of ours, dropped"),
-            },
+                match self.peers.get(&from) {
+                    Some(peer) => {
+                        let _ = peer.input.send(super::peer::PeerInput::Remote(signal));
+                    }
+                    None => tracing::debug!(%from, "a signal from no peer of ours, dropped"),
+                }
+            }
             AppEvent::Connection { state } => {
                 let online_now = state == ConnectionState::Online;
                 if rules::rejoin(true, self.online, online_now) {

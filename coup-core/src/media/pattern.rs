@@ -62,7 +62,7 @@ fn bits_of(stamp: Stamp) -> Vec<bool> {
 
 /// Whether a `width`×`height` frame has room for the stamp.
 pub fn fits(width: u32, height: u32) -> bool {
-    (width / CELL) * (height / CELL) >= BITS && width % 2 == 0 && height % 2 == 0
+    (width / CELL) * (height / CELL) >= BITS && width.is_multiple_of(2) && height.is_multiple_of(2)
 }
 
 /// Draws the pattern for `stamp` into a new I420 frame.

@@ -263,7 +263,6 @@ impl Peer {
                 RTCRtpCodecParameters {
                     rtp_codec: vp8(),
                     payload_type: VP8_PT,
-                    ..Default::default()
                 },
                 RtpCodecKind::Video,
             )
@@ -273,7 +272,6 @@ impl Peer {
                 RTCRtpCodecParameters {
                     rtp_codec: opus(),
                     payload_type: OPUS_PT,
-                    ..Default::default()
                 },
                 RtpCodecKind::Audio,
             )
@@ -290,7 +288,6 @@ impl Peer {
                         urls: s.urls.clone(),
                         username: s.username.clone().unwrap_or_default(),
                         credential: s.credential.clone().unwrap_or_default(),
-                        ..Default::default()
                     })
                     .collect(),
             )
