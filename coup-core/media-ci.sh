@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Its own build cache: webrtc and the codecs stay out of the workspace's build.
-export CARGO_TARGET_DIR="${COUP_MEDIA_TARGET_DIR:-/var/cache/coup-ci/media-target}"
+# The caller's build cache (CI shares one): webrtc and the codecs are only
+# compiled here, by the `media` feature, never by the workspace's default build.
+export CARGO_TARGET_DIR="${COUP_MEDIA_TARGET_DIR:-${CARGO_TARGET_DIR:-/var/cache/coup-ci/target}}"
 export CARGO_INCREMENTAL=0 CARGO_TERM_COLOR=never
 mkdir -p "$CARGO_TARGET_DIR"
 
