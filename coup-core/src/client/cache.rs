@@ -142,9 +142,16 @@ fn migrate(db: &mut Connection) -> Result<()> {
             return Ok(());
         };
         tx.execute_batch(migration.sql).map_err(store)?;
-        tx.pragma_update(None, "user_version", version + 1)
+        // The list is numbered 1, 2, 3, … (a test compares it with its folder),
+        // so the migration at `version` brings the file to its own number.
+        tx.pragma_update(None, "user_version", migration.version)
             .map_err(store)?;
         tx.commit().map_err(store)?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "upgraded the offline cache"
+        );
     }
 }
 
