@@ -19,7 +19,7 @@
 //! their tokens are not — those live in the app's [`super::sessions::SessionStore`].
 //! [`Cache::wipe`] (logout) removes an account with everything else.
 //!
-//! The schema is versioned (`PRAGMA user_version`): [`MIGRATIONS`] upgrade a
+//! The schema is versioned (`PRAGMA user_version`): `MIGRATIONS` upgrade a
 //! file written by an older client in place, keeping its data.
 //!
 //! Calls are synchronous and short (one local transaction each).

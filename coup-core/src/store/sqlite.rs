@@ -6,7 +6,7 @@
 //! checkpoint contention.
 //!
 //! Async writes are group-committed: a writer thread takes every write queued
-//! while the previous transaction ran (up to [`MAX_BATCH`]) and runs them in one
+//! while the previous transaction ran (up to `MAX_BATCH`) and runs them in one
 //! transaction, each in its own savepoint, so a refused write undoes only its own
 //! changes and the others still commit. Under load this turns a commit (and a
 //! thread hand-off) per write into one per batch; alone, a write commits at once.
