@@ -4,12 +4,17 @@
 //! over plain types, with the embedded SQLite store.
 //!
 //! - [`model`], [`ids`]: the domain's types (also the REST wire shapes).
+//! - [`error`]: the one error type, its stable codes and reasons.
+//! - [`events`]: the domain events every mutating operation returns.
+//! - [`realtime`]: the WebSocket protocol and the transport-free presence,
+//!   typing, call and cluster state machines.
 //! - [`permissions`]: who may do what, as a table.
 //! - [`service`]: one function per operation; each validates, checks permission,
 //!   writes in one transaction and returns [`events::DomainEvent`]s.
 //! - [`notify`]: the pure rules from events to notifications.
 //! - [`auth`], [`validate`]: password hashing, tokens, input rules.
-//! - [`store`]: the backend-neutral SQL boundary and the SQLite backend.
+//! - [`store`]: the backend-neutral SQL boundary, the SQLite backend and (feature
+//!   `postgres`) the PostgreSQL one, and the schema's migrations.
 //! - [`Core`]: runs operations in transactions; what front ends hold.
 //! - [`demo`]: demo data, only when asked for.
 //! - [`api`]: the REST API's request and query types (with [`model`], the wire).

@@ -24,7 +24,7 @@ pub struct Migration {
 impl Migration {
     /// The migration in the file `stem`.sql: `NNNN_name`, four digits (its
     /// version), an underscore and its name. Evaluated at compile time by
-    /// [`migrations!`], so a malformed name does not build.
+    /// `migrations!`, so a malformed name does not build.
     pub const fn new(stem: &'static str, sql: &'static str) -> Self {
         let bytes = stem.as_bytes();
         assert!(

@@ -110,6 +110,70 @@ fn study_search_filters_sorts_and_pages() {
     assert_eq!(code(&bad), "VALIDATION");
 }
 
+/// Searches fold case by one rule on every store: Unicode lower case, so
+/// accented Latin and Cyrillic match whatever their case (SQLite's own
+/// `lower()` folds ASCII only; PostgreSQL's folds Unicode).
+#[test]
+fn searches_fold_case_alike_on_every_store() {
+    let t = core();
+    let owner = t.user("owner");
+    for name in ["Éclair au chocolat", "ПрИвЕт Мир", "plain"] {
+        t.w(|tx| {
+            studies::create(
+                tx,
+                Some(owner),
+                common::new_study(name, true, JoinPolicy::Auto),
+            )
+        })
+        .expect("study");
+    }
+    let found = |keyword: &str| {
+        t.r(|tx| {
+            studies::list(
+                tx,
+                None,
+                studies::StudyQuery {
+                    keyword: Some(keyword.into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+    };
+    for keyword in ["éclair", "ÉCLAIR", "Éclair", "éCLAIR AU"] {
+        assert_eq!(found(keyword), vec!["Éclair au chocolat"], "{keyword}");
+    }
+    for keyword in ["привет", "ПРИВЕТ", "пРиВеТ мИр", "мир"] {
+        assert_eq!(found(keyword), vec!["ПрИвЕт Мир"], "{keyword}");
+    }
+    let admin = t.user_with_role("Élodie", PlatformRole::SystemAdmin);
+    t.user("Ёжик Иванов");
+    let users = |keyword: &str| {
+        t.r(|tx| {
+            admin::list_users(
+                tx,
+                Some(admin),
+                admin::UserQuery {
+                    keyword: Some(keyword.into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .expect("users")
+        .items
+        .into_iter()
+        .map(|u| u.name)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(users("élodie"), vec!["Élodie"]);
+    assert_eq!(users("ЁЖИК"), vec!["Ёжик Иванов"]);
+    assert_eq!(users("иванов"), vec!["Ёжик Иванов"]);
+}
+
 #[test]
 fn study_input_is_validated_and_refusals_change_nothing() {
     let t = core();

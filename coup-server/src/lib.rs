@@ -11,6 +11,9 @@
 //! - [`ratelimit`]: login attempt limits.
 //! - [`listener`]: the accept loop: connection limit, header timeout, graceful shutdown.
 //! - [`ops`]: health, readiness, metrics, request middleware, shutdown.
+//! - `state`: `AppState`, what every handler is given.
+//! - [`gateway`]: the real-time WebSocket gateway (`/ws`): the hub and one task set per connection.
+//! - [`bus`]: the Redis bus between the nodes of one platform.
 //! - [`openapi`]: the OpenAPI 3.1 document (`/api/openapi.json`) and Swagger UI (`/api/docs`).
 //! - [`web`]: the web UI at `/`, embedded at build time (off with `--api-only`).
 

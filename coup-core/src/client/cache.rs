@@ -19,7 +19,7 @@
 //! their tokens are not — those live in the app's [`super::sessions::SessionStore`].
 //! [`Cache::wipe`] (logout) removes an account with everything else.
 //!
-//! The schema is versioned (`PRAGMA user_version`): [`MIGRATIONS`] upgrade a
+//! The schema is versioned (`PRAGMA user_version`): `MIGRATIONS` upgrade a
 //! file written by an older client in place, keeping its data.
 //!
 //! Calls are synchronous and short (one local transaction each).
@@ -142,9 +142,16 @@ fn migrate(db: &mut Connection) -> Result<()> {
             return Ok(());
         };
         tx.execute_batch(migration.sql).map_err(store)?;
-        tx.pragma_update(None, "user_version", version + 1)
+        // The list is numbered 1, 2, 3, … (a test compares it with its folder),
+        // so the migration at `version` brings the file to its own number.
+        tx.pragma_update(None, "user_version", migration.version)
             .map_err(store)?;
         tx.commit().map_err(store)?;
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "upgraded the offline cache"
+        );
     }
 }
 

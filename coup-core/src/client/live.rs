@@ -11,9 +11,9 @@
 //! and a gap (a change past the next number, or `resyncRequired` after a long
 //! absence) is filled from the REST change feed before the change itself. So the
 //! application sees every message, deletion and receipt once and in order, and
-//! neither replays nor resyncs, only [`LiveEvent`]s.
+//! neither replays nor resyncs, only `LiveEvent`s.
 //!
-//! Everything runs on one task that owns the socket; the [`Live`] handle talks to
+//! Everything runs on one task that owns the socket; the `Live` handle talks to
 //! it over a channel. Events go out on a bounded channel: an application that
 //! stops reading makes the task stop reading the socket, the server then drops the
 //! connection as a slow consumer, and the resume on reconnect loses nothing.

@@ -8,6 +8,7 @@ pub use crate::api::admin::{
 use chrono::{DateTime, Duration, Utc};
 
 use super::accounts::{USER_COLUMNS, load_user, user_from_row};
+use super::listing::{Filter, Listing, rows};
 use super::reports::{REPORT_SELECT, load as load_report, report_from_row};
 use super::{Account, Caller, require_account};
 use crate::error::{Error, Reason, Result};
@@ -16,6 +17,7 @@ use crate::ids::{AuditId, MessageId, ReportId, StudyId, UserId};
 use crate::model::*;
 use crate::params;
 use crate::permissions::{self, Operation};
+use crate::store::portable::contains_pattern;
 use crate::store::{Row, Tx, Value};
 use crate::validate;
 
@@ -62,17 +64,6 @@ fn audit_from_row(r: &Row) -> Result<AuditEntry> {
     })
 }
 
-fn like(keyword: &str) -> String {
-    format!(
-        "%{}%",
-        keyword
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    )
-}
-
 /// Platform counters.
 pub fn stats(tx: &mut dyn Tx, caller: Caller) -> Result<AdminStats> {
     admin(tx, caller, Operation::AdminStats)?;
@@ -103,41 +94,34 @@ pub fn stats(tx: &mut dyn Tx, caller: Caller) -> Result<AdminStats> {
 /// Searches users.
 pub fn list_users(tx: &mut dyn Tx, caller: Caller, query: UserQuery) -> Result<Page<User>> {
     admin(tx, caller, Operation::AdminListUsers)?;
-    let mut filter = String::from(" WHERE 1 = 1");
-    let mut args: Vec<Value> = Vec::new();
+    let mut filter = Filter::all();
     if let Some(k) = query
         .keyword
         .as_deref()
         .map(str::trim)
         .filter(|k| !k.is_empty())
     {
-        filter.push_str(" AND (LOWER(u.name) LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\')");
-        args.push(Value::from(like(k)));
-        args.push(Value::from(like(k)));
+        let pattern = Value::from(contains_pattern(k));
+        filter.and(
+            "(LOWER(u.name) LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\')",
+            [pattern.clone(), pattern],
+        );
     }
-    if let Some(s) = query.status {
-        filter.push_str(" AND u.status = ?");
-        args.push(Value::from(s));
+    filter.and_some("u.status = ?", query.status);
+    filter.and_some("u.role = ?", query.role);
+    Listing {
+        count: "SELECT COUNT(*) FROM users u",
+        count_binds: &[],
+        select: &format!("SELECT {USER_COLUMNS} FROM users u"),
+        select_binds: &[],
+        order: "u.created_at DESC, u.id",
     }
-    if let Some(r) = query.role {
-        filter.push_str(" AND u.role = ?");
-        args.push(Value::from(r));
-    }
-    let total = tx.count(&format!("SELECT COUNT(*) FROM users u{filter}"), &args)?;
-    let page = PageRequest::of(query.page, query.limit);
-    args.push(Value::from(page.limit()));
-    args.push(Value::from(page.offset()));
-    let items = tx
-        .query(&format!("SELECT {USER_COLUMNS} FROM users u{filter} ORDER BY u.created_at DESC, u.id LIMIT ? OFFSET ?"), &args)?
-        .iter()
-        .map(user_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+    .page(
+        tx,
+        &filter,
+        PageRequest::of(query.page, query.limit),
+        rows(user_from_row),
+    )
 }
 
 /// One user with their activity and the audit entries about them.
@@ -267,40 +251,35 @@ pub fn list_studies(
     query: AdminStudyQuery,
 ) -> Result<Page<Study>> {
     let me = admin(tx, caller, Operation::AdminListStudies)?;
-    let mut filter = String::from(if query.include_deleted {
-        " WHERE 1 = 1"
+    let mut filter = if query.include_deleted {
+        Filter::all()
     } else {
-        " WHERE s.deleted_at IS NULL"
-    });
-    let mut args: Vec<Value> = Vec::new();
+        Filter::new("s.deleted_at IS NULL", [])
+    };
     if let Some(k) = query
         .keyword
         .as_deref()
         .map(str::trim)
         .filter(|k| !k.is_empty())
     {
-        filter.push_str(" AND LOWER(s.name) LIKE ? ESCAPE '\\'");
-        args.push(Value::from(like(k)));
+        filter.and(
+            "LOWER(s.name) LIKE ? ESCAPE '\\'",
+            [Value::from(contains_pattern(k))],
+        );
     }
-    let total = tx.count(&format!("SELECT COUNT(*) FROM studies s{filter}"), &args)?;
-    args.insert(0, Value::from(me.id));
-    let page = PageRequest::of(query.page, query.limit);
-    args.push(Value::from(page.limit()));
-    args.push(Value::from(page.offset()));
-    let items = super::studies::load_studies(
+    Listing {
+        count: "SELECT COUNT(*) FROM studies s",
+        count_binds: &[],
+        select: super::studies::STUDY_SELECT,
+        select_binds: &[Value::from(me.id)],
+        order: "s.created_at DESC, s.id",
+    }
+    .page(
         tx,
-        &format!(
-            "{}{filter} ORDER BY s.created_at DESC, s.id LIMIT ? OFFSET ?",
-            super::studies::STUDY_SELECT
-        ),
-        &args,
-    )?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+        &filter,
+        PageRequest::of(query.page, query.limit),
+        super::studies::load_studies,
+    )
 }
 
 /// One study with its members and activity, deleted or not.
@@ -364,31 +343,22 @@ pub fn delete_study(
 /// Reports, oldest pending first by default.
 pub fn list_reports(tx: &mut dyn Tx, caller: Caller, query: ReportQuery) -> Result<Page<Report>> {
     admin(tx, caller, Operation::AdminListReports)?;
-    let mut filter = String::from(" WHERE 1 = 1");
-    let mut args: Vec<Value> = Vec::new();
-    if let Some(s) = query.status {
-        filter.push_str(" AND status = ?");
-        args.push(Value::from(s));
+    let mut filter = Filter::all();
+    filter.and_some("status = ?", query.status);
+    filter.and_some("target_type = ?", query.target_type);
+    Listing {
+        count: "SELECT COUNT(*) FROM reports",
+        count_binds: &[],
+        select: REPORT_SELECT,
+        select_binds: &[],
+        order: "CASE status WHEN 'PENDING' THEN 0 ELSE 1 END, created_at, id",
     }
-    if let Some(t) = query.target_type {
-        filter.push_str(" AND target_type = ?");
-        args.push(Value::from(t));
-    }
-    let total = tx.count(&format!("SELECT COUNT(*) FROM reports{filter}"), &args)?;
-    let page = PageRequest::of(query.page, query.limit);
-    args.push(Value::from(page.limit()));
-    args.push(Value::from(page.offset()));
-    let items = tx
-        .query(&format!("{REPORT_SELECT}{filter} ORDER BY CASE status WHEN 'PENDING' THEN 0 ELSE 1 END, created_at, id LIMIT ? OFFSET ?"), &args)?
-        .iter()
-        .map(report_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+    .page(
+        tx,
+        &filter,
+        PageRequest::of(query.page, query.limit),
+        rows(report_from_row),
+    )
 }
 
 /// One report.
@@ -526,19 +496,12 @@ fn responsible_user(tx: &mut dyn Tx, report: &Report) -> Result<UserId> {
 /// The audit log, newest first.
 pub fn audit_log(tx: &mut dyn Tx, caller: Caller, page: PageRequest) -> Result<Page<AuditEntry>> {
     admin(tx, caller, Operation::AdminAuditLog)?;
-    let total = tx.count("SELECT COUNT(*) FROM audit_log", &[])?;
-    let items = tx
-        .query(
-            &format!("{AUDIT_SELECT} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),
-            params![page.limit(), page.offset()],
-        )?
-        .iter()
-        .map(audit_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+    Listing {
+        count: "SELECT COUNT(*) FROM audit_log",
+        count_binds: &[],
+        select: AUDIT_SELECT,
+        select_binds: &[],
+        order: "created_at DESC, id",
+    }
+    .page(tx, &Filter::all(), page, rows(audit_from_row))
 }

@@ -7,6 +7,7 @@
 
 use chrono::Utc;
 
+use super::listing::{Filter, Listing};
 use super::{Caller, active_member_ids, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -14,7 +15,7 @@ use crate::ids::{FileId, StudyId};
 use crate::model::{FileMeta, Page, PageRequest};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx};
+use crate::store::{Row, Tx, Value};
 use crate::validate::{self, FILE_MAX_BYTES};
 
 /// A stored upload to be registered.
@@ -124,24 +125,24 @@ pub fn list(
     page: PageRequest,
 ) -> Result<Page<FileMeta>> {
     require_study(tx, caller, study_id, Operation::ListFiles)?;
-    let total = tx.count(
-        "SELECT COUNT(*) FROM files WHERE study_id = ?",
-        params![study_id],
-    )?;
-    let items = tx
-        .query(
-            &format!("SELECT {FILE_COLUMNS} FROM files f WHERE f.study_id = ? ORDER BY f.created_at DESC, f.id LIMIT ? OFFSET ?"),
-            params![study_id, page.limit(), page.offset()],
-        )?
-        .iter()
-        .filter_map(|r| file_from_row(r, 0).transpose())
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+    Listing {
+        count: "SELECT COUNT(*) FROM files f",
+        count_binds: &[],
+        select: &format!("SELECT {FILE_COLUMNS} FROM files f"),
+        select_binds: &[],
+        order: "f.created_at DESC, f.id",
+    }
+    .page(
+        tx,
+        &Filter::new("f.study_id = ?", [Value::from(study_id)]),
+        page,
+        |tx, sql, args| {
+            tx.query(sql, args)?
+                .iter()
+                .filter_map(|r| file_from_row(r, 0).transpose())
+                .collect()
+        },
+    )
 }
 
 /// Counts a download and returns where the blob is.

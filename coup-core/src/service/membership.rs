@@ -9,6 +9,7 @@
 pub use crate::api::membership::{JoinRequest, RoleChange};
 use chrono::Utc;
 
+use super::listing::{Filter, Listing, rows};
 use super::{Caller, account, require_study};
 use crate::error::{Error, Reason, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -16,7 +17,7 @@ use crate::ids::{StudyId, UserId};
 use crate::model::{JoinPolicy, Member, MemberStatus, Page, PageRequest, StudyRole};
 use crate::params;
 use crate::permissions::{self, ActorKind, Operation};
-use crate::store::{Row, Tx};
+use crate::store::{Row, Tx, Value};
 use crate::validate;
 
 /// Where a join attempt lands: the membership status it creates.
@@ -274,28 +275,22 @@ pub(crate) fn list_by_status(
     status: MemberStatus,
     page: PageRequest,
 ) -> Result<Page<Member>> {
-    let total = tx.count(
-        "SELECT COUNT(*) FROM memberships WHERE study_id = ? AND status = ?",
-        params![study_id, status],
-    )?;
-    let items = tx
-        .query(
-            &format!(
-                "{MEMBER_SELECT} WHERE m.study_id = ? AND m.status = ?
-                 ORDER BY CASE m.role WHEN 'OWNER' THEN 0 WHEN 'ADMIN' THEN 1 ELSE 2 END, m.requested_at, m.user_id
-                 LIMIT ? OFFSET ?"
-            ),
-            params![study_id, status, page.limit(), page.offset()],
-        )?
-        .iter()
-        .map(member_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+    Listing {
+        count: "SELECT COUNT(*) FROM memberships m",
+        count_binds: &[],
+        select: MEMBER_SELECT,
+        select_binds: &[],
+        order: "CASE m.role WHEN 'OWNER' THEN 0 WHEN 'ADMIN' THEN 1 ELSE 2 END, m.requested_at, m.user_id",
+    }
+    .page(
+        tx,
+        &Filter::new(
+            "m.study_id = ? AND m.status = ?",
+            [Value::from(study_id), Value::from(status)],
+        ),
+        page,
+        rows(member_from_row),
+    )
 }
 
 fn pending_target(tx: &mut dyn Tx, study_id: StudyId, user_id: UserId) -> Result<Member> {

@@ -17,6 +17,7 @@ pub mod calendar;
 pub mod chat;
 pub mod dashboard;
 pub mod files;
+mod listing;
 pub mod membership;
 pub mod notices;
 pub mod notifications;

@@ -4,6 +4,7 @@
 pub use crate::api::notices::{NewNotice, NoticePatch, Pin};
 use chrono::Utc;
 
+use super::listing::{Filter, Listing, rows};
 use super::{Caller, active_member_ids, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -11,7 +12,7 @@ use crate::ids::{NoticeId, StudyId};
 use crate::model::{Notice, Page, PageRequest};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx};
+use crate::store::{Row, Tx, Value};
 use crate::validate;
 
 pub(crate) const NOTICE_SELECT: &str =
@@ -51,24 +52,19 @@ pub fn list(
     page: PageRequest,
 ) -> Result<Page<Notice>> {
     require_study(tx, caller, study_id, Operation::ListNotices)?;
-    let total = tx.count(
-        "SELECT COUNT(*) FROM notices WHERE study_id = ?",
-        params![study_id],
-    )?;
-    let items = tx
-        .query(
-            &format!("{NOTICE_SELECT} WHERE n.study_id = ? ORDER BY n.is_pinned DESC, n.created_at DESC, n.id LIMIT ? OFFSET ?"),
-            params![study_id, page.limit(), page.offset()],
-        )?
-        .iter()
-        .map(notice_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+    Listing {
+        count: "SELECT COUNT(*) FROM notices n",
+        count_binds: &[],
+        select: NOTICE_SELECT,
+        select_binds: &[],
+        order: "n.is_pinned DESC, n.created_at DESC, n.id",
+    }
+    .page(
+        tx,
+        &Filter::new("n.study_id = ?", [Value::from(study_id)]),
+        page,
+        rows(notice_from_row),
+    )
 }
 
 /// Reads a notice and counts the view.

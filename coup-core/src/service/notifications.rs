@@ -4,6 +4,7 @@
 pub use crate::api::notifications::{MarkedRead, NotificationPage, NotificationQuery};
 use chrono::Utc;
 
+use super::listing::{Filter, Listing, rows};
 use super::{Caller, quiet, require_account};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -57,37 +58,32 @@ pub fn persist(tx: &mut dyn Tx, events: &mut Vec<DomainEvent>) -> Result<()> {
 /// The caller's notifications, newest first.
 pub fn list(tx: &mut dyn Tx, caller: Caller, query: NotificationQuery) -> Result<NotificationPage> {
     let me = require_account(tx, caller, Operation::ListNotifications)?;
-    let filter = if query.unread_only {
-        " WHERE user_id = ? AND is_read = FALSE"
-    } else {
-        " WHERE user_id = ?"
-    };
-    let total = tx.count(
-        &format!("SELECT COUNT(*) FROM notifications{filter}"),
-        params![me.id],
-    )?;
+    let mut filter = Filter::new("user_id = ?", [Value::from(me.id)]);
+    if query.unread_only {
+        filter.and("is_read = FALSE", []);
+    }
     let unread_count = tx.count(
         "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND is_read = FALSE",
         params![me.id],
     )?;
-    let page = PageRequest::of(query.page, query.limit);
-    let items = tx
-        .query(
-            &format!("{NOTIFICATION_SELECT}{filter} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"),
-            &[
-                Value::from(me.id),
-                Value::from(page.limit()),
-                Value::from(page.offset()),
-            ],
-        )?
-        .iter()
-        .map(notification_from_row)
-        .collect::<Result<_>>()?;
+    let page = Listing {
+        count: "SELECT COUNT(*) FROM notifications",
+        count_binds: &[],
+        select: NOTIFICATION_SELECT,
+        select_binds: &[],
+        order: "created_at DESC, id",
+    }
+    .page(
+        tx,
+        &filter,
+        PageRequest::of(query.page, query.limit),
+        rows(notification_from_row),
+    )?;
     Ok(NotificationPage {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
+        items: page.items,
+        total: page.total,
+        page: page.page,
+        limit: page.limit,
         unread_count,
     })
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 
+use super::listing::{Filter, Listing};
 use super::{
     Caller, active_member_ids, placeholders, quiet, require_account, require_study, study_access,
 };
@@ -15,6 +16,7 @@ use crate::ids::{StudyId, UserId};
 use crate::model::{MemberStatus, Page, PageRequest, Study, StudySort};
 use crate::params;
 use crate::permissions::Operation;
+use crate::store::portable::contains_pattern;
 use crate::store::{Row, Tx, Value};
 use crate::validate;
 
@@ -258,10 +260,10 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
     // Visibility as a correlated EXISTS rather than through the viewer's joined
     // membership: the filter then needs nothing but the study row, so the default
     // order can walk `studies_newest` and stop after one page.
-    let mut filter = String::from(
-        " WHERE s.deleted_at IS NULL AND (s.is_public = TRUE OR EXISTS (SELECT 1 FROM memberships v WHERE v.study_id = s.id AND v.user_id = ? AND v.status = 'ACTIVE'))",
+    let mut filter = Filter::new(
+        "s.deleted_at IS NULL AND (s.is_public = TRUE OR EXISTS (SELECT 1 FROM memberships v WHERE v.study_id = s.id AND v.user_id = ? AND v.status = 'ACTIVE'))",
+        [Value::from(caller)],
     );
-    let mut args: Vec<Value> = vec![Value::from(caller)];
     if let Some(k) = query
         .keyword
         .as_deref()
@@ -269,12 +271,11 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         .filter(|k| !k.is_empty())
     {
         let k = validate::text("keyword", k, 1, 100)?;
-        filter.push_str(
-            " AND (LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.description) LIKE ? ESCAPE '\\')",
+        let pattern = Value::from(contains_pattern(&k));
+        filter.and(
+            "(LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.description) LIKE ? ESCAPE '\\')",
+            [pattern.clone(), pattern],
         );
-        let pattern = format!("%{}%", escape_like(&k.to_lowercase()));
-        args.push(Value::from(pattern.clone()));
-        args.push(Value::from(pattern));
     }
     if let Some(c) = query
         .category
@@ -282,8 +283,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         .map(str::trim)
         .filter(|c| !c.is_empty())
     {
-        filter.push_str(" AND s.category = ?");
-        args.push(Value::from(c));
+        filter.and("s.category = ?", [Value::from(c)]);
     }
     if let Some(t) = query
         .tag
@@ -291,76 +291,55 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        filter.push_str(
-            " AND EXISTS (SELECT 1 FROM study_tags t WHERE t.study_id = s.id AND t.tag = ?)",
+        filter.and(
+            "EXISTS (SELECT 1 FROM study_tags t WHERE t.study_id = s.id AND t.tag = ?)",
+            [Value::from(t.to_lowercase())],
         );
-        args.push(Value::from(t.to_lowercase()));
     }
-    if let Some(r) = query.recruiting {
-        filter.push_str(" AND s.is_recruiting = ?");
-        args.push(Value::from(r));
-    }
-    let total = tx.count(&format!("SELECT COUNT(*) FROM studies s{filter}"), &args)?;
+    filter.and_some("s.is_recruiting = ?", query.recruiting);
     let order = match query.sort.unwrap_or(StudySort::Newest) {
         StudySort::Newest => "s.created_at DESC, s.id",
         StudySort::Name => "s.name ASC, s.id",
         StudySort::Members => "s.member_count DESC, s.created_at DESC, s.id",
     };
-    let page = PageRequest::of(query.page, query.limit);
-    // STUDY_SELECT binds the viewer first (for their role in each study).
-    args.insert(0, Value::from(caller));
-    args.push(Value::from(page.limit()));
-    args.push(Value::from(page.offset()));
-    let items = load_studies(
+    Listing {
+        count: "SELECT COUNT(*) FROM studies s",
+        count_binds: &[],
+        select: STUDY_SELECT,
+        select_binds: &[Value::from(caller)],
+        order,
+    }
+    .page(
         tx,
-        &format!("{STUDY_SELECT}{filter} ORDER BY {order} LIMIT ? OFFSET ?"),
-        &args,
-    )?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+        &filter,
+        PageRequest::of(query.page, query.limit),
+        load_studies,
+    )
 }
 
 /// The caller's studies (active memberships, plus pending ones when asked).
 pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Result<Page<Study>> {
     let me = require_account(tx, caller, Operation::ListMyStudies)?;
-    let mut filter = String::from(" WHERE s.deleted_at IS NULL AND m.user_id IS NOT NULL");
-    let mut args: Vec<Value> = vec![Value::from(me.id)];
+    let mut filter = Filter::new("s.deleted_at IS NULL AND m.user_id IS NOT NULL", []);
     if !query.include_pending {
-        filter.push_str(" AND m.status = ?");
-        args.push(Value::from(MemberStatus::Active));
+        filter.and("m.status = ?", [Value::from(MemberStatus::Active)]);
     }
-    if let Some(role) = query.role {
-        filter.push_str(" AND m.role = ?");
-        args.push(Value::from(role));
+    filter.and_some("m.role = ?", query.role);
+    // Both join the caller's membership as `m` (STUDY_SELECT for their role).
+    let me = [Value::from(me.id)];
+    Listing {
+        count: "SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?",
+        count_binds: &me,
+        select: STUDY_SELECT,
+        select_binds: &me,
+        order: "m.requested_at DESC, s.id",
     }
-    let total = tx.count(
-        &format!("SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?{filter}"),
-        &args,
-    )?;
-    let page = PageRequest::of(query.page, query.limit);
-    args.push(Value::from(page.limit()));
-    args.push(Value::from(page.offset()));
-    let items = load_studies(
+    .page(
         tx,
-        &format!("{STUDY_SELECT}{filter} ORDER BY m.requested_at DESC, s.id LIMIT ? OFFSET ?"),
-        &args,
-    )?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+        &filter,
+        PageRequest::of(query.page, query.limit),
+        load_studies,
+    )
 }
 
 /// A study's invite code (OWNER and ADMINs).

@@ -5,6 +5,7 @@
 pub use crate::api::tasks::{NewTask, TaskPatch, TaskQuery};
 use chrono::Utc;
 
+use super::listing::{Filter, Listing, rows};
 use super::{Caller, quiet, require_account, study_access};
 use crate::error::{Error, Result};
 use crate::events::Outcome;
@@ -59,42 +60,24 @@ fn ensure_study(tx: &mut dyn Tx, caller: Caller, study_id: StudyId) -> Result<()
 /// The caller's tasks: open ones first, by due date (undated last), then newest.
 pub fn list(tx: &mut dyn Tx, caller: Caller, query: TaskQuery) -> Result<Page<Task>> {
     let me = require_account(tx, caller, Operation::ListTasks)?;
-    let mut filter = String::from(" WHERE t.user_id = ?");
-    let mut args = vec![Value::from(me.id)];
-    if let Some(s) = query.study_id {
-        filter.push_str(" AND t.study_id = ?");
-        args.push(Value::from(s));
+    let mut filter = Filter::new("t.user_id = ?", [Value::from(me.id)]);
+    filter.and_some("t.study_id = ?", query.study_id);
+    filter.and_some("t.is_done = ?", query.is_done);
+    filter.and_some("t.priority = ?", query.priority);
+    filter.and_some("t.due_at < ?", query.due_before);
+    Listing {
+        count: "SELECT COUNT(*) FROM tasks t",
+        count_binds: &[],
+        select: TASK_SELECT,
+        select_binds: &[],
+        order: "t.is_done, CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.created_at DESC, t.id",
     }
-    if let Some(d) = query.is_done {
-        filter.push_str(" AND t.is_done = ?");
-        args.push(Value::from(d));
-    }
-    if let Some(p) = query.priority {
-        filter.push_str(" AND t.priority = ?");
-        args.push(Value::from(p));
-    }
-    if let Some(b) = query.due_before {
-        filter.push_str(" AND t.due_at < ?");
-        args.push(Value::from(b));
-    }
-    let total = tx.count(&format!("SELECT COUNT(*) FROM tasks t{filter}"), &args)?;
-    let page = PageRequest::of(query.page, query.limit);
-    args.push(Value::from(page.limit()));
-    args.push(Value::from(page.offset()));
-    let items = tx
-        .query(
-            &format!("{TASK_SELECT}{filter} ORDER BY t.is_done, CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.created_at DESC, t.id LIMIT ? OFFSET ?"),
-            &args,
-        )?
-        .iter()
-        .map(task_from_row)
-        .collect::<Result<_>>()?;
-    Ok(Page {
-        items,
-        total,
-        page: page.page(),
-        limit: page.limit(),
-    })
+    .page(
+        tx,
+        &filter,
+        PageRequest::of(query.page, query.limit),
+        rows(task_from_row),
+    )
 }
 
 /// Creates a task for the caller.

@@ -15,6 +15,7 @@
 //! `sqlite.rs`), otherwise to the blocking pool.
 
 pub mod migrate;
+pub(crate) mod portable;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;

@@ -22,6 +22,7 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
 use super::migrate::{self, MIGRATIONS};
+use super::portable::{debug_check, numbered};
 use super::{Backend, Row, StoreError, Tx, TxBody, Value};
 use crate::error::{Error, Result};
 
@@ -153,27 +154,6 @@ impl Backend for PostgresBackend {
     }
 }
 
-/// `?` → `$n`, leaving quoted text alone.
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let (mut n, mut quoted) = (0, false);
-    for c in sql.chars() {
-        match c {
-            '\'' => {
-                quoted = !quoted;
-                out.push(c);
-            }
-            '?' if !quoted => {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 struct PgTx<'t>(&'t deadpool_postgres::Transaction<'t>);
 
 fn sql_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
@@ -182,6 +162,7 @@ fn sql_params(params: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 
 impl Tx for PgTx<'_> {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        debug_check(sql, params.len());
         let rows = block_on(async {
             let statement = self.0.prepare_cached(&numbered(sql)).await?;
             self.0.query(&statement, &sql_params(params)).await
@@ -191,6 +172,7 @@ impl Tx for PgTx<'_> {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        debug_check(sql, params.len());
         block_on(async {
             let statement = self.0.prepare_cached(&numbered(sql)).await?;
             self.0.execute(&statement, &sql_params(params)).await
@@ -357,16 +339,4 @@ fn admin_statement(url: &str, sql: &str) -> Result<()> {
     })
     .join()
     .map_err(|_| Error::Internal("scratch schema thread panicked".into()))?
-}
-
-#[cfg(test)]
-mod tests {
-    use super::numbered;
-
-    #[test]
-    fn placeholders_are_numbered_outside_quotes() {
-        assert_eq!(numbered("SELECT ? , '?' , ?"), "SELECT $1 , '?' , $2");
-        assert_eq!(numbered("LIKE ? ESCAPE '\\\\'"), "LIKE $1 ESCAPE '\\\\'");
-        assert_eq!(numbered("no params"), "no params");
-    }
 }

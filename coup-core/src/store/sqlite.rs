@@ -6,7 +6,7 @@
 //! checkpoint contention.
 //!
 //! Async writes are group-committed: a writer thread takes every write queued
-//! while the previous transaction ran (up to [`MAX_BATCH`]) and runs them in one
+//! while the previous transaction ran (up to `MAX_BATCH`) and runs them in one
 //! transaction, each in its own savepoint, so a refused write undoes only its own
 //! changes and the others still commit. Under load this turns a commit (and a
 //! thread hand-off) per write into one per batch; alone, a write commits at once.
@@ -18,10 +18,12 @@ use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::config::DbConfig;
+use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 
 use super::migrate::{self, MIGRATIONS};
+use super::portable::debug_check;
 use super::{Backend, Row, StoreError, Tx, TxBody, Value, WriteJob};
 use crate::error::{Error, Result};
 
@@ -186,6 +188,24 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // SQLite's own lower() folds ASCII only, PostgreSQL's folds Unicode: a search
+    // for "éclair" found "Éclair" on one store and not on the other. Here the
+    // services' LOWER() is Rust's Unicode lower case, the rule the patterns they
+    // bind are folded by (`portable::contains_pattern`).
+    conn.create_scalar_function(
+        "lower",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Null => None,
+                ValueRef::Text(t) => Some(String::from_utf8_lossy(t).to_lowercase()),
+                ValueRef::Integer(v) => Some(v.to_string()),
+                ValueRef::Real(v) => Some(v.to_string()),
+                ValueRef::Blob(b) => Some(String::from_utf8_lossy(b).to_lowercase()),
+            })
+        },
+    )?;
     Ok(())
 }
 
@@ -230,6 +250,8 @@ struct SqliteTx<'c>(&'c Connection);
 
 impl Tx for SqliteTx<'_> {
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        // SQLite would run SQL the PostgreSQL rewrite cannot; refuse it here too.
+        debug_check(sql, params.len());
         let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
         let columns = stmt.column_count();
         let mut rows = stmt
@@ -258,6 +280,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        debug_check(sql, params.len());
         let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
         let changed = stmt
             .execute(rusqlite::params_from_iter(params.iter()))

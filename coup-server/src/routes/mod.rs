@@ -1,5 +1,5 @@
 //! The HTTP API: one module per area, handlers that parse, call a `coup-core`
-//! service through [`write`] or [`read`], and convert the result. No rule lives here.
+//! service through `write` or `read`, and convert the result. No rule lives here.
 
 pub(crate) mod accounts;
 pub(crate) mod admin;
