@@ -174,11 +174,24 @@ def main():
                 live.typing(study_id, True)
                 s.wait("return document.querySelector('#typing')?.textContent.includes('Bob Lee');", what="Bob's typing indicator")
                 shot(s, "05b-typing")
-                items = api("GET", f"/api/studies/{study_id}/chat", token=bob_token)["items"]
-                mine = next(m for m in items if m["content"] == f"hello from the app {RUN}")
+                text = f"did you read chapter 2? {RUN}"
+                s.type("#message-input", text)
+                s.click("#send")
+                deadline = time.time() + 20
+                while True:
+                    items = api("GET", f"/api/studies/{study_id}/chat", token=bob_token)["items"]
+                    mine = next((m for m in items if m["content"] == text), None)
+                    if mine:
+                        break
+                    assert time.time() < deadline, "the app's message never reached the server"
+                    time.sleep(0.3)
                 api("POST", f"/api/studies/{study_id}/chat/{mine['id']}/read", token=bob_token)
-                s.wait("return [...document.querySelectorAll('#messages .msg.mine')].some(m => m.querySelector('.content')?.textContent === arguments[0] && m.querySelector('.read-by')?.textContent === 'Read by 1');",
-                       f"hello from the app {RUN}", what="read by 1 on Alice's message")
+                try:
+                    s.wait("return [...document.querySelectorAll('#messages .msg.mine')].some(m => m.querySelector('.content')?.textContent === arguments[0] && m.querySelector('.read-by')?.textContent === 'Read by 1');",
+                           text, what="read by 1 on Alice's message")
+                except Exception:
+                    print("own messages:", s.js("return [...document.querySelectorAll('#messages .msg.mine')].map(m => m.outerHTML).join('\\n');"))
+                    raise
             finally:
                 live.close()
         step("the second user's typing indicator and read receipt show in the app", typing_and_read_receipt)
