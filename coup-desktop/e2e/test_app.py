@@ -305,6 +305,7 @@ def main():
             s.wait("return [...document.querySelectorAll('#notices h2')].some(h => h.textContent.includes('First meeting'));", timeout=30, what="notice posted")
             shot(s, "11-notices")
             s.click("#tab-calendar")
+            s.wait_css("#calendar table.month", timeout=30)
             s.click("#new-event")
             s.type("#event-title", "Graph algorithms session")
             s.type("#event-location", "Room 302")
@@ -314,6 +315,10 @@ def main():
         step("post a pinned notice and add a calendar event as the owner", notices_and_calendar)
 
         def memory_idle():
+            s.click("#nav-dashboard")
+            s.click(f"[data-study='{study_id}']")
+            s.wait_css("#message-input")
+            time.sleep(2)
             measure_memory("signed in, study chat open (debug build)")
         step("memory: signed in with a study open (PSS)", memory_idle)
 
