@@ -15,7 +15,7 @@ cargo build --locked --release -p coup-desktop
 cargo build --locked -p coup-server
 MINUTES="${1:-10}"
 mkdir -p coup-desktop/bench/out
-COUP_E2E_PROFILE=release COUP_E2E_SCRIPT="$(pwd)/coup-desktop/e2e/bench_memory.py" \
-  COUP_E2E_OUT_DIR="$(pwd)/coup-desktop/bench/out" COUP_BENCH_MINUTES="$MINUTES" \
-  COUP_E2E_TIMEOUT=$(( ${MINUTES%.*} * 60 + 1200 )) \
+E2E_PROFILE=release E2E_SCRIPT="$(pwd)/coup-desktop/e2e/bench_memory.py" \
+  E2E_OUT_DIR="$(pwd)/coup-desktop/bench/out" BENCH_MINUTES="$MINUTES" \
+  E2E_TIMEOUT=$(( ${MINUTES%.*} * 60 + 1200 )) \
   bash coup-desktop/e2e/run.sh

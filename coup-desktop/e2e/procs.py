@@ -5,6 +5,19 @@
 import os
 
 
+def ours(pid):
+    """Whether an app process is this run's (its data dir is under $COUP_E2E_WORK):
+    another run's app on the same machine must not be counted."""
+    work = os.environ.get("COUP_E2E_WORK")
+    if not work:
+        return True
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f"COUP_DESKTOP_DATA_DIR={work}/app".encode() in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
 def pss_kib(pid):
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
@@ -30,7 +43,7 @@ def app_processes():
             parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
         except (OSError, ValueError):
             continue
-    roots = [pid for pid, name in names.items() if name == "coup-desktop"]
+    roots = [pid for pid, name in names.items() if name == "coup-desktop" and ours(pid)]
     found = set(roots)
     changed = True
     while changed:

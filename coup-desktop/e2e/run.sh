@@ -5,15 +5,15 @@
 # coup-desktop/e2e/out/. Expects the binaries built (coup-desktop/ci.sh does).
 #
 # The same setup runs the memory benchmark (coup-desktop/bench/memory.sh):
-# COUP_E2E_SCRIPT picks the Python script, COUP_E2E_PROFILE the app's build
-# (debug or release), COUP_E2E_OUT_DIR where results go, COUP_E2E_TIMEOUT its
+# E2E_SCRIPT picks the Python script, E2E_PROFILE the app's build
+# (debug or release), E2E_OUT_DIR where results go, E2E_TIMEOUT its
 # time limit in seconds.
 set -euo pipefail
 cd "$(dirname "$0")"
 HERE=$(pwd)
 TARGET="${CARGO_TARGET_DIR:-$HERE/../../target}"
-APP="$TARGET/${COUP_E2E_PROFILE:-debug}/coup-desktop"
-SCRIPT="${COUP_E2E_SCRIPT:-$HERE/test_app.py}"
+APP="$TARGET/${E2E_PROFILE:-debug}/coup-desktop"
+SCRIPT="${E2E_SCRIPT:-$HERE/test_app.py}"
 SERVER_BIN="$TARGET/debug/coup-server"
 TAURI_DRIVER="${TAURI_DRIVER:-$(command -v tauri-driver || echo /var/cache/coup-desktop/tools/bin/tauri-driver)}"
 NATIVE_DRIVER="${NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
@@ -22,8 +22,8 @@ for f in "$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER"; do
 done
 
 WORK=$(mktemp -d /tmp/coup-e2e.XXXXXX)
-OUT="${COUP_E2E_OUT_DIR:-$HERE/out}"
-{ [ -n "${COUP_E2E_OUT_DIR:-}" ] || rm -rf "$OUT"; } && mkdir -p "$OUT" "$WORK/control" "$WORK/server" "$WORK/app" "$WORK/downloads"
+OUT="${E2E_OUT_DIR:-$HERE/out}"
+{ [ -n "${E2E_OUT_DIR:-}" ] || rm -rf "$OUT"; } && mkdir -p "$OUT" "$WORK/control" "$WORK/server" "$WORK/app" "$WORK/downloads"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -43,7 +43,7 @@ export DISPLAY=":$DISPLAY_NUM"
 for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] && break; sleep 0.1; done
 
 start_server() {  # $1: address to bind
-  "$SERVER_BIN" --bind "$1" --data-dir "$WORK/server" >>"$WORK/server.log" 2>&1 &
+  env -u COUP_DESKTOP_WEBKIT "$SERVER_BIN" --bind "$1" --data-dir "$WORK/server" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   echo "$SERVER_PID" >"$WORK/server.pid"
   for _ in $(seq 1 100); do
@@ -55,7 +55,7 @@ start_server() {  # $1: address to bind
 }
 # A platform administrator for the suspension step.
 ADMIN_EMAIL="admin@coup.test" ADMIN_PASSWORD="e2e-admin-correct-horse-battery"
-COUP_ADMIN_PASSWORD="$ADMIN_PASSWORD" "$SERVER_BIN" --data-dir "$WORK/server" create-admin \
+COUP_ADMIN_PASSWORD="$ADMIN_PASSWORD" env -u COUP_DESKTOP_WEBKIT "$SERVER_BIN" --data-dir "$WORK/server" create-admin \
   --email "$ADMIN_EMAIL" --name "Admin Choi" >>"$WORK/server.log" 2>&1
 start_server 127.0.0.1:0
 BOUND=$ADDR
@@ -85,9 +85,9 @@ PIDS+=($!)
 
 set +e
 COUP_E2E_SERVER="http://$BOUND" COUP_E2E_APP="$APP" COUP_E2E_DRIVER="http://127.0.0.1:$PORT" \
-  COUP_E2E_OUT="$OUT" COUP_E2E_CONTROL="$WORK/control" COUP_E2E_WORK="$WORK" \
+  COUP_E2E_OUT="$OUT" COUP_E2E_CONTROL="$WORK/control" COUP_E2E_WORK="$WORK" COUP_BENCH_MINUTES="${BENCH_MINUTES:-10}" \
   COUP_E2E_ADMIN_EMAIL="$ADMIN_EMAIL" COUP_E2E_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-  timeout "${COUP_E2E_TIMEOUT:-900}" python3 "$SCRIPT"
+  timeout "${E2E_TIMEOUT:-900}" python3 "$SCRIPT"
 STATUS=$?
 set -e
 if [ "$STATUS" -ne 0 ]; then

@@ -174,11 +174,24 @@ def main():
                 live.typing(study_id, True)
                 s.wait("return document.querySelector('#typing')?.textContent.includes('Bob Lee');", what="Bob's typing indicator")
                 shot(s, "05b-typing")
-                items = api("GET", f"/api/studies/{study_id}/chat", token=bob_token)["items"]
-                mine = next(m for m in items if m["content"] == f"hello from the app {RUN}")
+                text = f"did you read chapter 2? {RUN}"
+                s.type("#message-input", text)
+                s.click("#send")
+                deadline = time.time() + 20
+                while True:
+                    items = api("GET", f"/api/studies/{study_id}/chat", token=bob_token)["items"]
+                    mine = next((m for m in items if m["content"] == text), None)
+                    if mine:
+                        break
+                    assert time.time() < deadline, "the app's message never reached the server"
+                    time.sleep(0.3)
                 api("POST", f"/api/studies/{study_id}/chat/{mine['id']}/read", token=bob_token)
-                s.wait("return [...document.querySelectorAll('#messages .msg.mine')].some(m => m.querySelector('.content')?.textContent === arguments[0] && m.querySelector('.read-by')?.textContent === 'Read by 1');",
-                       f"hello from the app {RUN}", what="read by 1 on Alice's message")
+                try:
+                    s.wait("return [...document.querySelectorAll('#messages .msg.mine')].some(m => m.querySelector('.content')?.textContent === arguments[0] && m.querySelector('.read-by')?.textContent === 'Read by 1');",
+                           text, what="read by 1 on Alice's message")
+                except Exception:
+                    print("own messages:", s.js("return [...document.querySelectorAll('#messages .msg.mine')].map(m => m.outerHTML).join('\\n');"))
+                    raise
             finally:
                 live.close()
         step("the second user's typing indicator and read receipt show in the app", typing_and_read_receipt)
@@ -292,6 +305,7 @@ def main():
             s.wait("return [...document.querySelectorAll('#notices h2')].some(h => h.textContent.includes('First meeting'));", timeout=30, what="notice posted")
             shot(s, "11-notices")
             s.click("#tab-calendar")
+            s.wait_css("#calendar table.month", timeout=30)
             s.click("#new-event")
             s.type("#event-title", "Graph algorithms session")
             s.type("#event-location", "Room 302")
@@ -301,6 +315,10 @@ def main():
         step("post a pinned notice and add a calendar event as the owner", notices_and_calendar)
 
         def memory_idle():
+            s.click("#nav-dashboard")
+            s.click(f"[data-study='{study_id}']")
+            s.wait_css("#message-input")
+            time.sleep(2)
             measure_memory("signed in, study chat open (debug build)")
         step("memory: signed in with a study open (PSS)", memory_idle)
 

@@ -145,7 +145,6 @@ pub fn run() {
                 .unwrap_or_else(|_| "warn,coup_desktop=info".into()),
         )
         .try_init();
-    webview::before_start();
     match app(tauri::Builder::default()).build(tauri::generate_context!()) {
         Ok(app) => {
             webview::tune(&app);

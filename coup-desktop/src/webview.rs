@@ -2,8 +2,7 @@
 //! app memory"). The UI is one local page: no back/forward page cache, the
 //! document-viewer cache model (the smallest memory caches), no WebGL, WebAudio
 //! or media-stream machinery, the hardware-acceleration policy `Never` (what
-//! `WEBKIT_DISABLE_COMPOSITING_MODE=1` does, per view: no compositing buffers),
-//! and a memory limit for the network process.
+//! `WEBKIT_DISABLE_COMPOSITING_MODE=1` does, per view: no compositing buffers).
 //!
 //! `COUP_DESKTOP_WEBKIT=stock` leaves WebKit's defaults (to measure against);
 //! set it before the app starts.
@@ -13,20 +12,6 @@ use tauri::Manager;
 /// Whether to tune (anything but `COUP_DESKTOP_WEBKIT=stock`).
 pub fn tuned() -> bool {
     std::env::var("COUP_DESKTOP_WEBKIT").map_or(true, |v| v != "stock")
-}
-
-/// What must be set before WebKit starts: the network process's memory limit
-/// (a static setting read when WebKit makes its first website data manager).
-pub fn before_start() {
-    if !tuned() {
-        return;
-    }
-    #[cfg(target_os = "linux")]
-    {
-        let mut settings = webkit2gtk::MemoryPressureSettings::new();
-        settings.set_memory_limit(48);
-        webkit2gtk::WebsiteDataManager::set_memory_pressure_settings(&mut settings);
-    }
 }
 
 /// Tunes the main window's web view (the real runtime only).

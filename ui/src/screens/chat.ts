@@ -425,6 +425,8 @@ export function chatTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () => S
         if (m.studyId !== studyId) return;
         typing.set(m.authorId, false, Date.now());
         renderTyping();
+        // The sender has read up to their own message (the server records it so).
+        lastRead.set(m.authorId, Math.max(lastRead.get(m.authorId) ?? 0, m.seq));
         if (hasNewer) return; // Reading history: it comes with the newer pages.
         const follow = nearBottom() || m.authorId === me;
         insert([m]);
