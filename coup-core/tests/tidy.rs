@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// The workspace's Rust files, outside build output and installed packages.
+/// The workspace's Rust files, outside build output, installed packages and
+/// vendored third-party crates (`vendor/`, kept as published upstream).
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read a directory") {
         let path = entry.expect("entry").path();
@@ -13,7 +14,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         if path.is_dir() {
-            if !(name.starts_with('.') || name == "target" || name == "node_modules") {
+            if !(name.starts_with('.')
+                || name == "target"
+                || name == "node_modules"
+                || name == "vendor")
+            {
                 rust_files(&path, out);
             }
         } else if name.ends_with(".rs") {
