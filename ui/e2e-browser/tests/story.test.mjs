@@ -335,7 +335,7 @@ test("a call between two browsers: video both ways, media state, screen share, l
   await aliceList.locator("li", { hasText: "bob" }).getByText(/camera on/i).waitFor({ timeout: WAIT });
   await bob.page.click("#call-camera");
   await aliceList.locator("li", { hasText: "bob" }).getByText(/camera off/i).waitFor({ timeout: WAIT });
-  assert.equal(await bob.page.getAttribute("#call-camera", "aria-pressed"), "false");
+  await bob.page.waitForSelector('#call-camera[aria-pressed="false"]', { timeout: WAIT });
   // A screen share renegotiates: a second video of bob's on alice's side.
   await bob.page.click("#call-screen");
   await alice.page.locator(`#call-videos figure[data-participant="${bob.id}"][data-kind="screen"]`).waitFor({ timeout: WAIT });
@@ -362,6 +362,9 @@ test("an administrator suspends a user whose tab is open: signed out at once", a
   await admin.page.click("#admin-tab-users");
   await admin.page.fill("#admin-user-search", bob.email);
   await admin.page.keyboard.press("Enter");
+  // The search's answer replaces the unfiltered list (bob among the rest): a
+  // reason typed before it lands would be wiped.
+  await admin.page.waitForFunction(() => document.querySelectorAll("[id^=suspend-reason-]").length === 1, null, { timeout: WAIT });
   await admin.page.fill(`#suspend-reason-${bob.id}`, "e2e: spam");
   await admin.page.locator(`form:has(#suspend-reason-${bob.id})`).getByRole("button", { name: "Suspend" }).click();
   await admin.page.getByText(/suspended/i).first().waitFor({ timeout: WAIT });
