@@ -203,7 +203,7 @@ export interface Backend {
   processReport(reportId: Id, input: ProcessReport): Promise<Report>;
   auditLog(page: number, limit: number): Promise<Page<AuditEntry>>;
 
-  // Call signaling (the study must be followed; media is the media engine's).
+  // Call signaling (the study must be followed).
   joinCall(studyId: Id, media: MediaState): Promise<JoinedCall>;
   leaveCall(studyId: Id): Promise<void>;
   setMedia(studyId: Id, media: MediaState): Promise<void>;

@@ -22,6 +22,8 @@ class Peer {
   private held: RTCIceCandidateInit[] = [];
   private readonly senders = new Map<MediaStreamTrack, RTCRtpSender>();
   private readonly remote = new Map<string, MediaStreamTrack>();
+  private ice: { state: rules.Ice; since: number } = { state: "working", since: Date.now() };
+  private iceTimer: ReturnType<typeof setTimeout> | undefined;
   /** Signals are handled one at a time, in order, as the native peer task does. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -39,6 +41,7 @@ class Peer {
       const signal = e.candidate ? rules.candidateSignal(e.candidate.toJSON()) : null;
       if (signal) this.send(signal);
     };
+    this.pc.oniceconnectionstatechange = () => this.checkIce();
     this.pc.ontrack = (e) => {
       const track = e.track;
       const hasCamera = [...this.remote.values()].some((t) => t.kind === "video");
@@ -48,6 +51,20 @@ class Peer {
         stream.onremovetrack = (r) => this.drop(r.track);
       }
     };
+  }
+
+  /** Restarts ICE when the rules say so; a disconnection is looked at again
+   * once its grace is over. */
+  private checkIce(): void {
+    const state = rules.ice(this.pc.iceConnectionState);
+    if (state !== this.ice.state) this.ice = { state, since: Date.now() };
+    clearTimeout(this.iceTimer);
+    if (rules.restartIce(this.polite, state, Date.now() - this.ice.since)) {
+      this.ice = { state: "working", since: Date.now() };
+      this.pc.restartIce();
+    } else if (state === "disconnected" && !this.polite) {
+      this.iceTimer = setTimeout(() => this.checkIce(), rules.ICE_GRACE_MS);
+    }
   }
 
   private send(signal: CallSignal): void {
@@ -130,6 +147,7 @@ class Peer {
   }
 
   close(): void {
+    clearTimeout(this.iceTimer);
     for (const track of this.remote.values()) this.hooks.ended(this.them, track);
     this.remote.clear();
     this.pc.close();

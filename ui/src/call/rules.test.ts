@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { candidateSignal, descriptionSignal, hold, iceServers, isPolite, MAX_HELD_CANDIDATES, mayOffer, negotiation, onAnswer, onCandidate, onOffer, signalPayload, trackKind } from "./rules";
+import { candidateSignal, descriptionSignal, hold, ice, iceServers, isPolite, MAX_HELD_CANDIDATES, mayOffer, negotiation, onAnswer, onCandidate, onOffer, restartIce, signalPayload, trackKind } from "./rules";
 
 const A = "0190a8c2-0000-7000-8000-000000000001";
 const B = "0190a8c2-0000-7000-8000-00000000000a";
@@ -53,6 +53,18 @@ describe("the call's negotiation rules (the native engine's)", () => {
     expect(held.length).toBe(MAX_HELD_CANDIDATES);
     expect(held[0]).toBe(3);
     expect(held.at(-1)).toBe(MAX_HELD_CANDIDATES + 2);
+  });
+
+  it("restarts ICE only on the impolite side, a disconnection only after the grace", () => {
+    expect(restartIce(false, "failed", 0)).toBe(true);
+    expect(restartIce(true, "failed", 60_000)).toBe(false);
+    expect(restartIce(false, "disconnected", 1000)).toBe(false);
+    expect(restartIce(false, "disconnected", 3000)).toBe(true);
+    expect(restartIce(false, "working", 60_000)).toBe(false);
+    expect(ice("failed")).toBe("failed");
+    expect(ice("disconnected")).toBe("disconnected");
+    expect(ice("checking")).toBe("working");
+    expect(ice("connected")).toBe("working");
   });
 
   it("names remote tracks as the native engine does, a browser's second video as its screen", () => {

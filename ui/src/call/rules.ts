@@ -71,6 +71,25 @@ export function hold<T>(held: T[], candidate: T): T[] {
   return next.length > MAX_HELD_CANDIDATES ? next.slice(next.length - MAX_HELD_CANDIDATES) : next;
 }
 
+/** The ICE state, as far as the rules care. */
+export type Ice = "working" | "disconnected" | "failed";
+
+/** The browser's ICE connection state in the rules' terms. */
+export function ice(state: RTCIceConnectionState): Ice {
+  return state === "failed" ? "failed" : state === "disconnected" ? "disconnected" : "working";
+}
+
+/** How long a disconnection may heal by itself before an ICE restart. */
+export const ICE_GRACE_MS = 3000;
+
+/** Whether to restart ICE now: only the impolite side restarts (a pair never
+ * restarts twice at once), a disconnection after the grace, a failure at once. */
+export function restartIce(polite: boolean, state: Ice, sinceMs: number, graceMs = ICE_GRACE_MS): boolean {
+  if (polite) return false;
+  if (state === "failed") return true;
+  return state === "disconnected" && sinceMs >= graceMs;
+}
+
 export type TrackKind = "mic" | "camera" | "screen";
 
 /** The kind a remote track's id names: the native engine sends `mic`,
