@@ -10,6 +10,7 @@ import type {
   AppInfo,
   AuditEntry,
   CalendarEvent,
+  CallSignal,
   ChatMessage,
   ChatPage,
   ConnectionState,
@@ -202,10 +203,14 @@ export interface Backend {
   processReport(reportId: Id, input: ProcessReport): Promise<Report>;
   auditLog(page: number, limit: number): Promise<Page<AuditEntry>>;
 
-  // Call signaling (the study must be followed; media is the media engine's).
+  // Call signaling (the study must be followed).
   joinCall(studyId: Id, media: MediaState): Promise<JoinedCall>;
   leaveCall(studyId: Id): Promise<void>;
   setMedia(studyId: Id, media: MediaState): Promise<void>;
+  /** Sends an offer, answer or ICE candidate to one participant. Present where
+   * the page runs calls on the browser's own WebRTC (the browser shell); the
+   * desktop app's media is the native engine's, in Rust. */
+  sendSignal?: (studyId: Id, to: Id, signal: CallSignal) => Promise<void>;
 
   /** Every app event from now on, until the returned function is called.
    * `ready` runs once events are flowing: state read then is not missed. */

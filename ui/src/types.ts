@@ -387,7 +387,8 @@ export interface ReportQuery {
   limit?: number;
 }
 
-// Calls (signaling only; media is the media engine's).
+// Calls: the signaling; the media is the native engine's (desktop) or the
+// page's own WebRTC (browser, ui/src/call).
 
 export interface MediaState {
   mic: boolean;

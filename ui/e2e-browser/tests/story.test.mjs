@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { launch } from "../lib/browser.mjs";
+import { FAKE_MEDIA, launch } from "../lib/browser.mjs";
 import { Server } from "../lib/server.mjs";
 
 const OUT = fileURLToPath(new URL("../out/", import.meta.url));
@@ -22,7 +22,7 @@ const people = {};
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   server = await Server.start(["--demo"]);
-  browser = await launch();
+  browser = await launch(FAKE_MEDIA);
 });
 
 after(async () => {
@@ -307,7 +307,18 @@ test("messages posted while a tab is disconnected arrive once, in order, on resu
   assert.ok(texts.indexOf(sent[1]) < texts.indexOf(sent[2]), "in order");
 });
 
-test("call signaling between two browsers: join, media state, leave", async () => {
+/** Whether the page's video of `from` plays: decoded frames keep coming. */
+async function videoPlays(page, from) {
+  const selector = `#call-videos figure[data-participant="${from}"] video`;
+  await page.waitForSelector(selector, { timeout: WAIT });
+  const decoded = () => page.evaluate((s) => document.querySelector(s)?.getVideoPlaybackQuality().totalVideoFrames ?? 0, selector);
+  await page.waitForFunction((s) => (document.querySelector(s)?.videoWidth ?? 0) > 0, selector, { timeout: WAIT });
+  const first = await decoded();
+  await page.waitForTimeout(1000);
+  return (await decoded()) > first;
+}
+
+test("a call between two browsers: video both ways, media state, screen share, leave", async () => {
   const { alice, bob } = people;
   for (const p of [alice, bob]) {
     await openStudy(p, studyName);
@@ -318,11 +329,23 @@ test("call signaling between two browsers: join, media state, leave", async () =
   const aliceList = alice.page.locator("#call-participants");
   await aliceList.getByText("bob").waitFor({ timeout: WAIT });
   await bob.page.locator("#call-participants").getByText("alice").waitFor({ timeout: WAIT });
-  await bob.page.click("#call-camera");
+  // Camera and microphone (Chromium's fake devices) flow both ways.
+  assert.ok(await videoPlays(alice.page, bob.id), "alice sees bob");
+  assert.ok(await videoPlays(bob.page, alice.id), "bob sees alice");
   await aliceList.locator("li", { hasText: "bob" }).getByText(/camera on/i).waitFor({ timeout: WAIT });
+  await bob.page.click("#call-camera");
+  await aliceList.locator("li", { hasText: "bob" }).getByText(/camera off/i).waitFor({ timeout: WAIT });
+  await bob.page.waitForSelector('#call-camera[aria-pressed="false"]', { timeout: WAIT });
+  // A screen share renegotiates: a second video of bob's on alice's side.
+  await bob.page.click("#call-screen");
+  await alice.page.locator(`#call-videos figure[data-participant="${bob.id}"][data-kind="screen"]`).waitFor({ timeout: WAIT });
+  await aliceList.locator("li", { hasText: "bob" }).getByText(/sharing screen/i).waitFor({ timeout: WAIT });
   await shot(alice.page, "call");
+  await bob.page.click("#call-screen");
+  await alice.page.locator(`#call-videos figure[data-participant="${bob.id}"][data-kind="screen"]`).waitFor({ state: "detached", timeout: WAIT });
   await bob.page.click("#call-leave");
   await alice.page.waitForFunction(() => !/bob/.test(document.querySelector("#call-participants")?.textContent ?? ""), null, { timeout: WAIT });
+  assert.equal(await alice.page.locator(`#call-videos figure[data-participant="${bob.id}"]`).count(), 0, "bob's video is gone");
   await alice.page.click("#call-leave");
 });
 
@@ -339,6 +362,9 @@ test("an administrator suspends a user whose tab is open: signed out at once", a
   await admin.page.click("#admin-tab-users");
   await admin.page.fill("#admin-user-search", bob.email);
   await admin.page.keyboard.press("Enter");
+  // The search's answer replaces the unfiltered list (bob among the rest): a
+  // reason typed before it lands would be wiped.
+  await admin.page.waitForFunction(() => document.querySelectorAll("[id^=suspend-reason-]").length === 1, null, { timeout: WAIT });
   await admin.page.fill(`#suspend-reason-${bob.id}`, "e2e: spam");
   await admin.page.locator(`form:has(#suspend-reason-${bob.id})`).getByRole("button", { name: "Suspend" }).click();
   await admin.page.getByText(/suspended/i).first().waitFor({ timeout: WAIT });

@@ -1,20 +1,88 @@
-// The call panel over the existing signaling: join, leave, who is in the call,
-// and the microphone/camera/screen toggles that tell the others (media itself
-// is the media engine's; issue 17 adds it here).
+// The call panel: join, leave, who is in the call, and the microphone, camera
+// and screen toggles that tell the others. Where the backend can signal for
+// the page (the browser shell), the page's own WebRTC carries the media
+// (../call/mesh): camera and microphone from getUserMedia, the screen from
+// getDisplayMedia, and a <video> per remote video track of each participant.
+// The desktop app's media is the native engine's.
 
+import { Mesh } from "../call/mesh";
+import { iceServers, type TrackKind } from "../call/rules";
 import type { Ctx } from "../context";
 import { h, replace } from "../dom";
 import { t } from "../i18n";
 import type { Id, MediaState, Member, Participant } from "../types";
 
+/** Whether this page can run the call's media itself. */
+function pageMedia(ctx: Ctx): boolean {
+  return ctx.backend.sendSignal !== undefined && typeof RTCPeerConnection !== "undefined" && "mediaDevices" in navigator;
+}
+
+interface Remote {
+  track: MediaStreamTrack;
+  kind: TrackKind;
+  element: HTMLMediaElement;
+}
+
 export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () => Member[]): void {
   const me = ctx.session.user.id;
   let joined = false;
-  let media: MediaState = { mic: true, camera: false, screen: false };
+  let media: MediaState = { mic: true, camera: pageMedia(ctx), screen: false };
   const participants = new Map<Id, MediaState>();
+  const remote = new Map<Id, Remote[]>();
+  let mesh: Mesh | null = null;
+  let camera: MediaStream | null = null;
+  let screen: MediaStream | null = null;
+  const preview = h("video", { id: "call-preview", class: "call-video", muted: true, autoplay: true, playsinline: true, "aria-label": t("yourVideo") });
+  preview.muted = true;
   const name = (id: Id): string => members().find((m) => m.userId === id)?.name ?? "…";
   const list = h("ul", { class: "plain participants", id: "call-participants", "aria-label": t("participants") });
   const controls = h("div", { class: "row wrap", id: "call-controls" });
+  const note = h("p", { class: "muted small", id: "call-note", role: "status" });
+  const videos = h("div", { class: "call-grid", id: "call-videos", "aria-label": t("callVideos") });
+
+  const local = (kind: "mic" | "camera"): MediaStreamTrack | undefined => (kind === "mic" ? camera?.getAudioTracks()[0] : camera?.getVideoTracks()[0]);
+
+  const applyLocal = (next: MediaState): void => {
+    for (const kind of ["mic", "camera"] as const) {
+      const track = local(kind);
+      if (track) track.enabled = next[kind];
+    }
+  };
+
+  const stopScreen = (): void => {
+    for (const track of screen?.getTracks() ?? []) {
+      mesh?.stop(track);
+      track.stop();
+    }
+    screen = null;
+  };
+
+  /** Starts or stops the screen share; the connections renegotiate. */
+  const shareScreen = async (on: boolean): Promise<boolean> => {
+    if (!on) {
+      stopScreen();
+      return true;
+    }
+    const stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    screen = stream;
+    for (const track of stream.getVideoTracks()) {
+      // The browser's own "stop sharing" ends the track.
+      track.onended = () => {
+        if (screen === stream) void set({ ...media, screen: false });
+      };
+      mesh?.send(track, stream);
+    }
+    return true;
+  };
+
+  const set = async (next: MediaState): Promise<void> => {
+    if (mesh && next.screen !== media.screen) await shareScreen(next.screen);
+    applyLocal(next);
+    await ctx.backend.setMedia(studyId, next);
+    media = next;
+    participants.set(me, next);
+    render();
+  };
 
   const toggle = (key: keyof MediaState, label: string): HTMLElement =>
     h(
@@ -22,19 +90,18 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
       {
         id: `call-${key}`,
         "aria-pressed": media[key] ? "true" : "false",
-        onclick: () => {
-          const next = { ...media, [key]: !media[key] };
-          ctx.backend
-            .setMedia(studyId, next)
-            .then(() => {
-              media = next;
-              participants.set(me, next);
-              render();
-            })
-            .catch((e: unknown) => ctx.fail(e));
-        },
+        disabled: key !== "screen" && mesh !== null && !local(key),
+        onclick: () => void set({ ...media, [key]: !media[key] }).catch((e: unknown) => ctx.fail(e)),
       },
       label,
+    );
+
+  const tile = (id: Id, r: Remote): HTMLElement =>
+    h(
+      "figure",
+      { class: "call-tile", "data-participant": id, "data-kind": r.kind },
+      r.element,
+      h("figcaption", { class: "small" }, r.kind === "screen" ? t("screenOf", { name: name(id) }) : name(id)),
     );
 
   const render = (): void => {
@@ -51,6 +118,12 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
       ),
     );
     replace(
+      videos,
+      mesh && camera ? h("figure", { class: "call-tile", "data-participant": me }, preview, h("figcaption", { class: "small" }, t("you"))) : null,
+      [...remote].flatMap(([id, tracks]) => tracks.filter((r) => r.track.kind === "video").map((r) => tile(id, r))),
+      [...remote].flatMap(([, tracks]) => tracks.filter((r) => r.track.kind === "audio").map((r) => r.element)),
+    );
+    replace(
       controls,
       joined
         ? [
@@ -63,22 +136,87 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     );
   };
 
-  const join = (): void => {
-    ctx.backend
-      .joinCall(studyId, media)
-      .then((call) => {
-        joined = true;
-        participants.clear();
-        for (const p of call.participants) participants.set(p.userId, p.media);
-        render();
-      })
-      .catch((e: unknown) => ctx.fail(e));
+  const addRemote = (from: Id, track: MediaStreamTrack, kind: TrackKind): void => {
+    const element =
+      track.kind === "video"
+        ? h("video", { class: "call-video", autoplay: true, playsinline: true, "data-track": kind, "aria-label": kind === "screen" ? t("screenOf", { name: name(from) }) : t("videoOf", { name: name(from) }) })
+        : h("audio", { autoplay: true, "data-track": kind });
+    if (element instanceof HTMLVideoElement) element.muted = true;
+    element.srcObject = new MediaStream([track]);
+    remote.set(from, [...(remote.get(from) ?? []).filter((r) => r.track !== track), { track, kind, element }]);
+    render();
   };
+
+  const endRemote = (from: Id, track: MediaStreamTrack): void => {
+    const left = (remote.get(from) ?? []).filter((r) => r.track !== track);
+    if (left.length > 0) remote.set(from, left);
+    else remote.delete(from);
+    render();
+  };
+
+  /** Camera and microphone, as far as the page may have them; a call without
+   * devices still receives. */
+  const capture = async (): Promise<MediaStream | null> => {
+    try {
+      return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+    } catch {
+      return null;
+    }
+  };
+
+  const join = (): void => {
+    void (async () => {
+      let state = media;
+      if (pageMedia(ctx)) {
+        camera = await capture();
+        state = { mic: media.mic && Boolean(camera?.getAudioTracks()[0]), camera: media.camera && Boolean(camera?.getVideoTracks()[0]), screen: false };
+        replace(note, camera ? null : t("noDevices"));
+      }
+      const call = await ctx.backend.joinCall(studyId, state);
+      joined = true;
+      media = state;
+      participants.clear();
+      for (const p of call.participants) participants.set(p.userId, p.media);
+      const send = ctx.backend.sendSignal;
+      if (pageMedia(ctx) && send) {
+        mesh = new Mesh(me, iceServers(call.iceServers), {
+          signal: (to, signal) => send(studyId, to, signal),
+          track: addRemote,
+          ended: endRemote,
+        });
+        if (camera) {
+          preview.srcObject = camera;
+          applyLocal(state);
+          for (const track of camera.getTracks()) mesh.send(track, camera);
+        }
+        // The joiner offers to everyone already there.
+        for (const p of call.participants) mesh.add(p.userId, true);
+      }
+      render();
+    })().catch((e: unknown) => {
+      release();
+      ctx.fail(e);
+    });
+  };
+
+  /** Ends the media: connections closed, devices released. */
+  const release = (): void => {
+    mesh?.close();
+    mesh = null;
+    stopScreen();
+    for (const track of camera?.getTracks() ?? []) track.stop();
+    camera = null;
+    preview.srcObject = null;
+    remote.clear();
+  };
+
   const leave = (): void => {
+    release();
     ctx.backend
       .leaveCall(studyId)
       .then(() => {
         joined = false;
+        media = { ...media, screen: false };
         participants.clear();
         render();
       })
@@ -91,15 +229,22 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
 
   ctx.on((event) => {
     if (!joined || !("studyId" in event) || event.studyId !== studyId) return;
-    if (event.type === "callParticipantJoined") add(event.participant);
-    else if (event.type === "callParticipantLeft") {
+    if (event.type === "callParticipantJoined") {
+      add(event.participant);
+      // Those already there wait for the joiner's offer.
+      mesh?.add(event.participant.userId, false);
+    } else if (event.type === "callParticipantLeft") {
       participants.delete(event.userId);
+      mesh?.remove(event.userId);
+      remote.delete(event.userId);
       render();
     } else if (event.type === "callMedia") add({ userId: event.userId, media: event.media });
+    else if (event.type === "callSignal") void mesh?.receive(event.from, event.signal);
   });
   ctx.cleanup(() => {
+    release();
     if (joined) void ctx.backend.leaveCall(studyId).catch(() => undefined);
   });
-  replace(root, h("section", { class: "call", "aria-label": t("call") }, h("p", { class: "muted small" }, t("callHelp")), controls, h("h2", {}, t("participants")), list));
+  replace(root, h("section", { class: "call", "aria-label": t("call") }, h("p", { class: "muted small" }, t("callHelp")), controls, note, videos, h("h2", {}, t("participants")), list));
   render();
 }

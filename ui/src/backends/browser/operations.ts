@@ -5,6 +5,7 @@
 
 import type { Backend } from "../../backend";
 import { BackendError } from "../../backend";
+import { signalPayload } from "../../call/rules";
 import type { FileMeta, Id, MediaState, Progress } from "../../types";
 import type { Live } from "./live";
 import { refusal, unwrap, type Api } from "./rest";
@@ -47,6 +48,7 @@ type Ops = Pick<
   | "joinCall"
   | "leaveCall"
   | "setMedia"
+  | "sendSignal"
   | "updateTask"
   | "deleteTask"
   | "newerMessages"
@@ -187,5 +189,6 @@ export function operations(c: OpsContext): Ops {
     },
     leaveCall: (studyId) => media({ type: "callLeave", studyId }),
     setMedia: (studyId, state) => media({ type: "media", studyId, media: state }),
+    sendSignal: (studyId, to, signal) => media({ type: "signal", studyId, to, kind: signal.kind, payload: signalPayload(signal) }),
   };
 }
