@@ -161,7 +161,7 @@ export class Mesh {
 
   constructor(
     private readonly me: Id,
-    private readonly servers: RTCIceServer[],
+    private servers: RTCIceServer[],
     private readonly hooks: MeshHooks,
   ) {}
 
@@ -193,6 +193,14 @@ export class Mesh {
   stop(track: MediaStreamTrack): void {
     this.local.delete(track);
     for (const peer of this.peers.values()) peer.remove(track);
+  }
+
+  /** Closes every connection, keeping the local tracks for the next ones
+   * (the call joined again, with the join's ICE servers). */
+  reset(servers: RTCIceServer[]): void {
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+    this.servers = servers;
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { candidateSignal, descriptionSignal, hold, ice, iceServers, isPolite, MAX_HELD_CANDIDATES, mayOffer, negotiation, onAnswer, onCandidate, onOffer, restartIce, signalPayload, trackKind } from "./rules";
+import { candidateSignal, descriptionSignal, hold, ice, iceServers, isPolite, MAX_HELD_CANDIDATES, mayOffer, negotiation, onAnswer, onCandidate, onOffer, rejoin, REJOIN_ATTEMPTS, rejoinRetry, restartIce, signalPayload, trackKind } from "./rules";
 
 const A = "0190a8c2-0000-7000-8000-000000000001";
 const B = "0190a8c2-0000-7000-8000-00000000000a";
@@ -65,6 +65,23 @@ describe("the call's negotiation rules (the native engine's)", () => {
     expect(ice("disconnected")).toBe("disconnected");
     expect(ice("checking")).toBe("working");
     expect(ice("connected")).toBe("working");
+  });
+
+  it("joins the call again only when the connection comes back during a call", () => {
+    expect(rejoin(true, false, true)).toBe(true);
+    expect(rejoin(true, true, true)).toBe(false);
+    expect(rejoin(false, false, true)).toBe(false);
+    expect(rejoin(true, false, false)).toBe(false);
+  });
+
+  it("retries a refused rejoin while the old place lingers, with a growing wait, then gives up", () => {
+    expect(rejoinRetry(0, "CONFLICT", "ALREADY_IN_CALL")).toBe(200);
+    expect(rejoinRetry(1, "UNAVAILABLE", null)).toBe(400);
+    expect(rejoinRetry(5, "CONFLICT", "ALREADY_IN_CALL")).toBe(2000);
+    expect(rejoinRetry(0, "CONFLICT", "CALL_FULL")).toBeNull();
+    expect(rejoinRetry(0, "FORBIDDEN", null)).toBeNull();
+    expect(rejoinRetry(REJOIN_ATTEMPTS - 2, "CONFLICT", "ALREADY_IN_CALL")).toBe(2000);
+    expect(rejoinRetry(REJOIN_ATTEMPTS - 1, "CONFLICT", "ALREADY_IN_CALL")).toBeNull();
   });
 
   it("names remote tracks as the native engine does, a browser's second video as its screen", () => {

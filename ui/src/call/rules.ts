@@ -90,6 +90,27 @@ export function restartIce(polite: boolean, state: Ice, sinceMs: number, graceMs
   return state === "disconnected" && sinceMs >= graceMs;
 }
 
+/** Whether to join the call again: the live connection came back online
+ * after it was lost while in the call. The server ended the old connection's
+ * place in the call with it (the others saw this side leave), so every peer
+ * is closed, the call joined again and everyone offered to anew. */
+export function rejoin(inCall: boolean, wasOnline: boolean, onlineNow: boolean): boolean {
+  return inCall && !wasOnline && onlineNow;
+}
+
+/** Attempts at joining again before giving up. */
+export const REJOIN_ATTEMPTS = 20;
+
+/** How long to wait before joining again after a refused attempt (the server
+ * may not have ended the old connection's place yet, or did not answer), or
+ * null to give up: another refusal, or the attempts are spent. Doubles from
+ * 200 ms up to 2 s, as the native engine waits. */
+export function rejoinRetry(attempt: number, code: string, reason: string | null): number | null {
+  if (attempt + 1 >= REJOIN_ATTEMPTS) return null;
+  if (reason !== "ALREADY_IN_CALL" && code !== "UNAVAILABLE") return null;
+  return Math.min(200 * 2 ** attempt, 2000);
+}
+
 export type TrackKind = "mic" | "camera" | "screen";
 
 /** The kind a remote track's id names: the native engine sends `mic`,

@@ -3,11 +3,15 @@
 // the page (the browser shell), the page's own WebRTC carries the media
 // (../call/mesh): camera and microphone from getUserMedia, the screen from
 // getDisplayMedia, and a <video> per remote video track of each participant.
-// The desktop app's media is the native engine's.
+// The desktop app's media is the native engine's. The server ends a
+// participant's place with their live connection: when it comes back during a
+// call the page joins again and offers anew, as the native engine does, saying
+// meanwhile that the call is reconnecting.
 
 import { Mesh } from "../call/mesh";
-import { iceServers, type TrackKind } from "../call/rules";
+import { iceServers, rejoin, rejoinRetry, type TrackKind } from "../call/rules";
 import type { Ctx } from "../context";
+import { BackendError } from "../backend";
 import { h, replace } from "../dom";
 import { t } from "../i18n";
 import type { Id, MediaState, Member, Participant } from "../types";
@@ -26,6 +30,11 @@ interface Remote {
 export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () => Member[]): void {
   const me = ctx.session.user.id;
   let joined = false;
+  /** Whether the live connection is up, as last told. */
+  let online = true;
+  /** Bumped by every join, rejoin and leave: a rejoin still waiting for an
+   * answer or a retry stops when it is no longer the latest. */
+  let generation = 0;
   let media: MediaState = { mic: true, camera: pageMedia(ctx), screen: false };
   const participants = new Map<Id, MediaState>();
   const remote = new Map<Id, Remote[]>();
@@ -38,6 +47,7 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   const list = h("ul", { class: "plain participants", id: "call-participants", "aria-label": t("participants") });
   const controls = h("div", { class: "row wrap", id: "call-controls" });
   const note = h("p", { class: "muted small", id: "call-note", role: "status" });
+  const connection = h("p", { class: "small", id: "call-connection", role: "status", "aria-live": "polite" });
   const videos = h("div", { class: "call-grid", id: "call-videos", "aria-label": t("callVideos") });
 
   const local = (kind: "mic" | "camera"): MediaStreamTrack | undefined => (kind === "mic" ? camera?.getAudioTracks()[0] : camera?.getVideoTracks()[0]);
@@ -105,6 +115,7 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     );
 
   const render = (): void => {
+    replace(connection, joined && !online ? t("callReconnecting") : null);
     replace(
       list,
       [...participants].map(([id, m]) =>
@@ -173,7 +184,9 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
         replace(note, camera ? null : t("noDevices"));
       }
       const call = await ctx.backend.joinCall(studyId, state);
+      generation++;
       joined = true;
+      online = true;
       media = state;
       participants.clear();
       for (const p of call.participants) participants.set(p.userId, p.media);
@@ -210,17 +223,63 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     remote.clear();
   };
 
+  const left = (): void => {
+    joined = false;
+    media = { ...media, screen: false };
+    participants.clear();
+    render();
+  };
+
   const leave = (): void => {
+    generation++;
     release();
+    // While the connection is down the server has already ended this side's
+    // place in the call.
+    if (!online) {
+      left();
+      return;
+    }
     ctx.backend
       .leaveCall(studyId)
-      .then(() => {
-        joined = false;
-        media = { ...media, screen: false };
-        participants.clear();
-        render();
-      })
+      .then(left)
       .catch((e: unknown) => ctx.fail(e));
+  };
+
+  /** Joins the call again after the live connection came back, as the native
+   * engine does: every connection closed (the local tracks kept), the call
+   * joined with the same media, and everyone there offered to anew. */
+  const rejoinCall = async (): Promise<void> => {
+    const mine = ++generation;
+    /** Whether this rejoin is still the one to carry on. */
+    const current = (): boolean => mine === generation && online;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const call = await ctx.backend.joinCall(studyId, media);
+        if (mine !== generation) {
+          // Left (or joined anew) while this answer was on its way.
+          if (!joined) await ctx.backend.leaveCall(studyId);
+          return;
+        }
+        participants.clear();
+        for (const p of call.participants) participants.set(p.userId, p.media);
+        mesh?.reset(iceServers(call.iceServers));
+        for (const p of call.participants) mesh?.add(p.userId, true);
+        render();
+        return;
+      } catch (e) {
+        if (!current()) return;
+        const error = BackendError.from(e);
+        const wait = rejoinRetry(attempt, error.code, error.reason);
+        if (wait === null) {
+          release();
+          left();
+          replace(note, t("callRejoinFailed"), " ", error.message);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (!current()) return;
+      }
+    }
   };
   const add = (p: Participant): void => {
     participants.set(p.userId, p.media);
@@ -228,6 +287,14 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   };
 
   ctx.on((event) => {
+    if (event.type === "connection") {
+      const now = event.state.state === "ONLINE";
+      const again = rejoin(joined, online, now);
+      online = now;
+      if (again) void rejoinCall();
+      else if (joined) render();
+      return;
+    }
     if (!joined || !("studyId" in event) || event.studyId !== studyId) return;
     if (event.type === "callParticipantJoined") {
       add(event.participant);
@@ -245,6 +312,6 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     release();
     if (joined) void ctx.backend.leaveCall(studyId).catch(() => undefined);
   });
-  replace(root, h("section", { class: "call", "aria-label": t("call") }, h("p", { class: "muted small" }, t("callHelp")), controls, note, videos, h("h2", {}, t("participants")), list));
+  replace(root, h("section", { class: "call", "aria-label": t("call") }, h("p", { class: "muted small" }, t("callHelp")), controls, connection, note, videos, h("h2", {}, t("participants")), list));
   render();
 }

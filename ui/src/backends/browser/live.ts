@@ -211,8 +211,10 @@ export class Live {
       case "welcome":
         this.welcomed = true;
         this.attempt = 0;
-        this.setState({ state: "ONLINE" });
+        // Subscriptions first: what the state's listeners send (a call joined
+        // again) reaches the server after them.
         for (const id of this.followed) this.subscribe(id);
+        this.setState({ state: "ONLINE" });
         return;
       case "subscribed":
         if (!studyId) return;
