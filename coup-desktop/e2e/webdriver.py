@@ -94,14 +94,32 @@ class Session:
         return self.find(css)
 
     def click(self, css, timeout=20):
-        el = self.wait_css(css, timeout)
-        self._cmd("POST", f"/element/{el}/click", {})
+        # Screens re-render when fresh data replaces what the cache painted, so
+        # the element found can be gone by the click: find it again and retry.
+        deadline = time.time() + timeout
+        while True:
+            el = self.wait_css(css, timeout)
+            try:
+                self._cmd("POST", f"/element/{el}/click", {})
+                return
+            except WebDriverError as e:
+                if "stale element reference" not in str(e) or time.time() > deadline:
+                    raise
+                time.sleep(0.1)
 
-    def type(self, css, text, clear=True):
-        el = self.wait_css(css)
-        if clear:
-            self._cmd("POST", f"/element/{el}/clear", {})
-        self._cmd("POST", f"/element/{el}/value", {"text": text})
+    def type(self, css, text, clear=True, timeout=20):
+        deadline = time.time() + timeout
+        while True:
+            el = self.wait_css(css, timeout)
+            try:
+                if clear:
+                    self._cmd("POST", f"/element/{el}/clear", {})
+                self._cmd("POST", f"/element/{el}/value", {"text": text})
+                return
+            except WebDriverError as e:
+                if "stale element reference" not in str(e) or time.time() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def text(self, css):
         return self.js("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", css)
