@@ -45,6 +45,8 @@ const COMMANDS: &[&str] = &[
     "create_report",
     "mark_notification_read",
     "mark_all_notifications_read",
+    "update_study",
+    "delete_study",
     "join_requests",
     "approve_member",
     "reject_member",

@@ -7,7 +7,8 @@ tauri-driver, and a second client on the server's REST API.
   and read receipt; a file is uploaded and downloaded; the server stops, the
   app says it is offline, two messages and a task toggle made offline are
   delivered exactly once when it is back; a study created in the app gets a
-  join request that is approved in the app; the app starts from its cache with
+  join request that is approved in the app, its settings edited, found by tag,
+  and deleted there; a message reported from the chat; the app starts from its cache with
   the server down; an admin suspends the user whose app is open and the app
   signs out saying why; the admin screens. Screenshots go to $OUT.
 """
@@ -16,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import time
 import urllib.parse
 import urllib.request
@@ -113,6 +115,7 @@ def main():
     study_id = study["id"]
     alice_email = f"alice{RUN}@example.com"
 
+    owned = {}  # the study Alice creates (approve_join_request) and its member's token
     s = Session(DRIVER, APP)
     CURRENT["session"] = s
     try:
@@ -295,6 +298,7 @@ def main():
             members = api("GET", f"/api/studies/{sid}/members", token=carol["token"])["items"]
             assert any(m["userId"] == carol["user"]["id"] and m["status"] == "ACTIVE" for m in members), members
             shot(s, "06c-members-owner")
+            owned.update(study_id=sid, member_token=carol["token"])
         step("create a study that needs approval in the app; approve a join request there", approve_join_request)
 
         def notices_and_calendar():
@@ -313,6 +317,51 @@ def main():
             s.wait("return [...document.querySelectorAll('#calendar .chip')].some(c => c.textContent.includes('Graph algorithms'));", timeout=30, what="event in the month view")
             shot(s, "12-calendar")
         step("post a pinned notice and add a calendar event as the owner", notices_and_calendar)
+
+        def settings_report_and_delete():
+            sid, carol_token = owned["study_id"], owned["member_token"]
+            # The owner renames the study and changes its tags in the app.
+            s.click("#tab-about")
+            renamed = f"Graph Algorithms {RUN}"
+            s.type("#study-name", renamed)
+            s.type("#study-tags", f"graphs, dp{RUN}, graphs")
+            s.click("#save-study")
+            s.wait("return document.querySelector('#study h1')?.textContent === arguments[0];", renamed, timeout=30, what="the renamed study's title")
+            seen = api("GET", f"/api/studies/{sid}", token=carol_token)
+            assert (seen["name"], seen["tags"]) == (renamed, ["graphs", f"dp{RUN}"]), seen
+            shot(s, "12b-study-settings")
+            # Found by its new tag, and only it.
+            s.click("#nav-find")
+            s.type("#search-tag", f"#dp{RUN}")
+            s.js("document.querySelector('form[role=search]').requestSubmit();")
+            s.wait("const h = [...document.querySelectorAll('#results h2')]; return h.length === 1 && h[0].textContent === arguments[0];", renamed, what="the one study with that tag")
+            # A message of Bob's is reported from the chat; the admins get it.
+            s.click("#nav-dashboard")
+            s.click(f"[data-study='{study_id}']")
+            s.wait_css("#messages li.msg:not(.mine) button[data-action=report]", timeout=30)
+            s.js("[...document.querySelectorAll('#messages li.msg:not(.mine) button[data-action=report]')].pop().click();")
+            s.js("document.querySelector('#chat-report form').requestSubmit();")
+            assert s.js("return document.querySelector('#chat-report form') !== null;"), "an empty reason is not sent"
+            s.type("#chat-report textarea", "Links to a paid answer sheet")
+            s.js("document.querySelector('#chat-report form').requestSubmit();")
+            s.wait("return document.querySelector('#chat-report form') === null;", timeout=30, what="report sent")
+            admin = api("POST", "/api/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})["token"]
+            reports = api("GET", "/api/admin/reports?targetType=MESSAGE&limit=100", token=admin)["items"]
+            assert any(r["reason"] == "Links to a paid answer sheet" for r in reports), reports
+            # The owner deletes the renamed study: it is gone for its member too.
+            s.click("#nav-dashboard")
+            s.click(f"[data-study='{sid}']")
+            s.click("#tab-about")
+            s.click("#delete-study")
+            s.click("#study [data-confirm=yes]")
+            s.wait_css("#dashboard", timeout=30)
+            s.wait("return document.querySelector(arguments[0]) === null;", f"[data-study='{sid}']", timeout=30, what="the deleted study off the dashboard")
+            try:
+                api("GET", f"/api/studies/{sid}", token=carol_token)
+                raise AssertionError("the deleted study still answers")
+            except urllib.error.HTTPError as e:
+                assert e.code == 404, e.code
+        step("the owner edits the study's settings, finds it by tag, reports a message, and deletes the study", settings_report_and_delete)
 
         def memory_idle():
             s.click("#nav-dashboard")
@@ -370,7 +419,7 @@ def main():
             admin = api("POST", "/api/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})["token"]
             alice = api("GET", f"/api/admin/users?keyword=alice{RUN}", token=admin)["items"][0]
             api("POST", f"/api/admin/users/{alice['id']}/suspend", {"reason": "spam in three studies"}, token=admin)
-            third.wait("return document.querySelector('#submit') !== null && document.querySelector('[role=alert]')?.textContent.includes('You were signed out');", timeout=30, what="signed out with a message")
+            third.wait("return document.querySelector('#submit') !== null && document.querySelector('[role=alert]')?.textContent.includes('You were signed out: This account is suspended.');", timeout=30, what="signed out with a message")
             shot(third, "13-suspended")
             # The admin's screens, in the same app.
             third.type("input[name=email]", ADMIN_EMAIL)

@@ -103,6 +103,8 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::account::change_password,
             commands::account::leave_study,
             commands::account::create_report,
+            commands::manage::update_study,
+            commands::manage::delete_study,
             commands::manage::join_requests,
             commands::manage::approve_member,
             commands::manage::reject_member,

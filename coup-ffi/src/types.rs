@@ -799,7 +799,13 @@ pub enum ConnectionState {
     Offline { reason: String, retry_in_ms: u64 },
     /// The session ended (signed out elsewhere, password changed, suspended):
     /// sign in again.
-    SignedOut { code: String, message: String },
+    /// `reason` is why, where the server said (`ACCOUNT_SUSPENDED`,
+    /// `SESSION_EXPIRED`): what a UI words.
+    SignedOut {
+        code: String,
+        message: String,
+        reason: Option<String>,
+    },
 }
 
 impl From<core_client::ConnectionState> for ConnectionState {
@@ -815,9 +821,14 @@ impl From<core_client::ConnectionState> for ConnectionState {
                 reason,
                 retry_in_ms,
             },
-            C::SignedOut { code, message } => Self::SignedOut {
+            C::SignedOut {
+                code,
+                message,
+                reason,
+            } => Self::SignedOut {
                 code: code.as_str().to_owned(),
                 message,
+                reason: reason.map(|r| r.as_str().to_owned()),
             },
         }
     }

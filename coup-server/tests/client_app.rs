@@ -14,7 +14,6 @@ use common::app::{
     user,
 };
 use common::ws::Ws;
-use coup_core::ErrorCode;
 use coup_core::client::outbox::{self, OutboxAction};
 use coup_core::client::{
     ApiClient, AppEvent, Cache, Client, ConnectionState, EventListener, FileSessionStore,
@@ -28,6 +27,7 @@ use coup_core::service::chat::{ChatQuery, SendMessage};
 use coup_core::service::membership::JoinRequest;
 use coup_core::service::notices::NewNotice;
 use coup_core::service::tasks::{TaskPatch, TaskQuery};
+use coup_core::{ErrorCode, Reason};
 
 async fn login(config: &coup_core::client::ClientConfig, name: &str) -> Client {
     Client::login(
@@ -144,15 +144,19 @@ async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() 
     assert!(quiet.is_err(), "the connection dropped");
     assert_eq!(client.connection_state(), ConnectionState::Online);
 
-    // The session ends on the server: the client says so and stops.
+    // The session ends on the server: the client says so, and why, and stops.
     client.api().logout().await.expect("logout");
-    until(&mut events, |e| match e {
+    let (code, reason) = until(&mut events, |e| match e {
         AppEvent::Connection {
-            state: ConnectionState::SignedOut { code, .. },
-        } => Some(code),
+            state: ConnectionState::SignedOut { code, reason, .. },
+        } => Some((code, reason)),
         _ => None,
     })
     .await;
+    assert_eq!(
+        (code, reason),
+        (ErrorCode::Unauthorized, Some(Reason::SessionExpired))
+    );
     drop(srv);
 }
 

@@ -523,7 +523,11 @@ async fn heartbeat_drops_silent_clients_and_suspension_closes_sockets() {
         )
         .await
         .ok(200);
-    assert_eq!(alive.closed().await, 4003);
+    assert_eq!(
+        alive.closed_because().await,
+        (4003, "ACCOUNT_SUSPENDED".to_owned()),
+        "the close says why, for the app to word"
+    );
 }
 
 #[tokio::test]
@@ -556,8 +560,8 @@ async fn logout_and_password_change_close_the_sockets_of_ended_sessions() {
         204
     );
     assert_eq!(
-        on_first.closed().await,
-        4003,
+        on_first.closed_because().await,
+        (4003, "SESSION_EXPIRED".to_owned()),
         "the logged-out session's socket closes"
     );
     on_second.subscribe(&w.study, None).await;
@@ -571,8 +575,8 @@ async fn logout_and_password_change_close_the_sockets_of_ended_sessions() {
         .await;
     assert_eq!(changed.status.as_u16(), 204);
     assert_eq!(
-        on_second.closed().await,
-        4003,
+        on_second.closed_because().await,
+        (4003, "SESSION_EXPIRED".to_owned()),
         "other sessions end with a password change"
     );
     on_third.subscribe(&w.study, None).await;

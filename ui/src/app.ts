@@ -124,10 +124,10 @@ function signedIn(root: HTMLElement, backend: Backend, info: AppInfo, session: S
       connection = event.state;
       renderBanner();
       if (event.state.state === "SIGNED_OUT") {
-        const why = errorText({ code: event.state.code, reason: null });
+        const why = errorText(event.state);
         stop();
         void backend.logout().catch(() => undefined);
-        showLogin(root, backend, info, t("signedOutBanner", { why: `${why} (${event.state.message})` }));
+        showLogin(root, backend, info, t("signedOutBanner", { why }));
         return;
       }
     }

@@ -41,6 +41,7 @@ import type {
   ReportQuery,
   Session,
   Study,
+  StudyPatch,
   StudyQuery,
   StudyRole,
   Suspension,
@@ -151,6 +152,10 @@ export interface Backend {
   /** `POST /api/studies/{id}/join` (an invite code joins a private study). */
   joinStudy(studyId: Id, request: JoinRequest): Promise<Member>;
   leaveStudy(studyId: Id): Promise<void>;
+  /** Changes a study's settings (OWNER). */
+  updateStudy(studyId: Id, patch: StudyPatch): Promise<Study>;
+  /** Deletes a study for everyone (OWNER). */
+  deleteStudy(studyId: Id): Promise<void>;
 
   // Account (`/api/users/me`).
   me(): Promise<User>;

@@ -6,7 +6,7 @@ import type { AppEvent, Id, Session } from "./types";
 
 export type Route =
   | { name: "dashboard" }
-  | { name: "study"; studyId: Id; tab: "chat" | "notices" | "calendar" | "tasks" | "files" | "members" | "call" }
+  | { name: "study"; studyId: Id; tab: "chat" | "notices" | "calendar" | "tasks" | "files" | "members" | "call" | "about" }
   | { name: "find" }
   | { name: "notifications" }
   | { name: "myTasks" }

@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
+import apiTypes from "./backends/browser/api.gen.ts?raw";
 import { BackendError } from "./backend";
 import { errorText, pickLang, setLang, t } from "./i18n";
 import { bannerFor } from "./status";
@@ -40,7 +41,12 @@ describe("errors in words", () => {
     expect(BackendError.from("text").message).toBe("text");
   });
   it("words every reason the server documents in both languages", () => {
-    const reasons = ["EMAIL_TAKEN", "WRONG_CREDENTIALS", "WRONG_PASSWORD", "WEAK_PASSWORD", "ACCOUNT_SUSPENDED", "SESSION_EXPIRED", "STUDY_FULL", "NOT_RECRUITING", "ALREADY_MEMBER", "REQUEST_PENDING", "ALREADY_APPROVED", "OWNER_MUST_TRANSFER", "SAME_ROLE", "NOT_YOURSELF", "CALL_FULL", "ALREADY_IN_CALL", "NOT_IN_CALL", "ALREADY_REPORTED", "REPORT_PROCESSED", "NOT_SUSPENDED", "ALREADY_SUBSCRIBED"];
+    // The server's list, from the generated API types (one definition: the
+    // `Reason` enum's documentation in coup-core), not a copy kept here.
+    const documented = /Why, where a user interface words cases[\s\S]*?New reasons may be added/.exec(apiTypes)?.[0] ?? "";
+    const reasons = [...documented.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1] ?? "");
+    expect(reasons).toContain("ACCOUNT_SUSPENDED");
+    expect(reasons.length).toBeGreaterThan(20);
     for (const lang of ["en", "ko"] as const) {
       setLang(lang);
       for (const reason of reasons) expect(errorText({ code: "X", reason })).not.toBe(errorText({ code: "X" }));
@@ -54,6 +60,11 @@ describe("connection banner", () => {
     const off = bannerFor({ state: "OFFLINE", reason: "refused", retryInMs: 2500 });
     expect(off?.kind).toBe("offline");
     expect(off?.text).toMatch(/Next try in 3 s/);
-    expect(bannerFor({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "suspended" })?.kind).toBe("signedOut");
+    const suspended = bannerFor({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "the session ended", reason: "ACCOUNT_SUSPENDED" });
+    expect(suspended?.kind).toBe("signedOut");
+    expect(suspended?.text).toBe("You were signed out: This account is suspended.");
+    const ended = bannerFor({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "the session ended", reason: null });
+    expect(ended?.text).toMatch(/^You were signed out: /);
+    expect(ended?.text).not.toContain("suspended");
   });
 });

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { eventsOn, gridRange, monthGrid } from "./calendar";
 import { formatSize, insertMention, mentionAt, mentionCandidates, mentionable, overflow, readBy } from "./chat";
 import { canChangeRole, canEditEvent, canKick, canManage } from "./roles";
-import type { CalendarEvent, Notice, Task } from "./types";
+import type { CalendarEvent, Dashboard, Notice, Study, Task } from "./types";
+import { parseTags, studyChanges } from "./screens/about";
+import { recentActivity } from "./screens/dashboard";
 import { noticeOrder } from "./screens/notices";
 import { localToUtc, taskOrder, utcToLocal } from "./screens/tasks";
 
@@ -113,5 +115,43 @@ describe("lists", () => {
     const utc = localToUtc("2026-12-01T09:30");
     expect(utc).not.toBeNull();
     expect(utcToLocal(utc)).toBe("2026-12-01T09:30");
+  });
+});
+
+describe("study settings and recent activity", () => {
+  const study: Study = {
+    id: "s1", name: "Go", description: "d", category: "lang", tags: ["go", "backend"], maxMembers: 8, memberCount: 2,
+    isPublic: true, joinPolicy: "AUTO", isRecruiting: true, ownerId: "u1", ownerName: "Kim", lastSeq: 0, myRole: "OWNER",
+  };
+  const same = { name: "Go", description: "d", category: "lang", tags: ["go", "backend"], maxMembers: 8, isPublic: true, joinPolicy: "AUTO" as const, isRecruiting: true };
+
+  it("sends only the fields that changed", () => {
+    expect(studyChanges(study, same)).toEqual({});
+    expect(studyChanges(study, { ...same, name: "Go 2", tags: ["go"], isRecruiting: false })).toEqual({ name: "Go 2", tags: ["go"], isRecruiting: false });
+    expect(studyChanges(study, { ...same, tags: ["backend", "go"] })).toEqual({ tags: ["backend", "go"] });
+  });
+
+  it("reads tags as typed: trimmed, no empties, no repeats", () => {
+    expect(parseTags(" go, ,backend ,go,")).toEqual(["go", "backend"]);
+    expect(parseTags("")).toEqual([]);
+  });
+
+  it("lists new notices first, then open tasks by due date, named by study", () => {
+    const notice = (id: string, createdAt: string) => ({ id, studyId: "s1", authorId: "u1", authorName: "Kim", title: id, content: "", isPinned: false, viewCount: 0, createdAt, updatedAt: createdAt });
+    const task = (id: string, dueAt: string | null, isDone = false) => ({ id, studyId: null, title: id, dueAt, priority: "MEDIUM" as const, isDone });
+    const dash = {
+      stats: { studyCount: 1, ownedStudyCount: 1, pendingRequestCount: 0, openTaskCount: 2, doneTaskCount: 0, unreadNotificationCount: 0, unreadMessageCount: 0 },
+      myStudies: [study],
+      upcomingEvents: [],
+      recentNotices: [notice("old", "2026-11-01T00:00:00Z"), notice("new", "2026-11-20T00:00:00Z")],
+      dueTasks: [task("later", "2026-12-09T00:00:00Z"), task("done", "2026-12-02T00:00:00Z", true), task("sooner", "2026-12-03T00:00:00Z"), task("undated", null)],
+      unreadByStudy: [],
+    } as Dashboard;
+    const items = recentActivity(dash, []);
+    expect(items.map((a) => a.title)).toEqual(["new", "old", "sooner", "later"]);
+    expect(items[0]?.study).toBe("Go");
+    expect(items[0]?.route).toEqual({ name: "study", studyId: "s1", tab: "notices" });
+    expect(items[2]?.route).toEqual({ name: "myTasks" });
+    expect(recentActivity(dash, [], 1)).toHaveLength(1);
   });
 });

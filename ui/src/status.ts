@@ -1,6 +1,6 @@
 // What the connection banner says for a `ConnectionState` (pure, tested).
 
-import { t } from "./i18n";
+import { errorText, t } from "./i18n";
 import type { ConnectionState } from "./types";
 
 export interface BannerView {
@@ -19,6 +19,6 @@ export function bannerFor(state: ConnectionState): BannerView | null {
       return { kind: "offline", text: secs > 0 ? `${t("offlineBanner")} ${t("retryIn", { s: secs })}` : t("offlineBanner") };
     }
     case "SIGNED_OUT":
-      return { kind: "signedOut", text: t("signedOutBanner", { why: state.message }) };
+      return { kind: "signedOut", text: t("signedOutBanner", { why: errorText(state) }) };
   }
 }

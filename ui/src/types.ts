@@ -177,7 +177,7 @@ export type ConnectionState =
   | { state: "ONLINE" }
   | { state: "CONNECTING" }
   | { state: "OFFLINE"; reason: string; retryInMs: number }
-  | { state: "SIGNED_OUT"; code: string; message: string };
+  | { state: "SIGNED_OUT"; code: string; message: string; reason: string | null };
 
 export type OutboxAction =
   | { type: "sendMessage"; studyId: Id; content: string; fileId?: Id | null }
@@ -218,6 +218,18 @@ export interface NewStudy {
   maxMembers: number;
   isPublic: boolean;
   joinPolicy: JoinPolicy;
+}
+
+/** `PATCH /api/studies/{id}`: the fields to change (OWNER). */
+export interface StudyPatch {
+  name?: string;
+  description?: string;
+  category?: string;
+  tags?: string[];
+  maxMembers?: number;
+  isPublic?: boolean;
+  joinPolicy?: JoinPolicy;
+  isRecruiting?: boolean;
 }
 
 export interface Session {

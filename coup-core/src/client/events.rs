@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::outbox::{OutboxItem, Sent};
-use crate::error::ErrorCode;
+use crate::error::{ErrorCode, Reason};
 use crate::ids::{MessageId, StudyId, UserId};
 use crate::model::{ChatMessage, Notification, StudyRole};
 use crate::realtime::calls::{MediaState, Participant};
@@ -48,6 +48,9 @@ pub enum ConnectionState {
         code: ErrorCode,
         /// The server's words.
         message: String,
+        /// Why, where the server said (`ACCOUNT_SUSPENDED`, `SESSION_EXPIRED`):
+        /// what a UI words.
+        reason: Option<Reason>,
     },
 }
 

@@ -31,7 +31,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::api::{ApiClient, is_transient};
 use super::backoff::Backoff;
 use crate::api::chat::{CHANGES_PAGE_MAX, ChangesQuery};
-use crate::error::{Error, ErrorCode, ErrorDetail, Result};
+use crate::error::{Error, ErrorCode, ErrorDetail, Reason, Result};
 use crate::ids::{StudyId, UserId};
 use crate::realtime::protocol::{ClientFrame, IceServer, PROTOCOL_VERSION, ServerFrame, close};
 
@@ -74,7 +74,11 @@ pub(crate) enum LiveEvent {
     Disconnected { reason: String, retry_in: Duration },
     /// The server refused the session (logged out, password changed, suspended,
     /// bad token, unsupported version): the connection will not come back by itself.
-    Stopped { code: ErrorCode, message: String },
+    Stopped {
+        code: ErrorCode,
+        message: String,
+        reason: Option<Reason>,
+    },
     /// A frame from the server: chat (exactly once, in order), deletions, read
     /// receipts, typing, presence, notifications, membership, subscriptions and
     /// call signaling. Answers to [`Live::request`] go to the request instead.
@@ -361,6 +365,7 @@ impl Runner {
                         .send(LiveEvent::Stopped {
                             code: error.code(),
                             message: error.public_message(),
+                            reason: error.reason(),
                         })
                         .await;
                     // Keep answering the handle (requests fail) until it is dropped.
@@ -864,8 +869,16 @@ fn closed(frame: Option<&tokio_tungstenite::tungstenite::protocol::CloseFrame>) 
         frame.reason.as_str()
     );
     match frame.code {
-        CloseCode::Library(close::UNAUTHORIZED) | CloseCode::Library(close::SESSION_ENDED) => {
+        CloseCode::Library(close::UNAUTHORIZED) => {
             Ended::Stop(Error::Unauthorized("the session ended"))
+        }
+        CloseCode::Library(close::SESSION_ENDED) => {
+            let ended = Error::Unauthorized("the session ended");
+            // The server says why (a suspension, or a session ended elsewhere).
+            Ended::Stop(match Reason::from_wire(frame.reason.as_str()) {
+                Some(reason) => ended.because(reason),
+                None => ended,
+            })
         }
         CloseCode::Library(close::UNSUPPORTED_VERSION) => Ended::Stop(Error::Remote {
             status: 0,

@@ -794,6 +794,7 @@ impl Client {
             shared.set_state(ConnectionState::SignedOut {
                 code: ErrorCode::Unauthorized,
                 message: "signed out".into(),
+                reason: None,
             });
             on_server
         })
@@ -1028,8 +1029,16 @@ async fn pump(shared: Arc<Shared>, mut live_events: mpsc::Receiver<LiveEvent>) {
                     retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
                 });
             }
-            LiveEvent::Stopped { code, message } => {
-                shared.set_state(ConnectionState::SignedOut { code, message });
+            LiveEvent::Stopped {
+                code,
+                message,
+                reason,
+            } => {
+                shared.set_state(ConnectionState::SignedOut {
+                    code,
+                    message,
+                    reason,
+                });
             }
             LiveEvent::Frame(frame) => {
                 let frame = *frame;

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::calls::{MediaState, Participant};
+use crate::Reason;
 use crate::events::DomainEvent;
 use crate::ids::*;
 use crate::model::{ChatChange, ChatMessage, Notification, StudyRole};
@@ -24,7 +25,9 @@ pub mod close {
     pub const UNAUTHORIZED: u16 = 4001;
     /// The client speaks a protocol version this server does not.
     pub const UNSUPPORTED_VERSION: u16 = 4002;
-    /// The session ended (logout, password change, suspension).
+    /// The session ended (logout, password change, suspension). The close frame's
+    /// reason is a stable [`Reason`](crate::Reason) a client words:
+    /// `ACCOUNT_SUSPENDED`, or `SESSION_EXPIRED` (see [`Delivery::session_end_reason`](super::Delivery::session_end_reason)).
     pub const SESSION_ENDED: u16 = 4003;
     /// No pong or frame within two heartbeat intervals.
     pub const HEARTBEAT_TIMEOUT: u16 = 4004;
@@ -389,6 +392,23 @@ pub enum Delivery {
     StopTyping(StudyId, UserId),
 }
 
+impl Delivery {
+    /// Why the connections this delivery closes are closed, as the reason of
+    /// their `4003` close frame: a suspension says so; a logout or a password
+    /// change elsewhere is an expired session. `None` for deliveries that close
+    /// nothing.
+    pub fn session_end_reason(&self) -> Option<Reason> {
+        match self {
+            Self::EndSessions(_) => Some(Reason::AccountSuspended),
+            Self::EndSession(..) | Self::EndOtherSessions(..) => Some(Reason::SessionExpired),
+            Self::Frame(..)
+            | Self::EndSubscription(..)
+            | Self::EndStudy(_)
+            | Self::StopTyping(..) => None,
+        }
+    }
+}
+
 /// The deliveries a domain event causes.
 pub fn route(event: &DomainEvent) -> Vec<Delivery> {
     use Audience::{Study, User};
@@ -578,6 +598,45 @@ mod tests {
             members: vec![u],
         });
         assert!(deleted.contains(&Delivery::EndStudy(s)));
+    }
+
+    #[test]
+    fn a_closed_session_says_why_so_the_app_can_word_it() {
+        let (u, a) = (UserId::new(), UserId::new());
+        let why = |event: DomainEvent| -> Vec<Option<Reason>> {
+            route(&event)
+                .iter()
+                .map(Delivery::session_end_reason)
+                .collect()
+        };
+        assert_eq!(
+            why(DomainEvent::UserSuspended {
+                user_id: u,
+                actor: a
+            }),
+            vec![Some(Reason::AccountSuspended)]
+        );
+        assert_eq!(
+            why(DomainEvent::SessionEnded {
+                user_id: u,
+                token_hash: "h".into()
+            }),
+            vec![Some(Reason::SessionExpired)]
+        );
+        assert_eq!(
+            why(DomainEvent::OtherSessionsEnded {
+                user_id: u,
+                kept_token_hash: "h".into()
+            }),
+            vec![Some(Reason::SessionExpired)]
+        );
+        let kicked = route(&DomainEvent::MemberKicked {
+            study_id: StudyId::new(),
+            study_name: "S".into(),
+            user_id: u,
+            actor: a,
+        });
+        assert!(kicked.iter().all(|d| d.session_end_reason().is_none()));
     }
 
     #[test]

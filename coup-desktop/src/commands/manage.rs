@@ -1,14 +1,14 @@
-//! Managing a study — join requests, roles, kicks, the invite code, notices and
-//! the calendar — as REST calls through the client. The server decides who may
+//! Managing a study — its settings and deletion, join requests, roles, kicks,
+//! the invite code, notices and the calendar — as REST calls through the client. The server decides who may
 //! (OWNER/ADMIN, the event's creator); after a change the cache is reloaded so
 //! the cached lists (members, notices, events) show it.
 
 use coup_core::api::calendar::{EventPatch, NewEvent, Range};
 use coup_core::api::membership::RoleChange;
 use coup_core::api::notices::{NewNotice, NoticePatch, Pin};
-use coup_core::api::studies::InviteCode;
+use coup_core::api::studies::{InviteCode, StudyPatch};
 use coup_core::ids::{EventId, NoticeId, StudyId, UserId};
-use coup_core::model::{CalendarEvent, Member, Notice, PageRequest, StudyRole};
+use coup_core::model::{CalendarEvent, Member, Notice, PageRequest, Study, StudyRole};
 use tauri::State;
 
 use super::refresh_after;
@@ -20,6 +20,30 @@ const ALL: PageRequest = PageRequest {
     page: Some(1),
     limit: Some(100),
 };
+
+/// Changes a study's settings (OWNER); the cached study shows them.
+#[tauri::command]
+pub async fn update_study(
+    state: State<'_, AppState>,
+    study_id: StudyId,
+    patch: StudyPatch,
+) -> CommandResult<Study> {
+    let client = state.client()?;
+    let updated = client
+        .rest(move |api| async move { api.update_study(study_id, &patch).await })
+        .await;
+    refresh_after(&client, updated).await
+}
+
+/// Deletes a study (OWNER); the cache forgets it.
+#[tauri::command]
+pub async fn delete_study(state: State<'_, AppState>, study_id: StudyId) -> CommandResult<()> {
+    let client = state.client()?;
+    let deleted = client
+        .rest(move |api| async move { api.delete_study(study_id).await })
+        .await;
+    refresh_after(&client, deleted).await
+}
 
 #[tauri::command]
 pub async fn join_requests(

@@ -800,8 +800,15 @@ impl Hub {
         }
     }
 
-    /// Closes the user's connections whose session matches.
-    fn end_sessions(&self, s: &mut State, user: UserId, matching: impl Fn(&str) -> bool) {
+    /// Closes the user's connections whose session matches, saying why.
+    fn end_sessions(
+        &self,
+        s: &mut State,
+        user: UserId,
+        why: Option<Reason>,
+        matching: impl Fn(&str) -> bool,
+    ) {
+        let why = why.unwrap_or(Reason::SessionExpired).as_str();
         let ids: Vec<ConnId> = s
             .by_user
             .get(&user)
@@ -810,7 +817,7 @@ impl Hub {
         for id in ids {
             match s.conns.get(&id) {
                 Some(conn) if matching(&conn.token_hash) => {
-                    conn.ending.close(close::SESSION_ENDED, "session ended");
+                    conn.ending.close(close::SESSION_ENDED, why);
                 }
                 _ => continue,
             }
@@ -819,6 +826,7 @@ impl Hub {
     }
 
     fn deliver(&self, s: &mut State, delivery: Delivery) {
+        let session_end = delivery.session_end_reason();
         match delivery {
             Delivery::Frame(Audience::Study(study), frame) => self.broadcast(s, study, &frame),
             Delivery::Frame(Audience::User(user), frame) => self.to_user(s, user, &frame),
@@ -828,11 +836,13 @@ impl Hub {
             Delivery::EndStudy(study) => {
                 self.end_subscriptions(s, study, None, UnsubscribeReason::StudyDeleted)
             }
-            Delivery::EndSessions(user) => self.end_sessions(s, user, |_| true),
+            Delivery::EndSessions(user) => self.end_sessions(s, user, session_end, |_| true),
             Delivery::EndSession(user, token_hash) => {
-                self.end_sessions(s, user, |t| t == token_hash)
+                self.end_sessions(s, user, session_end, |t| t == token_hash)
             }
-            Delivery::EndOtherSessions(user, kept) => self.end_sessions(s, user, |t| t != kept),
+            Delivery::EndOtherSessions(user, kept) => {
+                self.end_sessions(s, user, session_end, |t| t != kept)
+            }
             Delivery::StopTyping(study, user) => {
                 if let Some(change) = s.typing.stop(study, user) {
                     self.announce_typing(s, change);

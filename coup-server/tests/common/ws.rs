@@ -133,14 +133,21 @@ impl Ws {
 
     /// Waits for the server to close; returns the close code.
     pub async fn closed(&mut self) -> u16 {
+        self.closed_because().await.0
+    }
+
+    /// The close code and the close frame's reason (empty without one).
+    pub async fn closed_because(&mut self) -> (u16, String) {
         loop {
             match tokio::time::timeout(Duration::from_secs(10), self.socket.next())
                 .await
                 .expect("closed within 10 s")
             {
-                Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
-                Some(Ok(Message::Close(None))) | None => return 1005,
-                Some(Err(_)) => return 1006,
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return (u16::from(frame.code), frame.reason.as_str().to_owned());
+                }
+                Some(Ok(Message::Close(None))) | None => return (1005, String::new()),
+                Some(Err(_)) => return (1006, String::new()),
                 _ => {}
             }
         }

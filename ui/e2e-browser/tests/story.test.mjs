@@ -349,6 +349,67 @@ test("a call between two browsers: video both ways, media state, screen share, l
   await alice.page.click("#call-leave");
 });
 
+test("the owner edits a study's settings; a member finds it by tag and reports a message; deleting it ends it for both", async () => {
+  const { alice, bob } = people;
+  const tag = `tag${Date.now()}`;
+  const created = await server.api("POST", "/api/studies", {
+    token: alice.token,
+    body: { name: `Settings ${tag}`, description: "to be renamed", category: "web", tags: [], maxMembers: 8, isPublic: true, joinPolicy: "AUTO" },
+  });
+  assert.equal(created.status, 201);
+  const id = created.body.id;
+  assert.equal((await server.api("POST", `/api/studies/${id}/join`, { token: bob.token, body: {} })).status, 201);
+  await server.api("POST", `/api/studies/${id}/chat`, { token: alice.token, body: { content: "buy answers at example.com", clientId: `r-${tag}` } });
+
+  // The owner renames it and gives it a tag, in the page.
+  await alice.page.click("#nav-dashboard");
+  await alice.page.locator(`[data-study='${id}']`).click();
+  await alice.page.click("#tab-about");
+  await alice.page.fill("#study-name", `Renamed ${tag}`);
+  await alice.page.fill("#study-tags", `${tag}, css`);
+  await alice.page.click("#save-study");
+  await alice.page.waitForFunction((name) => document.querySelector("#study h1")?.textContent === name, `Renamed ${tag}`, { timeout: WAIT });
+  const seen = (await server.api("GET", `/api/studies/${id}`, { token: bob.token })).body;
+  assert.deepEqual([seen.name, seen.tags], [`Renamed ${tag}`, [tag, "css"]]);
+  await shot(alice.page, "study-settings");
+  // Saving again with nothing changed sends nothing and says so.
+  await alice.page.click("#save-study");
+  await alice.page.getByText("Nothing changed.").waitFor({ timeout: WAIT });
+
+  // Bob finds it by the tag alone, and reports Alice's message from the chat.
+  await bob.page.click("#nav-find");
+  await bob.page.fill("#search-tag", tag);
+  await bob.page.keyboard.press("Enter");
+  await bob.page.waitForFunction((name) => {
+    const titles = [...document.querySelectorAll("#results h2")];
+    return titles.length === 1 && titles[0].textContent === name;
+  }, `Renamed ${tag}`, { timeout: WAIT });
+  await bob.page.getByRole("button", { name: "Open" }).click();
+  await bob.page.getByRole("button", { name: "Report: buy answers at example.com" }).click();
+  await bob.page.getByLabel("Why are you reporting this?").fill("selling answers");
+  await bob.page.getByRole("button", { name: "Send report" }).click();
+  await bob.page.locator("#chat-report form").waitFor({ state: "detached", timeout: WAIT });
+  const admin = await server.login("admin@example.com", PASSWORD);
+  const reports = (await server.api("GET", "/api/admin/reports?targetType=MESSAGE&limit=100", { token: admin.token })).body.items;
+  assert.ok(reports.some((r) => r.reason === "selling answers"), "the report reached the admins");
+  // The same report twice is refused in words.
+  await bob.page.getByRole("button", { name: "Report: buy answers at example.com" }).click();
+  await bob.page.getByLabel("Why are you reporting this?").fill("again");
+  await bob.page.getByRole("button", { name: "Send report" }).click();
+  await bob.page.locator("#chat-report [role=alert]").waitFor({ timeout: WAIT });
+
+  // The owner deletes it: gone from both dashboards.
+  await alice.page.click("#tab-about");
+  await alice.page.click("#delete-study");
+  await alice.page.click("[data-confirm=yes]");
+  await alice.page.waitForSelector("#dashboard", { timeout: WAIT });
+  await alice.page.locator(`[data-study='${id}']`).waitFor({ state: "detached", timeout: WAIT });
+  assert.equal((await server.api("GET", `/api/studies/${id}`, { token: bob.token })).status, 404);
+  await bob.page.click("#nav-dashboard");
+  await bob.page.locator(`[data-study='${id}']`).waitFor({ state: "detached", timeout: WAIT });
+  assert.deepEqual([...alice.errors, ...bob.errors], []);
+});
+
 test("an administrator suspends a user whose tab is open: signed out at once", async () => {
   const { bob } = people;
   await bob.page.click("#nav-dashboard");
@@ -373,7 +434,7 @@ test("an administrator suspends a user whose tab is open: signed out at once", a
   assert.equal(detail.user.status, "SUSPENDED");
   await admin.context.close();
   await bob.page.waitForSelector("#login-title", { timeout: WAIT });
-  await bob.page.getByRole("alert").waitFor({ timeout: WAIT });
+  await bob.page.getByRole("alert").filter({ hasText: "You were signed out: This account is suspended." }).waitFor({ timeout: WAIT });
   await shot(bob.page, "suspended");
   assert.equal(await bob.page.evaluate(() => localStorage.getItem("coup.session")), null);
   // And the page says so after a reload too (no session to restore).

@@ -101,7 +101,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
     for (const l of listeners) l(event);
   };
   let account: Account | null = null;
-  let state: ConnectionState = { state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "" };
+  let state: ConnectionState = { state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "", reason: null };
 
   const need = (): Account => {
     if (!account) throw new BackendError({ code: "NOT_SIGNED_IN", message: "not signed in" });
@@ -271,7 +271,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
     localStorage.setItem(SESSION_KEY, JSON.stringify(saved));
     const prefix = `${saved.user.id}/`;
     const kv = await kvReady;
-    const api = restClient(saved.server, () => saved.token, (message) => a.live.signedOut(message));
+    const api = restClient(saved.server, () => saved.token, (message, reason) => a.live.signedOut(message, reason));
     const a: Account = {
       saved,
       api,
@@ -372,7 +372,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
       // Ends the session on the server if it answers; the token goes either way.
       await unwrap(a.api.POST("/api/auth/logout")).catch(() => undefined);
       await endAccount(a);
-      state = { state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "signed out" };
+      state = { state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "signed out", reason: null };
     },
     connectionState: () => Promise.resolve(state),
     reconnect: () => {
@@ -485,6 +485,19 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
     leaveStudy: async (studyId) => {
       const a = need();
       await ops.leaveStudy(studyId);
+      a.live.unfollow(studyId);
+      await refreshStudies(a);
+    },
+    updateStudy: async (studyId, patch) => {
+      const a = need();
+      const updated = (await unwrap(a.api.PATCH("/api/studies/{id}", { params: { path: { id: studyId } }, body: patch }))) as Study;
+      await (await kvReady).set(key(a, `study/${studyId}`), updated);
+      await refreshStudies(a);
+      return updated;
+    },
+    deleteStudy: async (studyId) => {
+      const a = need();
+      await unwrap(a.api.DELETE("/api/studies/{id}", { params: { path: { id: studyId } } }));
       a.live.unfollow(studyId);
       await refreshStudies(a);
     },

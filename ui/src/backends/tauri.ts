@@ -70,6 +70,8 @@ export function tauriBackend(): Backend {
     },
     joinStudy: (studyId, request) => call("join_study", { studyId, request }),
     leaveStudy: (studyId) => call("leave_study", { studyId }),
+    updateStudy: (studyId, patch) => call("update_study", { studyId, patch }),
+    deleteStudy: (studyId) => call("delete_study", { studyId }),
     me: () => call("me"),
     updateMe: (patch) => call("update_me", { patch }),
     changePassword: (input) => call("change_password", { input }),

@@ -25,6 +25,7 @@ import {
 import type { Ctx } from "../context";
 import { h, replace } from "../dom";
 import { errorText, formatTime, t } from "../i18n";
+import { reportIn } from "../report";
 import type { ChatMessage, ChatPage, Id, Member, OutboxItem, Study } from "../types";
 
 const PAGE = 50;
@@ -68,6 +69,8 @@ export function chatTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () => S
   const fileInput = h("input", { type: "file", id: "attach-input", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
   const attach = h("button", { type: "button", id: "attach", "aria-label": t("attachFile"), title: t("attachFile") }, "📎");
   const progress = h("progress", { id: "upload-progress", max: 1, value: 0, "aria-label": t("uploading") });
+  // A report form opens here, out of the list (whose nodes are replaced).
+  const reportArea = h("div", { id: "chat-report" });
   const progressRow = h("div", { class: "row small upload", hidden: true }, h("span", { class: "muted" }, t("uploading")), progress);
 
   // One message's node (built once; replaced only when the message changes).
@@ -91,6 +94,9 @@ export function chatTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () => S
         mine && !m.isDeleted ? h("span", { class: "muted read-by" }, "") : null,
         canDelete(m, me, study()?.myRole)
           ? h("button", { class: "link small", "data-action": "delete", "aria-label": `${t("delete")}: ${m.content.slice(0, 40)}` }, t("delete"))
+          : null,
+        !mine && !m.isDeleted
+          ? h("button", { class: "link small", "data-action": "report", "aria-label": `${t("report")}: ${m.content.slice(0, 40)}` }, t("report"))
           : null,
       ),
     );
@@ -274,6 +280,7 @@ export function chatTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () => S
     const m = messageOf(button);
     if (!m) return;
     if (action === "delete") ctx.backend.deleteMessage(studyId, m.id).catch((err: unknown) => ctx.fail(err));
+    else if (action === "report") reportIn(ctx, reportArea, "MESSAGE", m.id, `${m.authorName}: ${m.content.slice(0, 80)}`);
     else if (action === "download" && m.file) {
       const file = m.file;
       ctx.backend
@@ -493,7 +500,7 @@ export function chatTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () => S
     if (follow) toBottom();
   };
 
-  replace(root, h("section", { class: "chat" }, scroller, typingEl, progressRow, mentionList, form));
+  replace(root, h("section", { class: "chat" }, scroller, typingEl, progressRow, mentionList, reportArea, form));
   reload(true)
     .then(() => {
       if (marker.isConnected) marker.scrollIntoView({ block: "center" });

@@ -1,9 +1,35 @@
-// My studies (from the cache at once, then unread counts and stats from the server).
+// My studies (from the cache at once, then unread counts and stats from the
+// server), upcoming events, and recent activity: new notices and tasks due.
 
-import type { Ctx } from "../context";
+import type { Ctx, Route } from "../context";
 import { h, replace } from "../dom";
 import { formatTime, t } from "../i18n";
 import type { Dashboard, Id, Study } from "../types";
+
+/** One line of recent activity. */
+export interface Activity {
+  kind: "notice" | "task";
+  title: string;
+  /** The study's name, where the item belongs to one. */
+  study: string | null;
+  /** When: a notice's creation, a task's due time (RFC 3339). */
+  at: string;
+  route: Route;
+}
+
+/** Recent notices (newest first) then tasks due (soonest first), at most
+ * `limit`, named by the studies they belong to. */
+export function recentActivity(dash: Dashboard, studies: Study[], limit = 8): Activity[] {
+  const names = new Map<Id, string>([...studies, ...dash.myStudies].map((s) => [s.id, s.name]));
+  const notices: Activity[] = [...dash.recentNotices]
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+    .map((n) => ({ kind: "notice", title: n.title, study: names.get(n.studyId) ?? null, at: n.createdAt, route: { name: "study", studyId: n.studyId, tab: "notices" } }));
+  const tasks: Activity[] = dash.dueTasks
+    .filter((x) => !x.isDone && x.dueAt)
+    .sort((a, b) => (a.dueAt ?? "").localeCompare(b.dueAt ?? ""))
+    .map((x) => ({ kind: "task", title: x.title, study: x.studyId ? (names.get(x.studyId) ?? null) : null, at: x.dueAt ?? "", route: { name: "myTasks" } }));
+  return [...notices, ...tasks].slice(0, limit);
+}
 
 export function dashboardScreen(ctx: Ctx, root: HTMLElement): void {
   const unread = new Map<Id, number>();
@@ -12,6 +38,7 @@ export function dashboardScreen(ctx: Ctx, root: HTMLElement): void {
   const list = h("ul", { class: "studies", "aria-label": t("myStudies") });
   const stats = h("p", { class: "muted", id: "stats" });
   const upcoming = h("section", { "aria-label": t("upcoming") });
+  const activity = h("section", { "aria-label": t("recentActivity"), id: "activity" });
 
   const render = (): void => {
     if (studies.length === 0) {
@@ -53,6 +80,37 @@ export function dashboardScreen(ctx: Ctx, root: HTMLElement): void {
           "ul",
           { class: "plain" },
           dash.upcomingEvents.slice(0, 5).map((e) => h("li", {}, h("strong", {}, e.title), " ", h("span", { class: "muted" }, formatTime(e.startAt)))),
+        ),
+      );
+      const items = recentActivity(dash, studies);
+      replace(
+        activity,
+        items.length > 0 ? h("h2", {}, t("recentActivity")) : null,
+        h(
+          "ul",
+          { class: "plain" },
+          items.map((a) =>
+            h(
+              "li",
+              {},
+              h(
+                "button",
+                { class: "link", "data-activity": a.kind, onclick: () => ctx.go(a.route) },
+                h("strong", {}, a.title),
+                " ",
+                h(
+                  "span",
+                  { class: "muted small" },
+                  (a.kind === "notice"
+                    ? [a.study ? t("noticeIn", { study: a.study }) : null, formatTime(a.at)]
+                    : [t("dueTask", { when: formatTime(a.at) }), a.study]
+                  )
+                    .filter(Boolean)
+                    .join(" · "),
+                ),
+              ),
+            ),
+          ),
         ),
       );
     }
@@ -99,6 +157,7 @@ export function dashboardScreen(ctx: Ctx, root: HTMLElement): void {
       stats,
       list,
       upcoming,
+      activity,
     ),
   );
   render();

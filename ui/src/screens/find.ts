@@ -1,16 +1,18 @@
-// Find studies (search, category, recruiting, sort, pages), join, create.
+// Find studies (search, category, tag, recruiting, sort, pages), join, create.
 
 import type { Ctx } from "../context";
 import { h, replace } from "../dom";
 import { t } from "../i18n";
 import type { JoinPolicy, Study, StudyQuery } from "../types";
 import { errorView, field } from "../ui";
+import { parseTags } from "./about";
 
 const LIMIT = 10;
 
 export function findScreen(ctx: Ctx, root: HTMLElement): void {
   const keyword = h("input", { type: "search", id: "search-keyword" });
   const category = h("input", { type: "text" });
+  const tag = h("input", { type: "text", id: "search-tag" });
   const recruiting = h("input", { type: "checkbox", id: "recruiting" });
   const sort = h("select", {}, (["NEWEST", "NAME", "MEMBERS"] as const).map((s) => h("option", { value: s }, t(s))));
   const results = h("div", { id: "results", "aria-live": "polite" });
@@ -20,6 +22,7 @@ export function findScreen(ctx: Ctx, root: HTMLElement): void {
     const query: StudyQuery = {
       keyword: keyword.value.trim() || undefined,
       category: category.value.trim() || undefined,
+      tag: tag.value.trim().replace(/^#/, "") || undefined,
       recruiting: recruiting.checked ? true : undefined,
       sort: sort.value as StudyQuery["sort"],
       page,
@@ -62,6 +65,19 @@ export function findScreen(ctx: Ctx, root: HTMLElement): void {
       h("h2", {}, s.name),
       h("p", { class: "muted small" }, `${s.category} · ${t("members", { n: s.memberCount, max: s.maxMembers })} · ${s.ownerName}`),
       h("p", {}, s.description),
+      s.tags.length > 0
+        ? h(
+            "ul",
+            { class: "tags plain row wrap", "aria-label": t("tags") },
+            s.tags.map((x) =>
+              h(
+                "li",
+                {},
+                h("button", { class: "tag", "data-tag": x, "aria-label": `${t("tag")}: ${x}`, onclick: () => { tag.value = x; page = 1; search(); } }, `#${x}`),
+              ),
+            ),
+          )
+        : null,
       mine
         ? h("button", { onclick: () => ctx.go({ name: "study", studyId: s.id, tab: "chat" }) }, t("open"))
         : h(
@@ -79,6 +95,7 @@ export function findScreen(ctx: Ctx, root: HTMLElement): void {
     { class: "row wrap", role: "search" },
     field(t("keyword"), keyword),
     field(t("category"), category),
+    field(t("tag"), tag),
     h("div", { class: "field check" }, recruiting, h("label", { for: "recruiting" }, t("recruitingOnly"))),
     field(t("sort"), sort),
     h("button", { type: "submit", class: "primary" }, t("search")),
@@ -94,11 +111,11 @@ export function findScreen(ctx: Ctx, root: HTMLElement): void {
 }
 
 function createForm(ctx: Ctx): HTMLElement {
-  const name = h("input", { type: "text", required: true, maxlength: 100 });
+  const name = h("input", { type: "text", required: true, maxlength: 50 });
   const description = h("textarea", { rows: 3 });
   const category = h("input", { type: "text", required: true });
   const tags = h("input", { type: "text" });
-  const max = h("input", { type: "number", min: 2, max: 100, value: "8" });
+  const max = h("input", { type: "number", min: 2, max: 1000, value: "8" });
   const isPublic = h("input", { type: "checkbox", checked: true, id: "new-public" });
   const approval = h("input", { type: "checkbox", id: "new-approval" });
   const status = h("div", { "aria-live": "polite" });
@@ -124,7 +141,7 @@ function createForm(ctx: Ctx): HTMLElement {
         name: name.value.trim(),
         description: description.value,
         category: category.value.trim(),
-        tags: tags.value.split(",").map((x) => x.trim()).filter(Boolean),
+        tags: parseTags(tags.value),
         maxMembers: Number(max.value),
         isPublic: isPublic.checked,
         joinPolicy,

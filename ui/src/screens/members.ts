@@ -6,6 +6,7 @@ import type { Ctx } from "../context";
 import { h, replace } from "../dom";
 import { t } from "../i18n";
 import { canChangeRole, canKick, canManage } from "../roles";
+import { reportIn } from "../report";
 import type { Id, Member, Study, StudyRole } from "../types";
 import { confirmIn } from "../ui";
 
@@ -18,6 +19,8 @@ export function membersTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () =
   const list = h("ul", { class: "members", id: "members", "aria-label": t("membersTab") });
   const requests = h("section", { id: "join-requests", "aria-label": t("joinRequests") });
   const invite = h("section", { id: "invite", "aria-label": t("inviteCode") });
+  // A report form opens here, out of the list (re-rendered on presence).
+  const reportArea = h("div", { id: "member-report" });
   const role = (): StudyRole | null | undefined => members.find((m) => m.userId === me)?.role ?? study()?.myRole;
   const act = (p: Promise<unknown>, done: string): void => {
     p.then(() => {
@@ -50,6 +53,9 @@ export function membersTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () =
         const kick = canKick(myRole, me, m)
           ? h("button", { class: "link danger", "aria-label": t("kickName", { name: m.name }) }, t("kick"))
           : null;
+        const report =
+          m.userId === me ? null : h("button", { class: "link small", "aria-label": t("reportName", { name: m.name }), "data-report-user": m.userId }, t("report"));
+        report?.addEventListener("click", () => reportIn(ctx, reportArea, "USER", m.userId, m.name));
         kick?.addEventListener("click", () =>
           confirmIn(kick.parentElement ?? list, t("confirmKick", { name: m.name }), () => act(ctx.backend.kickMember(studyId, m.userId), t("kicked", { name: m.name }))),
         );
@@ -60,6 +66,7 @@ export function membersTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () =
           h("span", {}, m.name, m.userId === me ? ` (${t("you")})` : ""),
           roleSelect ?? h("span", { class: "muted small" }, t(`role_${m.role}`)),
           kick,
+          report,
         );
       }),
     );
@@ -72,7 +79,7 @@ export function membersTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () =
           .catch((e: unknown) => ctx.fail(e)),
       ),
     );
-    replace(root, requests, h("h2", {}, t("membersTab")), list, invite, h("div", { class: "row" }, leave));
+    replace(root, requests, h("h2", {}, t("membersTab")), list, reportArea, invite, h("div", { class: "row" }, leave));
   };
 
   const renderRequests = (pending: Member[]): void => {

@@ -1,10 +1,11 @@
-// One study, as tabs: chat, notices, calendar, tasks, files, members, call.
+// One study, as tabs: chat, notices, calendar, tasks, files, members, call, about.
 
 import type { Ctx, Route } from "../context";
 import { h, replace } from "../dom";
 import { t } from "../i18n";
 import type { Id, Member, Study } from "../types";
 import { spinner } from "../ui";
+import { aboutTab } from "./about";
 import { calendarTab } from "./calendar";
 import { callTab } from "./call";
 import { chatTab } from "./chat";
@@ -14,13 +15,13 @@ import { noticesTab } from "./notices";
 import { tasksTab } from "./tasks";
 
 type Tab = Extract<Route, { name: "study" }>["tab"];
-const TABS: Tab[] = ["chat", "notices", "calendar", "tasks", "files", "members", "call"];
+const TABS: Tab[] = ["chat", "notices", "calendar", "tasks", "files", "members", "call", "about"];
 
 export function studyScreen(ctx: Ctx, root: HTMLElement, studyId: Id, tab: Tab): void {
   const body = h("div", { class: "tab-body" });
   const title = h("h1", {}, "");
   const tabLabel = (x: Tab): string =>
-    ({ chat: t("chat"), notices: t("notices"), calendar: t("calendar"), tasks: t("tasks"), files: t("files"), members: t("membersTab"), call: t("call") })[x];
+    ({ chat: t("chat"), notices: t("notices"), calendar: t("calendar"), tasks: t("tasks"), files: t("files"), members: t("membersTab"), call: t("call"), about: t("about") })[x];
   const tabs = h(
     "div",
     { role: "tablist", class: "tabs", "aria-label": t("chat") },
@@ -87,6 +88,7 @@ export function studyScreen(ctx: Ctx, root: HTMLElement, studyId: Id, tab: Tab):
     else if (tab === "calendar") calendarTab(ctx, body, studyId, current);
     else if (tab === "files") filesTab(ctx, body, studyId, current);
     else if (tab === "call") callTab(ctx, body, studyId, () => members);
+    else if (tab === "about") aboutTab(ctx, body, studyId, current);
     else tasksTab(ctx, body, studyId);
   });
   // Focus follows the selected tab (keyboard navigation lands on it).

@@ -74,10 +74,10 @@ export class Live {
   }
 
   /** The server refused the session over REST: the same end as a 4003. */
-  signedOut(message: string): void {
+  signedOut(message: string, reason: string | null): void {
     if (this.stopped) return;
     this.stop();
-    this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message });
+    this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message, reason });
   }
 
   /** Connect now instead of after the backoff. */
@@ -166,7 +166,8 @@ export class Live {
       if (this.stopped) return;
       if (event.code === SESSION_REFUSED || event.code === SESSION_ENDED) {
         this.stopped = true;
-        this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message: event.reason || "the session ended" });
+        // A 4003's reason says why (ACCOUNT_SUSPENDED, SESSION_EXPIRED).
+        this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "the session ended", reason: event.reason || null });
         return;
       }
       this.retry(event.reason || (this.attempt === 0 ? "connection lost" : "server unreachable"));

@@ -13,8 +13,12 @@ export type Api = Client<paths>;
 
 /** A client of the server at `base` that sends the current token, if any;
  * `unauthorized` hears a 401 to a request that carried one (the session ended
- * while the WebSocket was down, or expired). */
-export function restClient(base: string, token: () => string | null, unauthorized: (message: string) => void = () => undefined): Api {
+ * while the WebSocket was down, or expired), with the server's reason. */
+export function restClient(
+  base: string,
+  token: () => string | null,
+  unauthorized: (message: string, reason: string | null) => void = () => undefined,
+): Api {
   const api = createClient<paths>({ baseUrl: base });
   api.use({
     onRequest({ request }) {
@@ -25,7 +29,8 @@ export function restClient(base: string, token: () => string | null, unauthorize
     async onResponse({ request, response }) {
       if (response.status === 401 && request.headers.has("Authorization")) {
         const body: unknown = await response.clone().json().catch(() => null);
-        unauthorized(refusal(401, body).message || "the session ended");
+        const refused = refusal(401, body);
+        unauthorized(refused.message || "the session ended", refused.reason);
       }
       return response;
     },
