@@ -206,8 +206,17 @@ def main():
                 f.write(payload)
             s.click("#tab-files")
             s.wait_css("#file-input")
+            # Every text the progress line shows (each update adds a text node).
+            s.js("""window.coupProgress = [];
+                    new MutationObserver((records) => { for (const r of records) for (const n of r.addedNodes) window.coupProgress.push(n.textContent); })
+                      .observe(document.querySelector('#file-progress-text'), { childList: true });""")
             s.type("#file-input", path, clear=False)
             s.wait("return [...document.querySelectorAll('#files [data-file] strong')].some(e => e.textContent === arguments[0]);", os.path.basename(path), timeout=60, what="uploaded file listed")
+            shown = s.js("return window.coupProgress;")
+            assert len(set(shown)) >= 3, f"the progress bar moved through {shown}"
+            sent, total = shown[-1].split(" / ")
+            assert sent == total == "3.0 MB", shown[-1]
+            assert s.js("return document.querySelector('#file-progress').parentElement.hidden;"), "the progress bar goes away when done"
             listed = api("GET", f"/api/studies/{study_id}/files", token=bob_token)["items"]
             meta = next(f for f in listed if f["name"] == os.path.basename(path))
             assert meta["size"] == len(payload), f"server has {meta['size']} bytes"
