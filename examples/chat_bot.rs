@@ -92,8 +92,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     reason,
                     retry_in_ms,
                 } => eprintln!("disconnected ({reason}); retrying in {retry_in_ms} ms"),
-                ConnectionState::SignedOut { code, message } => {
-                    return Err(format!("the server ended the session: {code} {message}").into());
+                ConnectionState::SignedOut {
+                    code,
+                    message,
+                    reason,
+                } => {
+                    let why = reason.map(|r| format!(" ({r})")).unwrap_or_default();
+                    return Err(
+                        format!("the server ended the session: {code} {message}{why}").into(),
+                    );
                 }
             },
             AppEvent::OutboxSent { .. } => println!("reply sent"),
