@@ -128,11 +128,13 @@ describe("study settings and recent activity", () => {
   it("sends only the fields that changed", () => {
     expect(studyChanges(study, same)).toEqual({});
     expect(studyChanges(study, { ...same, name: "Go 2", tags: ["go"], isRecruiting: false })).toEqual({ name: "Go 2", tags: ["go"], isRecruiting: false });
-    expect(studyChanges(study, { ...same, tags: ["backend", "go"] })).toEqual({ tags: ["backend", "go"] });
+    // Tags are a set: another order or case is no change.
+    expect(studyChanges(study, { ...same, tags: ["backend", "Go"] })).toEqual({});
+    expect(studyChanges(study, { ...same, tags: ["backend", "go", "web"] })).toEqual({ tags: ["backend", "go", "web"] });
   });
 
   it("reads tags as typed: trimmed, no empties, no repeats", () => {
-    expect(parseTags(" go, ,backend ,go,")).toEqual(["go", "backend"]);
+    expect(parseTags(" go, ,backend ,Go,")).toEqual(["go", "backend"]);
     expect(parseTags("")).toEqual([]);
   });
 

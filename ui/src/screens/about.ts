@@ -15,7 +15,7 @@ export function studyChanges(study: Study, edited: Required<StudyPatch>): StudyP
   if (edited.name !== study.name) patch.name = edited.name;
   if (edited.description !== study.description) patch.description = edited.description;
   if (edited.category !== study.category) patch.category = edited.category;
-  if (edited.tags.join("\u0000") !== study.tags.join("\u0000")) patch.tags = edited.tags;
+  if (tagSet(edited.tags) !== tagSet(study.tags)) patch.tags = edited.tags;
   if (edited.maxMembers !== study.maxMembers) patch.maxMembers = edited.maxMembers;
   if (edited.isPublic !== study.isPublic) patch.isPublic = edited.isPublic;
   if (edited.joinPolicy !== study.joinPolicy) patch.joinPolicy = edited.joinPolicy;
@@ -23,9 +23,15 @@ export function studyChanges(study: Study, edited: Required<StudyPatch>): StudyP
   return patch;
 }
 
-/** Tags as typed: comma-separated, trimmed, empty ones and repeats dropped. */
+/** Tags as typed: comma-separated, trimmed, lower-cased as the server keeps
+ * them, empty ones and repeats dropped. */
 export function parseTags(text: string): string[] {
-  return [...new Set(text.split(",").map((x) => x.trim()).filter(Boolean))];
+  return [...new Set(text.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean))];
+}
+
+/** Tags are a set: the server keeps them lower-cased and lists them sorted. */
+function tagSet(tags: string[]): string {
+  return [...new Set(tags.map((x) => x.toLowerCase()))].sort().join("\u0000");
 }
 
 export function aboutTab(ctx: Ctx, root: HTMLElement, studyId: Id, study: () => Study | null): void {
