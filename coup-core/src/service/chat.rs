@@ -67,7 +67,7 @@ fn message_from_row(r: &Row) -> Result<ChatMessage> {
     Ok(ChatMessage {
         id: r.parse("id")?,
         study_id: r.parse("study_id")?,
-        seq: r.int("through_seq")?,
+        seq: r.int("seq")?,
         author_id: r.parse("author_id")?,
         author_name: r.text("author_name")?,
         content: if is_deleted {
@@ -469,7 +469,7 @@ pub fn changes_after(
     )? {
         items.push(ChatChange::MessageDeleted {
             message_id: r.parse("id")?,
-            seq: r.int("through_seq")?,
+            seq: r.int("seq")?,
             change: r.int("deleted_change")?,
         });
     }

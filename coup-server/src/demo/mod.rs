@@ -553,13 +553,17 @@ mod tests {
             .expect("stats")
     }
 
-    #[tokio::test(flavor = "multi_thread")]
-    async fn seeds_users_studies_and_kims_memberships() {
+    #[test]
+    fn seeds_users_studies_and_kims_memberships() {
         let (dir, core) = open();
         let blobs = Blobs::open(dir.path().join("files")).expect("blob store");
         let seeding = core.clone();
-        let report = tokio::task::spawn_blocking(move || seed(&seeding, Some(&blobs)))
-            .await
+        // As `--demo` seeds: on a blocking thread of a runtime.
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let report = runtime
+            .block_on(tokio::task::spawn_blocking(move || {
+                seed(&seeding, Some(&blobs))
+            }))
             .expect("seeding ran")
             .expect("seed");
         assert!(!report.already_seeded);
