@@ -561,9 +561,7 @@ mod tests {
         // As `--demo` seeds: on a blocking thread of a runtime.
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let report = runtime
-            .block_on(tokio::task::spawn_blocking(move || {
-                seed(&seeding, Some(&blobs))
-            }))
+            .block_on(runtime.spawn_blocking(move || seed(&seeding, Some(&blobs))))
             .expect("seeding ran")
             .expect("seed");
         assert!(!report.already_seeded);
