@@ -286,14 +286,29 @@ pub enum Error {
         /// The server's reason, verbatim, when it gave one (see [`Reason`]).
         reason: Option<String>,
     },
-    /// The server could not be reached or the connection broke (client only).
+    /// The server could not be reached or the connection broke (client only):
+    /// `step` names what the client was doing, `source` is the failure itself
+    /// (reqwest's or tungstenite's error, kept for whoever logs or inspects it).
     #[cfg(feature = "client")]
-    #[error("cannot reach the server: {0}")]
-    Transport(String),
-    /// The server's answer could not be understood (client only).
+    #[error("cannot reach the server: {step}: {source}")]
+    Transport {
+        /// What the client was doing, e.g. "sending a request".
+        step: String,
+        /// Why it failed.
+        #[source]
+        source: BoxError,
+    },
+    /// The server's answer could not be understood (client only): `step` names
+    /// what the client was reading, `source` why it could not.
     #[cfg(feature = "client")]
-    #[error("unexpected answer from the server: {0}")]
-    BadResponse(String),
+    #[error("unexpected answer from the server: {step}: {source}")]
+    BadResponse {
+        /// What the client was reading, e.g. "decoding the response".
+        step: String,
+        /// Why it could not be understood.
+        #[source]
+        source: BoxError,
+    },
     /// The call engine failed at a step (`media` only): a codec, a capture
     /// device or the WebRTC stack. Local, so `INTERNAL`; `step` names what failed.
     #[cfg(feature = "media")]
@@ -328,9 +343,9 @@ impl Error {
             #[cfg(feature = "client")]
             Self::Remote { code, .. } => *code,
             #[cfg(feature = "client")]
-            Self::Transport(_) => ErrorCode::Unavailable,
+            Self::Transport { .. } => ErrorCode::Unavailable,
             #[cfg(feature = "client")]
-            Self::BadResponse(_) => ErrorCode::BadResponse,
+            Self::BadResponse { .. } => ErrorCode::BadResponse,
             #[cfg(feature = "media")]
             Self::Media { .. } => ErrorCode::Internal,
         }
@@ -349,6 +364,26 @@ impl Error {
     /// `step` failed because of `source` (see [`Error::Failed`]).
     pub fn failed(step: impl Into<String>, source: impl Into<BoxError>) -> Self {
         Self::Failed {
+            step: step.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The client could not reach the server while doing `step` (see
+    /// [`Error::Transport`]).
+    #[cfg(feature = "client")]
+    pub fn transport(step: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Transport {
+            step: step.into(),
+            source: source.into(),
+        }
+    }
+
+    /// The server's answer to `step` could not be understood (see
+    /// [`Error::BadResponse`]).
+    #[cfg(feature = "client")]
+    pub fn bad_response(step: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::BadResponse {
             step: step.into(),
             source: source.into(),
         }
@@ -560,6 +595,42 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "client")]
+    #[test]
+    fn client_failures_keep_their_cause_and_name_the_step() {
+        use std::error::Error as _;
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let transport = Error::transport("sending the request", refused);
+        assert_eq!(transport.code(), ErrorCode::Unavailable);
+        assert_eq!(
+            transport.to_string(),
+            "cannot reach the server: sending the request: refused"
+        );
+        let cause = transport.source().expect("a cause");
+        assert_eq!(
+            cause
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+        assert_eq!(
+            transport.public_message(),
+            "the store is unavailable; try again shortly"
+        );
+
+        let not_json = serde_json::from_str::<u8>("x").expect_err("not json");
+        let bad = Error::bad_response("decoding the answer", not_json);
+        assert_eq!(bad.code(), ErrorCode::BadResponse);
+        assert!(
+            bad.source()
+                .is_some_and(|cause| cause.downcast_ref::<serde_json::Error>().is_some())
+        );
+        assert!(
+            bad.public_message()
+                .starts_with("unexpected answer from the server: decoding the answer: ")
+        );
+    }
 
     #[test]
     fn codes_are_stable_upper_case_strings() {

@@ -16,16 +16,15 @@
 //! - [`store`]: the backend-neutral SQL boundary, the SQLite backend and (feature
 //!   `postgres`) the PostgreSQL one, and the schema's migrations.
 //! - [`Core`]: runs operations in transactions; what front ends hold.
-//! - [`demo`]: demo data, only when asked for.
 //! - [`api`]: the REST API's request and query types (with [`model`], the wire).
 //! - `client` (feature `client`): the client of a CoUp server — typed REST API,
 //!   live events, offline cache and outbox — for apps and bindings.
 //! - `media` (feature `media`): the call engine — one WebRTC peer connection per
 //!   other participant, VP8/Opus, synthetic and X11 sources — over the client.
 //!
-//! Feature `engine` (default) brings the rules, services, stores, hashing and
-//! demo data; an app builds `default-features = false, features = ["client"]`
-//! and gets the wire types and the client without any of them.
+//! Feature `engine` (default) brings the rules, services, stores and hashing (the
+//! demo data is the server's); an app builds with `default-features = false` and
+//! `features = ["client"]` and gets the wire types and the client without them.
 //!
 //! ```no_run
 //! # async fn run() -> coup_core::Result<()> {
@@ -45,8 +44,6 @@ pub mod auth;
 pub mod client;
 #[cfg(feature = "engine")]
 mod core;
-#[cfg(feature = "engine")]
-pub mod demo;
 pub mod error;
 pub mod events;
 pub mod ids;

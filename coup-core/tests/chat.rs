@@ -400,6 +400,10 @@ fn mentions_notify_members_by_name_but_not_outsiders_or_self() {
     t.member(s, owner, emile);
     send(&t, owner, s, "@émile welcome");
     assert_eq!(mentions(emile), 1, "case folding is Unicode-aware");
+    let hedgehog = t.user("ЁжИк");
+    t.member(s, owner, hedgehog);
+    send(&t, owner, s, "@ёЖиК привет");
+    assert_eq!(mentions(hedgehog), 1, "mixed-case Cyrillic too");
 }
 
 #[test]

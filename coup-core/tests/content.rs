@@ -172,6 +172,27 @@ fn searches_fold_case_alike_on_every_store() {
     assert_eq!(users("élodie"), vec!["Élodie"]);
     assert_eq!(users("ЁЖИК"), vec!["Ёжик Иванов"]);
     assert_eq!(users("иванов"), vec!["Ёжик Иванов"]);
+    let admin_studies = |keyword: &str| {
+        t.r(|tx| {
+            admin::list_studies(
+                tx,
+                Some(admin),
+                admin::AdminStudyQuery {
+                    keyword: Some(keyword.into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .expect("admin studies")
+        .items
+        .into_iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(admin_studies("ÉCLAIR"), vec!["Éclair au chocolat"]);
+    assert_eq!(admin_studies("пРиВеТ"), vec!["ПрИвЕт Мир"]);
+    // LIKE's own characters are searched for as text, not as wildcards.
+    assert!(found("%").is_empty() && found("_").is_empty());
 }
 
 #[test]

@@ -113,8 +113,11 @@ mod tests {
     fn no_client_and_transport_failures_have_codes() {
         let json = serde_json::to_value(CommandError::NotSignedIn).expect("json");
         assert_eq!(json["code"], "NOT_SIGNED_IN");
-        let json = serde_json::to_value(CommandError::from(Error::Transport("refused".into())))
-            .expect("json");
+        let json = serde_json::to_value(CommandError::from(Error::transport(
+            "connecting",
+            "refused",
+        )))
+        .expect("json");
         assert_eq!(json["code"], "UNAVAILABLE");
         assert_eq!(json["status"], serde_json::Value::Null);
     }

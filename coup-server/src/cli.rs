@@ -159,10 +159,9 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     let state = state(config)?;
     if demo {
         let core = state.core.clone();
-        let files = state.config.files_dir();
+        let blobs = state.blobs.clone();
         let report =
-            tokio::task::spawn_blocking(move || coup_core::demo::seed(&core, Some(&files)))
-                .await??;
+            tokio::task::spawn_blocking(move || crate::demo::seed(&core, Some(&blobs))).await??;
         tracing::info!("{report}");
     }
     state.gateway.spawn_typing_expiry();

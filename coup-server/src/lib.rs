@@ -5,6 +5,7 @@
 //!
 //! - [`cli`]: the `coup-server` command (serve, migrate, create-admin).
 //! - [`config`]: layered configuration (defaults, TOML, `COUP_*`, flags).
+//! - [`demo`]: the demo data `--demo` seeds.
 //! - [`routes`]: the API, one module per area.
 //! - [`extract`], [`error`]: request parsing and the error → response mapping.
 //! - [`blobs`]: uploaded file bytes on disk.
@@ -21,6 +22,7 @@ pub mod blobs;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod gateway;

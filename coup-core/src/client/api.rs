@@ -184,7 +184,7 @@ impl ApiClient {
     async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T> {
         let response = checked(self.execute(request).await?).await?;
         let bytes = response.bytes().await.map_err(transport)?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::BadResponse(e.to_string()))
+        serde_json::from_slice(&bytes).map_err(|e| Error::bad_response("decoding the answer", e))
     }
 
     async fn call_empty(&self, request: RequestBuilder) -> Result<()> {
@@ -807,11 +807,11 @@ impl ApiClient {
 /// A request that got no answer.
 fn transport(e: reqwest::Error) -> Error {
     if e.is_decode() {
-        Error::BadResponse(e.to_string())
+        Error::bad_response("reading the answer", e)
     } else if let Some(why) = super::tls::untrusted_certificate(&e) {
-        Error::Transport(why)
+        Error::transport(why, e)
     } else {
-        Error::Transport(e.to_string())
+        Error::transport("sending the request", e)
     }
 }
 
@@ -833,11 +833,15 @@ async fn checked(response: Response) -> Result<Response> {
                     | StatusCode::GATEWAY_TIMEOUT
             ) =>
         {
-            Err(Error::Transport(format!("HTTP {status}")))
+            Err(Error::transport(
+                "reading the answer",
+                format!("HTTP {status} from a gateway"),
+            ))
         }
-        Err(e) => Err(Error::BadResponse(format!(
-            "HTTP {status} without an error body ({e})"
-        ))),
+        Err(e) => Err(Error::bad_response(
+            format!("HTTP {status} without an error body"),
+            e,
+        )),
     }
 }
 
@@ -896,14 +900,14 @@ mod tests {
                 },
             )
         };
-        assert!(is_transient(&Error::Transport("refused".into())));
+        assert!(is_transient(&Error::transport("connecting", "refused")));
         assert!(is_transient(&remote(429, "RATE_LIMITED")));
         assert!(is_transient(&remote(503, "UNAVAILABLE")));
         assert!(is_transient(&remote(500, "INTERNAL")));
         assert!(!is_transient(&remote(403, "FORBIDDEN")));
         assert!(!is_transient(&remote(404, "NOT_FOUND")));
         assert!(!is_transient(&remote(400, "VALIDATION")));
-        assert!(!is_transient(&Error::BadResponse("not json".into())));
+        assert!(!is_transient(&Error::bad_response("decoding", "not json")));
         // Codes this build does not know are classified by their status.
         assert_eq!(
             remote(405, "METHOD_NOT_ALLOWED").code(),

@@ -99,8 +99,11 @@ async fn acked(live: &Live, frame: ClientFrame) -> Result<()> {
 }
 
 fn unexpected(frame: &ServerFrame) -> Error {
-    Error::BadResponse(format!(
-        "unexpected answer {}",
-        serde_json::to_string(frame).unwrap_or_default()
-    ))
+    Error::bad_response(
+        "reading the answer to a call request",
+        format!(
+            "unexpected frame {}",
+            serde_json::to_string(frame).unwrap_or_default()
+        ),
+    )
 }

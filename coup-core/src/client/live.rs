@@ -186,9 +186,10 @@ impl Live {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(Command::Request(frame, tx))
-            .map_err(|_| Error::Transport("the live connection is closed".into()))?;
-        rx.await
-            .map_err(|_| Error::Transport("the live connection is closed".into()))?
+            .map_err(|_| Error::transport("sending a request", "the live connection is closed"))?;
+        rx.await.map_err(|_| {
+            Error::transport("waiting for the answer", "the live connection is closed")
+        })?
     }
 
     /// Sends a frame without waiting for an answer (e.g. typing); dropped while
@@ -436,7 +437,7 @@ impl Runner {
             Command::Subscribe(study, cursor) => self.hold(study, cursor),
             Command::Unsubscribe(study) => self.forget(study),
             Command::Request(_, reply) => {
-                let _ = reply.send(Err(Error::Transport("not connected".into())));
+                let _ = reply.send(Err(Error::transport("sending a request", "not connected")));
             }
             Command::Send(_) | Command::Pause | Command::Resume | Command::Reconnect => {}
         }
@@ -482,7 +483,10 @@ impl Runner {
 
     fn fail_pending(&mut self) {
         for (_, reply) in self.pending.drain() {
-            let _ = reply.send(Err(Error::Transport("the connection was lost".into())));
+            let _ = reply.send(Err(Error::transport(
+                "waiting for the answer",
+                "the connection was lost",
+            )));
         }
     }
 
@@ -661,8 +665,11 @@ impl Runner {
                         Ok(())
                     }
                     Err(e) => {
-                        let _ = reply.send(Err(Error::Transport(e.to_string())));
-                        Err(e)
+                        // The caller gets the failure itself; the session only
+                        // needs its words to end and reconnect.
+                        let why = e.to_string();
+                        let _ = reply.send(Err(e));
+                        Err(Error::transport("sending a request", why))
                     }
                 }
             }
@@ -855,7 +862,7 @@ async fn send(socket: &mut Socket, frame: &ClientFrame) -> Result<()> {
     socket
         .send(Message::Text(text.into()))
         .await
-        .map_err(|e| Error::Transport(e.to_string()))
+        .map_err(|e| Error::transport("sending a frame", e))
 }
 
 /// What a close frame from the server means for reconnecting.

@@ -425,7 +425,7 @@ mod tests {
 
     #[test]
     fn refusals_fail_the_item_and_everything_else_waits() {
-        assert!(stops_the_flush(&Error::Transport("refused".into())));
+        assert!(stops_the_flush(&Error::transport("connecting", "refused")));
         assert!(stops_the_flush(&remote(503, "UNAVAILABLE")));
         assert!(stops_the_flush(&remote(401, "UNAUTHORIZED")));
         assert!(!stops_the_flush(&remote(404, "NOT_FOUND")));

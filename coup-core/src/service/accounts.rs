@@ -38,17 +38,17 @@ pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.bio, u.avatar_ur
 
 pub(crate) fn user_from_row(r: &Row) -> Result<User> {
     Ok(User {
-        id: r.parse(0)?,
-        email: r.text(1)?,
-        name: r.text(2)?,
-        bio: r.opt_text(3)?,
-        avatar_url: r.opt_text(4)?,
-        role: r.parse(5)?,
-        status: r.parse(6)?,
-        suspended_reason: r.opt_text(7)?,
-        suspended_until: r.opt_time(8)?,
-        created_at: r.time(9)?,
-        last_login_at: r.opt_time(10)?,
+        id: r.parse("id")?,
+        email: r.text("email")?,
+        name: r.text("name")?,
+        bio: r.opt_text("bio")?,
+        avatar_url: r.opt_text("avatar_url")?,
+        role: r.parse("role")?,
+        status: r.parse("status")?,
+        suspended_reason: r.opt_text("suspended_reason")?,
+        suspended_until: r.opt_time("suspended_until")?,
+        created_at: r.time("created_at")?,
+        last_login_at: r.opt_time("last_login_at")?,
     })
 }
 
@@ -115,8 +115,8 @@ pub fn credentials_by_email(tx: &mut dyn Tx, email: &str) -> Result<Option<Crede
     )?
     .map(|r| -> Result<Credentials> {
         Ok(Credentials {
-            user_id: r.parse(0)?,
-            password_hash: r.text(1)?,
+            user_id: r.parse("id")?,
+            password_hash: r.text("password_hash")?,
         })
     })
     .transpose()
@@ -130,8 +130,8 @@ pub fn credentials_by_id(tx: &mut dyn Tx, user_id: UserId) -> Result<Credentials
         "user",
     )?;
     Ok(Credentials {
-        user_id: r.parse(0)?,
-        password_hash: r.text(1)?,
+        user_id: r.parse("id")?,
+        password_hash: r.text("password_hash")?,
     })
 }
 
@@ -192,16 +192,18 @@ pub fn authenticate(tx: &mut dyn Tx, token: &str, now: DateTime<Utc>) -> Result<
         .ok_or_else(|| {
             Error::Unauthorized("invalid or expired session").because(Reason::SessionExpired)
         })?;
-    let expires_at = row.time(1)?;
-    let suspended = row.parse::<UserStatus>(2)? == UserStatus::Suspended
-        && row.opt_time(3)?.is_none_or(|until| until > now);
+    let expires_at = row.time("expires_at")?;
+    let suspended = row.parse::<UserStatus>("status")? == UserStatus::Suspended
+        && row
+            .opt_time("suspended_until")?
+            .is_none_or(|until| until > now);
     if expires_at <= now || suspended {
         return Err(
             Error::Unauthorized("invalid or expired session").because(Reason::SessionExpired)
         );
     }
     Ok(Session {
-        user_id: row.parse(0)?,
+        user_id: row.parse("user_id")?,
         token_hash,
         expires_at,
     })

@@ -8,7 +8,7 @@ pub use crate::api::admin::{
 use chrono::{DateTime, Duration, Utc};
 
 use super::accounts::{USER_COLUMNS, load_user, user_from_row};
-use super::listing::{Filter, Listing, rows};
+use super::listing::{Filter, Listing, Sql, rows};
 use super::reports::{REPORT_SELECT, load as load_report, report_from_row};
 use super::{Account, Caller, require_account};
 use crate::error::{Error, Reason, Result};
@@ -17,8 +17,7 @@ use crate::ids::{AuditId, MessageId, ReportId, StudyId, UserId};
 use crate::model::*;
 use crate::params;
 use crate::permissions::{self, Operation};
-use crate::store::portable::contains_pattern;
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx};
 use crate::validate;
 
 fn admin(tx: &mut dyn Tx, caller: Caller, op: Operation) -> Result<Account> {
@@ -54,13 +53,13 @@ const AUDIT_SELECT: &str =
 
 fn audit_from_row(r: &Row) -> Result<AuditEntry> {
     Ok(AuditEntry {
-        id: r.parse(0)?,
-        actor_id: r.parse(1)?,
-        action: r.parse(2)?,
-        target_type: r.text(3)?,
-        target_id: r.text(4)?,
-        detail: r.text(5)?,
-        created_at: r.time(6)?,
+        id: r.parse("id")?,
+        actor_id: r.parse("actor_id")?,
+        action: r.parse("action")?,
+        target_type: r.text("target_type")?,
+        target_id: r.text("target_id")?,
+        detail: r.text("detail")?,
+        created_at: r.time("created_at")?,
     })
 }
 
@@ -101,19 +100,13 @@ pub fn list_users(tx: &mut dyn Tx, caller: Caller, query: UserQuery) -> Result<P
         .map(str::trim)
         .filter(|k| !k.is_empty())
     {
-        let pattern = Value::from(contains_pattern(k));
-        filter.and(
-            "(LOWER(u.name) LIKE ? ESCAPE '\\' OR u.email LIKE ? ESCAPE '\\')",
-            [pattern.clone(), pattern],
-        );
+        filter.and_contains(&["u.name", "u.email"], k);
     }
     filter.and_some("u.status = ?", query.status);
     filter.and_some("u.role = ?", query.role);
     Listing {
-        count: "SELECT COUNT(*) FROM users u",
-        count_binds: &[],
-        select: &format!("SELECT {USER_COLUMNS} FROM users u"),
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM users u", []),
+        select: Sql::new(format!("SELECT {USER_COLUMNS} FROM users u"), []),
         order: "u.created_at DESC, u.id",
     }
     .page(
@@ -262,16 +255,11 @@ pub fn list_studies(
         .map(str::trim)
         .filter(|k| !k.is_empty())
     {
-        filter.and(
-            "LOWER(s.name) LIKE ? ESCAPE '\\'",
-            [Value::from(contains_pattern(k))],
-        );
+        filter.and_contains(&["s.name"], k);
     }
     Listing {
-        count: "SELECT COUNT(*) FROM studies s",
-        count_binds: &[],
-        select: super::studies::STUDY_SELECT,
-        select_binds: &[Value::from(me.id)],
+        count: Sql::new("SELECT COUNT(*) FROM studies s", []),
+        select: super::studies::study_select(Some(me.id)),
         order: "s.created_at DESC, s.id",
     }
     .page(
@@ -292,7 +280,7 @@ pub fn study_detail(tx: &mut dyn Tx, caller: Caller, id: StudyId) -> Result<Admi
             params![id],
             "study",
         )?
-        .opt_time(0)?;
+        .opt_time("deleted_at")?;
     let members = super::membership::list_by_status(
         tx,
         id,
@@ -326,7 +314,7 @@ pub fn delete_study(
             params![id],
             "study",
         )?
-        .text(0)?;
+        .text("name")?;
     let event = super::studies::mark_deleted(tx, id, me.id, &name)?;
     let detail = validate::optional_text("reason", reason.as_deref(), 500)?.unwrap_or_default();
     audit(
@@ -347,10 +335,8 @@ pub fn list_reports(tx: &mut dyn Tx, caller: Caller, query: ReportQuery) -> Resu
     filter.and_some("status = ?", query.status);
     filter.and_some("target_type = ?", query.target_type);
     Listing {
-        count: "SELECT COUNT(*) FROM reports",
-        count_binds: &[],
-        select: REPORT_SELECT,
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM reports", []),
+        select: Sql::new(REPORT_SELECT, []),
         order: "CASE status WHEN 'PENDING' THEN 0 ELSE 1 END, created_at, id",
     }
     .page(
@@ -416,7 +402,7 @@ pub fn process_report(
                         params![study],
                         "study",
                     )?
-                    .text(0)?;
+                    .text("name")?;
                 events.push(super::studies::mark_deleted(tx, study, me.id, &name)?);
                 audit(
                     tx,
@@ -478,7 +464,7 @@ fn responsible_user(tx: &mut dyn Tx, report: &Report) -> Result<UserId> {
                     params![study],
                     "study",
                 )?
-                .parse(0)?)
+                .parse("owner_id")?)
         }
         ReportTarget::Message => {
             let message: MessageId = report.target_id.parse().map_err(|_| bad_target())?;
@@ -488,7 +474,7 @@ fn responsible_user(tx: &mut dyn Tx, report: &Report) -> Result<UserId> {
                     params![message],
                     "message",
                 )?
-                .parse(0)?)
+                .parse("author_id")?)
         }
     }
 }
@@ -497,10 +483,8 @@ fn responsible_user(tx: &mut dyn Tx, report: &Report) -> Result<UserId> {
 pub fn audit_log(tx: &mut dyn Tx, caller: Caller, page: PageRequest) -> Result<Page<AuditEntry>> {
     admin(tx, caller, Operation::AdminAuditLog)?;
     Listing {
-        count: "SELECT COUNT(*) FROM audit_log",
-        count_binds: &[],
-        select: AUDIT_SELECT,
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM audit_log", []),
+        select: Sql::new(AUDIT_SELECT, []),
         order: "created_at DESC, id",
     }
     .page(tx, &Filter::all(), page, rows(audit_from_row))

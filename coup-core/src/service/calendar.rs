@@ -24,17 +24,17 @@ pub(crate) const EVENT_SELECT: &str =
 
 pub(crate) fn event_from_row(r: &Row) -> Result<CalendarEvent> {
     Ok(CalendarEvent {
-        id: r.parse(0)?,
-        study_id: r.parse(1)?,
-        creator_id: r.parse(2)?,
-        title: r.text(3)?,
-        description: r.opt_text(4)?,
-        start_at: r.time(5)?,
-        end_at: r.time(6)?,
-        all_day: r.bool(7)?,
-        location: r.opt_text(8)?,
-        created_at: r.time(9)?,
-        updated_at: r.time(10)?,
+        id: r.parse("id")?,
+        study_id: r.parse("study_id")?,
+        creator_id: r.parse("creator_id")?,
+        title: r.text("title")?,
+        description: r.opt_text("description")?,
+        start_at: r.time("start_at")?,
+        end_at: r.time("end_at")?,
+        all_day: r.bool("all_day")?,
+        location: r.opt_text("location")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
     })
 }
 

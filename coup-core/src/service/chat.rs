@@ -37,7 +37,7 @@ fn heads(tx: &mut dyn Tx, study_id: StudyId) -> Result<(i64, i64)> {
         params![study_id],
         "study",
     )?;
-    Ok((row.int(0)?, row.int(1)?))
+    Ok((row.int("last_seq")?, row.int("last_change")?))
 }
 
 /// Takes the study's next change number (a row lock orders concurrent writers;
@@ -49,44 +49,36 @@ fn next_change(tx: &mut dyn Tx, study_id: StudyId) -> Result<i64> {
             params![study_id],
             "study",
         )?
-        .int(0)?)
+        .int("last_change")?)
 }
 
-/// Where [`message_select`] puts the change number that posted the message: after
-/// the attachment's nine [`FILE_COLUMNS`].
-const CHANGE_COLUMN: usize = 18;
-
-/// Message columns, then the attachment's [`FILE_COLUMNS`] from column 9, then
-/// the change that posted it ([`CHANGE_COLUMN`]).
+/// Message columns, then the attachment's [`FILE_COLUMNS`], then the change
+/// that posted it (`change_seq`).
 fn message_select() -> String {
     format!(
-        "SELECT m.id, m.study_id, m.seq, m.author_id, u.name, m.content, m.client_id, m.deleted_at,
+        "SELECT m.id, m.study_id, m.seq, m.author_id, u.name AS author_name, m.content, m.client_id, m.deleted_at,
             m.created_at, {FILE_COLUMNS}, m.change_seq
          FROM messages m JOIN users u ON u.id = m.author_id LEFT JOIN files f ON f.id = m.file_id"
     )
 }
 
 fn message_from_row(r: &Row) -> Result<ChatMessage> {
-    let is_deleted = r.opt_time(7)?.is_some();
+    let is_deleted = r.opt_time("deleted_at")?.is_some();
     Ok(ChatMessage {
-        id: r.parse(0)?,
-        study_id: r.parse(1)?,
-        seq: r.int(2)?,
-        author_id: r.parse(3)?,
-        author_name: r.text(4)?,
+        id: r.parse("id")?,
+        study_id: r.parse("study_id")?,
+        seq: r.int("seq")?,
+        author_id: r.parse("author_id")?,
+        author_name: r.text("author_name")?,
         content: if is_deleted {
             String::new()
         } else {
-            r.text(5)?
+            r.text("content")?
         },
-        client_id: r.opt_text(6)?,
+        client_id: r.opt_text("client_id")?,
         is_deleted,
-        created_at: r.time(8)?,
-        file: if is_deleted {
-            None
-        } else {
-            file_from_row(r, 9)?
-        },
+        created_at: r.time("created_at")?,
+        file: if is_deleted { None } else { file_from_row(r)? },
     })
 }
 
@@ -135,7 +127,7 @@ pub fn send(
         params![study_id],
         "study",
     )?;
-    let (seq, change) = (heads.int(0)?, heads.int(1)?);
+    let (seq, change) = (heads.int("last_seq")?, heads.int("last_change")?);
     let id = MessageId::new();
     tx.execute(
         "INSERT INTO messages (id, study_id, seq, change_seq, author_id, content, file_id, client_id, created_at)
@@ -172,8 +164,8 @@ fn resolve_mentions(tx: &mut dyn Tx, study_id: StudyId, content: &str) -> Result
          WHERE m.study_id = ? AND m.status = 'ACTIVE'",
         params![study_id],
     )? {
-        if names.contains(&r.text(1)?.to_lowercase()) {
-            mentioned.push(r.parse(0)?);
+        if names.contains(&r.text("name")?.to_lowercase()) {
+            mentioned.push(r.parse("user_id")?);
         }
     }
     Ok(mentioned)
@@ -395,7 +387,7 @@ pub fn resume_point(
                     params![study_id, seq],
                     "message",
                 )?
-                .int(0)?
+                .int("change_seq")?
             })
         }
         (None, None) => None,
@@ -403,11 +395,11 @@ pub fn resume_point(
     let after_seq = match after {
         Some(change) if change > 0 => tx
             .query_one(
-                "SELECT COALESCE(MAX(seq), 0) FROM messages WHERE study_id = ? AND change_seq <= ?",
+                "SELECT COALESCE(MAX(seq), 0) AS through_seq FROM messages WHERE study_id = ? AND change_seq <= ?",
                 params![study_id, change],
                 "message",
             )?
-            .int(0)?,
+            .int("through_seq")?,
         _ => 0,
     };
     Ok(ResumePoint {
@@ -465,7 +457,7 @@ pub fn changes_after(
         params![study_id, after, limit],
     )? {
         items.push(ChatChange::Message {
-            change: r.int(CHANGE_COLUMN)?,
+            change: r.int("change_seq")?,
             message: Box::new(message_from_row(&r)?),
         });
     }
@@ -476,9 +468,9 @@ pub fn changes_after(
         params![study_id, after, after, limit],
     )? {
         items.push(ChatChange::MessageDeleted {
-            message_id: r.parse(0)?,
-            seq: r.int(1)?,
-            change: r.int(2)?,
+            message_id: r.parse("id")?,
+            seq: r.int("seq")?,
+            change: r.int("deleted_change")?,
         });
     }
     for r in tx.query(
@@ -488,9 +480,9 @@ pub fn changes_after(
         params![study_id, after, limit],
     )? {
         items.push(ChatChange::ReadReceipt {
-            user_id: r.parse(0)?,
-            last_read_seq: r.int(1)?,
-            change: r.int(2)?,
+            user_id: r.parse("user_id")?,
+            last_read_seq: r.int("last_read_seq")?,
+            change: r.int("read_change")?,
         });
     }
     items.sort_by_key(ChatChange::change);
@@ -523,7 +515,7 @@ pub fn mark_read(
             params![study_id],
             "study",
         )?
-        .int(0)?;
+        .int("last_seq")?;
     if seq < 0 || seq > last {
         return Err(Error::validation(
             "seq",
@@ -536,7 +528,7 @@ pub fn mark_read(
             params![study_id, me],
             "member",
         )?
-        .int(0)?;
+        .int("last_read_seq")?;
     if seq <= current {
         return quiet(current);
     }
@@ -578,7 +570,7 @@ pub(crate) fn unread_for(tx: &mut dyn Tx, user: UserId) -> Result<Vec<UnreadCoun
     tx.query(
         "SELECT s.id, s.name,
             (SELECT COUNT(*) FROM messages x WHERE x.study_id = s.id AND x.seq > ms.last_read_seq
-                AND x.author_id <> ? AND x.deleted_at IS NULL)
+                AND x.author_id <> ? AND x.deleted_at IS NULL) AS unread
          FROM memberships ms JOIN studies s ON s.id = ms.study_id
          WHERE ms.user_id = ? AND ms.status = 'ACTIVE' AND s.deleted_at IS NULL
          ORDER BY s.name, s.id",
@@ -587,9 +579,9 @@ pub(crate) fn unread_for(tx: &mut dyn Tx, user: UserId) -> Result<Vec<UnreadCoun
     .iter()
     .map(|r| {
         Ok(UnreadCount {
-            study_id: r.parse(0)?,
-            study_name: r.text(1)?,
-            unread: r.count(2)?,
+            study_id: r.parse("id")?,
+            study_name: r.text("name")?,
+            unread: r.count("unread")?,
         })
     })
     .collect()

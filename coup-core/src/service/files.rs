@@ -7,7 +7,7 @@
 
 use chrono::Utc;
 
-use super::listing::{Filter, Listing};
+use super::listing::{Filter, Listing, Sql};
 use super::{Caller, active_member_ids, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -41,23 +41,30 @@ pub fn is_storage_key(key: &str) -> bool {
     key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit())
 }
 
-pub(crate) const FILE_COLUMNS: &str = "f.id, f.study_id, f.uploader_id, f.name, f.content_type, f.size, f.storage_key, f.download_count, f.created_at";
+/// A file's columns, named `file_*` so that they can sit beside a message's
+/// (a chat message's attachment) in one row.
+pub(crate) const FILE_COLUMNS: &str = "f.id AS file_id, f.study_id AS file_study_id,
+    f.uploader_id AS file_uploader_id, f.name AS file_name,
+    f.content_type AS file_content_type, f.size AS file_size,
+    f.storage_key AS file_storage_key, f.download_count AS file_download_count,
+    f.created_at AS file_created_at";
 
-/// Reads a file from 9 columns starting at `at` (`None` if its id is NULL).
-pub(crate) fn file_from_row(r: &Row, at: usize) -> Result<Option<FileMeta>> {
-    if r.opt_text(at)?.is_none() {
+/// Reads a file from its [`FILE_COLUMNS`] (`None` if its id is NULL: a message
+/// without an attachment).
+pub(crate) fn file_from_row(r: &Row) -> Result<Option<FileMeta>> {
+    if r.opt_text("file_id")?.is_none() {
         return Ok(None);
     }
     Ok(Some(FileMeta {
-        id: r.parse(at)?,
-        study_id: r.parse(at + 1)?,
-        uploader_id: r.parse(at + 2)?,
-        name: r.text(at + 3)?,
-        content_type: r.text(at + 4)?,
-        size: r.count(at + 5)?,
-        storage_key: r.text(at + 6)?,
-        download_count: r.count(at + 7)?,
-        created_at: r.time(at + 8)?,
+        id: r.parse("file_id")?,
+        study_id: r.parse("file_study_id")?,
+        uploader_id: r.parse("file_uploader_id")?,
+        name: r.text("file_name")?,
+        content_type: r.text("file_content_type")?,
+        size: r.count("file_size")?,
+        storage_key: r.text("file_storage_key")?,
+        download_count: r.count("file_download_count")?,
+        created_at: r.time("file_created_at")?,
     }))
 }
 
@@ -67,7 +74,7 @@ pub(crate) fn load(tx: &mut dyn Tx, study_id: StudyId, id: FileId) -> Result<Fil
         params![id, study_id],
         "file",
     )?;
-    file_from_row(&row, 0)?.ok_or(Error::NotFound("file"))
+    file_from_row(&row)?.ok_or(Error::NotFound("file"))
 }
 
 /// Refuses an upload before any byte is stored.
@@ -126,10 +133,8 @@ pub fn list(
 ) -> Result<Page<FileMeta>> {
     require_study(tx, caller, study_id, Operation::ListFiles)?;
     Listing {
-        count: "SELECT COUNT(*) FROM files f",
-        count_binds: &[],
-        select: &format!("SELECT {FILE_COLUMNS} FROM files f"),
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM files f", []),
+        select: Sql::new(format!("SELECT {FILE_COLUMNS} FROM files f"), []),
         order: "f.created_at DESC, f.id",
     }
     .page(
@@ -139,7 +144,7 @@ pub fn list(
         |tx, sql, args| {
             tx.query(sql, args)?
                 .iter()
-                .filter_map(|r| file_from_row(r, 0).transpose())
+                .filter_map(|r| file_from_row(r).transpose())
                 .collect()
         },
     )

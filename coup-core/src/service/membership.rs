@@ -9,7 +9,7 @@
 pub use crate::api::membership::{JoinRequest, RoleChange};
 use chrono::Utc;
 
-use super::listing::{Filter, Listing, rows};
+use super::listing::{Filter, Listing, Sql, rows};
 use super::{Caller, account, require_study};
 use crate::error::{Error, Reason, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -63,17 +63,17 @@ const MEMBER_SELECT: &str =
 
 fn member_from_row(r: &Row) -> Result<Member> {
     Ok(Member {
-        study_id: r.parse(0)?,
-        user_id: r.parse(1)?,
-        name: r.text(2)?,
-        email: Some(r.text(3)?),
-        avatar_url: r.opt_text(4)?,
-        role: r.parse(5)?,
-        status: r.parse(6)?,
-        message: r.opt_text(7)?,
-        requested_at: r.time(8)?,
-        joined_at: r.opt_time(9)?,
-        last_read_seq: r.int(10)?,
+        study_id: r.parse("study_id")?,
+        user_id: r.parse("user_id")?,
+        name: r.text("name")?,
+        email: Some(r.text("email")?),
+        avatar_url: r.opt_text("avatar_url")?,
+        role: r.parse("role")?,
+        status: r.parse("status")?,
+        message: r.opt_text("message")?,
+        requested_at: r.time("requested_at")?,
+        joined_at: r.opt_time("joined_at")?,
+        last_read_seq: r.int("last_read_seq")?,
     })
 }
 
@@ -104,7 +104,7 @@ fn managers(tx: &mut dyn Tx, study_id: StudyId) -> Result<Vec<UserId>> {
         params![study_id],
     )?
     .iter()
-    .map(|r| r.parse(0).map_err(Into::into))
+    .map(|r| r.parse("user_id").map_err(Into::into))
     .collect()
 }
 
@@ -134,7 +134,7 @@ pub fn join(
         params![study_id],
         "study",
     )?;
-    let (name, is_public) = (row.text(0)?, row.bool(1)?);
+    let (name, is_public) = (row.text("name")?, row.bool("is_public")?);
     if let Some(existing) = membership(tx, study_id, me.id)? {
         return Err(match existing.status {
             MemberStatus::Pending => Error::conflict(
@@ -153,7 +153,7 @@ pub fn join(
         .map(str::trim)
         .filter(|c| !c.is_empty());
     let invited = match offered {
-        Some(code) if code.eq_ignore_ascii_case(&row.text(4)?) => true,
+        Some(code) if code.eq_ignore_ascii_case(&row.text("invite_code")?) => true,
         // A private study stays invisible to anyone without its code.
         _ if !is_public => return Err(Error::NotFound("study")),
         Some(_) => {
@@ -165,11 +165,11 @@ pub fn join(
         None => false,
     };
     let status = join_status(
-        row.parse(2)?,
-        row.bool(3)?,
+        row.parse("join_policy")?,
+        row.bool("is_recruiting")?,
         invited,
-        row.small_count(5)?,
-        row.small_count(6)?,
+        row.small_count("member_count")?,
+        row.small_count("max_members")?,
     )?;
     let now = Utc::now();
     let joined_at = (status == MemberStatus::Active).then_some(now);
@@ -276,10 +276,8 @@ pub(crate) fn list_by_status(
     page: PageRequest,
 ) -> Result<Page<Member>> {
     Listing {
-        count: "SELECT COUNT(*) FROM memberships m",
-        count_binds: &[],
-        select: MEMBER_SELECT,
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM memberships m", []),
+        select: Sql::new(MEMBER_SELECT, []),
         order: "CASE m.role WHEN 'OWNER' THEN 0 WHEN 'ADMIN' THEN 1 ELSE 2 END, m.requested_at, m.user_id",
     }
     .page(
@@ -318,7 +316,10 @@ pub fn approve(
         params![study_id],
         "study",
     )?;
-    ensure_capacity(row.small_count(0)?, row.small_count(1)?)?;
+    ensure_capacity(
+        row.small_count("member_count")?,
+        row.small_count("max_members")?,
+    )?;
     tx.execute(
         "UPDATE memberships SET status = 'ACTIVE', joined_at = ? WHERE study_id = ? AND user_id = ?",
         params![Utc::now(), study_id, user_id],

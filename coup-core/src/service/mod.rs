@@ -68,14 +68,18 @@ pub(crate) fn account(
             "the session's account no longer exists",
         ));
     };
-    let mut status: UserStatus = row.parse(2)?;
-    if status == UserStatus::Suspended && row.opt_time(3)?.is_some_and(|until| until <= now) {
+    let mut status: UserStatus = row.parse("status")?;
+    if status == UserStatus::Suspended
+        && row
+            .opt_time("suspended_until")?
+            .is_some_and(|until| until <= now)
+    {
         status = UserStatus::Active;
     }
     Ok(Some(Account {
         id,
-        name: row.text(0)?,
-        role: row.parse(1)?,
+        name: row.text("name")?,
+        role: row.parse("role")?,
         status,
     }))
 }
@@ -131,16 +135,16 @@ pub(crate) fn study_access(
         params![caller, study_id],
         "study",
     )?;
-    let membership: Option<(StudyRole, MemberStatus)> = match row.opt_parse::<StudyRole>(2)? {
-        Some(role) => Some((role, row.parse(3)?)),
+    let membership: Option<(StudyRole, MemberStatus)> = match row.opt_parse::<StudyRole>("role")? {
+        Some(role) => Some((role, row.parse("status")?)),
         None => None,
     };
     let kind = ActorKind::classify(account.as_ref().map(|a| (a.role, a.status)), membership);
-    if !row.bool(1)? && membership.is_none() {
+    if !row.bool("is_public")? && membership.is_none() {
         return Err(Error::NotFound("study"));
     }
     Ok(StudyAccess {
-        name: row.text(0)?,
+        name: row.text("name")?,
         kind,
         account,
         role: membership
@@ -167,7 +171,7 @@ pub(crate) fn active_member_ids(tx: &mut dyn Tx, study_id: StudyId) -> Result<Ve
         params![study_id],
     )?
     .iter()
-    .map(|r| r.parse(0).map_err(Into::into))
+    .map(|r| r.parse("user_id").map_err(Into::into))
     .collect()
 }
 

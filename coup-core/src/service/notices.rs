@@ -4,7 +4,7 @@
 pub use crate::api::notices::{NewNotice, NoticePatch, Pin};
 use chrono::Utc;
 
-use super::listing::{Filter, Listing, rows};
+use super::listing::{Filter, Listing, Sql, rows};
 use super::{Caller, active_member_ids, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -16,22 +16,22 @@ use crate::store::{Row, Tx, Value};
 use crate::validate;
 
 pub(crate) const NOTICE_SELECT: &str =
-    "SELECT n.id, n.study_id, n.author_id, u.name, n.title, n.content, n.is_pinned,
+    "SELECT n.id, n.study_id, n.author_id, u.name AS author_name, n.title, n.content, n.is_pinned,
         n.view_count, n.created_at, n.updated_at
     FROM notices n JOIN users u ON u.id = n.author_id";
 
 pub(crate) fn notice_from_row(r: &Row) -> Result<Notice> {
     Ok(Notice {
-        id: r.parse(0)?,
-        study_id: r.parse(1)?,
-        author_id: r.parse(2)?,
-        author_name: r.text(3)?,
-        title: r.text(4)?,
-        content: r.text(5)?,
-        is_pinned: r.bool(6)?,
-        view_count: r.count(7)?,
-        created_at: r.time(8)?,
-        updated_at: r.time(9)?,
+        id: r.parse("id")?,
+        study_id: r.parse("study_id")?,
+        author_id: r.parse("author_id")?,
+        author_name: r.text("author_name")?,
+        title: r.text("title")?,
+        content: r.text("content")?,
+        is_pinned: r.bool("is_pinned")?,
+        view_count: r.count("view_count")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
     })
 }
 
@@ -53,10 +53,8 @@ pub fn list(
 ) -> Result<Page<Notice>> {
     require_study(tx, caller, study_id, Operation::ListNotices)?;
     Listing {
-        count: "SELECT COUNT(*) FROM notices n",
-        count_binds: &[],
-        select: NOTICE_SELECT,
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM notices n", []),
+        select: Sql::new(NOTICE_SELECT, []),
         order: "n.is_pinned DESC, n.created_at DESC, n.id",
     }
     .page(

@@ -4,7 +4,7 @@
 pub use crate::api::notifications::{MarkedRead, NotificationPage, NotificationQuery};
 use chrono::Utc;
 
-use super::listing::{Filter, Listing, rows};
+use super::listing::{Filter, Listing, Sql, rows};
 use super::{Caller, quiet, require_account};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
@@ -19,15 +19,15 @@ const NOTIFICATION_SELECT: &str = "SELECT id, user_id, kind, title, body, study_
 
 fn notification_from_row(r: &Row) -> Result<Notification> {
     Ok(Notification {
-        id: r.parse(0)?,
-        user_id: r.parse(1)?,
-        kind: r.parse(2)?,
-        title: r.text(3)?,
-        body: r.text(4)?,
-        study_id: r.opt_parse(5)?,
-        ref_id: r.opt_text(6)?,
-        is_read: r.bool(7)?,
-        created_at: r.time(8)?,
+        id: r.parse("id")?,
+        user_id: r.parse("user_id")?,
+        kind: r.parse("kind")?,
+        title: r.text("title")?,
+        body: r.text("body")?,
+        study_id: r.opt_parse("study_id")?,
+        ref_id: r.opt_text("ref_id")?,
+        is_read: r.bool("is_read")?,
+        created_at: r.time("created_at")?,
     })
 }
 
@@ -67,10 +67,8 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: NotificationQuery) -> Result
         params![me.id],
     )?;
     let page = Listing {
-        count: "SELECT COUNT(*) FROM notifications",
-        count_binds: &[],
-        select: NOTIFICATION_SELECT,
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM notifications", []),
+        select: Sql::new(NOTIFICATION_SELECT, []),
         order: "created_at DESC, id",
     }
     .page(

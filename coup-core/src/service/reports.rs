@@ -19,17 +19,17 @@ pub(crate) const REPORT_SELECT: &str =
 
 pub(crate) fn report_from_row(r: &Row) -> Result<Report> {
     Ok(Report {
-        id: r.parse(0)?,
-        reporter_id: r.parse(1)?,
-        target_type: r.parse(2)?,
-        target_id: r.text(3)?,
-        reason: r.text(4)?,
-        status: r.parse(5)?,
-        action: r.opt_parse(6)?,
-        note: r.opt_text(7)?,
-        processed_by: r.opt_parse(8)?,
-        processed_at: r.opt_time(9)?,
-        created_at: r.time(10)?,
+        id: r.parse("id")?,
+        reporter_id: r.parse("reporter_id")?,
+        target_type: r.parse("target_type")?,
+        target_id: r.text("target_id")?,
+        reason: r.text("reason")?,
+        status: r.parse("status")?,
+        action: r.opt_parse("action")?,
+        note: r.opt_text("note")?,
+        processed_by: r.opt_parse("processed_by")?,
+        processed_at: r.opt_time("processed_at")?,
+        created_at: r.time("created_at")?,
     })
 }
 

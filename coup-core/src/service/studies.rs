@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 
-use super::listing::{Filter, Listing};
+use super::listing::{Filter, Listing, Sql};
 use super::{
     Caller, active_member_ids, placeholders, quiet, require_account, require_study, study_access,
 };
@@ -16,7 +16,6 @@ use crate::ids::{StudyId, UserId};
 use crate::model::{MemberStatus, Page, PageRequest, Study, StudySort};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::portable::contains_pattern;
 use crate::store::{Row, Tx, Value};
 use crate::validate;
 
@@ -39,34 +38,38 @@ fn description(value: &str) -> Result<String> {
     Ok(validate::optional_text("description", Some(value), 2000)?.unwrap_or_default())
 }
 
-/// `SELECT` of a study as seen by the caller bound to the first `?`.
-pub(crate) const STUDY_SELECT: &str =
-    "SELECT s.id, s.name, s.description, s.category, s.max_members, s.member_count,
-        s.is_public, s.join_policy, s.is_recruiting, s.owner_id, o.name, s.last_seq, s.created_at,
-        s.updated_at, m.role, m.status
+/// `SELECT` of studies as `viewer` sees them (their role and status in each).
+pub(crate) fn study_select(viewer: Caller) -> Sql {
+    Sql::new(
+        "SELECT s.id, s.name, s.description, s.category, s.max_members, s.member_count,
+        s.is_public, s.join_policy, s.is_recruiting, s.owner_id, o.name AS owner_name, s.last_seq,
+        s.created_at, s.updated_at, m.role AS my_role, m.status AS my_status
     FROM studies s
     JOIN users o ON o.id = s.owner_id
-    LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?";
+    LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?",
+        [Value::from(viewer)],
+    )
+}
 
 fn study_from_row(r: &Row) -> Result<Study> {
     Ok(Study {
-        id: r.parse(0)?,
-        name: r.text(1)?,
-        description: r.text(2)?,
-        category: r.text(3)?,
+        id: r.parse("id")?,
+        name: r.text("name")?,
+        description: r.text("description")?,
+        category: r.text("category")?,
         tags: Vec::new(),
-        max_members: r.small_count(4)?,
-        member_count: r.small_count(5)?,
-        is_public: r.bool(6)?,
-        join_policy: r.parse(7)?,
-        is_recruiting: r.bool(8)?,
-        owner_id: r.parse(9)?,
-        owner_name: r.text(10)?,
-        last_seq: r.int(11)?,
-        created_at: r.time(12)?,
-        updated_at: r.time(13)?,
-        my_role: r.opt_parse(14)?,
-        my_status: r.opt_parse(15)?,
+        max_members: r.small_count("max_members")?,
+        member_count: r.small_count("member_count")?,
+        is_public: r.bool("is_public")?,
+        join_policy: r.parse("join_policy")?,
+        is_recruiting: r.bool("is_recruiting")?,
+        owner_id: r.parse("owner_id")?,
+        owner_name: r.text("owner_name")?,
+        last_seq: r.int("last_seq")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
+        my_role: r.opt_parse("my_role")?,
+        my_status: r.opt_parse("my_status")?,
     })
 }
 
@@ -89,7 +92,9 @@ pub(crate) fn load_studies(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Resu
         ),
         &ids,
     )? {
-        tags.entry(r.parse(0)?).or_default().push(r.text(1)?);
+        tags.entry(r.parse("study_id")?)
+            .or_default()
+            .push(r.text("tag")?);
     }
     for s in &mut studies {
         s.tags = tags.remove(&s.id).unwrap_or_default();
@@ -99,13 +104,10 @@ pub(crate) fn load_studies(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Resu
 
 /// Loads one study (deleted ones included) as `viewer` sees it.
 pub(crate) fn load_study(tx: &mut dyn Tx, viewer: Caller, id: StudyId) -> Result<Study> {
-    load_studies(
-        tx,
-        &format!("{STUDY_SELECT} WHERE s.id = ?"),
-        params![viewer, id],
-    )?
-    .pop()
-    .ok_or(Error::NotFound("study"))
+    let select = study_select(viewer).then(" WHERE s.id = ?", [Value::from(id)]);
+    load_studies(tx, select.text(), select.binds())?
+        .pop()
+        .ok_or(Error::NotFound("study"))
 }
 
 fn write_tags(tx: &mut dyn Tx, id: StudyId, tags: &[String]) -> Result<()> {
@@ -271,11 +273,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         .filter(|k| !k.is_empty())
     {
         let k = validate::text("keyword", k, 1, 100)?;
-        let pattern = Value::from(contains_pattern(&k));
-        filter.and(
-            "(LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.description) LIKE ? ESCAPE '\\')",
-            [pattern.clone(), pattern],
-        );
+        filter.and_contains(&["s.name", "s.description"], &k);
     }
     if let Some(c) = query
         .category
@@ -303,10 +301,8 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         StudySort::Members => "s.member_count DESC, s.created_at DESC, s.id",
     };
     Listing {
-        count: "SELECT COUNT(*) FROM studies s",
-        count_binds: &[],
-        select: STUDY_SELECT,
-        select_binds: &[Value::from(caller)],
+        count: Sql::new("SELECT COUNT(*) FROM studies s", []),
+        select: study_select(caller),
         order,
     }
     .page(
@@ -325,13 +321,13 @@ pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Res
         filter.and("m.status = ?", [Value::from(MemberStatus::Active)]);
     }
     filter.and_some("m.role = ?", query.role);
-    // Both join the caller's membership as `m` (STUDY_SELECT for their role).
-    let me = [Value::from(me.id)];
+    // Both join the caller's membership as `m` (the select for their role).
     Listing {
-        count: "SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?",
-        count_binds: &me,
-        select: STUDY_SELECT,
-        select_binds: &me,
+        count: Sql::new(
+            "SELECT COUNT(*) FROM studies s LEFT JOIN memberships m ON m.study_id = s.id AND m.user_id = ?",
+            [Value::from(me.id)],
+        ),
+        select: study_select(Some(me.id)),
         order: "m.requested_at DESC, s.id",
     }
     .page(
@@ -352,7 +348,7 @@ pub fn invite_code(tx: &mut dyn Tx, caller: Caller, id: StudyId) -> Result<Invit
     )?;
     Ok(InviteCode {
         study_id: id,
-        invite_code: r.text(0)?,
+        invite_code: r.text("invite_code")?,
     })
 }
 

@@ -5,7 +5,7 @@
 pub use crate::api::tasks::{NewTask, TaskPatch, TaskQuery};
 use chrono::Utc;
 
-use super::listing::{Filter, Listing, rows};
+use super::listing::{Filter, Listing, Sql, rows};
 use super::{Caller, quiet, require_account, study_access};
 use crate::error::{Error, Result};
 use crate::events::Outcome;
@@ -23,17 +23,17 @@ pub(crate) const TASK_SELECT: &str =
 
 pub(crate) fn task_from_row(r: &Row) -> Result<Task> {
     Ok(Task {
-        id: r.parse(0)?,
-        user_id: r.parse(1)?,
-        study_id: r.opt_parse(2)?,
-        title: r.text(3)?,
-        description: r.opt_text(4)?,
-        due_at: r.opt_time(5)?,
-        priority: r.parse(6)?,
-        is_done: r.bool(7)?,
-        done_at: r.opt_time(8)?,
-        created_at: r.time(9)?,
-        updated_at: r.time(10)?,
+        id: r.parse("id")?,
+        user_id: r.parse("user_id")?,
+        study_id: r.opt_parse("study_id")?,
+        title: r.text("title")?,
+        description: r.opt_text("description")?,
+        due_at: r.opt_time("due_at")?,
+        priority: r.parse("priority")?,
+        is_done: r.bool("is_done")?,
+        done_at: r.opt_time("done_at")?,
+        created_at: r.time("created_at")?,
+        updated_at: r.time("updated_at")?,
     })
 }
 
@@ -66,10 +66,8 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: TaskQuery) -> Result<Page<Ta
     filter.and_some("t.priority = ?", query.priority);
     filter.and_some("t.due_at < ?", query.due_before);
     Listing {
-        count: "SELECT COUNT(*) FROM tasks t",
-        count_binds: &[],
-        select: TASK_SELECT,
-        select_binds: &[],
+        count: Sql::new("SELECT COUNT(*) FROM tasks t", []),
+        select: Sql::new(TASK_SELECT, []),
         order: "t.is_done, CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.created_at DESC, t.id",
     }
     .page(

@@ -60,7 +60,7 @@ pub fn applied(tx: &mut dyn Tx) -> Result<Vec<i64>> {
         &[],
     )?
     .iter()
-    .map(|r| r.int(0).map_err(Into::into))
+    .map(|r| r.int("version").map_err(Into::into))
     .collect()
 }
 

@@ -46,11 +46,11 @@ pub enum StoreError {
         #[source]
         source: BoxError,
     },
-    /// A column held something the domain cannot read.
+    /// A column held something the domain cannot read, or a row lacked it.
     #[error("cannot decode column {column}: {message}")]
     Decode {
-        /// Zero-based column index.
-        column: usize,
+        /// The column's name.
+        column: String,
         /// What was wrong.
         message: String,
         /// The parser's or driver's error, when one said so.
@@ -114,7 +114,7 @@ impl dyn Tx + '_ {
         let row = self
             .query_opt(sql, params)?
             .ok_or_else(|| Error::Internal("count query returned no row".into()))?;
-        Ok(u64::try_from(row.int(0)?).unwrap_or(0))
+        Ok(u64::try_from(row.single_int()?).unwrap_or(0))
     }
 
     /// Whether a query returns at least one row.

@@ -168,7 +168,16 @@ impl Tx for PgTx<'_> {
             self.0.query(&statement, &sql_params(params)).await
         })?
         .map_err(map_err)?;
-        rows.iter().map(row_values).collect()
+        let columns: Arc<[String]> = rows
+            .first()
+            .map(|row| {
+                row.columns()
+                    .iter()
+                    .map(|column| column.name().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        rows.iter().map(|row| row_values(&columns, row)).collect()
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
@@ -185,9 +194,9 @@ impl Tx for PgTx<'_> {
     }
 }
 
-fn row_values(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
-    let decode = |column: usize, e: tokio_postgres::Error| StoreError::Decode {
-        column,
+fn row_values(columns: &Arc<[String]>, row: &tokio_postgres::Row) -> Result<Row, StoreError> {
+    let decode = |i: usize, e: tokio_postgres::Error| StoreError::Decode {
+        column: columns[i].clone(),
         message: "the driver cannot read it".into(),
         source: Some(e.into()),
     };
@@ -216,7 +225,7 @@ fn row_values(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
                 .map(Value::Text),
             ref other => {
                 return Err(StoreError::Decode {
-                    column: i,
+                    column: column.name().to_owned(),
                     message: format!("unsupported column type {other}"),
                     source: None,
                 });
@@ -224,7 +233,7 @@ fn row_values(row: &tokio_postgres::Row) -> Result<Row, StoreError> {
         };
         values.push(value.unwrap_or(Value::Null));
     }
-    Ok(Row(values))
+    Ok(Row::new(columns.clone(), values))
 }
 
 impl ToSql for Value {

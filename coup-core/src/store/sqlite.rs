@@ -253,28 +253,28 @@ impl Tx for SqliteTx<'_> {
         // SQLite would run SQL the PostgreSQL rewrite cannot; refuse it here too.
         debug_check(sql, params.len());
         let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
-        let columns = stmt.column_count();
+        let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter()))
             .map_err(map_err)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(map_err)? {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
+            let mut values = Vec::with_capacity(columns.len());
+            for (i, column) in columns.iter().enumerate() {
                 values.push(match row.get_ref(i).map_err(map_err)? {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
                     ValueRef::Real(_) | ValueRef::Blob(_) => {
                         return Err(StoreError::Decode {
-                            column: i,
+                            column: column.clone(),
                             message: "unexpected REAL or BLOB column".into(),
                             source: None,
                         });
                     }
                 });
             }
-            out.push(Row(values));
+            out.push(Row::new(columns.clone(), values));
         }
         Ok(out)
     }
@@ -389,7 +389,7 @@ mod tests {
                         // transaction: writes that shared one see the same count.
                         move |value: &i64| {
                             let visible = reader
-                                .read_blocking(|tx| Ok(tx.query(QUEUED, &[])?[0].int(0)?))
+                                .read_blocking(|tx| Ok(tx.query(QUEUED, &[])?[0].single_int()?))
                                 .expect("count committed rows");
                             committed.lock().expect("lock").push((*value, visible));
                         },
@@ -418,7 +418,7 @@ mod tests {
                     &[],
                 )?
                 .iter()
-                .map(|r| Ok(r.int(0)?))
+                .map(|r| Ok(r.int("version")?))
                 .collect()
             })
             .expect("read");
@@ -615,9 +615,9 @@ mod tests {
         store
             .write_blocking(|tx| {
                 let mode = tx.query("PRAGMA journal_mode", &[])?;
-                assert_eq!(mode[0].text(0)?, "wal");
+                assert_eq!(mode[0].text("journal_mode")?, "wal");
                 let fk = tx.query("PRAGMA foreign_keys", &[])?;
-                assert_eq!(fk[0].int(0)?, 1);
+                assert_eq!(fk[0].int("foreign_keys")?, 1);
                 let unique = tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (1, 'dup', 0)",
                     &[],

@@ -1,6 +1,7 @@
 //! Portable parameter and column values, and typed access to result rows.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -92,107 +93,144 @@ macro_rules! params {
     ($($v:expr),+ $(,)?) => { &[$($crate::store::Value::from($v)),+] as &[$crate::store::Value] };
 }
 
-/// One result row, read by column index.
+/// One result row, read by column name: its values and the names of its
+/// columns, as the query's `SELECT` list (or its `AS` aliases) gave them. A
+/// reader names what it reads, so a reordered `SELECT` cannot hand it another
+/// column; a name the row lacks, or has twice, is a [`StoreError::Decode`].
+/// Names compare ignoring ASCII case, since PostgreSQL folds unquoted aliases
+/// to lower case and SQLite keeps them as written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    columns: Arc<[String]>,
+    values: Vec<Value>,
+}
 
 impl Row {
-    fn value(&self, i: usize) -> Result<&Value, StoreError> {
-        self.0.get(i).ok_or_else(|| decode(i, "no such column"))
+    /// A row of `values`, named by `columns` in the same order (one list shared
+    /// by every row of a query).
+    pub fn new(columns: Arc<[String]>, values: Vec<Value>) -> Self {
+        debug_assert_eq!(columns.len(), values.len(), "a name for every value");
+        Self { columns, values }
+    }
+
+    fn value(&self, name: &str) -> Result<&Value, StoreError> {
+        let mut named = self
+            .columns
+            .iter()
+            .zip(&self.values)
+            .filter(|(column, _)| column.eq_ignore_ascii_case(name));
+        match (named.next(), named.next()) {
+            (Some((_, value)), None) => Ok(value),
+            (None, _) => Err(decode(name, "no such column")),
+            (Some(_), Some(_)) => Err(decode(name, "two columns have this name")),
+        }
+    }
+
+    /// The integer of a row with a single column, whatever its name: a
+    /// `COUNT(*)`, which each store names its own way.
+    pub fn single_int(&self) -> Result<i64, StoreError> {
+        match self.columns.as_ref() {
+            [only] => self.int(only),
+            _ => Err(decode(&self.columns.join(", "), "expected a single column")),
+        }
     }
 
     /// A non-null integer.
-    pub fn int(&self, i: usize) -> Result<i64, StoreError> {
-        match self.value(i)? {
+    pub fn int(&self, name: &str) -> Result<i64, StoreError> {
+        match self.value(name)? {
             Value::Int(v) => Ok(*v),
             Value::Bool(b) => Ok(i64::from(*b)),
-            other => Err(decode(i, format!("expected an integer, found {other:?}"))),
+            other => Err(decode(
+                name,
+                format!("expected an integer, found {other:?}"),
+            )),
         }
     }
 
     /// A nullable integer.
-    pub fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
-        match self.value(i)? {
+    pub fn opt_int(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        match self.value(name)? {
             Value::Null => Ok(None),
-            _ => self.int(i).map(Some),
+            _ => self.int(name).map(Some),
         }
     }
 
     /// A non-negative count.
-    pub fn count(&self, i: usize) -> Result<u64, StoreError> {
-        let v = self.int(i)?;
-        u64::try_from(v).map_err(|_| decode(i, format!("negative count {v}")))
+    pub fn count(&self, name: &str) -> Result<u64, StoreError> {
+        let v = self.int(name)?;
+        u64::try_from(v).map_err(|_| decode(name, format!("negative count {v}")))
     }
 
     /// A non-negative count that fits in 32 bits.
-    pub fn small_count(&self, i: usize) -> Result<u32, StoreError> {
-        let v = self.int(i)?;
-        u32::try_from(v).map_err(|_| decode(i, format!("count {v} out of range")))
+    pub fn small_count(&self, name: &str) -> Result<u32, StoreError> {
+        let v = self.int(name)?;
+        u32::try_from(v).map_err(|_| decode(name, format!("count {v} out of range")))
     }
 
     /// A flag (stored as a boolean or as 0/1).
-    pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
-        match self.value(i)? {
+    pub fn bool(&self, name: &str) -> Result<bool, StoreError> {
+        match self.value(name)? {
             Value::Bool(b) => Ok(*b),
             Value::Int(v) => Ok(*v != 0),
-            other => Err(decode(i, format!("expected a flag, found {other:?}"))),
+            other => Err(decode(name, format!("expected a flag, found {other:?}"))),
         }
     }
 
     /// Non-null text.
-    pub fn text(&self, i: usize) -> Result<String, StoreError> {
-        match self.value(i)? {
+    pub fn text(&self, name: &str) -> Result<String, StoreError> {
+        match self.value(name)? {
             Value::Text(s) => Ok(s.clone()),
-            other => Err(decode(i, format!("expected text, found {other:?}"))),
+            other => Err(decode(name, format!("expected text, found {other:?}"))),
         }
     }
 
     /// Nullable text.
-    pub fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        match self.value(i)? {
+    pub fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
+        match self.value(name)? {
             Value::Null => Ok(None),
-            _ => self.text(i).map(Some),
+            _ => self.text(name).map(Some),
         }
     }
 
     /// A value parsed from text: an id or an enum.
-    pub fn parse<T: FromStr>(&self, i: usize) -> Result<T, StoreError>
+    pub fn parse<T: FromStr>(&self, name: &str) -> Result<T, StoreError>
     where
         T::Err: std::fmt::Display,
     {
-        let text = self.text(i)?;
-        text.parse().map_err(|e: T::Err| decode(i, e.to_string()))
+        let text = self.text(name)?;
+        text.parse()
+            .map_err(|e: T::Err| decode(name, e.to_string()))
     }
 
     /// A nullable value parsed from text.
-    pub fn opt_parse<T: FromStr>(&self, i: usize) -> Result<Option<T>, StoreError>
+    pub fn opt_parse<T: FromStr>(&self, name: &str) -> Result<Option<T>, StoreError>
     where
         T::Err: std::fmt::Display,
     {
-        match self.value(i)? {
+        match self.value(name)? {
             Value::Null => Ok(None),
-            _ => self.parse(i).map(Some),
+            _ => self.parse(name).map(Some),
         }
     }
 
     /// A time stored as milliseconds since the epoch.
-    pub fn time(&self, i: usize) -> Result<DateTime<Utc>, StoreError> {
-        let ms = self.int(i)?;
-        DateTime::from_timestamp_millis(ms).ok_or_else(|| decode(i, format!("bad time {ms}")))
+    pub fn time(&self, name: &str) -> Result<DateTime<Utc>, StoreError> {
+        let ms = self.int(name)?;
+        DateTime::from_timestamp_millis(ms).ok_or_else(|| decode(name, format!("bad time {ms}")))
     }
 
     /// A nullable time.
-    pub fn opt_time(&self, i: usize) -> Result<Option<DateTime<Utc>>, StoreError> {
-        match self.value(i)? {
+    pub fn opt_time(&self, name: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        match self.value(name)? {
             Value::Null => Ok(None),
-            _ => self.time(i).map(Some),
+            _ => self.time(name).map(Some),
         }
     }
 }
 
-fn decode(column: usize, message: impl Into<String>) -> StoreError {
+fn decode(column: &str, message: impl Into<String>) -> StoreError {
     StoreError::Decode {
-        column,
+        column: column.to_owned(),
         message: message.into(),
         source: None,
     }
@@ -203,25 +241,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_decode_typed_values_and_refuse_wrong_ones() {
+    fn rows_decode_typed_values_by_name_and_refuse_wrong_ones() {
         let id = StudyId::new();
         let now = DateTime::from_timestamp_millis(1_700_000_000_123).expect("time");
-        let row = Row(vec![
-            Value::from(id),
-            Value::from(now),
-            Value::Int(1),
-            Value::Null,
-            Value::from(StudyRole::Owner),
-            Value::Int(-1),
-        ]);
-        assert_eq!(row.parse::<StudyId>(0).expect("id"), id);
-        assert_eq!(row.time(1).expect("time"), now);
-        assert!(row.bool(2).expect("flag"));
-        assert_eq!(row.opt_text(3).expect("null"), None);
-        assert_eq!(row.parse::<StudyRole>(4).expect("enum"), StudyRole::Owner);
-        assert!(row.count(5).is_err());
-        assert!(row.text(2).is_err());
-        assert!(row.parse::<UserId>(4).is_err());
-        assert!(row.int(9).is_err());
+        let columns: Arc<[String]> = [
+            "id",
+            "created_at",
+            "is_public",
+            "bio",
+            "role",
+            "delta",
+            "ID2",
+        ]
+        .map(String::from)
+        .into();
+        let row = Row::new(
+            columns,
+            vec![
+                Value::from(id),
+                Value::from(now),
+                Value::Int(1),
+                Value::Null,
+                Value::from(StudyRole::Owner),
+                Value::Int(-1),
+                Value::Int(2),
+            ],
+        );
+        assert_eq!(row.parse::<StudyId>("id").expect("id"), id);
+        assert_eq!(row.time("created_at").expect("time"), now);
+        assert!(row.bool("is_public").expect("flag"));
+        assert_eq!(row.opt_text("bio").expect("null"), None);
+        assert_eq!(
+            row.parse::<StudyRole>("role").expect("enum"),
+            StudyRole::Owner
+        );
+        // PostgreSQL folds unquoted aliases to lower case.
+        assert_eq!(row.int("id2").expect("any case"), 2);
+        assert!(row.count("delta").is_err());
+        assert!(row.text("is_public").is_err());
+        assert!(row.parse::<UserId>("role").is_err());
+        assert!(row.int("missing").is_err());
+        assert!(row.single_int().is_err(), "more than one column");
+    }
+
+    #[test]
+    fn a_name_two_columns_share_is_refused_not_guessed() {
+        let columns: Arc<[String]> = ["name", "name"].map(String::from).into();
+        let row = Row::new(columns, vec![Value::from("study"), Value::from("owner")]);
+        let error = row.text("name").expect_err("ambiguous");
+        assert!(error.to_string().contains("two columns"), "{error}");
+        let count = Row::new(["COUNT(*)".to_owned()].into(), vec![Value::Int(3)]);
+        assert_eq!(count.single_int().expect("count"), 3);
     }
 }

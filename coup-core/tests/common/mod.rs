@@ -143,7 +143,7 @@ impl TestCore {
                 "audit_log",
             ] {
                 for row in tx.query(&format!("SELECT * FROM {table} ORDER BY 1, 2"), &[])? {
-                    out.push_str(&format!("{table}: {:?}\n", row.0));
+                    out.push_str(&format!("{table}: {row:?}\n"));
                 }
             }
             Ok(out)
