@@ -2,8 +2,9 @@
 
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-use crate::cases::{Expect, Part, RawBody, bearer, json_body, raw_body};
+use crate::cases::{Expect, Part, RawBody, json_body, raw_body};
 
 pub const HUGE: usize = 100 * 1024;
 

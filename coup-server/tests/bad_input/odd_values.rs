@@ -2,7 +2,9 @@
 //! accepted, and that nothing then fails to read back.
 
 use reqwest::Method;
+use reqwest::header::CONTENT_TYPE;
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::cases::{Expect, judge};
 use crate::world::seed;
