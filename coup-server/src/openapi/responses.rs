@@ -2,7 +2,7 @@
 //! status with the API's error body, and the sets that operations share are one
 //! name each ([`SessionErrors`], [`InputErrors`], [`TargetErrors`],
 //! [`StateErrors`]). 408, 500 and 503 (and 413 for a body) apply to every
-//! operation and are added by [`super::modifiers::CommonResponses`].
+//! operation and are added by `modifiers::CommonResponses`.
 
 use std::collections::BTreeMap;
 
