@@ -13,7 +13,10 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use coup_core::api::paths;
+use coup_core::error::ErrorBody;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use utoipa_axum::routes;
 
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -34,18 +37,49 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// `GET /healthz`: the process is alive.
+/// The probes and metrics, documented under the tag `ops`.
+pub(crate) fn routes() -> crate::routes::Routes {
+    vec![routes!(healthz), routes!(readyz), routes!(metrics)]
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = paths::HEALTHZ,
+    tag = "ops",
+    responses((status = 200, description = "Always `ok`", body = String, example = "ok")),
+)]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the store answers.
+/// Readiness: the store answers.
+#[utoipa::path(
+    get,
+    path = paths::READYZ,
+    tag = "ops",
+    responses(
+        (status = 200, description = "`ready`", body = String, example = "ready"),
+        (status = 503, description = "`UNAVAILABLE`: the store cannot be reached", body = ErrorBody),
+    ),
+)]
 pub async fn readyz(State(app): State<AppState>) -> ApiResult<&'static str> {
     app.core.store().ping().await?;
     Ok("ready")
 }
 
-/// `GET /metrics`: Prometheus text format.
+/// Request counters and latencies in the Prometheus text format.
+#[utoipa::path(
+    get,
+    path = paths::METRICS,
+    tag = "ops",
+    responses((
+        status = 200,
+        description = "Prometheus exposition format",
+        body = String,
+        content_type = "text/plain; version=0.0.4"
+    )),
+)]
 pub async fn metrics(State(app): State<AppState>) -> Response {
     (
         [(

@@ -10,6 +10,7 @@ pub mod chat;
 pub mod membership;
 pub mod notices;
 pub mod notifications;
+pub mod paths;
 pub mod reports;
 pub mod studies;
 pub mod tasks;

@@ -1,16 +1,17 @@
 //! `/api/auth/*` and `/api/users/me*`.
 
-use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use coup_core::api::paths;
 use coup_core::model::{LoginResult, User};
 use coup_core::service::accounts::{self, Login, PasswordChange, ProfilePatch, Signup};
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
-use super::{read, write};
+use super::{Routes, read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
-use crate::openapi::{BadRequest, Conflict, Forbidden, RateLimited, Unauthorized};
+use crate::openapi::{BadRequest, Conflict, InputErrors, RateLimited, SessionErrors};
 use crate::ops::ClientAddr;
 use crate::state::AppState;
 
@@ -18,24 +19,15 @@ use crate::state::AppState;
 /// characters), and a login waiting for a hashing turn holds its body.
 const CREDENTIALS_BODY_LIMIT: usize = 16 * 1024;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/auth/signup",
-            post(signup).layer(super::BodyLimit(CREDENTIALS_BODY_LIMIT)),
-        )
-        .route(
-            "/api/auth/login",
-            post(login).layer(super::BodyLimit(CREDENTIALS_BODY_LIMIT)),
-        )
-        .route("/api/auth/logout", post(logout))
-        .route("/api/users/me", get(me).patch(update_me))
-        .route(
-            "/api/users/me/password",
-            post(change_password)
-                .put(change_password)
-                .patch(change_password),
-        )
+pub(super) fn routes() -> Routes {
+    let credentials = || super::BodyLimit(CREDENTIALS_BODY_LIMIT);
+    vec![
+        routes!(signup).layer(credentials()),
+        routes!(login).layer(credentials()),
+        routes!(logout),
+        routes!(me, update_me),
+        routes!(change_password),
+    ]
 }
 
 /// Create an account and sign in.
@@ -44,7 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
 /// `password_hash_wait_ms`, the request is refused with 429 and `Retry-After`.
 #[utoipa::path(
     post,
-    path = "/api/auth/signup",
+    path = paths::SIGNUP,
     tag = "accounts",
     request_body = Signup,
     responses(
@@ -68,14 +60,12 @@ async fn signup(
 /// server's password-hashing capacity (429 with `Retry-After` when it is busy).
 #[utoipa::path(
     post,
-    path = "/api/auth/login",
+    path = paths::LOGIN,
     tag = "accounts",
     request_body = Login,
     responses(
         (status = 200, description = "A new session", body = LoginResult),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
         RateLimited,
     ),
 )]
@@ -91,13 +81,12 @@ async fn login(
 /// End the calling session.
 #[utoipa::path(
     post,
-    path = "/api/auth/logout",
+    path = paths::LOGOUT,
     tag = "accounts",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "The token no longer works"),
-        Unauthorized,
-        Forbidden,
+        SessionErrors,
     ),
 )]
 async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
@@ -112,13 +101,12 @@ async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode
 /// The caller's own account.
 #[utoipa::path(
     get,
-    path = "/api/users/me",
+    path = paths::ME,
     tag = "accounts",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = User),
-        Unauthorized,
-        Forbidden,
+        SessionErrors,
     ),
 )]
 async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<User>> {
@@ -129,15 +117,13 @@ async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<User>> {
 /// Change the caller's profile.
 #[utoipa::path(
     patch,
-    path = "/api/users/me",
+    path = paths::ME,
     tag = "accounts",
     security(("bearer" = [])),
     request_body = ProfilePatch,
     responses(
         (status = 200, description = "The updated caller", body = User),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn update_me(
@@ -154,15 +140,13 @@ async fn update_me(
 /// Change the caller's password; other sessions are ended.
 #[utoipa::path(
     method(post, put, patch),
-    path = "/api/users/me/password",
+    path = paths::PASSWORD,
     tag = "accounts",
     security(("bearer" = [])),
     request_body = PasswordChange,
     responses(
         (status = 204, description = "The password is changed"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
         RateLimited,
     ),
 )]

@@ -1,9 +1,8 @@
 //! `/api/admin/*`: platform administration (platform ADMINs and SYSTEM_ADMINs).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use coup_core::api::paths;
 use coup_core::ids::{ReportId, StudyId, UserId};
 use coup_core::model::{
     AdminStats, AdminStudyDetail, AdminUserDetail, AuditEntry, Page, PageRequest, Report, Study,
@@ -12,39 +11,40 @@ use coup_core::model::{
 use coup_core::service::admin::{
     self, AdminStudyQuery, DeleteReason, ProcessReport, ReportQuery, Suspension, UserQuery,
 };
+use utoipa_axum::routes;
 
-use super::{read, write};
+use super::{Routes, read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Path, Query};
-use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use crate::openapi::{InputErrors, SessionErrors, StateErrors, TargetErrors};
 use crate::state::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/stats", get(stats))
-        .route("/api/admin/users", get(users))
-        .route("/api/admin/users/{id}", get(user))
-        .route("/api/admin/users/{id}/suspend", post(suspend))
-        .route("/api/admin/users/{id}/restore", post(restore))
-        .route("/api/admin/studies", get(studies))
-        .route("/api/admin/studies/{id}", get(study).delete(delete_study))
-        .route("/api/admin/reports", get(reports))
-        .route("/api/admin/reports/{id}", get(report))
-        .route("/api/admin/reports/{id}/process", post(process))
-        .route("/api/admin/audit-log", get(audit_log))
+pub(super) fn routes() -> Routes {
+    vec![
+        routes!(stats),
+        routes!(users),
+        routes!(user),
+        routes!(suspend),
+        routes!(restore),
+        routes!(studies),
+        routes!(study, delete_study),
+        routes!(reports),
+        routes!(report),
+        routes!(process),
+        routes!(audit_log),
+    ]
 }
 
 /// Platform-wide counters.
 #[utoipa::path(
     get,
-    path = "/api/admin/stats",
+    path = paths::ADMIN_STATS,
     tag = "admin",
     operation_id = "admin_stats",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The counters", body = AdminStats),
-        Unauthorized,
-        Forbidden,
+        SessionErrors,
     ),
 )]
 async fn stats(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<AdminStats>> {
@@ -55,7 +55,7 @@ async fn stats(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<AdminS
 /// Search users.
 #[utoipa::path(
     get,
-    path = "/api/admin/users",
+    path = paths::ADMIN_USERS,
     tag = "admin",
     operation_id = "admin_list_users",
     security(("bearer" = [])),
@@ -64,9 +64,7 @@ async fn stats(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<AdminS
     ),
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn users(
@@ -83,7 +81,7 @@ async fn users(
 /// One user with their activity counts and audit trail.
 #[utoipa::path(
     get,
-    path = "/api/admin/users/{id}",
+    path = paths::ADMIN_USER,
     tag = "admin",
     operation_id = "admin_get_user",
     security(("bearer" = [])),
@@ -92,10 +90,7 @@ async fn users(
     ),
     responses(
         (status = 200, description = "The user", body = AdminUserDetail),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn user(
@@ -112,7 +107,7 @@ async fn user(
 /// Suspend a user, for a time or until restored; their sessions stop working.
 #[utoipa::path(
     post,
-    path = "/api/admin/users/{id}/suspend",
+    path = paths::ADMIN_SUSPEND,
     tag = "admin",
     operation_id = "admin_suspend_user",
     security(("bearer" = [])),
@@ -122,11 +117,7 @@ async fn user(
     request_body = Suspension,
     responses(
         (status = 200, description = "The suspended user", body = User),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn suspend(
@@ -144,7 +135,7 @@ async fn suspend(
 /// Lift a user's suspension.
 #[utoipa::path(
     post,
-    path = "/api/admin/users/{id}/restore",
+    path = paths::ADMIN_RESTORE,
     tag = "admin",
     operation_id = "admin_restore_user",
     security(("bearer" = [])),
@@ -153,11 +144,7 @@ async fn suspend(
     ),
     responses(
         (status = 200, description = "The restored user", body = User),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn restore(
@@ -174,7 +161,7 @@ async fn restore(
 /// Search studies, deleted ones too when asked.
 #[utoipa::path(
     get,
-    path = "/api/admin/studies",
+    path = paths::ADMIN_STUDIES,
     tag = "admin",
     operation_id = "admin_list_studies",
     security(("bearer" = [])),
@@ -183,9 +170,7 @@ async fn restore(
     ),
     responses(
         (status = 200, description = "A page of studies", body = Page<Study>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn studies(
@@ -202,7 +187,7 @@ async fn studies(
 /// One study (deleted ones included) with its members and counts.
 #[utoipa::path(
     get,
-    path = "/api/admin/studies/{id}",
+    path = paths::ADMIN_STUDY,
     tag = "admin",
     operation_id = "admin_get_study",
     security(("bearer" = [])),
@@ -211,10 +196,7 @@ async fn studies(
     ),
     responses(
         (status = 200, description = "The study", body = AdminStudyDetail),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn study(
@@ -231,7 +213,7 @@ async fn study(
 /// Delete a study; its members are notified.
 #[utoipa::path(
     delete,
-    path = "/api/admin/studies/{id}",
+    path = paths::ADMIN_STUDY,
     tag = "admin",
     operation_id = "admin_delete_study",
     security(("bearer" = [])),
@@ -241,10 +223,7 @@ async fn study(
     ),
     responses(
         (status = 204, description = "The study is deleted"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn delete_study(
@@ -264,7 +243,7 @@ async fn delete_study(
 /// List reports.
 #[utoipa::path(
     get,
-    path = "/api/admin/reports",
+    path = paths::ADMIN_REPORTS,
     tag = "admin",
     operation_id = "admin_list_reports",
     security(("bearer" = [])),
@@ -273,9 +252,7 @@ async fn delete_study(
     ),
     responses(
         (status = 200, description = "A page of reports", body = Page<Report>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn reports(
@@ -292,7 +269,7 @@ async fn reports(
 /// One report.
 #[utoipa::path(
     get,
-    path = "/api/admin/reports/{id}",
+    path = paths::ADMIN_REPORT,
     tag = "admin",
     operation_id = "admin_get_report",
     security(("bearer" = [])),
@@ -301,10 +278,7 @@ async fn reports(
     ),
     responses(
         (status = 200, description = "The report", body = Report),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn report(
@@ -321,7 +295,7 @@ async fn report(
 /// Decide a pending report: dismiss, warn, suspend the user or delete the content.
 #[utoipa::path(
     post,
-    path = "/api/admin/reports/{id}/process",
+    path = paths::ADMIN_PROCESS,
     tag = "admin",
     operation_id = "admin_process_report",
     security(("bearer" = [])),
@@ -331,11 +305,7 @@ async fn report(
     request_body = ProcessReport,
     responses(
         (status = 200, description = "The processed report", body = Report),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn process(
@@ -353,7 +323,7 @@ async fn process(
 /// The audit log of admin actions, newest first.
 #[utoipa::path(
     get,
-    path = "/api/admin/audit-log",
+    path = paths::AUDIT_LOG,
     tag = "admin",
     operation_id = "admin_audit_log",
     security(("bearer" = [])),
@@ -362,9 +332,7 @@ async fn process(
     ),
     responses(
         (status = 200, description = "A page of audit entries", body = Page<AuditEntry>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn audit_log(

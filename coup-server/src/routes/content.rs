@@ -1,9 +1,8 @@
 //! A study's content: notices, calendar and chat.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use coup_core::api::paths;
 use coup_core::ids::{EventId, MessageId, NoticeId, StudyId};
 use coup_core::model::{
     CalendarEvent, ChatChanges, ChatMessage, ChatPage, Notice, Page, PageRequest,
@@ -11,64 +10,36 @@ use coup_core::model::{
 use coup_core::service::calendar::{self, EventPatch, NewEvent, Range};
 use coup_core::service::chat::{self, ChangesQuery, ChatQuery, ReadPosition, SendMessage};
 use coup_core::service::notices::{self, NewNotice, NoticePatch, Pin};
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
-use super::{read, write};
+use super::{Routes, read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, OptionalJson, Path, Query};
-use crate::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized};
+use crate::openapi::{PayloadTooLarge, TargetErrors};
 use crate::state::AppState;
 
 /// Largest chat request body: 4,000 characters of up to 4 bytes, plus JSON.
 const CHAT_BODY_LIMIT: usize = 64 * 1024;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/studies/{id}/notices",
-            get(list_notices).post(create_notice),
-        )
-        .route(
-            "/api/studies/{id}/notices/{notice_id}",
-            get(get_notice)
-                .patch(update_notice)
-                .put(update_notice)
-                .delete(delete_notice),
-        )
-        .route(
-            "/api/studies/{id}/notices/{notice_id}/pin",
-            post(pin_notice).patch(pin_notice).put(pin_notice),
-        )
-        .route(
-            "/api/studies/{id}/calendar",
-            get(list_events).post(create_event),
-        )
-        .route(
-            "/api/studies/{id}/calendar/{event_id}",
-            axum::routing::patch(update_event)
-                .put(update_event)
-                .delete(delete_event),
-        )
-        .route(
-            "/api/studies/{id}/chat",
-            get(list_messages)
-                .post(send_message)
-                .layer(super::BodyLimit(CHAT_BODY_LIMIT)),
-        )
-        .route("/api/studies/{id}/chat/changes", get(list_changes))
-        .route(
-            "/api/studies/{id}/chat/{message_id}",
-            get(get_message).delete(delete_message),
-        )
-        .route(
-            "/api/studies/{id}/chat/{message_id}/read",
-            post(read_message).put(read_message),
-        )
+pub(super) fn routes() -> Routes {
+    vec![
+        routes!(list_notices, create_notice),
+        routes!(get_notice, update_notice, delete_notice),
+        routes!(pin_notice),
+        routes!(list_events, create_event),
+        routes!(update_event, delete_event),
+        routes!(list_messages, send_message).layer(super::BodyLimit(CHAT_BODY_LIMIT)),
+        routes!(list_changes),
+        routes!(get_message, delete_message),
+        routes!(read_message),
+    ]
 }
 
 /// The study's notices, pinned first (members only).
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/notices",
+    path = paths::NOTICES,
     tag = "notices",
     security(("bearer" = [])),
     params(
@@ -77,10 +48,7 @@ pub(super) fn routes() -> Router<AppState> {
     ),
     responses(
         (status = 200, description = "A page of notices", body = Page<Notice>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn list_notices(
@@ -98,7 +66,7 @@ async fn list_notices(
 /// Post a notice (OWNER and ADMINs); members are notified.
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/notices",
+    path = paths::NOTICES,
     tag = "notices",
     security(("bearer" = [])),
     params(
@@ -107,10 +75,7 @@ async fn list_notices(
     request_body = NewNotice,
     responses(
         (status = 201, description = "The new notice", body = Notice),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn create_notice(
@@ -129,7 +94,7 @@ async fn create_notice(
 /// One notice (members only); reading it counts a view.
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/notices/{notice_id}",
+    path = paths::NOTICE,
     tag = "notices",
     security(("bearer" = [])),
     params(
@@ -138,10 +103,7 @@ async fn create_notice(
     ),
     responses(
         (status = 200, description = "The notice", body = Notice),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn get_notice(
@@ -162,7 +124,7 @@ async fn get_notice(
 /// Change a notice (OWNER and ADMINs).
 #[utoipa::path(
     method(patch, put),
-    path = "/api/studies/{id}/notices/{notice_id}",
+    path = paths::NOTICE,
     tag = "notices",
     security(("bearer" = [])),
     params(
@@ -172,10 +134,7 @@ async fn get_notice(
     request_body = NoticePatch,
     responses(
         (status = 200, description = "The updated notice", body = Notice),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn update_notice(
@@ -198,7 +157,7 @@ async fn update_notice(
 /// `{"isPinned": true|false}` sets the pin; without a body the pin toggles.
 #[utoipa::path(
     method(post, patch, put),
-    path = "/api/studies/{id}/notices/{notice_id}/pin",
+    path = paths::NOTICE_PIN,
     tag = "notices",
     security(("bearer" = [])),
     params(
@@ -208,10 +167,7 @@ async fn update_notice(
     request_body(content = Option<Pin>, description = "Optional: the pin state to set"),
     responses(
         (status = 200, description = "The notice with its new pin state", body = Notice),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn pin_notice(
@@ -230,7 +186,7 @@ async fn pin_notice(
 /// Delete a notice (OWNER and ADMINs).
 #[utoipa::path(
     delete,
-    path = "/api/studies/{id}/notices/{notice_id}",
+    path = paths::NOTICE,
     tag = "notices",
     security(("bearer" = [])),
     params(
@@ -239,10 +195,7 @@ async fn pin_notice(
     ),
     responses(
         (status = 204, description = "The notice is gone"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn delete_notice(
@@ -258,7 +211,7 @@ async fn delete_notice(
 /// The study's events that overlap `[from, to)` (members only).
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/calendar",
+    path = paths::EVENTS,
     tag = "calendar",
     security(("bearer" = [])),
     params(
@@ -267,10 +220,7 @@ async fn delete_notice(
     ),
     responses(
         (status = 200, description = "The events, by start time", body = Vec<CalendarEvent>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn list_events(
@@ -288,7 +238,7 @@ async fn list_events(
 /// Add an event (members); members are notified.
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/calendar",
+    path = paths::EVENTS,
     tag = "calendar",
     security(("bearer" = [])),
     params(
@@ -297,10 +247,7 @@ async fn list_events(
     request_body = NewEvent,
     responses(
         (status = 201, description = "The new event", body = CalendarEvent),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn create_event(
@@ -319,7 +266,7 @@ async fn create_event(
 /// Change an event (its creator, the OWNER and ADMINs).
 #[utoipa::path(
     method(patch, put),
-    path = "/api/studies/{id}/calendar/{event_id}",
+    path = paths::EVENT,
     tag = "calendar",
     security(("bearer" = [])),
     params(
@@ -329,10 +276,7 @@ async fn create_event(
     request_body = EventPatch,
     responses(
         (status = 200, description = "The updated event", body = CalendarEvent),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn update_event(
@@ -353,7 +297,7 @@ async fn update_event(
 /// Delete an event (its creator, the OWNER and ADMINs).
 #[utoipa::path(
     delete,
-    path = "/api/studies/{id}/calendar/{event_id}",
+    path = paths::EVENT,
     tag = "calendar",
     security(("bearer" = [])),
     params(
@@ -362,10 +306,7 @@ async fn update_event(
     ),
     responses(
         (status = 204, description = "The event is gone"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn delete_event(
@@ -384,7 +325,7 @@ async fn delete_event(
 /// (sequence numbers); always in ascending order.
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/chat",
+    path = paths::MESSAGES,
     tag = "chat",
     security(("bearer" = [])),
     params(
@@ -393,10 +334,7 @@ async fn delete_event(
     ),
     responses(
         (status = 200, description = "Messages and whether there are more", body = ChatPage),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn list_messages(
@@ -420,7 +358,7 @@ async fn list_messages(
 /// read position only as it is now.
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/chat/changes",
+    path = paths::MESSAGE_CHANGES,
     tag = "chat",
     security(("bearer" = [])),
     params(
@@ -429,10 +367,7 @@ async fn list_messages(
     ),
     responses(
         (status = 200, description = "Changes in order, where they reach, and whether there are more", body = ChatChanges),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn list_changes(
@@ -453,7 +388,7 @@ async fn list_changes(
 /// second one. The body may be at most 64 KiB.
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/chat",
+    path = paths::MESSAGES,
     tag = "chat",
     security(("bearer" = [])),
     params(
@@ -462,10 +397,7 @@ async fn list_changes(
     request_body = SendMessage,
     responses(
         (status = 201, description = "The message (or the earlier one with the same `clientId`)", body = ChatMessage),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
         PayloadTooLarge,
     ),
 )]
@@ -485,7 +417,7 @@ async fn send_message(
 /// One chat message (members only).
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/chat/{message_id}",
+    path = paths::MESSAGE,
     tag = "chat",
     security(("bearer" = [])),
     params(
@@ -494,10 +426,7 @@ async fn send_message(
     ),
     responses(
         (status = 200, description = "The message", body = ChatMessage),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn get_message(
@@ -514,7 +443,7 @@ async fn get_message(
 /// Delete a message (its author, the OWNER and ADMINs); it stays as a tombstone.
 #[utoipa::path(
     delete,
-    path = "/api/studies/{id}/chat/{message_id}",
+    path = paths::MESSAGE,
     tag = "chat",
     security(("bearer" = [])),
     params(
@@ -523,10 +452,7 @@ async fn get_message(
     ),
     responses(
         (status = 204, description = "The message is deleted"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn delete_message(
@@ -542,7 +468,7 @@ async fn delete_message(
 /// Mark the chat read up to this message (members).
 #[utoipa::path(
     method(post, put),
-    path = "/api/studies/{id}/chat/{message_id}/read",
+    path = paths::MESSAGE_READ,
     tag = "chat",
     security(("bearer" = [])),
     params(
@@ -551,10 +477,7 @@ async fn delete_message(
     ),
     responses(
         (status = 200, description = "The caller's read position", body = ReadPosition),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn read_message(

@@ -1,60 +1,51 @@
 //! `/api/studies/{id}/files`: multipart uploads streamed to disk, streamed
 //! downloads with a safe `Content-Disposition`, listing and deletion.
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::get;
 use coup_core::Error;
+use coup_core::api::paths;
 use coup_core::ids::{FileId, StudyId};
 use coup_core::model::{FileMeta, Page, PageRequest};
 use coup_core::service::files::{self, NewFile};
 use coup_core::validate::FILE_MAX_BYTES;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio_util::io::ReaderStream;
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
-use super::{read, write};
+use super::{Routes, read, write};
 use crate::blobs::BlobError;
 use crate::error::{ApiError, ApiResult, bad_request};
 use crate::extract::{Auth, Json, Path, Query};
-use crate::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized};
+use crate::openapi::{PayloadTooLarge, TargetErrors};
 use crate::state::AppState;
 
 /// Room for multipart framing around a 50 MB file.
 const UPLOAD_BODY_LIMIT: usize = FILE_MAX_BYTES as usize + 64 * 1024;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/studies/{id}/files",
-            get(list)
-                .post(upload)
-                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
-        .route(
-            "/api/studies/{id}/files/{file_id}",
-            axum::routing::delete(remove),
-        )
-        .route("/api/studies/{id}/files/{file_id}/download", get(download))
+pub(super) fn routes() -> Routes {
+    vec![
+        routes!(list, upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        routes!(remove),
+        routes!(download),
+    ]
 }
 
 /// The study's files, newest first (members only).
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/files",
+    path = paths::FILES,
     tag = "files",
     operation_id = "list_files",
     security(("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study"), PageRequest),
     responses(
         (status = 200, description = "A page of file metadata", body = Page<FileMeta>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn list(
@@ -91,7 +82,7 @@ struct FileBytes(Vec<u8>);
 /// complete blob is registered. Any failure removes what was written.
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/files",
+    path = paths::FILES,
     tag = "files",
     operation_id = "upload_file",
     summary = "Upload a file to the study (members)",
@@ -107,10 +98,7 @@ struct FileBytes(Vec<u8>);
     ),
     responses(
         (status = 201, description = "The stored file's metadata", body = FileMeta),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
         PayloadTooLarge,
     ),
 )]
@@ -175,7 +163,7 @@ async fn upload(
 /// Download a file (members only); counts a download.
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/files/{file_id}/download",
+    path = paths::FILE_DOWNLOAD,
     tag = "files",
     operation_id = "download_file",
     security(("bearer" = [])),
@@ -194,10 +182,7 @@ async fn upload(
                 ("Content-Length" = u64, description = "The file's size in bytes"),
             ),
         ),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn download(
@@ -258,7 +243,7 @@ pub fn content_disposition(name: &str) -> HeaderValue {
 /// Delete a file (its uploader, the OWNER and ADMINs).
 #[utoipa::path(
     delete,
-    path = "/api/studies/{id}/files/{file_id}",
+    path = paths::FILE,
     tag = "files",
     operation_id = "delete_file",
     security(("bearer" = [])),
@@ -268,10 +253,7 @@ pub fn content_disposition(name: &str) -> HeaderValue {
     ),
     responses(
         (status = 204, description = "The file is gone"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn remove(

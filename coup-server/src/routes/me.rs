@@ -1,48 +1,34 @@
 //! The caller's own things: dashboard, my studies, notifications, tasks, reports.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
+use coup_core::api::paths;
 use coup_core::ids::{NotificationId, TaskId};
 use coup_core::model::{Dashboard, Notification, Page, Report, Study, Task};
 use coup_core::service::notifications::{MarkedRead, NotificationPage, NotificationQuery};
 use coup_core::service::studies::MyStudiesQuery;
 use coup_core::service::tasks::{NewTask, TaskPatch, TaskQuery};
 use coup_core::service::{dashboard, notifications, reports, studies, tasks};
+use utoipa_axum::routes;
 
-use super::{read, write};
+use super::{Routes, read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Path, Query};
-use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use crate::openapi::{InputErrors, SessionErrors, StateErrors, TargetErrors};
 use crate::state::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/dashboard", get(get_dashboard))
-        .route("/api/my-studies", get(my_studies))
-        .route("/api/notifications", get(list_notifications))
-        .route(
-            "/api/notifications/{id}/read",
-            post(read_notification).patch(read_notification),
-        )
-        .route(
-            "/api/notifications/mark-all-read",
-            post(read_all).patch(read_all),
-        )
-        .route("/api/tasks", get(list_tasks).post(create_task))
-        .route(
-            "/api/tasks/{id}",
-            get(get_task)
-                .patch(update_task)
-                .put(update_task)
-                .delete(delete_task),
-        )
-        .route(
-            "/api/tasks/{id}/toggle",
-            patch(toggle_task).post(toggle_task),
-        )
-        .route("/api/reports", post(create_report))
+pub(super) fn routes() -> Routes {
+    vec![
+        routes!(get_dashboard),
+        routes!(my_studies),
+        routes!(list_notifications),
+        routes!(read_notification),
+        routes!(read_all),
+        routes!(list_tasks, create_task),
+        routes!(get_task, update_task, delete_task),
+        routes!(toggle_task),
+        routes!(create_report),
+    ]
 }
 
 /// The caller's dashboard.
@@ -51,13 +37,12 @@ pub(super) fn routes() -> Router<AppState> {
 /// per study.
 #[utoipa::path(
     get,
-    path = "/api/dashboard",
+    path = paths::DASHBOARD,
     tag = "me",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The dashboard", body = Dashboard),
-        Unauthorized,
-        Forbidden,
+        SessionErrors,
     ),
 )]
 async fn get_dashboard(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Dashboard>> {
@@ -70,16 +55,14 @@ async fn get_dashboard(State(app): State<AppState>, auth: Auth) -> ApiResult<Jso
 /// The studies the caller belongs to.
 #[utoipa::path(
     get,
-    path = "/api/my-studies",
+    path = paths::MY_STUDIES,
     tag = "me",
     operation_id = "list_my_studies",
     security(("bearer" = [])),
     params(MyStudiesQuery),
     responses(
         (status = 200, description = "A page of studies", body = Page<Study>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn my_studies(
@@ -96,15 +79,13 @@ async fn my_studies(
 /// The caller's notifications, newest first, with their unread total.
 #[utoipa::path(
     get,
-    path = "/api/notifications",
+    path = paths::NOTIFICATIONS,
     tag = "me",
     security(("bearer" = [])),
     params(NotificationQuery),
     responses(
         (status = 200, description = "A page of notifications", body = NotificationPage),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn list_notifications(
@@ -121,16 +102,13 @@ async fn list_notifications(
 /// Mark one of the caller's notifications read.
 #[utoipa::path(
     method(post, patch),
-    path = "/api/notifications/{id}/read",
+    path = paths::NOTIFICATION_READ,
     tag = "me",
     security(("bearer" = [])),
     params(("id" = NotificationId, Path, description = "The notification")),
     responses(
         (status = 200, description = "The notification, now read", body = Notification),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn read_notification(
@@ -147,14 +125,13 @@ async fn read_notification(
 /// Mark all of the caller's notifications read.
 #[utoipa::path(
     method(post, patch),
-    path = "/api/notifications/mark-all-read",
+    path = paths::NOTIFICATIONS_READ,
     tag = "me",
     operation_id = "read_all_notifications",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "How many were unread", body = MarkedRead),
-        Unauthorized,
-        Forbidden,
+        SessionErrors,
     ),
 )]
 async fn read_all(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<MarkedRead>> {
@@ -166,15 +143,13 @@ async fn read_all(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<Mar
 /// The caller's tasks.
 #[utoipa::path(
     get,
-    path = "/api/tasks",
+    path = paths::TASKS,
     tag = "me",
     security(("bearer" = [])),
     params(TaskQuery),
     responses(
         (status = 200, description = "A page of tasks", body = Page<Task>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn list_tasks(
@@ -191,16 +166,13 @@ async fn list_tasks(
 /// Create a task, optionally tied to one of the caller's studies.
 #[utoipa::path(
     post,
-    path = "/api/tasks",
+    path = paths::TASKS,
     tag = "me",
     security(("bearer" = [])),
     request_body = NewTask,
     responses(
         (status = 201, description = "The new task", body = Task),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn create_task(
@@ -218,16 +190,13 @@ async fn create_task(
 /// One of the caller's tasks.
 #[utoipa::path(
     get,
-    path = "/api/tasks/{id}",
+    path = paths::TASK,
     tag = "me",
     security(("bearer" = [])),
     params(("id" = TaskId, Path, description = "The task")),
     responses(
         (status = 200, description = "The task", body = Task),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn get_task(
@@ -244,17 +213,14 @@ async fn get_task(
 /// Change one of the caller's tasks.
 #[utoipa::path(
     method(patch, put),
-    path = "/api/tasks/{id}",
+    path = paths::TASK,
     tag = "me",
     security(("bearer" = [])),
     params(("id" = TaskId, Path, description = "The task")),
     request_body = TaskPatch,
     responses(
         (status = 200, description = "The updated task", body = Task),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn update_task(
@@ -272,16 +238,13 @@ async fn update_task(
 /// Flip a task between done and open.
 #[utoipa::path(
     method(patch, post),
-    path = "/api/tasks/{id}/toggle",
+    path = paths::TASK_TOGGLE,
     tag = "me",
     security(("bearer" = [])),
     params(("id" = TaskId, Path, description = "The task")),
     responses(
         (status = 200, description = "The task after the flip", body = Task),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn toggle_task(
@@ -298,16 +261,13 @@ async fn toggle_task(
 /// Delete one of the caller's tasks.
 #[utoipa::path(
     delete,
-    path = "/api/tasks/{id}",
+    path = paths::TASK,
     tag = "me",
     security(("bearer" = [])),
     params(("id" = TaskId, Path, description = "The task")),
     responses(
         (status = 204, description = "The task is gone"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn delete_task(
@@ -323,17 +283,13 @@ async fn delete_task(
 /// Report a user, a study or a chat message to the platform's admins.
 #[utoipa::path(
     post,
-    path = "/api/reports",
+    path = paths::REPORTS,
     tag = "me",
     security(("bearer" = [])),
     request_body = reports::NewReport,
     responses(
         (status = 201, description = "The report, pending", body = Report),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn create_report(

@@ -1,5 +1,10 @@
 //! The HTTP API: one module per area, handlers that parse, call a `coup-core`
 //! service through `write` or `read`, and convert the result. No rule lives here.
+//!
+//! Each area hands over its routes as utoipa-axum `routes!(...)`, one per path:
+//! a handler and its `#[utoipa::path]` annotation (at a path of
+//! [`coup_core::api::paths`]) are registered together, so the router and the
+//! OpenAPI document ([`crate::openapi`]) list the same operations by construction.
 
 pub(crate) mod accounts;
 pub(crate) mod admin;
@@ -17,17 +22,21 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use coup_core::store::Tx;
 use coup_core::{Error, Outcome, Result};
 use futures_util::future::Either;
 use tower::{Layer, Service};
 
 use tower_http::timeout::TimeoutLayer;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
+use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::ops;
 use crate::state::AppState;
+
+/// What an area hands over: its routes, each registered with its documentation.
+pub(crate) type Routes = Vec<UtoipaMethodRouter<AppState>>;
 
 /// Runs a mutating operation in one transaction and returns its value.
 pub(crate) async fn write<T, F>(app: &AppState, op: F) -> ApiResult<T>
@@ -50,28 +59,43 @@ where
 /// The whole API, without transport concerns (timeouts, tracing, CORS), which
 /// [`crate::app`] adds.
 pub fn api(state: AppState) -> Router {
-    let config = state.config.clone();
-    let timeout = |secs| {
-        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(secs))
-    };
-    Router::new()
-        .merge(accounts::routes())
-        .merge(me::routes())
-        .merge(studies::routes())
-        .merge(content::routes())
-        .merge(admin::routes())
-        .layer(BodyLimit(config.json_body_limit))
-        .layer(timeout(config.request_timeout_secs))
-        .merge(files::routes().layer(timeout(config.transfer_timeout_secs)))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+    let (router, registered) = documented(&state.config).split_for_parts();
+    router
         // GET /api/openapi.json and the Swagger UI at GET /api/docs.
-        .merge(crate::openapi::routes())
+        .merge(crate::openapi::routes(crate::openapi::assemble(registered)))
         // The web UI for browsers' paths; the JSON 404 for the rest.
         .fallback(crate::web::fallback)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .with_state(state)
+}
+
+/// Every documented route with its layers: JSON operations with the body limit and
+/// the request timeout, file transfers with the transfer timeout, and the probes.
+pub(crate) fn documented(config: &Config) -> OpenApiRouter<AppState> {
+    let timeout = |secs| {
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(secs))
+    };
+    let json = [
+        accounts::routes(),
+        me::routes(),
+        studies::routes(),
+        content::routes(),
+        admin::routes(),
+    ];
+    registered(json.into_iter().flatten())
+        .layer(BodyLimit(config.json_body_limit))
+        .layer(timeout(config.request_timeout_secs))
+        .merge(registered(files::routes()).layer(timeout(config.transfer_timeout_secs)))
+        .merge(registered(ops::routes()))
+}
+
+/// A router of `routes` and their documentation.
+fn registered(
+    routes: impl IntoIterator<Item = UtoipaMethodRouter<AppState>>,
+) -> OpenApiRouter<AppState> {
+    routes
+        .into_iter()
+        .fold(OpenApiRouter::default(), OpenApiRouter::routes)
 }
 
 /// A route's body limit: the extractors' limit (axum's [`DefaultBodyLimit`]),

@@ -1,43 +1,35 @@
 //! `/api/studies` and membership: search, create, read, edit, delete, invite codes,
 //! join, leave, requests, members, roles, kicks.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use coup_core::api::paths;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::model::{Member, Page, PageRequest, Study};
 use coup_core::service::membership::{self, JoinRequest, RoleChange};
 use coup_core::service::studies::{self, InviteCode, NewStudy, StudyPatch, StudyQuery};
+use utoipa_axum::routes;
 
-use super::{read, write};
+use super::{Routes, read, write};
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, OptionalJson, Path, Query};
-use crate::openapi::{BadRequest, Conflict, Forbidden, NotFound, Unauthorized};
+use crate::openapi::{InputErrors, StateErrors, TargetErrors};
 use crate::state::AppState;
 
-pub(super) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/studies", get(list).post(create))
-        .route(
-            "/api/studies/{id}",
-            get(get_one).patch(update).put(update).delete(remove),
-        )
-        .route(
-            "/api/studies/{id}/invite-code",
-            get(invite_code).post(regenerate_invite_code),
-        )
-        .route("/api/studies/{id}/join", post(join))
-        .route("/api/studies/{id}/leave", post(leave).delete(leave))
-        .route("/api/studies/{id}/join-requests", get(join_requests))
-        .route("/api/studies/{id}/members", get(members))
-        .route("/api/studies/{id}/members/{user_id}", delete(kick))
-        .route("/api/studies/{id}/members/{user_id}/approve", post(approve))
-        .route("/api/studies/{id}/members/{user_id}/reject", post(reject))
-        .route(
-            "/api/studies/{id}/members/{user_id}/role",
-            post(role).put(role).patch(role),
-        )
+pub(super) fn routes() -> Routes {
+    vec![
+        routes!(list, create),
+        routes!(get_one, update, remove),
+        routes!(invite_code, regenerate_invite_code),
+        routes!(join),
+        routes!(leave),
+        routes!(join_requests),
+        routes!(members),
+        routes!(kick),
+        routes!(approve),
+        routes!(reject),
+        routes!(role),
+    ]
 }
 
 /// Search public studies (and the caller's private ones).
@@ -45,16 +37,14 @@ pub(super) fn routes() -> Router<AppState> {
 /// Anonymous callers see public studies only.
 #[utoipa::path(
     get,
-    path = "/api/studies",
+    path = paths::STUDIES,
     tag = "studies",
     operation_id = "list_studies",
     security((), ("bearer" = [])),
     params(StudyQuery),
     responses(
         (status = 200, description = "A page of studies", body = Page<Study>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn list(
@@ -71,16 +61,14 @@ async fn list(
 /// Create a study; the caller becomes its OWNER.
 #[utoipa::path(
     post,
-    path = "/api/studies",
+    path = paths::STUDIES,
     tag = "studies",
     operation_id = "create_study",
     security(("bearer" = [])),
     request_body = NewStudy,
     responses(
         (status = 201, description = "The new study", body = Study),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
+        InputErrors,
     ),
 )]
 async fn create(
@@ -100,17 +88,14 @@ async fn create(
 /// A private study is found only by its members and requesters.
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}",
+    path = paths::STUDY,
     tag = "studies",
     operation_id = "get_study",
     security((), ("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study")),
     responses(
         (status = 200, description = "The study", body = Study),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn get_one(
@@ -127,7 +112,7 @@ async fn get_one(
 /// Change a study (OWNER only); absent fields stay as they are.
 #[utoipa::path(
     method(patch, put),
-    path = "/api/studies/{id}",
+    path = paths::STUDY,
     tag = "studies",
     operation_id = "update_study",
     security(("bearer" = [])),
@@ -135,10 +120,7 @@ async fn get_one(
     request_body = StudyPatch,
     responses(
         (status = 200, description = "The updated study", body = Study),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn update(
@@ -156,17 +138,14 @@ async fn update(
 /// Delete a study (OWNER only).
 #[utoipa::path(
     delete,
-    path = "/api/studies/{id}",
+    path = paths::STUDY,
     tag = "studies",
     operation_id = "delete_study",
     security(("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study")),
     responses(
         (status = 204, description = "The study is deleted"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn remove(
@@ -182,17 +161,14 @@ async fn remove(
 /// The study's invite code (OWNER and ADMINs).
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/invite-code",
+    path = paths::INVITE_CODE,
     tag = "studies",
     operation_id = "get_invite_code",
     security(("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study")),
     responses(
         (status = 200, description = "The current code", body = InviteCode),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn invite_code(
@@ -209,16 +185,13 @@ async fn invite_code(
 /// Replace the study's invite code (OWNER and ADMINs); the old one stops working.
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/invite-code",
+    path = paths::INVITE_CODE,
     tag = "studies",
     security(("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study")),
     responses(
         (status = 200, description = "The new code", body = InviteCode),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn regenerate_invite_code(
@@ -242,7 +215,7 @@ async fn regenerate_invite_code(
 /// decides.
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/join",
+    path = paths::JOIN,
     tag = "members",
     operation_id = "join_study",
     security(("bearer" = [])),
@@ -250,11 +223,7 @@ async fn regenerate_invite_code(
     request_body(content = Option<JoinRequest>, description = "Optional: a note and an invite code"),
     responses(
         (status = 201, description = "The caller's membership: ACTIVE or PENDING", body = Member),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn join(
@@ -274,18 +243,14 @@ async fn join(
 /// Leave a study, or withdraw a pending request (the OWNER cannot leave).
 #[utoipa::path(
     method(post, delete),
-    path = "/api/studies/{id}/leave",
+    path = paths::LEAVE,
     tag = "members",
     operation_id = "leave_study",
     security(("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study")),
     responses(
         (status = 204, description = "The caller is no longer a member"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn leave(
@@ -301,17 +266,14 @@ async fn leave(
 /// Pending join requests (OWNER and ADMINs).
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/join-requests",
+    path = paths::JOIN_REQUESTS,
     tag = "members",
     operation_id = "list_join_requests",
     security(("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study"), PageRequest),
     responses(
         (status = 200, description = "A page of pending memberships", body = Page<Member>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn join_requests(
@@ -332,17 +294,14 @@ async fn join_requests(
 /// The study's active members (members only).
 #[utoipa::path(
     get,
-    path = "/api/studies/{id}/members",
+    path = paths::MEMBERS,
     tag = "members",
     operation_id = "list_members",
     security(("bearer" = [])),
     params(("id" = StudyId, Path, description = "The study"), PageRequest),
     responses(
         (status = 200, description = "A page of members", body = Page<Member>),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
+        TargetErrors,
     ),
 )]
 async fn members(
@@ -363,7 +322,7 @@ async fn members(
 /// Accept a join request (OWNER and ADMINs).
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/members/{user_id}/approve",
+    path = paths::MEMBER_APPROVE,
     tag = "members",
     operation_id = "approve_member",
     security(("bearer" = [])),
@@ -373,11 +332,7 @@ async fn members(
     ),
     responses(
         (status = 200, description = "The new member", body = Member),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn approve(
@@ -394,7 +349,7 @@ async fn approve(
 /// Refuse a join request (OWNER and ADMINs).
 #[utoipa::path(
     post,
-    path = "/api/studies/{id}/members/{user_id}/reject",
+    path = paths::MEMBER_REJECT,
     tag = "members",
     operation_id = "reject_member",
     security(("bearer" = [])),
@@ -404,11 +359,7 @@ async fn approve(
     ),
     responses(
         (status = 204, description = "The request is gone"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn reject(
@@ -426,7 +377,7 @@ async fn reject(
 /// Making someone OWNER hands the study over; the previous OWNER becomes an ADMIN.
 #[utoipa::path(
     method(post, put, patch),
-    path = "/api/studies/{id}/members/{user_id}/role",
+    path = paths::MEMBER_ROLE,
     tag = "members",
     operation_id = "change_role",
     security(("bearer" = [])),
@@ -437,11 +388,7 @@ async fn reject(
     request_body = RoleChange,
     responses(
         (status = 200, description = "The member with the new role", body = Member),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn role(
@@ -462,7 +409,7 @@ async fn role(
 /// Remove a member (the OWNER anyone, an ADMIN only MEMBERs).
 #[utoipa::path(
     delete,
-    path = "/api/studies/{id}/members/{user_id}",
+    path = paths::MEMBER,
     tag = "members",
     operation_id = "kick_member",
     security(("bearer" = [])),
@@ -472,11 +419,7 @@ async fn role(
     ),
     responses(
         (status = 204, description = "The member is removed"),
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        Conflict,
+        StateErrors,
     ),
 )]
 async fn kick(
