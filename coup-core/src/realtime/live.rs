@@ -136,7 +136,8 @@ pub struct Live<F> {
     on_bus: bool,
 }
 
-type Effects<F> = Vec<Effect<F>>;
+/// The effects of one input, in the order to carry them out.
+pub type Effects<F> = Vec<Effect<F>>;
 
 impl<F: Clone> Live<F> {
     /// Empty live state of node `node`, encoding frames with `encode`.

@@ -25,7 +25,7 @@ use coup_core::events::DomainEvent;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::realtime::calls::{MediaState, Participant};
 use coup_core::realtime::cluster::{ClusterMessage, NodeId};
-use coup_core::realtime::live::{ConnId, Effect, GoLive, Live, LiveError, LiveLimits};
+use coup_core::realtime::live::{ConnId, Effect, Effects, GoLive, Live, LiveError, LiveLimits};
 use coup_core::realtime::protocol::{ServerFrame, SignalKind, close};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -136,7 +136,7 @@ impl State {
 
     /// Carries out effects in order, and those that follow from them (a slow
     /// consumer's close).
-    fn execute(&mut self, effects: Vec<Effect<Frame>>) {
+    fn execute(&mut self, effects: Effects<Frame>) {
         let mut work = VecDeque::from(effects);
         while let Some(effect) = work.pop_front() {
             match effect {
@@ -192,17 +192,16 @@ impl Hub {
     }
 
     /// Runs one input of `Live` and carries out its effects.
-    fn run<T>(&self, input: impl FnOnce(&mut Live<Frame>) -> (T, Vec<Effect<Frame>>)) -> T {
+    fn run(&self, input: impl FnOnce(&mut Live<Frame>) -> Effects<Frame>) {
         let mut s = self.lock();
-        let (answer, effects) = input(&mut s.live);
+        let effects = input(&mut s.live);
         s.execute(effects);
-        answer
     }
 
-    /// Like [`Self::run`] for an input that may be refused.
+    /// Runs one input that may be refused; carries out its effects if not.
     fn try_run<T>(
         &self,
-        input: impl FnOnce(&mut Live<Frame>) -> Result<(T, Vec<Effect<Frame>>), LiveError>,
+        input: impl FnOnce(&mut Live<Frame>) -> Result<(T, Effects<Frame>), LiveError>,
     ) -> Result<T, LiveError> {
         let mut s = self.lock();
         let (answer, effects) = input(&mut s.live)?;
@@ -325,7 +324,7 @@ impl Hub {
 
     /// Ends indicators that were not refreshed in time.
     pub fn expire_typing(&self, now: Instant) {
-        self.run(|live| ((), live.expire_typing(now)));
+        self.run(|live| live.expire_typing(now));
     }
 
     /// Joins the study's call from this connection.
@@ -389,7 +388,7 @@ impl Hub {
 
     /// Applies what a peer node sent.
     pub fn apply(&self, node: NodeId, message: ClusterMessage, now: Instant) {
-        self.run(|live| ((), live.apply(node, message, now)));
+        self.run(|live| live.apply(node, message, now));
     }
 }
 
@@ -397,6 +396,6 @@ impl EventSink for Hub {
     /// Delivers committed events to this node's connections and, with a bus, to
     /// the other nodes'.
     fn publish(&self, events: &[DomainEvent]) {
-        self.run(|live| ((), live.committed(events)));
+        self.run(|live| live.committed(events));
     }
 }
