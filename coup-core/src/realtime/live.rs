@@ -268,7 +268,7 @@ impl<F: Clone> Live<F> {
         online.extend(self.peers.online(study));
         online.sort();
         online.dedup();
-        self.to_conn(
+        self.tell_conn(
             &mut out,
             id,
             &ServerFrame::Subscribed {
@@ -354,7 +354,7 @@ impl<F: Clone> Live<F> {
                 participant,
             },
         );
-        self.to_study(
+        self.tell_study(
             &mut out,
             study,
             &ServerFrame::CallParticipantJoined {
@@ -392,7 +392,7 @@ impl<F: Clone> Live<F> {
         self.calls.check_relay(study, from, to)?;
         let mut out = Vec::new();
         match self.calls.site(study, to) {
-            Some(Site::Conn(target)) => self.to_conn(
+            Some(Site::Conn(target)) => self.tell_conn(
                 &mut out,
                 target,
                 &ServerFrame::Signal {
@@ -434,7 +434,7 @@ impl<F: Clone> Live<F> {
                 media,
             },
         );
-        self.to_study(
+        self.tell_study(
             &mut out,
             study,
             &ServerFrame::CallMedia {
@@ -526,7 +526,7 @@ impl<F: Clone> Live<F> {
                 study_id,
                 user_id,
                 typing,
-            } => self.to_study(
+            } => self.tell_study(
                 &mut out,
                 study_id,
                 &ServerFrame::Typing {
@@ -550,7 +550,7 @@ impl<F: Clone> Live<F> {
                 if self.calls.site(study_id, user_id) == Some(Site::Node(node))
                     && self.calls.set_media(study_id, user_id, media).is_ok()
                 {
-                    self.to_study(
+                    self.tell_study(
                         &mut out,
                         study_id,
                         &ServerFrame::CallMedia {
@@ -569,7 +569,7 @@ impl<F: Clone> Live<F> {
                 payload,
             } => {
                 if let Some(Site::Conn(target)) = self.calls.site(study_id, to) {
-                    self.to_conn(
+                    self.tell_conn(
                         &mut out,
                         target,
                         &ServerFrame::Signal {
@@ -593,14 +593,14 @@ impl<F: Clone> Live<F> {
         }
     }
 
-    fn to_conn(&self, out: &mut Effects<F>, id: ConnId, frame: &ServerFrame) {
+    fn tell_conn(&self, out: &mut Effects<F>, id: ConnId, frame: &ServerFrame) {
         out.push(Effect::Deliver {
             to: vec![id],
             frame: (self.encode)(frame),
         });
     }
 
-    fn to_user(&self, out: &mut Effects<F>, user: UserId, frame: &ServerFrame) {
+    fn tell_user(&self, out: &mut Effects<F>, user: UserId, frame: &ServerFrame) {
         let Some(ids) = self.by_user.get(&user) else {
             return;
         };
@@ -612,7 +612,7 @@ impl<F: Clone> Live<F> {
 
     /// To every subscriber of the study; a chat change for a subscription still
     /// replaying is held instead.
-    fn to_study(&mut self, out: &mut Effects<F>, study: StudyId, frame: &ServerFrame) {
+    fn tell_study(&mut self, out: &mut Effects<F>, study: StudyId, frame: &ServerFrame) {
         let Some(ids) = self.by_study.get(&study) else {
             return;
         };
@@ -732,7 +732,7 @@ impl<F: Clone> Live<F> {
             },
         );
         if !self.peers.is_online(study, user) {
-            self.to_study(
+            self.tell_study(
                 out,
                 study,
                 &ServerFrame::Presence {
@@ -754,7 +754,7 @@ impl<F: Clone> Live<F> {
         if self.presence.is_online(study, user) {
             return;
         }
-        self.to_study(
+        self.tell_study(
             out,
             study,
             &ServerFrame::Presence {
@@ -774,7 +774,7 @@ impl<F: Clone> Live<F> {
                 typing: change.typing,
             },
         );
-        self.to_study(
+        self.tell_study(
             out,
             change.study,
             &ServerFrame::Typing {
@@ -797,7 +797,7 @@ impl<F: Clone> Live<F> {
     }
 
     fn announce_call_left(&mut self, out: &mut Effects<F>, study: StudyId, user: UserId) {
-        self.to_study(
+        self.tell_study(
             out,
             study,
             &ServerFrame::CallParticipantLeft {
@@ -811,7 +811,7 @@ impl<F: Clone> Live<F> {
     /// study; ignored when the user is in the call through another place.
     fn admit(&mut self, out: &mut Effects<F>, node: NodeId, study: StudyId, p: Participant) {
         if self.calls.admit(study, p, node) {
-            self.to_study(
+            self.tell_study(
                 out,
                 study,
                 &ServerFrame::CallParticipantJoined {
@@ -888,8 +888,8 @@ impl<F: Clone> Live<F> {
 
     fn deliver(&mut self, out: &mut Effects<F>, delivery: Delivery) {
         match delivery {
-            Delivery::Frame(Audience::Study(study), frame) => self.to_study(out, study, &frame),
-            Delivery::Frame(Audience::User(user), frame) => self.to_user(out, user, &frame),
+            Delivery::Frame(Audience::Study(study), frame) => self.tell_study(out, study, &frame),
+            Delivery::Frame(Audience::User(user), frame) => self.tell_user(out, user, &frame),
             Delivery::EndSubscription(study, user, reason) => {
                 self.end_subscriptions(out, study, Some(user), reason)
             }
@@ -929,7 +929,7 @@ impl<F: Clone> Live<F> {
             let Some(sub) = self.conns.get_mut(&id).and_then(|c| c.subs.remove(&study)) else {
                 continue;
             };
-            self.to_conn(
+            self.tell_conn(
                 out,
                 id,
                 &ServerFrame::Unsubscribed {
@@ -1324,7 +1324,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                closed(&live.committed(&[event.clone()])),
+                closed(&live.committed(std::slice::from_ref(&event))),
                 expected,
                 "{event:?}"
             );
