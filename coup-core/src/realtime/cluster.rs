@@ -1,6 +1,7 @@
 //! Several nodes as one: the messages nodes exchange on the bus, and each node's
-//! view of its peers' live state (who they report online per study, who they have
-//! in calls).
+//! view of its peers' presence (who they report online per study). Who is in a
+//! call through which peer is kept with the calls ([`super::calls::CallRooms`]),
+//! the one record of call membership.
 //!
 //! Committed domain events cross as [`ClusterMessage::Events`]; the ephemeral state
 //! that never touches the store (presence, typing, calls, signals) crosses as its
@@ -9,8 +10,9 @@
 //! missed messages while cut off starts from the truth again.
 //!
 //! Peers refresh themselves with heartbeats. A peer not heard from within the
-//! expiry is dropped with everything it reported ([`Peers::expire`]), so when a
-//! node dies its users go offline everywhere within a bound.
+//! expiry is dropped with everything it reported ([`Peers::expire`]; its call
+//! participants go with it in [`super::live`]), so when a node dies its users go
+//! offline everywhere within a bound.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -90,23 +92,10 @@ pub enum ClusterMessage {
     },
 }
 
-/// How a peer's state changed, as the local node must announce it.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct PeerChanges {
-    /// Users who became online (first peer reporting them) or offline (last peer
-    /// stopped) as far as the peers are concerned.
-    pub presence: Vec<PresenceChange>,
-    /// Participants now in a call through the peer (new or with new media).
-    pub joined_calls: Vec<(StudyId, Participant)>,
-    /// Participants no longer in a call through the peer.
-    pub left_calls: Vec<(StudyId, UserId)>,
-}
-
 #[derive(Debug)]
 struct Peer {
     last_heard: Instant,
     online: HashSet<(StudyId, UserId)>,
-    calls: HashMap<(StudyId, UserId), MediaState>,
 }
 
 /// What the other nodes report.
@@ -127,7 +116,6 @@ impl Peers {
         let peer = self.nodes.entry(node).or_insert_with(|| Peer {
             last_heard: now,
             online: HashSet::new(),
-            calls: HashMap::new(),
         });
         peer.last_heard = peer.last_heard.max(now);
         peer
@@ -180,46 +168,21 @@ impl Peers {
         }
     }
 
-    /// `node` has the participant in the study's call (`Some`) or no longer (`None`).
-    pub fn set_call(
+    /// Replaces the users `node` reported online with those of its snapshot;
+    /// returns the changes in what the peers report together.
+    pub fn replace(
         &mut self,
         node: NodeId,
-        study: StudyId,
-        user: UserId,
-        media: Option<MediaState>,
+        online: impl IntoIterator<Item = (StudyId, UserId)>,
         now: Instant,
-    ) {
+    ) -> Vec<PresenceChange> {
         let peer = self.peer(node, now);
-        match media {
-            Some(media) => peer.calls.insert((study, user), media),
-            None => peer.calls.remove(&(study, user)),
-        };
-    }
-
-    /// Replaces all `node` reported with a snapshot of its state.
-    pub fn replace(&mut self, node: NodeId, snapshot: NodeSnapshot, now: Instant) -> PeerChanges {
-        let peer = self.peer(node, now);
-        let online: HashSet<(StudyId, UserId)> = snapshot.online.into_iter().collect();
-        let calls: HashMap<(StudyId, UserId), MediaState> = snapshot
-            .calls
-            .into_iter()
-            .map(|(study, p)| ((study, p.user_id), p.media))
-            .collect();
-        let went_offline: Vec<_> = peer.online.difference(&online).copied().collect();
-        let came_online: Vec<_> = online.difference(&peer.online).copied().collect();
-        let left_calls: Vec<_> = peer
-            .calls
-            .keys()
-            .filter(|key| !calls.contains_key(key))
-            .copied()
-            .collect();
-        let joined_calls: Vec<_> = calls
-            .iter()
-            .filter(|(key, media)| peer.calls.get(key) != Some(media))
-            .map(|(&(study, user_id), &media)| (study, Participant { user_id, media }))
-            .collect();
+        let online: HashSet<(StudyId, UserId)> = online.into_iter().collect();
+        let mut went_offline: Vec<_> = peer.online.difference(&online).copied().collect();
+        let mut came_online: Vec<_> = online.difference(&peer.online).copied().collect();
+        went_offline.sort();
+        came_online.sort();
         peer.online = online;
-        peer.calls = calls;
         let mut presence = Vec::new();
         for (study, user) in went_offline {
             presence.extend(self.count(study, user, false));
@@ -227,38 +190,31 @@ impl Peers {
         for (study, user) in came_online {
             presence.extend(self.count(study, user, true));
         }
-        PeerChanges {
-            presence,
-            joined_calls,
-            left_calls,
-        }
+        presence
     }
 
-    /// Forgets `node` and everything it reported.
-    pub fn remove(&mut self, node: NodeId) -> PeerChanges {
+    /// Forgets `node` and the users it reported online.
+    pub fn remove(&mut self, node: NodeId) -> Vec<PresenceChange> {
         let Some(peer) = self.nodes.remove(&node) else {
-            return PeerChanges::default();
+            return Vec::new();
         };
-        let presence = peer
-            .online
+        let mut online: Vec<_> = peer.online.into_iter().collect();
+        online.sort();
+        online
             .into_iter()
             .filter_map(|(study, user)| self.count(study, user, false))
-            .collect();
-        PeerChanges {
-            presence,
-            joined_calls: Vec::new(),
-            left_calls: peer.calls.into_keys().collect(),
-        }
+            .collect()
     }
 
     /// Drops the peers not heard from for longer than `expiry`.
-    pub fn expire(&mut self, now: Instant, expiry: Duration) -> Vec<(NodeId, PeerChanges)> {
-        let silent: Vec<NodeId> = self
+    pub fn expire(&mut self, now: Instant, expiry: Duration) -> Vec<(NodeId, Vec<PresenceChange>)> {
+        let mut silent: Vec<NodeId> = self
             .nodes
             .iter()
             .filter(|(_, peer)| now.saturating_duration_since(peer.last_heard) > expiry)
             .map(|(node, _)| *node)
             .collect();
+        silent.sort();
         silent
             .into_iter()
             .map(|node| (node, self.remove(node)))
@@ -330,14 +286,13 @@ mod tests {
     }
 
     #[test]
-    fn a_silent_peer_expires_with_its_users_and_calls() {
+    fn a_silent_peer_expires_with_its_users() {
         let (a, b, s, kim, lee) = (node(), node(), StudyId::new(), UserId::new(), UserId::new());
         let start = Instant::now();
         let mut peers = Peers::new();
         peers.set_online(a, s, kim, true, start);
         peers.set_online(a, s, lee, true, start);
         peers.set_online(b, s, lee, true, start);
-        peers.set_call(a, s, kim, Some(MediaState::default()), start);
         let later = start + Duration::from_secs(20);
         peers.heard(b, later);
         assert!(peers.expire(later, Duration::from_secs(30)).is_empty());
@@ -345,8 +300,7 @@ mod tests {
         assert_eq!(expired.len(), 1);
         let (gone, changes) = &expired[0];
         assert_eq!(*gone, a);
-        assert_eq!(changes.presence, vec![PresenceChange::Offline(s, kim)]);
-        assert_eq!(changes.left_calls, vec![(s, kim)]);
+        assert_eq!(changes, &vec![PresenceChange::Offline(s, kim)]);
         assert!(peers.is_online(s, lee), "still reported by b");
         assert_eq!(peers.len(), 1);
     }
@@ -357,50 +311,19 @@ mod tests {
         let now = Instant::now();
         let mut peers = Peers::new();
         peers.set_online(a, s, kim, true, now);
-        peers.set_call(a, s, kim, Some(MediaState::default()), now);
-        let muted = MediaState {
-            mic: false,
-            camera: true,
-            screen: false,
-        };
-        let changes = peers.replace(
-            a,
-            NodeSnapshot {
-                online: vec![(s, lee)],
-                calls: vec![(
-                    s,
-                    Participant {
-                        user_id: lee,
-                        media: muted,
-                    },
-                )],
-            },
-            now,
-        );
         assert_eq!(
-            changes.presence,
+            peers.replace(a, [(s, lee)], now),
             vec![
                 PresenceChange::Offline(s, kim),
                 PresenceChange::Online(s, lee)
             ]
         );
-        assert_eq!(changes.left_calls, vec![(s, kim)]);
-        assert_eq!(
-            changes.joined_calls,
-            vec![(
-                s,
-                Participant {
-                    user_id: lee,
-                    media: muted
-                }
-            )]
-        );
         assert_eq!(peers.online(s).collect::<Vec<_>>(), vec![lee]);
         assert_eq!(
-            peers.replace(a, NodeSnapshot::default(), now).presence,
+            peers.replace(a, [], now),
             vec![PresenceChange::Offline(s, lee)]
         );
-        assert!(peers.remove(a).presence.is_empty());
+        assert!(peers.remove(a).is_empty());
         assert!(peers.is_empty());
     }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use coup_core::ids::{StudyId, UserId};
+use coup_core::realtime::live::{ConnId, GoLive, LiveError};
 use coup_core::realtime::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, close, codes};
 use coup_core::service::accounts::Session;
 use coup_core::service::chat::{self, ResumePoint, SendMessage};
@@ -19,7 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::Gateway;
-use super::hub::{ConnId, Ending, Frame, GoLive, HubError, Outbound};
+use super::hub::{Ending, Frame, Outbound};
 use crate::state::AppState;
 
 /// How long a client has to say `hello`.
@@ -464,10 +465,10 @@ impl Reader {
         self.gateway.hub.reply(self.id, &frame);
     }
 
-    fn refuse(&self, request_id: Option<String>, e: HubError) {
+    fn refuse(&self, request_id: Option<String>, e: LiveError) {
         self.reply(match e {
-            HubError::Core(e) => ServerFrame::error(request_id, &e),
-            HubError::Protocol(code, message) => {
+            LiveError::Core(e) => ServerFrame::error(request_id, &e),
+            LiveError::Protocol(code, message) => {
                 ServerFrame::protocol_error(request_id, code, message)
             }
         });
@@ -551,7 +552,7 @@ impl Reader {
                 } else {
                     self.refuse(
                         request_id,
-                        HubError::Protocol(codes::NOT_SUBSCRIBED, "not subscribed".into()),
+                        LiveError::Protocol(codes::NOT_SUBSCRIBED, "not subscribed".into()),
                     );
                 }
             }
@@ -642,7 +643,7 @@ impl Reader {
                         format!("signal payloads are limited to {MAX_SIGNAL_BYTES} bytes");
                     self.refuse(
                         request_id,
-                        HubError::Protocol(codes::PAYLOAD_TOO_LARGE, message),
+                        LiveError::Protocol(codes::PAYLOAD_TOO_LARGE, message),
                     );
                     return;
                 }

@@ -17,7 +17,8 @@ use coup_core::realtime::protocol::IceServer;
 
 use crate::error::bad_request;
 use crate::state::AppState;
-use hub::{Hub, HubLimits};
+use coup_core::realtime::live::LiveLimits;
+use hub::Hub;
 
 /// Initial read buffer of a connection. Client frames are small; tungstenite's
 /// default (128 KiB) would cost an idle connection more than everything else it
@@ -52,12 +53,13 @@ pub struct Gateway {
 impl Gateway {
     /// A gateway with an empty hub.
     pub fn new(settings: GatewaySettings, max_subscriptions: usize, call_limit: usize) -> Self {
-        let limits = HubLimits {
+        let limits = LiveLimits {
             max_subscriptions,
             replay_buffer: settings.queue_len,
+            call_limit,
         };
         Self {
-            hub: Arc::new(Hub::new(limits, call_limit)),
+            hub: Arc::new(Hub::new(limits)),
             settings,
         }
     }
