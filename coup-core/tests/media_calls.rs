@@ -303,9 +303,13 @@ async fn camera_and_microphone_go_off_and_on_mid_call() {
     let mut events = lee.client.events();
     kim_call.set_camera(None).await.expect("camera off");
     kim_call.set_mic(None).await.expect("mute");
-    let off = until("kim's camera ends at lee", &lee, &kim, TrackKind::Camera, |r| {
-        r.ended >= 1
-    })
+    let off = until(
+        "kim's camera ends at lee",
+        &lee,
+        &kim,
+        TrackKind::Camera,
+        |r| r.ended >= 1,
+    )
     .await;
     until("kim's mic ends at lee", &lee, &kim, TrackKind::Mic, |r| {
         r.ended >= 1
@@ -342,7 +346,10 @@ async fn camera_and_microphone_go_off_and_on_mid_call() {
         r.started >= 2 && r.stamps >= off.stamps + 10
     })
     .await;
-    until("kim's mic is back", &lee, &kim, TrackKind::Mic, |r| r.started >= 2).await;
+    until("kim's mic is back", &lee, &kim, TrackKind::Mic, |r| {
+        r.started >= 2
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

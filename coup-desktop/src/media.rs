@@ -29,12 +29,12 @@ use std::time::{Duration, Instant};
 use coup_core::client::{Client, JoinedCall};
 use coup_core::ids::{StudyId, UserId};
 use coup_core::media::codec::EncodedFrame;
-use coup_core::media::{Call, CallOptions};
-use coup_core::realtime::calls::MediaState;
-use serde::Serialize;
 use coup_core::media::pattern::{PatternSource, ToneSource};
 use coup_core::media::x11::X11Source;
 use coup_core::media::{AUDIO_RATE, AudioSource, MediaSink, TrackKind, VideoSource};
+use coup_core::media::{Call, CallOptions};
+use coup_core::realtime::calls::MediaState;
+use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody};
 
 /// The header's length in bytes.
