@@ -2,7 +2,8 @@
 # CI for the desktop app and the shared UI, from a fresh machine: system
 # packages, the UI (npm ci, typecheck, lint, Vitest, build), the Rust shell
 # (build, clippy, tests on Tauri's mock runtime), tauri-driver, and the
-# end-to-end test under Xvfb against a real coup-server.
+# end-to-end test under Xvfb against a real coup-server (with the headless
+# call peer in a call with the app).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -16,7 +17,10 @@ mkdir -p "$CARGO_TARGET_DIR" "$TOOLS"
 echo "== desktop: system packages"
 PACKAGES=(libwebkit2gtk-4.1-dev build-essential file libssl-dev libayatana-appindicator3-dev
   librsvg2-dev libxdo-dev libdbus-1-dev pkg-config xvfb xauth webkit2gtk-driver imagemagick
-  fonts-nanum curl python3)
+  fonts-nanum curl python3
+  # The call engine (coup-core feature `media`): VP8, Opus, the bindings vpx-rs
+  # generates, and ALSA for remote audio.
+  libvpx-dev libopus-dev libclang-dev clang cmake libasound2-dev)
 MISSING=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || MISSING+=("$p"); done
 if [ "${#MISSING[@]}" -gt 0 ]; then
@@ -39,6 +43,8 @@ echo "== desktop: rustfmt, clippy, build"
 cargo fmt -p coup-desktop -- --check
 cargo clippy --locked -p coup-desktop --all-targets -- -D warnings
 cargo build --locked -p coup-desktop -p coup-server
+# The headless call peer of the end-to-end call step.
+cargo build --locked -p coup-core --features media --example call_peer
 
 echo "== desktop: Rust tests (Tauri mock runtime)"
 cargo test --locked -p coup-desktop

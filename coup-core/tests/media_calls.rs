@@ -14,7 +14,7 @@ use std::time::Duration;
 use coup_core::api::accounts::Signup;
 use coup_core::api::membership::JoinRequest;
 use coup_core::api::studies::NewStudy;
-use coup_core::client::{Client, ClientConfig, Signal};
+use coup_core::client::{AppEvent, Client, ClientConfig, Signal};
 use coup_core::ids::{StudyId, UserId};
 use coup_core::media::pattern::{PatternSource, ToneSource};
 use coup_core::media::x11::X11Source;
@@ -288,6 +288,66 @@ async fn screen_share_goes_on_and_off_mid_call_with_x11_capture() {
         .expect("share again");
     until("the share is back", &lee, &kim, TrackKind::Screen, |r| {
         r.started >= 2 && r.frames >= stopped.frames + 10
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn camera_and_microphone_go_off_and_on_mid_call() {
+    let srv = server();
+    let (kim, lee) = (person(&srv, "kim").await, person(&srv, "lee").await);
+    let study = study(&kim, &[&lee]).await;
+    let kim_call = join(&kim, study).await;
+    let _lee_call = join(&lee, study).await;
+    media_flows(&lee, &kim, 10).await;
+    let mut events = lee.client.events();
+    kim_call.set_camera(None).await.expect("camera off");
+    kim_call.set_mic(None).await.expect("mute");
+    let off = until(
+        "kim's camera ends at lee",
+        &lee,
+        &kim,
+        TrackKind::Camera,
+        |r| r.ended >= 1,
+    )
+    .await;
+    until("kim's mic ends at lee", &lee, &kim, TrackKind::Mic, |r| {
+        r.ended >= 1
+    })
+    .await;
+    // Lee hears the state the toggles signaled.
+    let muted = MediaState {
+        mic: false,
+        camera: false,
+        screen: false,
+    };
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(event) = events.next().await {
+            if let AppEvent::CallMedia { user_id, media, .. } = event
+                && user_id == kim.id
+                && media == muted
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("kim's signaled media: camera off, muted");
+    let camera = PatternSource::new(320, 240).expect("pattern");
+    kim_call
+        .set_camera(Some(Box::new(camera)))
+        .await
+        .expect("camera on");
+    kim_call
+        .set_mic(Some(Box::new(ToneSource::new(440.0))))
+        .await
+        .expect("unmute");
+    until("kim's camera is back", &lee, &kim, TrackKind::Camera, |r| {
+        r.started >= 2 && r.stamps >= off.stamps + 10
+    })
+    .await;
+    until("kim's mic is back", &lee, &kim, TrackKind::Mic, |r| {
+        r.started >= 2
     })
     .await;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of the desktop app: a real coup-server on an ephemeral port, the
 # real app under Xvfb driven over WebDriver (tauri-driver + Debian's
-# WebKitWebDriver), a second client on the REST API. Screenshots go to
+# WebKitWebDriver), a second client on the REST API, and the headless call
+# peer (examples/call_peer) in a call with the app. Screenshots go to
 # coup-desktop/e2e/out/. Expects the binaries built (coup-desktop/ci.sh does).
 #
 # The same setup runs the memory benchmark (coup-desktop/bench/memory.sh):
@@ -17,7 +18,9 @@ SCRIPT="${E2E_SCRIPT:-$HERE/test_app.py}"
 SERVER_BIN="$TARGET/debug/coup-server"
 TAURI_DRIVER="${TAURI_DRIVER:-$(command -v tauri-driver || echo /var/cache/coup-desktop/tools/bin/tauri-driver)}"
 NATIVE_DRIVER="${NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
-for f in "$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER"; do
+# The headless call peer (built as ui/browser-ci.sh builds it for the browser's call test).
+CALL_PEER_BIN="${COUP_E2E_CALL_PEER_BIN:-$TARGET/debug/examples/call_peer}"
+for f in "$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER" "$CALL_PEER_BIN"; do
   [ -x "$f" ] || { echo "missing $f (run coup-desktop/ci.sh, or build it)" >&2; exit 1; }
 done
 
@@ -79,13 +82,14 @@ echo "server on http://$BOUND"
 WATCH_PID=$!
 
 PORT=$(( 4444 + RANDOM % 1000 ))
-COUP_DESKTOP_DATA_DIR="$WORK/app" COUP_DESKTOP_TOKEN_STORE=file COUP_DESKTOP_DOWNLOAD_DIR="$WORK/downloads" \
+# The app's call media on loopback, as the peer's (--loopback).
+COUP_DESKTOP_DATA_DIR="$WORK/app" COUP_DESKTOP_TOKEN_STORE=file COUP_DESKTOP_MEDIA_BIND=127.0.0.1:0 COUP_DESKTOP_DOWNLOAD_DIR="$WORK/downloads" \
   "$TAURI_DRIVER" --port "$PORT" --native-port $(( PORT + 1 )) --native-driver "$NATIVE_DRIVER" \
   >"$WORK/tauri-driver.log" 2>&1 &
 PIDS+=($!)
 
 set +e
-COUP_E2E_SERVER="http://$BOUND" COUP_E2E_APP="$APP" COUP_E2E_DRIVER="http://127.0.0.1:$PORT" \
+COUP_E2E_SERVER="http://$BOUND" COUP_E2E_APP="$APP" COUP_E2E_CALL_PEER_BIN="$CALL_PEER_BIN" COUP_E2E_DRIVER="http://127.0.0.1:$PORT" \
   COUP_E2E_OUT="$OUT" COUP_E2E_CONTROL="$WORK/control" COUP_E2E_WORK="$WORK" COUP_BENCH_MINUTES="${BENCH_MINUTES:-10}" \
   COUP_E2E_ADMIN_EMAIL="$ADMIN_EMAIL" COUP_E2E_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
   timeout "${E2E_TIMEOUT:-900}" python3 "$SCRIPT"

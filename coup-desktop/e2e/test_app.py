@@ -8,17 +8,21 @@ tauri-driver, and a second client on the server's REST API.
   app says it is offline, two messages and a task toggle made offline are
   delivered exactly once when it is back; a study created in the app gets a
   join request that is approved in the app, its settings edited, found by tag,
-  and deleted there; a message reported from the chat; the app starts from its cache with
-  the server down; an admin suspends the user whose app is open and the app
+  and deleted there; a message reported from the chat; the app starts from its
+  cache with the server down; the app is in a call with examples/call_peer (the
+  peer's video decoded in a canvas, the camera toggle seen at the peer); an
+  admin suspends the user whose app is open and the app
   signs out saying why; the admin screens. Screenshots go to $OUT.
 """
 
 import json
 import os
+import signal
 import subprocess
 import sys
-import urllib.error
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -91,6 +95,72 @@ def shot(_s, name):
     time.sleep(0.5)  # let WebKit paint what the DOM just got
     subprocess.run(["/usr/bin/import", "-window", "root", "-crop", "1200x800+0+0", "+repage",
                     os.path.join(OUT, f"{name}.png")], check=True, timeout=30)
+
+
+CALL_PEER = os.environ["COUP_E2E_CALL_PEER_BIN"]
+
+# The canvas's size and, over a grid of its pixels, the spread of the
+# brightness (a blank canvas has none) and its sum (changes frame to frame).
+CANVAS_PIXELS = """
+const c = document.querySelector(arguments[0]);
+const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+let min = 255, max = 0, sum = 0;
+for (let y = 0; y < c.height; y += 4) for (let x = 0; x < c.width; x += 4) {
+  const i = (y * c.width + x) * 4, v = (d[i] + d[i + 1] + d[i + 2]) / 3;
+  min = Math.min(min, v); max = Math.max(max, v); sum += v;
+}
+return {size: [c.width, c.height], spread: max - min, sum: Math.round(sum)};
+"""
+
+
+class CallPeer:
+    """examples/call_peer in a study's call (as in the browser suite: the test
+    pattern at 320x240 and a tone, media on loopback), its JSON reports read
+    as they come."""
+
+    def __init__(self, args):
+        self.reports = []
+        self.joined = threading.Event()
+        self.child = subprocess.Popen(
+            [CALL_PEER, "--server", SERVER, "--password", PASSWORD, "--loopback", "--width", "320", "--height", "240",
+             "--fps", "15", "--kbps", "400", "--seconds", "120", "--every", "1",
+             "--cache", os.path.join(WORK, "peer-cache.db"), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "RUST_LOG": "warn"})
+        threading.Thread(target=self._read_reports, daemon=True).start()
+        threading.Thread(target=self._read_log, daemon=True).start()
+        if not self.joined.wait(30):
+            self.stop()
+            raise AssertionError("call_peer did not join in 30 s")
+
+    def _read_reports(self):
+        for line in self.child.stdout:
+            self.reports.append(json.loads(line))
+
+    def _read_log(self):
+        for line in self.child.stderr:
+            if "joined the call" in line:
+                self.joined.set()
+            elif os.environ.get("COUP_E2E_PEER_LOGS"):
+                print("call_peer:", line.rstrip(), flush=True)
+
+    def track(self, user_id, track):
+        tracks = self.reports[-1]["tracks"] if self.reports else []
+        return next((t for t in tracks if t["userId"] == user_id and t["track"] == track), None)
+
+    def wait(self, predicate, what, timeout=30):
+        deadline = time.time() + timeout
+        while not predicate():
+            if time.time() > deadline:
+                raise AssertionError(f"{what}: call_peer's last report {self.reports[-1] if self.reports else None}")
+            time.sleep(0.5)
+
+    def stop(self):
+        if self.child.poll() is None:
+            self.child.send_signal(signal.SIGINT)
+            try:
+                self.child.wait(15)
+            except subprocess.TimeoutExpired:
+                self.child.kill()
 
 
 def measure_memory(label):
@@ -371,6 +441,49 @@ def main():
             except urllib.error.HTTPError as e:
                 assert e.code == 404, e.code
         step("the owner edits the study's settings, finds it by tag, reports a message, and deletes the study", settings_report_and_delete)
+
+        def call_with_a_peer():
+            bob_id = bob["user"]["id"]
+            alice_id = api("POST", "/api/auth/login", {"email": alice_email, "password": PASSWORD})["user"]["id"]
+            peer = CallPeer(["--email", f"bob{RUN}@example.com", "--study", study_id])
+            try:
+                s.click("#nav-dashboard")
+                s.click(f"[data-study='{study_id}']")
+                s.click("#tab-call")
+                s.click("#call-join")
+                s.wait_css("#call-leave", timeout=30)
+                # Bob's pattern, decoded by WebCodecs into his camera's canvas.
+                canvas = f"#call-videos canvas[data-participant='{bob_id}'][data-track='camera']"
+                s.wait("return Number(document.querySelector(arguments[0])?.dataset.frames ?? 0) >= 10;", canvas, timeout=40, what="decoded frames in Bob's canvas")
+                first = s.js(CANVAS_PIXELS, canvas)
+                time.sleep(1.5)
+                second = s.js(CANVAS_PIXELS, canvas)
+                assert first["size"] == [320, 240], f"canvas size {first['size']}"
+                assert first["spread"] > 60 and second["spread"] > 60, f"a blank canvas: {first}, {second}"
+                assert first["sum"] != second["sum"], "the canvas does not change over time"
+                # The audio output says what it is (no sound card here).
+                assert s.js("return document.querySelector('#call-audio') !== null;")
+                shot(s, "16-call")
+                # What Bob receives from the app: its camera (the test pattern).
+                alice = lambda: peer.track(alice_id, "camera")  # noqa: E731
+                peer.wait(lambda: alice() and alice()["frames"] >= 30, "Bob receives the app's camera")
+                s.click("#call-camera")
+                s.wait("return document.querySelector('#call-camera')?.getAttribute('aria-pressed') === 'false';", what="camera toggled off")
+                peer.wait(lambda: alice() and alice()["ended"] >= 1, "the app's camera ended at Bob")
+                stopped = alice()["frames"]
+                time.sleep(2)
+                assert alice()["frames"] <= stopped + 2, f"frames still arrive with the camera off: {alice()}"
+                s.click("#call-camera")
+                s.wait("return document.querySelector('#call-camera')?.getAttribute('aria-pressed') === 'true';", what="camera toggled on")
+                peer.wait(lambda: alice()["started"] >= 2 and alice()["frames"] >= stopped + 30, "the app's camera back at Bob")
+                s.click("#call-leave")
+                s.wait_css("#call-join", timeout=30)
+                s.wait("return document.querySelector('#call-videos canvas') === null;", what="canvases removed on leaving")
+            finally:
+                peer.stop()
+            s.click("#tab-chat")
+            s.wait_css("#message-input")
+        step("a call with a headless peer: its video decoded in the app's canvas; the camera toggle ends and restarts what it receives", call_with_a_peer)
 
         def memory_idle():
             s.click("#nav-dashboard")

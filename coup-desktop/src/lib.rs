@@ -5,6 +5,8 @@
 //! - `commands`: the Tauri commands (thin: parse, call the client, convert).
 //! - `state`: `AppState`, registered with `manage` (the signed-in client, the
 //!   remembered server, where files are).
+//! - `media`: a call's media on coup-core's engine: remote video to the
+//!   webview still encoded, audio to the speaker.
 //! - `error`: `CommandError`, serialized as `{code, reason, message, status, field}`.
 //! - `tokens`: the OS credential store, or the client's owner-only file.
 //! - `desktop_notify`: OS notifications for mentions and join requests while
@@ -17,6 +19,7 @@
 pub mod commands;
 pub mod desktop_notify;
 pub mod error;
+pub mod media;
 pub mod state;
 pub mod tokens;
 pub mod webview;

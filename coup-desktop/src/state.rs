@@ -2,15 +2,18 @@
 //! remembered server, and the signed-in client (none before sign-in). Locks are
 //! never held across an `.await`: commands clone the `Client` (one `Arc`) out.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use coup_core::client::{
     AppEvent, Client, ClientConfig, EventListener, ListenerHandle, SessionStore,
 };
+use coup_core::ids::StudyId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CommandError, CommandResult};
+use crate::media::NativeCall;
 use crate::tokens::{self, TokenStoreKind};
 
 /// Hands every app event to the webview (`coup://event`); set by the shell.
@@ -33,6 +36,9 @@ pub struct AppState {
     client: RwLock<Option<Client>>,
     /// Forwards the client's events while it lives.
     listener: Mutex<Option<ListenerHandle>>,
+    /// The calls this user is in, by study; they go on while the window is
+    /// hidden and end on leaving or signing out.
+    calls: Mutex<HashMap<StudyId, Arc<NativeCall>>>,
 }
 
 struct Forward(Emit);
@@ -65,6 +71,7 @@ impl AppState {
             emit,
             client: RwLock::new(None),
             listener: Mutex::new(None),
+            calls: Mutex::new(HashMap::new()),
         }
     }
 
@@ -111,6 +118,30 @@ impl AppState {
             listener.take();
         }
         self.client.write().ok().and_then(|mut c| c.take())
+    }
+
+    fn calls(&self) -> std::sync::MutexGuard<'_, HashMap<StudyId, Arc<NativeCall>>> {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The call in a study, if this user is in it.
+    pub fn call(&self, study: StudyId) -> Option<Arc<NativeCall>> {
+        self.calls().get(&study).cloned()
+    }
+
+    /// Keeps `call` as the study's; the one it replaces, if any.
+    pub fn insert_call(&self, study: StudyId, call: Arc<NativeCall>) -> Option<Arc<NativeCall>> {
+        self.calls().insert(study, call)
+    }
+
+    /// Forgets the study's call (to leave it).
+    pub fn take_call(&self, study: StudyId) -> Option<Arc<NativeCall>> {
+        self.calls().remove(&study)
+    }
+
+    /// Forgets every call (to leave them on signing out).
+    pub fn take_calls(&self) -> Vec<Arc<NativeCall>> {
+        self.calls().drain().map(|(_, call)| call).collect()
     }
 
     fn settings_path(&self) -> PathBuf {

@@ -20,6 +20,7 @@ import type {
   Id,
   InviteCode,
   JoinedCall,
+  NativeJoinedCall,
   JoinRequest,
   MediaState,
   Member,
@@ -216,6 +217,10 @@ export interface Backend {
    * the page runs calls on the browser's own WebRTC (the browser shell); the
    * desktop app's media is the native engine's, in Rust. */
   sendSignal?: (studyId: Id, to: Id, signal: CallSignal) => Promise<void>;
+  /** Present where the shell runs the call's media itself (the desktop app's
+   * native engine): joins sending what `media` asks for and hands each message
+   * of the call's video channel (see call/native.ts) to `video`. */
+  joinNativeCall?: (studyId: Id, media: MediaState, video: (message: ArrayBuffer) => void) => Promise<NativeJoinedCall>;
 
   /** Every app event from now on, until the returned function is called.
    * `ready` runs once events are flowing: state read then is not missed. */

@@ -419,6 +419,14 @@ export interface JoinedCall {
   iceServers: unknown[];
 }
 
+/** The desktop app's join: the call, what is sent, and the audio output. */
+export interface NativeJoinedCall extends JoinedCall {
+  /** What is sent (the screen is never shared at first). */
+  media: MediaState;
+  /** Why remote audio cannot be played (no output device), if it cannot. */
+  audioOutputError: string | null;
+}
+
 export type CallSignal =
   | { kind: "offer"; sdp: string }
   | { kind: "answer"; sdp: string }

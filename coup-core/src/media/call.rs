@@ -32,7 +32,7 @@ use super::codec::{OpusEncoder, Vp8Encoder};
 use super::peer::{KeyframeRequests, Peer, PeerOutputs, PeerSetup, PeerStatus};
 use super::rules;
 use super::{AUDIO_FRAME, AudioSource, MediaSink, TrackKind, VideoSource};
-use crate::client::{AppEvent, Client, ConnectionState, EventStream, Signal};
+use crate::client::{AppEvent, Client, ConnectionState, EventStream, JoinedCall, Signal};
 use crate::error::{Error, Reason, Result};
 use crate::ids::{StudyId, UserId};
 use crate::realtime::calls::MediaState;
@@ -104,7 +104,12 @@ pub struct CallStats {
 }
 
 enum Command {
-    Screen(Option<Box<dyn VideoSource>>, oneshot::Sender<Result<()>>),
+    Video(
+        TrackKind,
+        Option<Box<dyn VideoSource>>,
+        oneshot::Sender<Result<()>>,
+    ),
+    Mic(Option<Box<dyn AudioSource>>, oneshot::Sender<Result<()>>),
     Stats(oneshot::Sender<CallStats>),
     Leave(oneshot::Sender<Result<()>>),
 }
@@ -113,6 +118,7 @@ enum Command {
 pub struct Call {
     commands: mpsc::UnboundedSender<Command>,
     task: Option<tokio::task::JoinHandle<()>>,
+    joined: JoinedCall,
 }
 
 impl Call {
@@ -133,6 +139,7 @@ impl Call {
             screen: false,
         };
         let joined = client.join_call(study, media).await?;
+        let answer = joined.clone();
         let outputs: Arc<Outputs> = Arc::default();
         let keyframes: Arc<KeyframeRequests> = Arc::default();
         let mut engine = Engine {
@@ -147,6 +154,7 @@ impl Call {
             outputs: outputs.clone(),
             keyframes: keyframes.clone(),
             pumps: HashMap::new(),
+            camera: (options.fps, options.kbps),
             screen: (options.screen_fps, options.screen_kbps),
             joins: 1,
             online: true,
@@ -171,16 +179,41 @@ impl Call {
         Ok(Self {
             commands,
             task: Some(task),
+            joined: answer,
         })
+    }
+
+    /// The server's answer to the join: who was there, the ICE servers.
+    pub fn joined(&self) -> &JoinedCall {
+        &self.joined
     }
 
     /// Starts sharing `source` (replacing a share in progress), or stops with
     /// `None`: every peer renegotiates, and the call's media state says so.
     pub async fn share_screen(&self, source: Option<Box<dyn VideoSource>>) -> Result<()> {
+        self.command(|tx| Command::Video(TrackKind::Screen, source, tx))
+            .await
+    }
+
+    /// Starts sending `source` as the camera (replacing one in progress), or
+    /// stops with `None`, as [`Call::share_screen`] does for the screen.
+    pub async fn set_camera(&self, source: Option<Box<dyn VideoSource>>) -> Result<()> {
+        self.command(|tx| Command::Video(TrackKind::Camera, source, tx))
+            .await
+    }
+
+    /// Starts sending `source` as the microphone (replacing one in progress),
+    /// or stops (mutes) with `None`.
+    pub async fn set_mic(&self, source: Option<Box<dyn AudioSource>>) -> Result<()> {
+        self.command(|tx| Command::Mic(source, tx)).await
+    }
+
+    async fn command(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<()>>) -> Command,
+    ) -> Result<()> {
         let (tx, rx) = oneshot::channel();
-        self.commands
-            .send(Command::Screen(source, tx))
-            .map_err(|_| ended())?;
+        self.commands.send(make(tx)).map_err(|_| ended())?;
         rx.await.map_err(|_| ended())?
     }
 
@@ -240,6 +273,8 @@ struct Engine {
     outputs: Arc<Outputs>,
     keyframes: Arc<KeyframeRequests>,
     pumps: HashMap<TrackKind, Pump>,
+    /// Frame rate and bitrate of the camera and of the screen share.
+    camera: (u32, u32),
     screen: (u32, u32),
     joins: u32,
     online: bool,
@@ -259,8 +294,11 @@ impl Engine {
                     None => break,
                 },
                 command = commands.recv() => match command {
-                    Some(Command::Screen(source, done)) => {
-                        let _ = done.send(self.set_screen(source).await);
+                    Some(Command::Video(kind, source, done)) => {
+                        let _ = done.send(self.set_video(kind, source).await);
+                    }
+                    Some(Command::Mic(source, done)) => {
+                        let _ = done.send(self.set_mic(source).await);
                     }
                     Some(Command::Stats(done)) => {
                         let _ = done.send(self.stats());
@@ -409,19 +447,46 @@ impl Engine {
         tracing::warn!("could not join the call again");
     }
 
-    async fn set_screen(&mut self, source: Option<Box<dyn VideoSource>>) -> Result<()> {
+    /// Starts (or replaces) or stops the camera or the screen share.
+    async fn set_video(
+        &mut self,
+        kind: TrackKind,
+        source: Option<Box<dyn VideoSource>>,
+    ) -> Result<()> {
         let on = source.is_some();
-        self.pumps.remove(&TrackKind::Screen);
+        self.pumps.remove(&kind);
         if let Some(source) = source {
-            let (fps, kbps) = self.screen;
-            self.start_video(TrackKind::Screen, source, fps, kbps)?;
+            let (fps, kbps) = if kind == TrackKind::Screen {
+                self.screen
+            } else {
+                self.camera
+            };
+            self.start_video(kind, source, fps, kbps)?;
         }
+        self.sent(kind, on).await
+    }
+
+    /// Starts (or replaces) or stops the microphone.
+    async fn set_mic(&mut self, source: Option<Box<dyn AudioSource>>) -> Result<()> {
+        let on = source.is_some();
+        self.pumps.remove(&TrackKind::Mic);
+        if let Some(source) = source {
+            self.start_audio(source)?;
+        }
+        self.sent(TrackKind::Mic, on).await
+    }
+
+    /// Tells every peer (they renegotiate when their tracks change) and the
+    /// call (the signaled media state) that a kind of track is sent or not.
+    async fn sent(&mut self, kind: TrackKind, on: bool) -> Result<()> {
         for peer in self.peers.values() {
-            let _ = peer
-                .input
-                .send(super::peer::PeerInput::Send(TrackKind::Screen, on));
+            let _ = peer.input.send(super::peer::PeerInput::Send(kind, on));
         }
-        self.media.screen = on;
+        match kind {
+            TrackKind::Mic => self.media.mic = on,
+            TrackKind::Camera => self.media.camera = on,
+            TrackKind::Screen => self.media.screen = on,
+        }
         self.client.set_media(self.study, self.media).await
     }
 

@@ -1,14 +1,17 @@
-//! The call panel's signaling: join and leave a study's call and tell it about
-//! this user's microphone, camera and screen share. What others do arrives as
-//! `callParticipantJoined`/`Left`/`callMedia` app events; media is the media
-//! engine's.
+//! The call panel's commands: join and leave a study's call and change what
+//! this user sends (microphone, camera, screen share). The call's media runs
+//! on the native engine (`crate::media`): joining starts it, with remote video
+//! on the `video` channel; the toggles start and stop its sources, which also
+//! signal the media state. What others do arrives as
+//! `callParticipantJoined`/`Left`/`callMedia` app events.
 
-use coup_core::client::JoinedCall;
 use coup_core::ids::StudyId;
 use coup_core::realtime::calls::MediaState;
 use tauri::State;
+use tauri::ipc::{Channel, InvokeResponseBody};
 
 use crate::error::CommandResult;
+use crate::media::{NativeCall, NativeJoined};
 use crate::state::AppState;
 
 #[tauri::command]
@@ -16,13 +19,26 @@ pub async fn join_call(
     state: State<'_, AppState>,
     study_id: StudyId,
     media: MediaState,
-) -> CommandResult<JoinedCall> {
-    Ok(state.client()?.join_call(study_id, media).await?)
+    video: Channel<InvokeResponseBody>,
+) -> CommandResult<NativeJoined> {
+    let client = state.client()?;
+    // Joining again (a rejoin from the panel) replaces the call.
+    if let Some(old) = state.take_call(study_id) {
+        let _ = old.leave().await;
+    }
+    let (call, joined) = NativeCall::join(client, study_id, media, video).await?;
+    if let Some(raced) = state.insert_call(study_id, call) {
+        let _ = raced.leave().await;
+    }
+    Ok(joined)
 }
 
 #[tauri::command]
 pub async fn leave_call(state: State<'_, AppState>, study_id: StudyId) -> CommandResult<()> {
-    Ok(state.client()?.leave_call(study_id).await?)
+    match state.take_call(study_id) {
+        Some(call) => Ok(call.leave().await?),
+        None => Ok(state.client()?.leave_call(study_id).await?),
+    }
 }
 
 #[tauri::command]
@@ -31,5 +47,8 @@ pub async fn set_media(
     study_id: StudyId,
     media: MediaState,
 ) -> CommandResult<()> {
-    Ok(state.client()?.set_media(study_id, media).await?)
+    match state.call(study_id) {
+        Some(call) => Ok(call.set_media(media).await?),
+        None => Ok(state.client()?.set_media(study_id, media).await?),
+    }
 }

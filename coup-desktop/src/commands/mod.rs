@@ -127,6 +127,11 @@ pub async fn signup(
 /// Signs out and wipes this account's cache (also when the server is away).
 #[tauri::command]
 pub async fn logout(state: State<'_, AppState>) -> CommandResult<()> {
+    for call in state.take_calls() {
+        if let Err(e) = call.leave().await {
+            tracing::debug!(error = %e, "leaving a call on signing out");
+        }
+    }
     let Some(client) = state.clear_client() else {
         return Ok(());
     };

@@ -5,7 +5,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 
 import { BackendError, type Backend, type Unlisten } from "../backend";
-import type { AppEvent, FileMeta, Progress } from "../types";
+import type { AppEvent, FileMeta, Id, MediaState, NativeJoinedCall, Progress } from "../types";
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -16,6 +16,12 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 }
 
 export const EVENT = "coup://event";
+
+/** Joins on the native engine; the call's video channel goes to `video`. */
+function joinNativeCall(studyId: Id, media: MediaState, video: (message: ArrayBuffer) => void): Promise<NativeJoinedCall> {
+  const channel = new Channel<ArrayBuffer>(video);
+  return call("join_call", { studyId, media, video: channel });
+}
 
 export function tauriBackend(): Backend {
   return {
@@ -121,7 +127,8 @@ export function tauriBackend(): Backend {
     adminReports: (query) => call("admin_reports", { query }),
     processReport: (reportId, input) => call("process_report", { reportId, input }),
     auditLog: (page, limit) => call("audit_log", { page, limit }),
-    joinCall: (studyId, media) => call("join_call", { studyId, media }),
+    joinCall: (studyId, media) => joinNativeCall(studyId, media, () => undefined),
+    joinNativeCall,
     leaveCall: (studyId) => call("leave_call", { studyId }),
     setMedia: (studyId, media) => call("set_media", { studyId, media }),
     onEvent(listener, ready): Unlisten {

@@ -3,18 +3,22 @@
 // the page (the browser shell), the page's own WebRTC carries the media
 // (../call/mesh): camera and microphone from getUserMedia, the screen from
 // getDisplayMedia, and a <video> per remote video track of each participant.
-// The desktop app's media is the native engine's. The server ends a
+// The desktop app's media is the native engine's (in Rust): the join starts
+// it, the toggles start and stop its sources, and remote video arrives
+// encoded and is decoded into a canvas per track (../call/native). The
+// server ends a
 // participant's place with their live connection: when it comes back during a
 // call the page joins again and offers anew, as the native engine does, saying
 // meanwhile that the call is reconnecting.
 
 import { Mesh } from "../call/mesh";
+import { NativeVideo } from "../call/native";
 import { iceServers, rejoin, rejoinRetry, type TrackKind } from "../call/rules";
 import type { Ctx } from "../context";
 import { BackendError } from "../backend";
 import { h, replace } from "../dom";
 import { t } from "../i18n";
-import type { Id, MediaState, Member, Participant } from "../types";
+import type { Id, JoinedCall, MediaState, Member, Participant } from "../types";
 
 /** Whether this page can run the call's media itself. */
 function pageMedia(ctx: Ctx): boolean {
@@ -35,7 +39,13 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   /** Bumped by every join, rejoin and leave: a rejoin still waiting for an
    * answer or a retry stops when it is no longer the latest. */
   let generation = 0;
-  let media: MediaState = { mic: true, camera: pageMedia(ctx), screen: false };
+  /** Whether the shell runs the media (the desktop app's native engine). */
+  const native = ctx.backend.joinNativeCall !== undefined;
+  // Natively the camera is the test pattern (no camera capture), and the
+  // microphone a test tone: muted until asked for, as the others would not
+  // expect a tone.
+  let media: MediaState = { mic: !native, camera: native || pageMedia(ctx), screen: false };
+  let nativeVideo: NativeVideo | null = null;
   const participants = new Map<Id, MediaState>();
   const remote = new Map<Id, Remote[]>();
   let mesh: Mesh | null = null;
@@ -48,6 +58,7 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   const controls = h("div", { class: "row wrap", id: "call-controls" });
   const note = h("p", { class: "muted small", id: "call-note", role: "status" });
   const connection = h("p", { class: "small", id: "call-connection", role: "status", "aria-live": "polite" });
+  const audioOutput = h("p", { class: "muted small", id: "call-audio", role: "status" });
   const videos = h("div", { class: "call-grid", id: "call-videos", "aria-label": t("callVideos") });
 
   const local = (kind: "mic" | "camera"): MediaStreamTrack | undefined => (kind === "mic" ? camera?.getAudioTracks()[0] : camera?.getVideoTracks()[0]);
@@ -132,6 +143,9 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
       videos,
       mesh && camera ? h("figure", { class: "call-tile", "data-participant": me }, preview, h("figcaption", { class: "small" }, t("you"))) : null,
       [...remote].flatMap(([id, tracks]) => tracks.filter((r) => r.track.kind === "video").map((r) => tile(id, r))),
+      (nativeVideo?.tiles() ?? []).map((v) =>
+        h("figure", { class: "call-tile", "data-participant": v.from, "data-kind": v.track }, v.canvas, h("figcaption", { class: "small" }, v.track === "screen" ? t("screenOf", { name: name(v.from) }) : name(v.from))),
+      ),
       [...remote].flatMap(([, tracks]) => tracks.filter((r) => r.track.kind === "audio").map((r) => r.element)),
     );
     replace(
@@ -175,8 +189,33 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     }
   };
 
+  /** Joins on the shell's engine: it sends the pattern and (unmuted) the
+   * tone, and hands remote video to the canvases. */
+  const joinNative = async (): Promise<JoinedCall> => {
+    const joinNativeCall = ctx.backend.joinNativeCall;
+    if (!joinNativeCall) throw new Error("no native calls");
+    const video = new NativeVideo(render, (from, track) => (track === "screen" ? t("screenOf", { name: name(from) }) : t("videoOf", { name: name(from) })));
+    nativeVideo = video;
+    const call = await joinNativeCall(studyId, media, (message) => video.receive(message));
+    media = call.media;
+    replace(note, t("nativeSources"));
+    replace(audioOutput, call.audioOutputError === null ? null : t("noAudioOutput"));
+    if (call.audioOutputError !== null) audioOutput.title = call.audioOutputError;
+    return call;
+  };
+
   const join = (): void => {
     void (async () => {
+      if (native) {
+        const call = await joinNative();
+        generation++;
+        joined = true;
+        online = true;
+        participants.clear();
+        for (const p of call.participants) participants.set(p.userId, p.media);
+        render();
+        return;
+      }
       let state = media;
       if (pageMedia(ctx)) {
         camera = await capture();
@@ -216,6 +255,9 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   const release = (): void => {
     mesh?.close();
     mesh = null;
+    nativeVideo?.close();
+    nativeVideo = null;
+    replace(audioOutput);
     stopScreen();
     for (const track of camera?.getTracks() ?? []) track.stop();
     camera = null;
@@ -289,7 +331,8 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   ctx.on((event) => {
     if (event.type === "connection") {
       const now = event.state.state === "ONLINE";
-      const again = rejoin(joined, online, now);
+      // The native engine joins again by itself.
+      const again = rejoin(joined, online, now) && !native;
       online = now;
       if (again) void rejoinCall();
       else if (joined) render();
@@ -303,6 +346,7 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     } else if (event.type === "callParticipantLeft") {
       participants.delete(event.userId);
       mesh?.remove(event.userId);
+      nativeVideo?.forget(event.userId);
       remote.delete(event.userId);
       render();
     } else if (event.type === "callMedia") add({ userId: event.userId, media: event.media });
@@ -312,6 +356,6 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     release();
     if (joined) void ctx.backend.leaveCall(studyId).catch(() => undefined);
   });
-  replace(root, h("section", { class: "call", "aria-label": t("call") }, h("p", { class: "muted small" }, t("callHelp")), controls, connection, note, videos, h("h2", {}, t("participants")), list));
+  replace(root, h("section", { class: "call", "aria-label": t("call") }, h("p", { class: "muted small" }, t("callHelp")), controls, connection, note, audioOutput, videos, h("h2", {}, t("participants")), list));
   render();
 }
