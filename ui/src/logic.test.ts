@@ -69,7 +69,7 @@ describe("the month view", () => {
 
   it("puts an event on each day it overlaps", () => {
     const e: CalendarEvent = {
-      id: "e", studyId: "s", creatorId: "u", title: "camp", allDay: false,
+      id: "e", studyId: "s", creatorId: "u", title: "camp", allDay: false, createdAt: "", updatedAt: "",
       startAt: new Date(2026, 11, 3, 22).toISOString(), endAt: new Date(2026, 11, 4, 2).toISOString(),
     };
     expect(eventsOn([e], new Date(2026, 11, 3))).toHaveLength(1);
@@ -105,7 +105,7 @@ describe("lists", () => {
 
   it("puts open tasks first, by due date then priority", () => {
     const k = (id: string, isDone: boolean, dueAt: string | null, priority: Task["priority"]): Task =>
-      ({ id, isDone, dueAt, priority, title: id });
+      ({ id, isDone, dueAt, priority, title: id, userId: "u", createdAt: "", updatedAt: "" });
     const order = taskOrder([k("done", true, "2026-01-01", "HIGH"), k("late", false, null, "HIGH"), k("soon", false, "2026-01-02", "LOW"), k("soonHigh", false, "2026-01-02", "HIGH")]);
     expect(order.map((x) => x.id)).toEqual(["soonHigh", "soon", "late", "done"]);
   });
@@ -121,7 +121,7 @@ describe("lists", () => {
 describe("study settings and recent activity", () => {
   const study: Study = {
     id: "s1", name: "Go", description: "d", category: "lang", tags: ["go", "backend"], maxMembers: 8, memberCount: 2,
-    isPublic: true, joinPolicy: "AUTO", isRecruiting: true, ownerId: "u1", ownerName: "Kim", lastSeq: 0, myRole: "OWNER",
+    isPublic: true, joinPolicy: "AUTO", isRecruiting: true, ownerId: "u1", ownerName: "Kim", lastSeq: 0, myRole: "OWNER", createdAt: "", updatedAt: "",
   };
   const same = { name: "Go", description: "d", category: "lang", tags: ["go", "backend"], maxMembers: 8, isPublic: true, joinPolicy: "AUTO" as const, isRecruiting: true };
 
@@ -140,7 +140,7 @@ describe("study settings and recent activity", () => {
 
   it("lists new notices first, then open tasks by due date, named by study", () => {
     const notice = (id: string, createdAt: string) => ({ id, studyId: "s1", authorId: "u1", authorName: "Kim", title: id, content: "", isPinned: false, viewCount: 0, createdAt, updatedAt: createdAt });
-    const task = (id: string, dueAt: string | null, isDone = false) => ({ id, studyId: null, title: id, dueAt, priority: "MEDIUM" as const, isDone });
+    const task = (id: string, dueAt: string | null, isDone = false): Task => ({ id, studyId: null, title: id, dueAt, priority: "MEDIUM", isDone, userId: "u", createdAt: "", updatedAt: "" });
     const dash = {
       stats: { studyCount: 1, ownedStudyCount: 1, pendingRequestCount: 0, openTaskCount: 2, doneTaskCount: 0, unreadNotificationCount: 0, unreadMessageCount: 0 },
       myStudies: [study],
@@ -148,7 +148,7 @@ describe("study settings and recent activity", () => {
       recentNotices: [notice("old", "2026-11-01T00:00:00Z"), notice("new", "2026-11-20T00:00:00Z")],
       dueTasks: [task("later", "2026-12-09T00:00:00Z"), task("done", "2026-12-02T00:00:00Z", true), task("sooner", "2026-12-03T00:00:00Z"), task("undated", null)],
       unreadByStudy: [],
-    } as Dashboard;
+    } satisfies Dashboard;
     const items = recentActivity(dash, []);
     expect(items.map((a) => a.title)).toEqual(["new", "old", "sooner", "later"]);
     expect(items[0]?.study).toBe("Go");

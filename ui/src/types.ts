@@ -1,147 +1,31 @@
-// The wire shapes the UI shows: the server's REST JSON and the client's
-// `AppEvent`s (camelCase, RFC 3339 strings, upper-case enums). Only the fields
-// the screens read are listed.
+// The wire shapes the UI shows. The server's REST JSON are the OpenAPI
+// document's own schemas (`api.gen.ts`, generated from the running server and
+// checked for drift in CI), never a copy; what is written here is what the
+// document does not hold: page and query shapes, and the client's `AppEvent`s,
+// outbox and call types (camelCase, RFC 3339 strings, upper-case enums).
+
+import type { components } from "./backends/browser/api.gen";
+
+type Schemas = components["schemas"];
 
 export type Id = string;
-export type StudyRole = "OWNER" | "ADMIN" | "MEMBER";
-export type MemberStatus = "ACTIVE" | "PENDING";
-export type JoinPolicy = "AUTO" | "APPROVAL";
-export type Priority = "LOW" | "MEDIUM" | "HIGH";
-
-export type PlatformRole = "USER" | "ADMIN" | "SYSTEM_ADMIN";
-export type UserStatus = "ACTIVE" | "SUSPENDED";
-
-export interface User {
-  id: Id;
-  email: string;
-  name: string;
-  bio?: string | null;
-  avatarUrl?: string | null;
-  role: PlatformRole;
-  status: UserStatus;
-  suspendedReason?: string | null;
-  suspendedUntil?: string | null;
-  createdAt?: string;
-  lastLoginAt?: string | null;
-}
-
-export interface Study {
-  id: Id;
-  name: string;
-  description: string;
-  category: string;
-  tags: string[];
-  maxMembers: number;
-  memberCount: number;
-  isPublic: boolean;
-  joinPolicy: JoinPolicy;
-  isRecruiting: boolean;
-  ownerId: Id;
-  ownerName: string;
-  lastSeq: number;
-  myRole?: StudyRole | null;
-  myStatus?: MemberStatus | null;
-}
-
-export interface Member {
-  studyId: Id;
-  userId: Id;
-  name: string;
-  role: StudyRole;
-  status: MemberStatus;
-  /** Shown only to the member themself and to platform admins. */
-  email?: string | null;
-  /** The join request's note. */
-  message?: string | null;
-  requestedAt?: string;
-  joinedAt?: string | null;
-  lastReadSeq: number;
-}
-
-export interface FileMeta {
-  id: Id;
-  studyId: Id;
-  uploaderId: Id;
-  name: string;
-  contentType: string;
-  size: number;
-  downloadCount: number;
-  createdAt: string;
-}
-
-export interface ChatMessage {
-  id: Id;
-  studyId: Id;
-  seq: number;
-  authorId: Id;
-  authorName: string;
-  content: string;
-  file?: FileMeta | null;
-  clientId?: string | null;
-  isDeleted: boolean;
-  createdAt: string;
-}
-
-export interface ChatPage {
-  items: ChatMessage[];
-  hasOlder: boolean;
-  hasNewer: boolean;
-  lastChange: number;
-}
-
-export interface Notice {
-  id: Id;
-  studyId: Id;
-  authorId: Id;
-  authorName: string;
-  title: string;
-  content: string;
-  isPinned: boolean;
-  viewCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CalendarEvent {
-  id: Id;
-  studyId: Id;
-  creatorId: Id;
-  title: string;
-  description?: string | null;
-  startAt: string;
-  endAt: string;
-  allDay: boolean;
-  location?: string | null;
-}
-
-export interface Task {
-  id: Id;
-  studyId?: Id | null;
-  title: string;
-  description?: string | null;
-  dueAt?: string | null;
-  priority: Priority;
-  isDone: boolean;
-}
-
-export interface NewTask {
-  title: string;
-  description?: string | null;
-  dueAt?: string | null;
-  priority: Priority;
-  studyId?: Id | null;
-  clientId?: string | null;
-}
-
-export interface Notification {
-  id: Id;
-  kind: string;
-  title: string;
-  body: string;
-  studyId?: Id | null;
-  isRead: boolean;
-  createdAt: string;
-}
+export type StudyRole = Schemas["StudyRole"];
+export type MemberStatus = Schemas["MemberStatus"];
+export type JoinPolicy = Schemas["JoinPolicy"];
+export type Priority = Schemas["Priority"];
+export type PlatformRole = Schemas["PlatformRole"];
+export type UserStatus = Schemas["UserStatus"];
+export type User = Schemas["User"];
+export type Study = Schemas["Study"];
+export type Member = Schemas["Member"];
+export type FileMeta = Schemas["FileMeta"];
+export type ChatMessage = Schemas["ChatMessage"];
+export type ChatPage = Schemas["ChatPage"];
+export type Notice = Schemas["Notice"];
+export type CalendarEvent = Schemas["CalendarEvent"];
+export type Task = Schemas["Task"];
+export type NewTask = Schemas["NewTask"];
+export type Notification = Schemas["Notification"];
 
 export interface Page<T> {
   items: T[];
@@ -150,28 +34,8 @@ export interface Page<T> {
   limit: number;
 }
 
-export interface UnreadCount {
-  studyId: Id;
-  studyName: string;
-  unread: number;
-}
-
-export interface Dashboard {
-  stats: {
-    studyCount: number;
-    ownedStudyCount: number;
-    pendingRequestCount: number;
-    openTaskCount: number;
-    doneTaskCount: number;
-    unreadNotificationCount: number;
-    unreadMessageCount: number;
-  };
-  myStudies: Study[];
-  upcomingEvents: CalendarEvent[];
-  recentNotices: Notice[];
-  dueTasks: Task[];
-  unreadByStudy: UnreadCount[];
-}
+export type UnreadCount = Schemas["UnreadCount"];
+export type Dashboard = Schemas["Dashboard"];
 
 export type ConnectionState =
   | { state: "ONLINE" }
@@ -210,27 +74,10 @@ export interface StudyQuery {
   limit?: number;
 }
 
-export interface NewStudy {
-  name: string;
-  description: string;
-  category: string;
-  tags: string[];
-  maxMembers: number;
-  isPublic: boolean;
-  joinPolicy: JoinPolicy;
-}
+export type NewStudy = Schemas["NewStudy"];
 
 /** `PATCH /api/studies/{id}`: the fields to change (OWNER). */
-export interface StudyPatch {
-  name?: string;
-  description?: string;
-  category?: string;
-  tags?: string[];
-  maxMembers?: number;
-  isPublic?: boolean;
-  joinPolicy?: JoinPolicy;
-  isRecruiting?: boolean;
-}
+export type StudyPatch = Schemas["StudyPatch"];
 
 export interface Session {
   user: User;
@@ -269,113 +116,24 @@ export type AppEvent =
 
 // Request bodies (as the server reads them).
 
-export interface ProfilePatch {
-  name?: string;
-  bio?: string;
-  avatarUrl?: string;
-}
-
-export interface PasswordChange {
-  currentPassword: string;
-  newPassword: string;
-}
-
-export interface JoinRequest {
-  message?: string | null;
-  /** A private study's invite code (or to skip approval in a public one). */
-  inviteCode?: string | null;
-}
-
-export interface InviteCode {
-  studyId: Id;
-  inviteCode: string;
-}
-
-export interface NewNotice {
-  title: string;
-  content: string;
-  isPinned?: boolean;
-}
-
-export interface NoticePatch {
-  title?: string;
-  content?: string;
-  isPinned?: boolean;
-}
-
-export interface NewEvent {
-  title: string;
-  description?: string | null;
-  startAt: string;
-  endAt: string;
-  allDay?: boolean;
-  location?: string | null;
-}
-
-export type EventPatch = Partial<NewEvent>;
-
-export interface TaskPatch {
-  title?: string;
-  description?: string;
-  dueAt?: string | null;
-  priority?: Priority;
-  isDone?: boolean;
-}
-
-export type ReportTarget = "USER" | "STUDY" | "MESSAGE";
-export type ReportStatus = "PENDING" | "PROCESSED";
-export type ReportAction = "DISMISS" | "WARN" | "SUSPEND_USER" | "DELETE_CONTENT";
-
-export interface NewReport {
-  targetType: ReportTarget;
-  targetId: string;
-  reason: string;
-}
-
-export interface Report {
-  id: Id;
-  reporterId: Id;
-  targetType: ReportTarget;
-  targetId: string;
-  reason: string;
-  status: ReportStatus;
-  action?: ReportAction | null;
-  note?: string | null;
-  processedBy?: Id | null;
-  processedAt?: string | null;
-  createdAt: string;
-}
-
-export interface ProcessReport {
-  action: ReportAction;
-  note?: string | null;
-}
-
-export interface Suspension {
-  reason: string;
-  /** RFC 3339; none for an open-ended suspension. */
-  until?: string | null;
-}
-
-export interface AdminStats {
-  userCount: number;
-  suspendedUserCount: number;
-  studyCount: number;
-  deletedStudyCount: number;
-  messageCount: number;
-  fileCount: number;
-  pendingReportCount: number;
-}
-
-export interface AuditEntry {
-  id: Id;
-  actorId: Id;
-  action: string;
-  targetType: string;
-  targetId: string;
-  detail: string;
-  createdAt: string;
-}
+export type ProfilePatch = Schemas["ProfilePatch"];
+export type PasswordChange = Schemas["PasswordChange"];
+export type JoinRequest = Schemas["JoinRequest"];
+export type InviteCode = Schemas["InviteCode"];
+export type NewNotice = Schemas["NewNotice"];
+export type NoticePatch = Schemas["NoticePatch"];
+export type NewEvent = Schemas["NewEvent"];
+export type EventPatch = Schemas["EventPatch"];
+export type TaskPatch = Schemas["TaskPatch"];
+export type ReportTarget = Schemas["ReportTarget"];
+export type ReportStatus = Schemas["ReportStatus"];
+export type ReportAction = Schemas["ReportAction"];
+export type NewReport = Schemas["NewReport"];
+export type Report = Schemas["Report"];
+export type ProcessReport = Schemas["ProcessReport"];
+export type Suspension = Schemas["Suspension"];
+export type AdminStats = Schemas["AdminStats"];
+export type AuditEntry = Schemas["AuditEntry"];
 
 export interface UserQuery {
   keyword?: string;

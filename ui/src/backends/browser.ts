@@ -394,7 +394,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
       return (await unwrap(a.api.GET("/api/dashboard")));
     },
     study: (studyId) =>
-      cached(`study/${studyId}`, async (a) => (await unwrap(a.api.GET("/api/studies/{id}", { params: { path: { id: studyId } } }))) as Study),
+      cached(`study/${studyId}`, async (a) => await unwrap(a.api.GET("/api/studies/{id}", { params: { path: { id: studyId } } }))),
     // Offline this fails for a study never seen; once the connection is back,
     // every study of mine is followed (`refreshStudies`).
     follow: (studyId) => follow(need(), studyId),
@@ -467,7 +467,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
       (await unwrap(need().api.GET("/api/studies", { params: { query } }))),
     createStudy: async (study) => {
       const a = need();
-      const created = (await unwrap(a.api.POST("/api/studies", { body: study }))) as Study;
+      const created = await unwrap(a.api.POST("/api/studies", { body: study }));
       await refreshStudies(a);
       return created;
     },
@@ -490,7 +490,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
     },
     updateStudy: async (studyId, patch) => {
       const a = need();
-      const updated = (await unwrap(a.api.PATCH("/api/studies/{id}", { params: { path: { id: studyId } }, body: patch }))) as Study;
+      const updated = await unwrap(a.api.PATCH("/api/studies/{id}", { params: { path: { id: studyId } }, body: patch }));
       await (await kvReady).set(key(a, `study/${studyId}`), updated);
       await refreshStudies(a);
       return updated;

@@ -9,8 +9,11 @@ import { reportIn } from "../report";
 import type { Id, JoinPolicy, Study, StudyPatch } from "../types";
 import { confirmIn, errorView, field } from "../ui";
 
+/** Every setting of a study, as the form holds them. */
+export type StudySettings = { [K in keyof StudyPatch]-?: NonNullable<StudyPatch[K]> };
+
 /** The fields of `edited` that differ from `study` (nothing sent unchanged). */
-export function studyChanges(study: Study, edited: Required<StudyPatch>): StudyPatch {
+export function studyChanges(study: Study, edited: StudySettings): StudyPatch {
   const patch: StudyPatch = {};
   if (edited.name !== study.name) patch.name = edited.name;
   if (edited.description !== study.description) patch.description = edited.description;
