@@ -66,8 +66,10 @@ fi
 tokens=(); for i in $(seq 1 "$N"); do tokens+=("$(signup "p$i")"); done
 S=$(new_study "${tokens[0]}")
 for i in $(seq 2 "$N"); do join_study "${tokens[$((i - 1))]}" "$S"; done
-for i in $(seq 1 "$N"); do peer "p$i" "$S" $((SECS + WARM)) "$WARM" & done
-wait
+PEERS=()
+for i in $(seq 1 "$N"); do peer "p$i" "$S" $((SECS + WARM)) "$WARM" & PEERS+=($!); done
+# The peers only: a bare `wait` would wait for the server too, forever.
+wait "${PEERS[@]}"
 for i in $(seq 1 "$N"); do
   cat "$OUT/p$i.json"
   read -r u s e <"$OUT/p$i.time"
