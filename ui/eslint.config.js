@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist", "node_modules", "e2e-browser/node_modules", "e2e-browser/out", "src/backends/browser/api.gen.ts"] },
+  { ignores: ["dist", "node_modules", "e2e-browser/node_modules", "e2e-browser/out", "src/backends/browser/api.gen.ts", "src/app.gen.ts"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -17,6 +17,7 @@ use crate::store::StoreError;
 
 /// Stable, machine-readable error codes. Their spelling is part of the public API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -92,6 +93,7 @@ impl fmt::Display for ErrorCode {
 /// real-time `error` frames; additive, so clients that ignore it keep working.
 /// Their spelling is part of the public API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
 pub enum Reason {

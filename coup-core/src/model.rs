@@ -401,13 +401,10 @@ pub struct ChatPage {
 /// exactly what the server holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum ChatChange {
     /// A message was posted; shown as it is now (a tombstone if deleted since).
+    #[serde(rename_all = "camelCase")]
     Message {
         /// The change number.
         change: i64,
@@ -415,6 +412,7 @@ pub enum ChatChange {
         message: Box<ChatMessage>,
     },
     /// An earlier message was deleted.
+    #[serde(rename_all = "camelCase")]
     MessageDeleted {
         /// The change number.
         change: i64,
@@ -424,6 +422,7 @@ pub enum ChatChange {
         seq: i64,
     },
     /// A member's read position moved.
+    #[serde(rename_all = "camelCase")]
     ReadReceipt {
         /// The change number.
         change: i64,

@@ -1,6 +1,7 @@
 //! Rules of the code base that no compiler checks: every Rust source file of
 //! the workspace opens with a `//!` doc saying what it is for (as
-//! rust-analyzer's `xtask/src/tidy.rs` asks of its own).
+//! rust-analyzer's `xtask/src/tidy.rs` asks of its own); no type documented by
+//! an OpenAPI schema uses a serde attribute utoipa does not read.
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +28,8 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-#[test]
-fn every_source_file_opens_with_a_module_doc() {
+/// The workspace's Rust files, checked to be the workspace.
+fn workspace_files() -> (PathBuf, Vec<PathBuf>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
     rust_files(&root, &mut files);
@@ -38,6 +39,12 @@ fn every_source_file_opens_with_a_module_doc() {
         files.len(),
         root.display()
     );
+    (root, files)
+}
+
+#[test]
+fn every_source_file_opens_with_a_module_doc() {
+    let (root, files) = workspace_files();
     let undocumented: Vec<String> = files
         .iter()
         .filter(|path| {
@@ -54,5 +61,41 @@ fn every_source_file_opens_with_a_module_doc() {
     assert!(
         undocumented.is_empty(),
         "these files do not open with a `//!` doc: {undocumented:?}"
+    );
+}
+
+/// utoipa 6 reads `rename_all` but not `rename_all_fields`: a schema derived from
+/// an enum with it names the variants' fields in snake case while the wire has
+/// them in camel case (the REST document's `ChatChange` did). Such an enum puts
+/// `#[serde(rename_all = "camelCase")]` on each struct variant instead.
+#[test]
+fn no_schema_type_renames_fields_where_utoipa_cannot_see() {
+    let (root, files) = workspace_files();
+    let mut offenders = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("read a source file");
+        let lines: Vec<&str> = text.lines().collect();
+        for (at, line) in lines.iter().enumerate() {
+            let attribute = line.trim_start().starts_with("rename_all_fields")
+                || (line.contains("#[serde(") && line.contains("rename_all_fields"));
+            if !attribute {
+                continue;
+            }
+            // The attributes of the item this line belongs to: up to the item.
+            let start = lines[..at]
+                .iter()
+                .rposition(|l| {
+                    !(l.starts_with("#[") || l.starts_with("    ") || l.starts_with(")]"))
+                })
+                .map_or(0, |p| p + 1);
+            if lines[start..at].iter().any(|l| l.contains("ToSchema")) {
+                let name = path.strip_prefix(&root).unwrap_or(path).display();
+                offenders.push(format!("{name}:{}", at + 1));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "rename_all_fields on a ToSchema type (utoipa ignores it): {offenders:?}"
     );
 }

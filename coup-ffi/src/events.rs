@@ -105,13 +105,13 @@ pub enum AppEvent {
     Lagged { missed: u64 },
 }
 
-impl AppEvent {
-    /// The event for the app; `None` for a kind this library does not know yet
-    /// (the core's enum is `non_exhaustive`).
-    pub(crate) fn from_core(event: core_client::AppEvent) -> Option<Self> {
+// Every variant is matched (no wildcard), so a new kind of core event does not
+// compile here until the bindings carry it.
+impl From<core_client::AppEvent> for AppEvent {
+    fn from(event: core_client::AppEvent) -> Self {
         use core_client::AppEvent as E;
         let id = |x: &dyn ToString| x.to_string();
-        Some(match event {
+        match event {
             E::Connection { state } => Self::Connection {
                 state: state.into(),
             },
@@ -184,10 +184,7 @@ impl AppEvent {
                 participant,
             } => Self::CallParticipantJoined {
                 study_id: id(&study_id),
-                participant: Participant {
-                    user_id: id(&participant.user_id),
-                    media: participant.media.into(),
-                },
+                participant: participant.into(),
             },
             E::CallParticipantLeft { study_id, user_id } => Self::CallParticipantLeft {
                 study_id: id(&study_id),
@@ -223,8 +220,7 @@ impl AppEvent {
             },
             E::CacheRefreshed => Self::CacheRefreshed,
             E::Lagged { missed } => Self::Lagged { missed },
-            _ => return None,
-        })
+        }
     }
 }
 
@@ -289,8 +285,7 @@ impl core_client::EventListener for Forward {
             state.running = Some(std::thread::current().id());
         }
         if let Some(listener) = self.listener.upgrade()
-            && let Some(event) = AppEvent::from_core(event)
-            && let Err(e) = listener.on_event(event)
+            && let Err(e) = listener.on_event(event.into())
         {
             tracing::warn!(error = %e, "the app's event listener failed");
         }

@@ -150,18 +150,31 @@ pub struct User {
 
 impl From<m::User> for User {
     fn from(u: m::User) -> Self {
+        let m::User {
+            id,
+            email,
+            name,
+            bio,
+            avatar_url,
+            role,
+            status,
+            suspended_reason,
+            suspended_until,
+            created_at,
+            last_login_at,
+        } = u;
         Self {
-            id: u.id.to_string(),
-            email: u.email,
-            name: u.name,
-            bio: u.bio,
-            avatar_url: u.avatar_url,
-            role: u.role.into(),
-            status: u.status.into(),
-            suspended_reason: u.suspended_reason,
-            suspended_until: opt_time(u.suspended_until),
-            created_at: time(u.created_at),
-            last_login_at: opt_time(u.last_login_at),
+            id: id.to_string(),
+            email,
+            name,
+            bio,
+            avatar_url,
+            role: role.into(),
+            status: status.into(),
+            suspended_reason,
+            suspended_until: opt_time(suspended_until),
+            created_at: time(created_at),
+            last_login_at: opt_time(last_login_at),
         }
     }
 }
@@ -193,24 +206,43 @@ pub struct Study {
 
 impl From<m::Study> for Study {
     fn from(s: m::Study) -> Self {
+        let m::Study {
+            id,
+            name,
+            description,
+            category,
+            tags,
+            max_members,
+            member_count,
+            is_public,
+            join_policy,
+            is_recruiting,
+            owner_id,
+            owner_name,
+            last_seq,
+            created_at,
+            updated_at,
+            my_role,
+            my_status,
+        } = s;
         Self {
-            id: s.id.to_string(),
-            name: s.name,
-            description: s.description,
-            category: s.category,
-            tags: s.tags,
-            max_members: s.max_members,
-            member_count: s.member_count,
-            is_public: s.is_public,
-            join_policy: s.join_policy.into(),
-            is_recruiting: s.is_recruiting,
-            owner_id: s.owner_id.to_string(),
-            owner_name: s.owner_name,
-            last_seq: s.last_seq,
-            created_at: time(s.created_at),
-            updated_at: time(s.updated_at),
-            my_role: s.my_role.map(Into::into),
-            my_status: s.my_status.map(Into::into),
+            id: id.to_string(),
+            name,
+            description,
+            category,
+            tags,
+            max_members,
+            member_count,
+            is_public,
+            join_policy: join_policy.into(),
+            is_recruiting,
+            owner_id: owner_id.to_string(),
+            owner_name,
+            last_seq,
+            created_at: time(created_at),
+            updated_at: time(updated_at),
+            my_role: my_role.map(Into::into),
+            my_status: my_status.map(Into::into),
         }
     }
 }
@@ -226,11 +258,17 @@ pub struct StudyPage {
 
 impl From<m::Page<m::Study>> for StudyPage {
     fn from(p: m::Page<m::Study>) -> Self {
+        let m::Page {
+            items,
+            total,
+            page,
+            limit,
+        } = p;
         Self {
-            items: all(p.items),
-            total: p.total,
-            page: p.page,
-            limit: p.limit,
+            items: all(items),
+            total,
+            page,
+            limit,
         }
     }
 }
@@ -322,18 +360,31 @@ pub struct Member {
 
 impl From<m::Member> for Member {
     fn from(x: m::Member) -> Self {
+        let m::Member {
+            study_id,
+            user_id,
+            name,
+            email,
+            avatar_url,
+            role,
+            status,
+            message,
+            requested_at,
+            joined_at,
+            last_read_seq,
+        } = x;
         Self {
-            study_id: x.study_id.to_string(),
-            user_id: x.user_id.to_string(),
-            name: x.name,
-            email: x.email,
-            avatar_url: x.avatar_url,
-            role: x.role.into(),
-            status: x.status.into(),
-            message: x.message,
-            requested_at: time(x.requested_at),
-            joined_at: opt_time(x.joined_at),
-            last_read_seq: x.last_read_seq,
+            study_id: study_id.to_string(),
+            user_id: user_id.to_string(),
+            name,
+            email,
+            avatar_url,
+            role: role.into(),
+            status: status.into(),
+            message,
+            requested_at: time(requested_at),
+            joined_at: opt_time(joined_at),
+            last_read_seq,
         }
     }
 }
@@ -355,17 +406,29 @@ pub struct Notice {
 
 impl From<m::Notice> for Notice {
     fn from(n: m::Notice) -> Self {
+        let m::Notice {
+            id,
+            study_id,
+            author_id,
+            author_name,
+            title,
+            content,
+            is_pinned,
+            view_count,
+            created_at,
+            updated_at,
+        } = n;
         Self {
-            id: n.id.to_string(),
-            study_id: n.study_id.to_string(),
-            author_id: n.author_id.to_string(),
-            author_name: n.author_name,
-            title: n.title,
-            content: n.content,
-            is_pinned: n.is_pinned,
-            view_count: n.view_count,
-            created_at: time(n.created_at),
-            updated_at: time(n.updated_at),
+            id: id.to_string(),
+            study_id: study_id.to_string(),
+            author_id: author_id.to_string(),
+            author_name,
+            title,
+            content,
+            is_pinned,
+            view_count,
+            created_at: time(created_at),
+            updated_at: time(updated_at),
         }
     }
 }
@@ -388,18 +451,31 @@ pub struct CalendarEvent {
 
 impl From<m::CalendarEvent> for CalendarEvent {
     fn from(e: m::CalendarEvent) -> Self {
+        let m::CalendarEvent {
+            id,
+            study_id,
+            creator_id,
+            title,
+            description,
+            start_at,
+            end_at,
+            all_day,
+            location,
+            created_at,
+            updated_at,
+        } = e;
         Self {
-            id: e.id.to_string(),
-            study_id: e.study_id.to_string(),
-            creator_id: e.creator_id.to_string(),
-            title: e.title,
-            description: e.description,
-            start_at: time(e.start_at),
-            end_at: time(e.end_at),
-            all_day: e.all_day,
-            location: e.location,
-            created_at: time(e.created_at),
-            updated_at: time(e.updated_at),
+            id: id.to_string(),
+            study_id: study_id.to_string(),
+            creator_id: creator_id.to_string(),
+            title,
+            description,
+            start_at: time(start_at),
+            end_at: time(end_at),
+            all_day,
+            location,
+            created_at: time(created_at),
+            updated_at: time(updated_at),
         }
     }
 }
@@ -422,18 +498,31 @@ pub struct TaskItem {
 
 impl From<m::Task> for TaskItem {
     fn from(t: m::Task) -> Self {
+        let m::Task {
+            id,
+            user_id,
+            study_id,
+            title,
+            description,
+            due_at,
+            priority,
+            is_done,
+            done_at,
+            created_at,
+            updated_at,
+        } = t;
         Self {
-            id: t.id.to_string(),
-            user_id: t.user_id.to_string(),
-            study_id: t.study_id.map(|s| s.to_string()),
-            title: t.title,
-            description: t.description,
-            due_at: opt_time(t.due_at),
-            priority: t.priority.into(),
-            is_done: t.is_done,
-            done_at: opt_time(t.done_at),
-            created_at: time(t.created_at),
-            updated_at: time(t.updated_at),
+            id: id.to_string(),
+            user_id: user_id.to_string(),
+            study_id: study_id.map(|s| s.to_string()),
+            title,
+            description,
+            due_at: opt_time(due_at),
+            priority: priority.into(),
+            is_done,
+            done_at: opt_time(done_at),
+            created_at: time(created_at),
+            updated_at: time(updated_at),
         }
     }
 }
@@ -465,12 +554,21 @@ impl NewTask {
     }
 
     fn from_core(t: coup_core::api::tasks::NewTask) -> Self {
+        let coup_core::api::tasks::NewTask {
+            title,
+            description,
+            due_at,
+            priority,
+            study_id,
+            // The outbox item that carries the task holds its client id.
+            client_id: _,
+        } = t;
         Self {
-            title: t.title,
-            description: t.description,
-            due_at: opt_time(t.due_at),
-            priority: t.priority.into(),
-            study_id: t.study_id.map(|s| s.to_string()),
+            title,
+            description,
+            due_at: opt_time(due_at),
+            priority: priority.into(),
+            study_id: study_id.map(|s| s.to_string()),
         }
     }
 }
@@ -489,6 +587,8 @@ pub struct TaskPatch {
     pub priority: Option<Priority>,
     #[uniffi(default)]
     pub study_id: Option<String>,
+    #[uniffi(default)]
+    pub is_done: Option<bool>,
 }
 
 impl TaskPatch {
@@ -499,17 +599,26 @@ impl TaskPatch {
             due_at: parse_opt_time("dueAt", self.due_at)?,
             priority: self.priority.map(Into::into),
             study_id: parse_opt_id("studyId", self.study_id)?,
-            is_done: None,
+            is_done: self.is_done,
         })
     }
 
     fn from_core(p: coup_core::api::tasks::TaskPatch) -> Self {
+        let coup_core::api::tasks::TaskPatch {
+            title,
+            description,
+            due_at,
+            priority,
+            study_id,
+            is_done,
+        } = p;
         Self {
-            title: p.title,
-            description: p.description,
-            due_at: opt_time(p.due_at),
-            priority: p.priority.map(Into::into),
-            study_id: p.study_id.map(|s| s.to_string()),
+            title,
+            description,
+            due_at: opt_time(due_at),
+            priority: priority.map(Into::into),
+            study_id: study_id.map(|s| s.to_string()),
+            is_done,
         }
     }
 }
@@ -557,15 +666,27 @@ pub struct FileMeta {
 
 impl From<m::FileMeta> for FileMeta {
     fn from(f: m::FileMeta) -> Self {
+        let m::FileMeta {
+            id,
+            study_id,
+            uploader_id,
+            name,
+            content_type,
+            size,
+            download_count,
+            created_at,
+            // Where the server keeps the bytes: never sent.
+            storage_key: _,
+        } = f;
         Self {
-            id: f.id.to_string(),
-            study_id: f.study_id.to_string(),
-            uploader_id: f.uploader_id.to_string(),
-            name: f.name,
-            content_type: f.content_type,
-            size: f.size,
-            download_count: f.download_count,
-            created_at: time(f.created_at),
+            id: id.to_string(),
+            study_id: study_id.to_string(),
+            uploader_id: uploader_id.to_string(),
+            name,
+            content_type,
+            size,
+            download_count,
+            created_at: time(created_at),
         }
     }
 }
@@ -589,17 +710,29 @@ pub struct ChatMessage {
 
 impl From<m::ChatMessage> for ChatMessage {
     fn from(x: m::ChatMessage) -> Self {
+        let m::ChatMessage {
+            id,
+            study_id,
+            seq,
+            author_id,
+            author_name,
+            content,
+            file,
+            client_id,
+            is_deleted,
+            created_at,
+        } = x;
         Self {
-            id: x.id.to_string(),
-            study_id: x.study_id.to_string(),
-            seq: x.seq,
-            author_id: x.author_id.to_string(),
-            author_name: x.author_name,
-            content: x.content,
-            file: x.file.map(Into::into),
-            client_id: x.client_id,
-            is_deleted: x.is_deleted,
-            created_at: time(x.created_at),
+            id: id.to_string(),
+            study_id: study_id.to_string(),
+            seq,
+            author_id: author_id.to_string(),
+            author_name,
+            content,
+            file: file.map(Into::into),
+            client_id,
+            is_deleted,
+            created_at: time(created_at),
         }
     }
 }
@@ -610,14 +743,24 @@ pub struct ChatPage {
     pub items: Vec<ChatMessage>,
     pub has_older: bool,
     pub has_newer: bool,
+    /// The study's change number when the page was read (where the change feed
+    /// resumes from).
+    pub last_change: i64,
 }
 
 impl From<m::ChatPage> for ChatPage {
     fn from(p: m::ChatPage) -> Self {
+        let m::ChatPage {
+            items,
+            has_older,
+            has_newer,
+            last_change,
+        } = p;
         Self {
-            items: all(p.items),
-            has_older: p.has_older,
-            has_newer: p.has_newer,
+            items: all(items),
+            has_older,
+            has_newer,
+            last_change,
         }
     }
 }
@@ -639,16 +782,27 @@ pub struct NotificationItem {
 
 impl From<m::Notification> for NotificationItem {
     fn from(n: m::Notification) -> Self {
+        let m::Notification {
+            id,
+            user_id,
+            kind,
+            title,
+            body,
+            study_id,
+            ref_id,
+            is_read,
+            created_at,
+        } = n;
         Self {
-            id: n.id.to_string(),
-            user_id: n.user_id.to_string(),
-            kind: n.kind.into(),
-            title: n.title,
-            body: n.body,
-            study_id: n.study_id.map(|s| s.to_string()),
-            ref_id: n.ref_id,
-            is_read: n.is_read,
-            created_at: time(n.created_at),
+            id: id.to_string(),
+            user_id: user_id.to_string(),
+            kind: kind.into(),
+            title,
+            body,
+            study_id: study_id.map(|s| s.to_string()),
+            ref_id,
+            is_read,
+            created_at: time(created_at),
         }
     }
 }
@@ -668,10 +822,15 @@ pub struct MediaState {
 
 impl From<coup_core::realtime::calls::MediaState> for MediaState {
     fn from(s: coup_core::realtime::calls::MediaState) -> Self {
+        let coup_core::realtime::calls::MediaState {
+            mic,
+            camera,
+            screen,
+        } = s;
         Self {
-            mic: s.mic,
-            camera: s.camera,
-            screen: s.screen,
+            mic,
+            camera,
+            screen,
         }
     }
 }
@@ -701,6 +860,31 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+impl From<coup_core::realtime::calls::Participant> for Participant {
+    fn from(p: coup_core::realtime::calls::Participant) -> Self {
+        let coup_core::realtime::calls::Participant { user_id, media } = p;
+        Self {
+            user_id: user_id.to_string(),
+            media: media.into(),
+        }
+    }
+}
+
+impl From<coup_core::realtime::protocol::IceServer> for IceServer {
+    fn from(s: coup_core::realtime::protocol::IceServer) -> Self {
+        let coup_core::realtime::protocol::IceServer {
+            urls,
+            username,
+            credential,
+        } = s;
+        Self {
+            urls,
+            username,
+            credential,
+        }
+    }
+}
+
 /// The call as the joiner finds it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct JoinedCall {
@@ -712,24 +896,13 @@ pub struct JoinedCall {
 
 impl From<core_client::JoinedCall> for JoinedCall {
     fn from(j: core_client::JoinedCall) -> Self {
+        let core_client::JoinedCall {
+            participants,
+            ice_servers,
+        } = j;
         Self {
-            participants: j
-                .participants
-                .into_iter()
-                .map(|p| Participant {
-                    user_id: p.user_id.to_string(),
-                    media: p.media.into(),
-                })
-                .collect(),
-            ice_servers: j
-                .ice_servers
-                .into_iter()
-                .map(|s| IceServer {
-                    urls: s.urls,
-                    username: s.username,
-                    credential: s.credential,
-                })
-                .collect(),
+            participants: participants.into_iter().map(Participant::from).collect(),
+            ice_servers: ice_servers.into_iter().map(IceServer::from).collect(),
         }
     }
 }
@@ -944,13 +1117,21 @@ pub struct OutboxItem {
 
 impl From<core_client::OutboxItem> for OutboxItem {
     fn from(i: core_client::OutboxItem) -> Self {
+        let core_client::OutboxItem {
+            id,
+            client_id,
+            action,
+            state,
+            attempts,
+            created_at,
+        } = i;
         Self {
-            id: i.id,
-            client_id: i.client_id,
-            action: i.action.into(),
-            state: i.state.into(),
-            attempts: i.attempts,
-            created_at: time(i.created_at),
+            id,
+            client_id,
+            action: action.into(),
+            state: state.into(),
+            attempts,
+            created_at: time(created_at),
         }
     }
 }
@@ -1005,11 +1186,16 @@ pub struct FlushReport {
 
 impl From<core_client::FlushReport> for FlushReport {
     fn from(r: core_client::FlushReport) -> Self {
+        let core_client::FlushReport {
+            sent,
+            failed,
+            stopped,
+        } = r;
         Self {
-            sent: r.sent.into_iter().map(|(item, _)| item.into()).collect(),
-            failed: all(r.failed),
-            stopped_code: r.stopped.as_ref().map(|e| e.code().as_str().to_owned()),
-            stopped_message: r.stopped.as_ref().map(|e| e.public_message()),
+            sent: sent.into_iter().map(|(item, _)| item.into()).collect(),
+            failed: all(failed),
+            stopped_code: stopped.as_ref().map(|e| e.code().as_str().to_owned()),
+            stopped_message: stopped.as_ref().map(|e| e.public_message()),
         }
     }
 }
@@ -1025,10 +1211,8 @@ pub struct ChatCursor {
 
 impl From<core_client::Cursor> for ChatCursor {
     fn from(c: core_client::Cursor) -> Self {
-        Self {
-            change: c.change,
-            seq: c.seq,
-        }
+        let core_client::Cursor { change, seq } = c;
+        Self { change, seq }
     }
 }
 

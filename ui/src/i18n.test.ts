@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 
-import apiTypes from "./backends/browser/api.gen.ts?raw";
 import { BackendError } from "./backend";
+import { knownErrorCodes, knownReasons } from "./backends/browser/rest";
 import { errorText, pickLang, setLang, t } from "./i18n";
 import { bannerFor } from "./status";
 
@@ -40,16 +40,17 @@ describe("errors in words", () => {
     expect(BackendError.from(new Error("boom")).code).toBe("INTERNAL");
     expect(BackendError.from("text").message).toBe("text");
   });
-  it("words every reason the server documents in both languages", () => {
-    // The server's list, from the generated API types (one definition: the
-    // `Reason` enum's documentation in coup-core), not a copy kept here.
-    const documented = /Why, where a user interface words cases[\s\S]*?New reasons may be added/.exec(apiTypes)?.[0] ?? "";
-    const reasons = [...documented.matchAll(/`([A-Z_]+)`/g)].map((m) => m[1] ?? "");
-    expect(reasons).toContain("ACCOUNT_SUSPENDED");
-    expect(reasons.length).toBeGreaterThan(20);
+  it("words every reason and every code of the client in both languages", () => {
+    // The lists are the generated types' (coup-core's `Reason` and `ErrorCode`):
+    // rest.ts does not compile when they gain or lose one.
+    expect(knownReasons).toContain("ACCOUNT_SUSPENDED");
+    expect(knownReasons.length).toBeGreaterThan(20);
+    expect(knownErrorCodes).toContain("BAD_RESPONSE");
     for (const lang of ["en", "ko"] as const) {
       setLang(lang);
-      for (const reason of reasons) expect(errorText({ code: "X", reason })).not.toBe(errorText({ code: "X" }));
+      const generic = errorText({ code: "X" });
+      for (const reason of knownReasons) expect(errorText({ code: "X", reason })).not.toBe(generic);
+      for (const code of knownErrorCodes) expect(errorText({ code })).not.toBe(generic);
     }
   });
 });

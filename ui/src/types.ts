@@ -1,12 +1,15 @@
-// The wire shapes the UI shows. The server's REST JSON are the OpenAPI
-// document's own schemas (`api.gen.ts`, generated from the running server and
-// checked for drift in CI), never a copy; what is written here is what the
-// document does not hold: page and query shapes, and the client's `AppEvent`s,
-// outbox and call types (camelCase, RFC 3339 strings, upper-case enums).
+// The wire shapes the UI shows, never a copy: the server's REST JSON are the
+// OpenAPI document's own schemas (`api.gen.ts`, generated from the running
+// server), and the client's app events, outbox and call types are the Rust
+// client's (`app.gen.ts`, generated from coup_core::client::app_types); CI
+// checks both for drift. What is written here is what neither holds: page and
+// query shapes, and what only the UI's shells add.
 
 import type { components } from "./backends/browser/api.gen";
+import type { components as AppComponents } from "./app.gen";
 
 type Schemas = components["schemas"];
+type AppSchemas = AppComponents["schemas"];
 
 export type Id = string;
 export type StudyRole = Schemas["StudyRole"];
@@ -37,32 +40,16 @@ export interface Page<T> {
 export type UnreadCount = Schemas["UnreadCount"];
 export type Dashboard = Schemas["Dashboard"];
 
-export type ConnectionState =
-  | { state: "ONLINE" }
-  | { state: "CONNECTING" }
-  | { state: "OFFLINE"; reason: string; retryInMs: number }
-  | { state: "SIGNED_OUT"; code: string; message: string; reason: string | null };
-
-export type OutboxAction =
-  | { type: "sendMessage"; studyId: Id; content: string; fileId?: Id | null }
-  | { type: "createTask"; task: NewTask }
-  | { type: "updateTask"; taskId: unknown; patch: unknown }
-  | { type: "setTaskDone"; taskId: unknown; done: boolean }
-  | { type: "deleteTask"; taskId: unknown }
-  | { type: "markRead"; studyId: Id; messageId: Id };
-
-export type OutboxState =
-  | { state: "PENDING" }
-  | { state: "FAILED"; code: string; serverCode: string; message: string; reason?: string | null };
-
-export interface OutboxItem {
-  id: number;
-  clientId: string;
-  action: OutboxAction;
-  state: OutboxState;
-  attempts: number;
-  createdAt: string;
-}
+/** The client's stable error codes and reasons (what `i18n.errorText` words). */
+export type ErrorCode = AppSchemas["ErrorCode"];
+export type Reason = AppSchemas["Reason"];
+export type MembershipChange = AppSchemas["MembershipChange"];
+export type ConnectionState = AppSchemas["ConnectionState"];
+export type OutboxAction = AppSchemas["OutboxAction"];
+export type OutboxState = AppSchemas["OutboxState"];
+export type OutboxItem = AppSchemas["OutboxItem"];
+/** What the server answered to a sent outbox item. */
+export type Sent = AppSchemas["Sent"];
 
 export interface StudyQuery {
   keyword?: string;
@@ -93,26 +80,7 @@ export interface AppInfo {
   version: string;
 }
 
-export type AppEvent =
-  | { type: "connection"; state: ConnectionState }
-  | { type: "messageReceived"; message: ChatMessage }
-  | { type: "messageDeleted"; studyId: Id; messageId: Id; seq: number }
-  | { type: "readReceipt"; studyId: Id; userId: Id; lastReadSeq: number }
-  | { type: "typing"; studyId: Id; userId: Id; typing: boolean }
-  | { type: "onlineMembers"; studyId: Id; userIds: Id[] }
-  | { type: "presence"; studyId: Id; userId: Id; online: boolean }
-  | { type: "notification"; notification: Notification }
-  | { type: "membership"; studyId: Id; userId: Id; change: string; role?: StudyRole | null }
-  | { type: "studyGone"; studyId: Id; reason: "KICKED" | "LEFT" | "STUDY_DELETED" }
-  | { type: "outboxPending"; item: OutboxItem }
-  | { type: "outboxSent"; item: OutboxItem; sent: unknown }
-  | { type: "outboxFailed"; item: OutboxItem }
-  | { type: "cacheRefreshed" }
-  | { type: "lagged"; missed: number }
-  | { type: "callParticipantJoined"; studyId: Id; participant: Participant }
-  | { type: "callParticipantLeft"; studyId: Id; userId: Id }
-  | { type: "callMedia"; studyId: Id; userId: Id; media: MediaState }
-  | { type: "callSignal"; studyId: Id; from: Id; signal: CallSignal };
+export type AppEvent = AppSchemas["AppEvent"];
 
 // Request bodies (as the server reads them).
 
@@ -160,22 +128,10 @@ export interface ReportQuery {
 // Calls: the signaling; the media is the native engine's (desktop) or the
 // page's own WebRTC (browser, ui/src/call).
 
-export interface MediaState {
-  mic: boolean;
-  camera: boolean;
-  screen: boolean;
-}
-
-export interface Participant {
-  userId: Id;
-  media: MediaState;
-}
-
-export interface JoinedCall {
-  /** Everyone in the call, the joiner last. */
-  participants: Participant[];
-  iceServers: unknown[];
-}
+export type MediaState = AppSchemas["MediaState"];
+export type Participant = AppSchemas["Participant"];
+export type IceServer = AppSchemas["IceServer"];
+export type JoinedCall = AppSchemas["JoinedCall"];
 
 /** The desktop app's join: the call, what is sent, and the audio output. */
 export interface NativeJoinedCall extends JoinedCall {
@@ -185,10 +141,7 @@ export interface NativeJoinedCall extends JoinedCall {
   audioOutputError: string | null;
 }
 
-export type CallSignal =
-  | { kind: "offer"; sdp: string }
-  | { kind: "answer"; sdp: string }
-  | { kind: "iceCandidate"; candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null };
+export type CallSignal = AppSchemas["Signal"];
 
 /** How far an upload is. */
 export interface Progress {

@@ -15,6 +15,7 @@ use crate::realtime::protocol::{ClientFrame, IceServer, ServerFrame};
 
 /// The call as the joiner finds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct JoinedCall {
     /// Everyone in the call, the joiner last.

@@ -24,17 +24,15 @@ use crate::realtime::protocol::{MembershipChange, ServerFrame, SignalKind, Unsub
 
 /// The live connection, as a user sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "state",
-    rename_all = "SCREAMING_SNAKE_CASE",
-    rename_all_fields = "camelCase"
-)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConnectionState {
     /// Connected and signed in; live events flow.
     Online,
     /// Trying to connect (at start, after `resume()` or a network change).
     Connecting,
     /// Not connected; the next attempt is in `retry_in_ms` (0 while paused).
+    #[serde(rename_all = "camelCase")]
     Offline {
         /// Why, for people.
         reason: String,
@@ -43,6 +41,7 @@ pub enum ConnectionState {
     },
     /// The server ended the session (signed out elsewhere, password changed,
     /// suspended): the client will not reconnect; sign in again.
+    #[serde(rename_all = "camelCase")]
     SignedOut {
         /// `UNAUTHORIZED` for an ended session, the server's code otherwise.
         code: ErrorCode,
@@ -57,23 +56,23 @@ pub enum ConnectionState {
 /// A WebRTC signal between two participants of a call, typed: what the browser's
 /// `RTCSessionDescriptionInit` and `RTCIceCandidateInit` carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Signal {
     /// An SDP offer.
+    #[serde(rename_all = "camelCase")]
     Offer {
         /// The session description.
         sdp: String,
     },
     /// An SDP answer.
+    #[serde(rename_all = "camelCase")]
     Answer {
         /// The session description.
         sdp: String,
     },
     /// A trickled ICE candidate (an empty `candidate` ends the candidates).
+    #[serde(rename_all = "camelCase")]
     IceCandidate {
         /// The candidate line.
         candidate: String,
@@ -123,6 +122,7 @@ impl Signal {
 
 /// Why the client stopped following a study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StudyGoneReason {
     /// The user was kicked.
@@ -135,25 +135,24 @@ pub enum StudyGoneReason {
 
 /// Everything the client tells an application.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
-#[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum AppEvent {
     /// The live connection changed state.
+    #[serde(rename_all = "camelCase")]
     Connection {
         /// The new state.
         state: ConnectionState,
     },
     /// A chat message arrived (live, or missed while away: once each, in order;
     /// a tombstone if it was deleted since).
+    #[serde(rename_all = "camelCase")]
     MessageReceived {
         /// The message.
         message: ChatMessage,
     },
     /// A message was deleted.
+    #[serde(rename_all = "camelCase")]
     MessageDeleted {
         /// Where.
         study_id: StudyId,
@@ -163,6 +162,7 @@ pub enum AppEvent {
         seq: i64,
     },
     /// A member's read position moved.
+    #[serde(rename_all = "camelCase")]
     ReadReceipt {
         /// Where.
         study_id: StudyId,
@@ -172,6 +172,7 @@ pub enum AppEvent {
         last_read_seq: i64,
     },
     /// A member started or stopped typing.
+    #[serde(rename_all = "camelCase")]
     Typing {
         /// Where.
         study_id: StudyId,
@@ -181,6 +182,7 @@ pub enum AppEvent {
         typing: bool,
     },
     /// Who is online in a study, as of (re)connecting.
+    #[serde(rename_all = "camelCase")]
     OnlineMembers {
         /// Where.
         study_id: StudyId,
@@ -188,6 +190,7 @@ pub enum AppEvent {
         user_ids: Vec<UserId>,
     },
     /// A member came online (first device) or went offline (last device).
+    #[serde(rename_all = "camelCase")]
     Presence {
         /// Where.
         study_id: StudyId,
@@ -197,11 +200,13 @@ pub enum AppEvent {
         online: bool,
     },
     /// A new notification.
+    #[serde(rename_all = "camelCase")]
     Notification {
         /// It.
         notification: Notification,
     },
     /// Someone joined, was approved, left, was kicked or changed role.
+    #[serde(rename_all = "camelCase")]
     Membership {
         /// Where.
         study_id: StudyId,
@@ -213,6 +218,7 @@ pub enum AppEvent {
         role: Option<StudyRole>,
     },
     /// The user is no longer in a study; it is gone from the cache.
+    #[serde(rename_all = "camelCase")]
     StudyGone {
         /// Which.
         study_id: StudyId,
@@ -220,6 +226,7 @@ pub enum AppEvent {
         reason: StudyGoneReason,
     },
     /// Another participant joined a study's call.
+    #[serde(rename_all = "camelCase")]
     CallParticipantJoined {
         /// The study.
         study_id: StudyId,
@@ -227,6 +234,7 @@ pub enum AppEvent {
         participant: Participant,
     },
     /// A participant left a study's call (or their connection ended).
+    #[serde(rename_all = "camelCase")]
     CallParticipantLeft {
         /// The study.
         study_id: StudyId,
@@ -234,6 +242,7 @@ pub enum AppEvent {
         user_id: UserId,
     },
     /// A participant changed their microphone, camera or screen share.
+    #[serde(rename_all = "camelCase")]
     CallMedia {
         /// The study.
         study_id: StudyId,
@@ -243,6 +252,7 @@ pub enum AppEvent {
         media: MediaState,
     },
     /// A WebRTC signal from another participant, for this user.
+    #[serde(rename_all = "camelCase")]
     CallSignal {
         /// The study.
         study_id: StudyId,
@@ -252,11 +262,13 @@ pub enum AppEvent {
         signal: Signal,
     },
     /// Something the user did was queued (shown as pending until the server has it).
+    #[serde(rename_all = "camelCase")]
     OutboxPending {
         /// The item.
         item: Box<OutboxItem>,
     },
     /// The server took an outbox item.
+    #[serde(rename_all = "camelCase")]
     OutboxSent {
         /// The item.
         item: Box<OutboxItem>,
@@ -265,6 +277,7 @@ pub enum AppEvent {
     },
     /// The server refused an outbox item; it stays, failed, with the server's
     /// code and reason, until retried or discarded.
+    #[serde(rename_all = "camelCase")]
     OutboxFailed {
         /// The item, with its failure.
         item: Box<OutboxItem>,
@@ -272,6 +285,7 @@ pub enum AppEvent {
     /// The cache was reloaded from the server (after a connect): re-read lists.
     CacheRefreshed,
     /// This subscriber fell behind and missed `missed` events: re-read what it shows.
+    #[serde(rename_all = "camelCase")]
     Lagged {
         /// How many events it missed.
         missed: u64,

@@ -16,8 +16,12 @@
 //! - [`sessions`]: [`SessionStore`], where tokens are kept (not the cache).
 //! - [`calls`]: call signaling.
 //! - [`backoff`]: exponential backoff with jitter.
+//! - `app_types` (feature `openapi`): the events' types as an OpenAPI document,
+//!   from which the UI's TypeScript is generated.
 
 pub mod api;
+#[cfg(feature = "openapi")]
+pub mod app_types;
 pub mod backoff;
 pub mod cache;
 pub mod calls;

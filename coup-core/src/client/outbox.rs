@@ -32,6 +32,7 @@ use crate::model::{ChatMessage, Task};
 
 /// A task an outbox item changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum TaskRef {
     /// A task the server has (stored as its plain id).
@@ -49,27 +50,30 @@ impl From<TaskId> for TaskRef {
 
 /// Something the user did that the server must learn.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum OutboxAction {
     /// Post a chat message.
+    #[serde(rename_all = "camelCase")]
     SendMessage {
         study_id: StudyId,
         content: String,
         file_id: Option<FileId>,
     },
     /// Create a task (its `clientId` is the item's).
+    #[serde(rename_all = "camelCase")]
     CreateTask { task: NewTask },
     /// Change a task's fields.
+    #[serde(rename_all = "camelCase")]
     UpdateTask { task_id: TaskRef, patch: TaskPatch },
     /// Mark a task done or open.
+    #[serde(rename_all = "camelCase")]
     SetTaskDone { task_id: TaskRef, done: bool },
     /// Delete a task.
+    #[serde(rename_all = "camelCase")]
     DeleteTask { task_id: TaskRef },
     /// Read a study's chat up to a message.
+    #[serde(rename_all = "camelCase")]
     MarkRead {
         study_id: StudyId,
         message_id: MessageId,
@@ -78,16 +82,14 @@ pub enum OutboxAction {
 
 /// Where an item is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "state",
-    rename_all = "SCREAMING_SNAKE_CASE",
-    rename_all_fields = "camelCase"
-)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OutboxState {
     /// Waiting to be sent (shown as pending).
     Pending,
     /// Refused by the server; kept to show why, not retried unless the user
     /// asks ([`retry`]) — or dropped ([`discard`]).
+    #[serde(rename_all = "camelCase")]
     Failed {
         code: ErrorCode,
         server_code: String,
@@ -100,6 +102,7 @@ pub enum OutboxState {
 
 /// One stored action.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct OutboxItem {
     /// Its place in the outbox: items are sent in this order.
@@ -116,19 +119,20 @@ pub struct OutboxItem {
 
 /// What the server answered to a sent item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "camelCase")]
 pub enum Sent {
     /// The stored message.
+    #[serde(rename_all = "camelCase")]
     Message { message: ChatMessage },
     /// The created or changed task.
+    #[serde(rename_all = "camelCase")]
     Task { task: Task },
     /// The task is gone.
+    #[serde(rename_all = "camelCase")]
     TaskDeleted { task_id: TaskId },
     /// The read position now.
+    #[serde(rename_all = "camelCase")]
     Read {
         study_id: StudyId,
         position: ReadPosition,

@@ -15,6 +15,7 @@ use crate::realtime::live::ConnId;
 
 /// A participant's microphone, camera and screen-share state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MediaState {
     pub mic: bool,
@@ -24,6 +25,7 @@ pub struct MediaState {
 
 /// One person in a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Participant {
     pub user_id: UserId,

@@ -73,6 +73,7 @@ pub enum SignalKind {
 
 /// A STUN/TURN server for WebRTC clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IceServer {
     pub urls: Vec<String>,
@@ -165,6 +166,7 @@ pub enum UnsubscribeReason {
 
 /// Membership changes announced to a study.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum MembershipChange {
     Joined,

@@ -27,6 +27,7 @@ import type {
   Id,
   MediaState,
   Member,
+  MembershipChange,
   Notification,
   Participant,
   Session,
@@ -222,7 +223,8 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
           type: "membership",
           studyId,
           userId: frame.userId as Id,
-          change: String(frame.change),
+          // A membership frame's `change` names what happened (not a chat change number).
+          change: (frame as Record<string, unknown>).change as MembershipChange,
           role: (frame.role as Member["role"] | null | undefined) ?? null,
         });
         return;

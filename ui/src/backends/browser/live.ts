@@ -9,6 +9,7 @@
 
 import { BackendError } from "../../backend";
 import type { ChatMessage, ConnectionState, Id } from "../../types";
+import { reasonOf } from "./rest";
 import { backoff, decide, type Change, type Cursor } from "./sequence";
 
 /** What the server sends (the fields this client reads). */
@@ -77,7 +78,7 @@ export class Live {
   signedOut(message: string, reason: string | null): void {
     if (this.stopped) return;
     this.stop();
-    this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message, reason });
+    this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message, reason: reasonOf(reason) });
   }
 
   /** Connect now instead of after the backoff. */
@@ -167,7 +168,7 @@ export class Live {
       if (event.code === SESSION_REFUSED || event.code === SESSION_ENDED) {
         this.stopped = true;
         // A 4003's reason says why (ACCOUNT_SUSPENDED, SESSION_EXPIRED).
-        this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "the session ended", reason: event.reason || null });
+        this.setState({ state: "SIGNED_OUT", code: "UNAUTHORIZED", message: "the session ended", reason: reasonOf(event.reason) });
         return;
       }
       this.retry(event.reason || (this.attempt === 0 ? "connection lost" : "server unreachable"));

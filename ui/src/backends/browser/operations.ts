@@ -6,7 +6,7 @@
 import type { Backend } from "../../backend";
 import { BackendError } from "../../backend";
 import { signalPayload } from "../../call/rules";
-import type { FileMeta, Id, MediaState, Progress } from "../../types";
+import type { FileMeta, IceServer, Id, MediaState, Progress } from "../../types";
 import type { Live } from "./live";
 import { refusal, unwrap, type Api } from "./rest";
 
@@ -184,7 +184,7 @@ export function operations(c: OpsContext): Ops {
       const joined = await c.live().request({ type: "callJoin", studyId, media: state });
       return {
         participants: (joined.participants as { userId: Id; media: MediaState }[] | undefined) ?? [],
-        iceServers: (joined.iceServers as unknown[] | undefined) ?? [],
+        iceServers: (joined.iceServers as IceServer[] | undefined) ?? [],
       };
     },
     leaveCall: (studyId) => media({ type: "callLeave", studyId }),

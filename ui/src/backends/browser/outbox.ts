@@ -17,13 +17,13 @@
 //   time (and where Web Locks are missing, clientIds still keep it once).
 
 import { BackendError } from "../../backend";
-import type { NewTask, OutboxAction, OutboxItem } from "../../types";
-import { isTransient, type Api, unwrap } from "./rest";
+import type { NewTask, OutboxAction, OutboxItem, Sent } from "../../types";
+import { errorCode, isTransient, type Api, unwrap } from "./rest";
 import type { KeyValue } from "./store";
 
 export interface OutboxHooks {
   pending(item: OutboxItem): void;
-  sent(item: OutboxItem, result: unknown): void;
+  sent(item: OutboxItem, result: Sent): void;
   failed(item: OutboxItem): void;
 }
 
@@ -114,7 +114,7 @@ export class Outbox {
     for (;;) {
       const next = (await this.items()).find((i) => i.state.state === "PENDING");
       if (!next) return;
-      let result: unknown;
+      let result: Sent;
       try {
         result = await this.deliver(next.action, next.clientId);
       } catch (e) {
@@ -126,7 +126,13 @@ export class Outbox {
         const failed = await this.update(next.id, (i) => ({
           ...i,
           attempts: i.attempts + 1,
-          state: { state: "FAILED", code: "REFUSED", serverCode: error.code, message: error.message, reason: error.reason },
+          state: {
+            state: "FAILED",
+            code: errorCode(error.code, error.status),
+            serverCode: error.code,
+            message: error.message,
+            reason: error.reason,
+          },
         }));
         if (failed) this.hooks.failed(failed);
         continue;
@@ -137,17 +143,22 @@ export class Outbox {
     }
   }
 
-  private deliver(action: OutboxAction, clientId: string): Promise<unknown> {
+  /** Sends one item; what the server answered, as the Rust client's `Sent`. */
+  private async deliver(action: OutboxAction, clientId: string): Promise<Sent> {
     switch (action.type) {
-      case "sendMessage":
-        return unwrap(
+      case "sendMessage": {
+        const message = await unwrap(
           this.api.POST("/api/studies/{id}/chat", {
             params: { path: { id: action.studyId } },
             body: { content: action.content, fileId: action.fileId ?? null, clientId },
           }),
         );
-      case "createTask":
-        return unwrap(this.api.POST("/api/tasks", { body: { ...taskBody(action.task), clientId } }));
+        return { type: "message", message };
+      }
+      case "createTask": {
+        const task = await unwrap(this.api.POST("/api/tasks", { body: { ...taskBody(action.task), clientId } }));
+        return { type: "task", task };
+      }
       default:
         return Promise.reject(new BackendError({ code: "VALIDATION", message: `the browser outbox does not send ${action.type}` }));
     }

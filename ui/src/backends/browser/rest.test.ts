@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { isTransient, refusal, unwrap } from "./rest";
+import { errorCode, isTransient, reasonOf, refusal, unwrap } from "./rest";
 
 describe("REST answers", () => {
   it("turns the API's error body into a BackendError with code, reason and field", () => {
@@ -25,5 +25,19 @@ describe("REST answers", () => {
   it("returns the body of a success", async () => {
     const ok = await unwrap(Promise.resolve({ data: { token: "t" }, response: new Response(null, { status: 200 }) }));
     expect(ok).toEqual({ token: "t" });
+  });
+
+  it("reads a server's code and reason as the client's, classifying unknown codes by status", () => {
+    expect(errorCode("CONFLICT", 409)).toBe("CONFLICT");
+    expect(errorCode("NOT_SUBSCRIBED", 409)).toBe("CONFLICT");
+    expect(errorCode("SOMETHING_NEW", 403)).toBe("FORBIDDEN");
+    expect(errorCode("SOMETHING_NEW", 503)).toBe("UNAVAILABLE");
+    expect(errorCode("SOMETHING_NEW", null)).toBe("INTERNAL");
+    expect(errorCode("constructor", 418)).toBe("INTERNAL");
+    expect(reasonOf("STUDY_FULL")).toBe("STUDY_FULL");
+    expect(reasonOf("SOMETHING_NEW")).toBeNull();
+    expect(reasonOf("toString")).toBeNull();
+    expect(reasonOf("")).toBeNull();
+    expect(reasonOf(null)).toBeNull();
   });
 });

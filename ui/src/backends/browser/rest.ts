@@ -7,6 +7,7 @@
 import createClient, { type Client } from "openapi-fetch";
 
 import { BackendError } from "../../backend";
+import type { ErrorCode, Reason } from "../../types";
 import type { paths } from "./api.gen";
 
 export type Api = Client<paths>;
@@ -79,4 +80,81 @@ export function refusal(status: number, body: unknown): BackendError {
 export function isTransient(e: BackendError): boolean {
   if (e.status === null) return true;
   return e.status === 408 || e.status === 429 || e.status >= 500;
+}
+
+// Every code and reason of the client's types: the compiler fails here when the
+// generated unions (app.gen.ts) gain or lose one.
+const ERROR_CODES: Record<ErrorCode, true> = {
+  VALIDATION: true,
+  UNAUTHORIZED: true,
+  FORBIDDEN: true,
+  NOT_FOUND: true,
+  CONFLICT: true,
+  PAYLOAD_TOO_LARGE: true,
+  RATE_LIMITED: true,
+  UNAVAILABLE: true,
+  INTERNAL: true,
+  BAD_RESPONSE: true,
+};
+const REASONS: Record<Reason, true> = {
+  EMAIL_TAKEN: true,
+  WRONG_CREDENTIALS: true,
+  WRONG_PASSWORD: true,
+  WEAK_PASSWORD: true,
+  ACCOUNT_SUSPENDED: true,
+  SESSION_EXPIRED: true,
+  STUDY_FULL: true,
+  NOT_RECRUITING: true,
+  ALREADY_MEMBER: true,
+  REQUEST_PENDING: true,
+  ALREADY_APPROVED: true,
+  OWNER_MUST_TRANSFER: true,
+  SAME_ROLE: true,
+  NOT_YOURSELF: true,
+  CALL_FULL: true,
+  ALREADY_IN_CALL: true,
+  NOT_IN_CALL: true,
+  ALREADY_REPORTED: true,
+  REPORT_PROCESSED: true,
+  NOT_SUSPENDED: true,
+  ALREADY_SUBSCRIBED: true,
+};
+
+/** A server's code as the client's; one it does not know (a newer server's, or
+ * a real-time protocol code) is classified by the HTTP status it came with, as
+ * the Rust client's `Error::from_remote` does. */
+export function errorCode(code: string, status: number | null): ErrorCode {
+  if (Object.hasOwn(ERROR_CODES, code)) return code as ErrorCode;
+  switch (status) {
+    case 400:
+      return "VALIDATION";
+    case 401:
+      return "UNAUTHORIZED";
+    case 403:
+      return "FORBIDDEN";
+    case 404:
+    case 405:
+      return "NOT_FOUND";
+    case 409:
+      return "CONFLICT";
+    case 413:
+      return "PAYLOAD_TOO_LARGE";
+    case 429:
+      return "RATE_LIMITED";
+    case 502:
+    case 503:
+    case 504:
+      return "UNAVAILABLE";
+    default:
+      return "INTERNAL";
+  }
+}
+
+/** Every code the client has, and every reason. */
+export const knownErrorCodes = Object.keys(ERROR_CODES) as ErrorCode[];
+export const knownReasons = Object.keys(REASONS) as Reason[];
+
+/** A server's reason as the client's; one it does not know is none. */
+export function reasonOf(text: string | null | undefined): Reason | null {
+  return text && Object.hasOwn(REASONS, text) ? (text as Reason) : null;
 }
