@@ -121,7 +121,9 @@ enum Subscription<F> {
         held: Vec<(i64, F)>,
         overflowed: bool,
     },
-    Live,
+    /// Live after a replay that delivered every change up to `reached`: a live
+    /// change at or below it (applied after the replay read it) is not sent again.
+    Live { reached: i64 },
 }
 
 #[derive(Debug)]
@@ -309,9 +311,9 @@ impl<F: Clone> Live<F> {
                 return (GoLive::Behind, out);
             }
             Some(sub @ Subscription::Replaying { .. }) => {
-                match std::mem::replace(sub, Subscription::Live) {
+                match std::mem::replace(sub, Subscription::Live { reached }) {
                     Subscription::Replaying { held, .. } => held,
-                    Subscription::Live => Vec::new(),
+                    Subscription::Live { .. } => Vec::new(),
                 }
             }
             _ => return (GoLive::Gone, out),
@@ -351,7 +353,7 @@ impl<F: Clone> Live<F> {
         let sub = conn.subs.remove(&study)?;
         let user = conn.user;
         let mut out = Vec::new();
-        self.remove_sub(&mut out, id, user, study, matches!(sub, Subscription::Live));
+        self.remove_sub(&mut out, id, user, study, matches!(sub, Subscription::Live { .. }));
         Some(out)
     }
 
@@ -681,7 +683,8 @@ impl<F: Clone> Live<F> {
     }
 
     /// To every subscriber of the study; a chat change for a subscription still
-    /// replaying is held instead.
+    /// replaying is held instead, and one its replay already delivered is not
+    /// sent.
     fn tell_study(&mut self, out: &mut Effects<F>, study: StudyId, frame: &ServerFrame) {
         let Some(ids) = self.by_study.get(&study) else {
             return;
@@ -701,6 +704,7 @@ impl<F: Clone> Live<F> {
                         *overflowed = true;
                     }
                 }
+                (Some(change), Some(Subscription::Live { reached })) if change <= *reached => {}
                 _ => to.push(*id),
             }
         }
@@ -744,7 +748,7 @@ impl<F: Clone> Live<F> {
         let mut subs: Vec<(StudyId, bool)> = conn
             .subs
             .into_iter()
-            .map(|(study, sub)| (study, matches!(sub, Subscription::Live)))
+            .map(|(study, sub)| (study, matches!(sub, Subscription::Live { .. })))
             .collect();
         subs.sort();
         for (study, was_live) in subs {
@@ -1015,7 +1019,7 @@ impl<F: Clone> Live<F> {
                     reason,
                 },
             );
-            self.remove_sub(out, id, user, study, matches!(sub, Subscription::Live));
+            self.remove_sub(out, id, user, study, matches!(sub, Subscription::Live { .. }));
         }
     }
 
@@ -1338,6 +1342,22 @@ mod tests {
         assert_eq!(live.go_live(conn, s, None, 5, 9).0, GoLive::Gone, "once");
         let out = live.committed(&[read_receipt(s, lee, 7)]);
         assert_eq!(kinds(&out, conn), ["readReceipt"], "live now");
+    }
+
+    #[test]
+    fn a_live_change_the_replay_already_read_is_not_sent_again() {
+        let (s, kim) = (StudyId::new(), UserId::new());
+        let mut live = node();
+        let conn = live.open(kim, "s".into());
+        live.subscribe(conn, s).expect("subscribe");
+        // The replay read up to change 3; a peer's change 3 arrives after that.
+        let (outcome, _) = live.go_live(conn, s, None, 3, 3);
+        assert_eq!(outcome, GoLive::Live);
+        // (change arriving live, delivered)
+        for (change, delivered) in [(2, false), (3, false), (5, true), (4, true)] {
+            let out = live.committed(&[read_receipt(s, kim, change)]);
+            assert_eq!(!sent(&out, conn).is_empty(), delivered, "change {change}");
+        }
     }
 
     #[test]
