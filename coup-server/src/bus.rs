@@ -216,7 +216,14 @@ async fn listen(
     // it was subscribed for.
     let mut listening: HashMap<StudyId, Ticket> = HashMap::new();
     let all = hub.interest();
-    follow(&mut sink, channel, hub, &mut listening, all.into_iter().map(|(s, t)| (s, Some(t)))).await?;
+    follow(
+        &mut sink,
+        channel,
+        hub,
+        &mut listening,
+        all.into_iter().map(|(s, t)| (s, Some(t))),
+    )
+    .await?;
     tracing::info!(studies = listening.len(), "subscribed to the Redis bus");
     // Trade snapshots: what peers changed while this node was cut off (or
     // before it started) is replaced by their current state.

@@ -671,7 +671,11 @@ mod tests {
             ),
         ];
         for (deliveries, channel) in table {
-            assert_eq!(Channel::of_deliveries(&deliveries), channel, "{deliveries:?}");
+            assert_eq!(
+                Channel::of_deliveries(&deliveries),
+                channel,
+                "{deliveries:?}"
+            );
         }
     }
 
@@ -713,12 +717,19 @@ mod tests {
         }
         interest.unwatch(s);
         interest.unwatch(s);
-        assert_eq!(interest.changes(), vec![(s, None)], "unwatching twice is once");
+        assert_eq!(
+            interest.changes(),
+            vec![(s, None)],
+            "unwatching twice is once"
+        );
         assert!(!interest.is_confirmed(s));
         assert!(!interest.confirm(s, second), "not watched");
         interest.watch(s);
         assert_eq!(interest.all().len(), 2, "a fresh subscription takes all");
-        assert!(interest.changes().is_empty(), "and the pending changes with it");
+        assert!(
+            interest.changes().is_empty(),
+            "and the pending changes with it"
+        );
     }
 
     #[test]

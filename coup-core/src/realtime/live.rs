@@ -353,7 +353,13 @@ impl<F: Clone> Live<F> {
         let sub = conn.subs.remove(&study)?;
         let user = conn.user;
         let mut out = Vec::new();
-        self.remove_sub(&mut out, id, user, study, matches!(sub, Subscription::Live { .. }));
+        self.remove_sub(
+            &mut out,
+            id,
+            user,
+            study,
+            matches!(sub, Subscription::Live { .. }),
+        );
         Some(out)
     }
 
@@ -1019,7 +1025,13 @@ impl<F: Clone> Live<F> {
                     reason,
                 },
             );
-            self.remove_sub(out, id, user, study, matches!(sub, Subscription::Live { .. }));
+            self.remove_sub(
+                out,
+                id,
+                user,
+                study,
+                matches!(sub, Subscription::Live { .. }),
+            );
         }
     }
 
@@ -1206,7 +1218,8 @@ mod tests {
             ),
             (
                 "a refused subscription",
-                live.subscribe(phone, s).map_or_else(|_| Vec::new(), |out| out),
+                live.subscribe(phone, s)
+                    .map_or_else(|_| Vec::new(), |out| out),
                 vec![],
             ),
             (
@@ -1214,11 +1227,7 @@ mod tests {
                 live.unsubscribe(laptop, s).expect("subscribed"),
                 vec![],
             ),
-            (
-                "going live",
-                live.go_live(phone, s, None, 0, 0).1,
-                vec![],
-            ),
+            ("going live", live.go_live(phone, s, None, 0, 0).1, vec![]),
             (
                 "the last subscriber of s and t closes",
                 live.close(phone),
@@ -1277,10 +1286,17 @@ mod tests {
         let (outcome, _) = live.go_live(second, s, None, 0, 0);
         assert_eq!(outcome, GoLive::Live);
         assert!(!live.awaits_watch(second, s), "live: nothing to wait for");
-        assert_eq!(live.interest(), vec![(s, new)], "what a fresh bus subscribes");
+        assert_eq!(
+            live.interest(),
+            vec![(s, new)],
+            "what a fresh bus subscribes"
+        );
         let third = live.open(kim, "c".into());
         live.subscribe(third, s).expect("subscribe");
-        assert!(!live.awaits_watch(third, s), "the study's channel is confirmed");
+        assert!(
+            !live.awaits_watch(third, s),
+            "the study's channel is confirmed"
+        );
     }
 
     #[test]

@@ -29,10 +29,10 @@ use coup_core::EventSink;
 use coup_core::events::DomainEvent;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::realtime::calls::{MediaState, Participant};
+use coup_core::realtime::cluster::Ticket;
 use coup_core::realtime::cluster::{ClusterMessage, NodeId};
 use coup_core::realtime::live::{ConnId, Effect, Effects, GoLive, Live, LiveError, LiveLimits};
 use coup_core::realtime::protocol::{ServerFrame, SignalKind, close};
-use coup_core::realtime::cluster::Ticket;
 use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
