@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::ws::Ws;
 use coup_core::store::postgres::ScratchSchema;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The URL of a service a test needs. A test asked to run (`--ignored`) without
 /// it fails: one that returned early would report a pass it never earned.
@@ -102,7 +102,15 @@ impl Cluster {
     }
 
     fn node(&self) -> common::Server {
-        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.node_on(&self.redis)
+    }
+
+    /// A node reaching the cluster's Redis at `redis` (a proxy of it).
+    fn node_on(&self, redis: &str) -> common::Server {
+        let mut args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        if let Some(at) = args.iter().position(|arg| *arg == "--redis") {
+            args[at + 1] = redis;
+        }
         common::start_with(&args)
     }
 
@@ -562,12 +570,60 @@ async fn a_node_receives_only_the_traffic_of_studies_it_has_subscribers_of() {
     );
 }
 
-#[tokio::test]
+/// A TCP proxy to `upstream` that delays what clients send by `delay` (not what
+/// comes back), keeping its order: a slow link from one node to Redis.
+async fn slow_link(upstream: String, delay: Duration) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                return;
+            };
+            let ((mut from_client, mut to_client), (mut from_server, mut to_server)) =
+                (client.into_split(), server.into_split());
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+            });
+            let (tx, mut rx) =
+                tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+            tokio::spawn(async move {
+                while let Some((at, bytes)) = rx.recv().await {
+                    tokio::time::sleep_until(at).await;
+                    if to_server.write_all(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0; 16 * 1024];
+                while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+                    let at = tokio::time::Instant::now() + delay;
+                    if tx.send((at, buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+// Several threads: the slow link must run while the harness blocks starting a
+// server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn a_node_gaining_its_first_subscriber_mid_traffic_misses_nothing() {
     const ROUNDS: usize = 4;
     let cluster = Cluster::new();
-    let (a, b) = (cluster.node(), cluster.node());
+    // B's subscriptions reach Redis 300 ms late, while A posts without pause:
+    // a catch-up read that did not wait for Redis's confirmation would miss
+    // the messages A published meanwhile.
+    let upstream = cluster.redis.trim_start_matches("redis://").to_owned();
+    let slow = slow_link(upstream, Duration::from_millis(300)).await;
+    let (a, b) = (cluster.node(), cluster.node_on(&format!("redis://{slow}")));
     settle(&[&a, &b]).await;
     let (owner, _) = a.signup("owner").await;
     let (member, member_id) = b.signup("member").await;
