@@ -1218,8 +1218,7 @@ mod tests {
             ),
             (
                 "a refused subscription",
-                live.subscribe(phone, s)
-                    .map_or_else(|_| Vec::new(), |out| out),
+                live.subscribe(phone, s).unwrap_or_default(),
                 vec![],
             ),
             (
@@ -1664,6 +1663,17 @@ mod tests {
             let (conn, out) = live_sub(&mut self.nodes[at], user, study);
             (conn, self.carry(at, out))
         }
+
+        /// A connection of `user` at node `at`, subscribed to the study and in
+        /// its call, every node told.
+        fn in_call(&mut self, at: usize, user: UserId, study: StudyId) -> ConnId {
+            let (conn, _) = self.live_sub(at, user, study);
+            let (_, out) = self.nodes[at]
+                .call_join(conn, study, MediaState::default())
+                .expect("join");
+            self.carry(at, out);
+            conn
+        }
     }
 
     #[test]
@@ -1693,11 +1703,7 @@ mod tests {
     fn a_node_new_to_a_study_knows_its_presence_and_call_without_having_heard_its_traffic() {
         let (s, kim, lee) = (StudyId::new(), UserId::new(), UserId::new());
         let mut c = Cluster::new(2);
-        let (kim_a, _) = c.live_sub(0, kim, s);
-        let (_, out) = c.nodes[0]
-            .call_join(kim_a, s, MediaState::default())
-            .expect("join");
-        c.carry(0, out);
+        let kim_a = c.in_call(0, kim, s);
         // s's chat and typing go on s's channel, which b (no subscriber of s)
         // does not listen to.
         let mut traffic = c.nodes[0].typing(kim_a, s, true, c.now).expect("typing");
@@ -1783,11 +1789,7 @@ mod tests {
         let (s, kim, lee, ann) = (StudyId::new(), UserId::new(), UserId::new(), UserId::new());
         let mut c = Cluster::new(3);
         let (watcher, _) = c.live_sub(2, lee, s);
-        let (kim_a, _) = c.live_sub(0, kim, s);
-        let (_, out) = c.nodes[0]
-            .call_join(kim_a, s, MediaState::default())
-            .expect("join");
-        c.carry(0, out);
+        let kim_a = c.in_call(0, kim, s);
         c.live_sub(1, ann, s);
         // b keeps beating, a falls silent.
         c.now += EXPIRY;
@@ -1812,11 +1814,7 @@ mod tests {
     fn a_hello_trades_snapshots_so_a_rejoining_node_starts_from_the_truth() {
         let (s, kim, lee) = (StudyId::new(), UserId::new(), UserId::new());
         let mut c = Cluster::new(2);
-        let (kim_a, _) = c.live_sub(0, kim, s);
-        let (_, out) = c.nodes[0]
-            .call_join(kim_a, s, MediaState::default())
-            .expect("join");
-        c.carry(0, out);
+        let kim_a = c.in_call(0, kim, s);
         // b misses a's leaving the call (cut off), then rejoins the bus.
         let lost = c.nodes[0].call_leave(kim_a, s).expect("leave");
         assert_eq!(published(&lost).len(), 1);
