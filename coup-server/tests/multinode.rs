@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::ws::Ws;
 use coup_core::store::postgres::ScratchSchema;
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The URL of a service a test needs. A test asked to run (`--ignored`) without
 /// it fails: one that returned early would report a pass it never earned.
@@ -33,6 +33,9 @@ struct Cluster {
     database: String,
     _dir: tempfile::TempDir,
     args: Vec<String>,
+    redis: String,
+    /// The bus's base channel.
+    channel: String,
 }
 
 impl Cluster {
@@ -45,11 +48,11 @@ impl Cluster {
         let (schema, database) = postgres();
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("bus.toml");
+        let channel = format!("coup:test:{}", schema.name);
         std::fs::write(
             &config,
             format!(
-                "redis_channel = \"coup:test:{}\"\npresence_refresh_secs = 1\npresence_expiry_secs = 3\nlogin_per_account_per_minute = 3\n",
-                schema.name
+                "redis_channel = \"{channel}\"\npresence_refresh_secs = 1\npresence_expiry_secs = 3\nlogin_per_account_per_minute = 3\n"
             ),
         )
         .expect("config");
@@ -57,7 +60,7 @@ impl Cluster {
             "--database".to_owned(),
             database.clone(),
             "--redis".to_owned(),
-            redis,
+            redis.clone(),
             "--config".to_owned(),
             config.to_str().expect("utf8").to_owned(),
         ];
@@ -66,11 +69,48 @@ impl Cluster {
             database,
             _dir: dir,
             args,
+            redis,
+            channel,
         }
     }
 
+    /// How many Redis connections listen to the study's bus channel (one per
+    /// node with a subscriber of the study): what Redis itself reports.
+    fn listeners(&self, study: &str) -> i64 {
+        let channel = format!("{}:study:{study}", self.channel);
+        let mut redis = redis::Client::open(self.redis.as_str())
+            .and_then(|c| c.get_connection())
+            .expect("redis");
+        let counts: Vec<(String, i64)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channel)
+            .query(&mut redis)
+            .expect("PUBSUB NUMSUB");
+        counts.first().map_or(0, |(_, n)| *n)
+    }
+
+    /// Waits (bounded) until `listeners(study)` is `count`: an unsubscription
+    /// reaches Redis after the client was answered.
+    async fn until_listeners(&self, study: &str, count: i64) {
+        for _ in 0..100 {
+            if self.listeners(study) == count {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(self.listeners(study), count, "listeners of {study}");
+    }
+
     fn node(&self) -> common::Server {
-        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        self.node_on(&self.redis)
+    }
+
+    /// A node reaching the cluster's Redis at `redis` (a proxy of it).
+    fn node_on(&self, redis: &str) -> common::Server {
+        let mut args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        if let Some(at) = args.iter().position(|arg| *arg == "--redis") {
+            args[at + 1] = redis;
+        }
         common::start_with(&args)
     }
 
@@ -173,6 +213,46 @@ async fn settle(nodes: &[&common::Server]) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(heard, "{} never reported `{expected}`", node.base);
+    }
+}
+
+/// Three settled nodes and a study an owner on A made, joined by a member on B
+/// and a third user on C.
+struct Three {
+    a: common::Server,
+    b: common::Server,
+    c: common::Server,
+    /// (token, user id) of each.
+    owner: (String, String),
+    member: (String, String),
+    third: (String, String),
+    study: String,
+}
+
+async fn three(cluster: &Cluster, name: &str) -> Three {
+    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
+    settle(&[&a, &b, &c]).await;
+    let owner = a.signup("owner").await;
+    let member = b.signup("member").await;
+    let third = c.signup("third").await;
+    let study = a.study(&owner.0, name, true, "AUTO").await;
+    for (node, (token, _)) in [(&b, &member), (&c, &third)] {
+        node.post(
+            &format!("/api/studies/{study}/join"),
+            Some(token),
+            json!({}),
+        )
+        .await
+        .ok(201);
+    }
+    Three {
+        a,
+        b,
+        c,
+        owner,
+        member,
+        third,
+        study,
     }
 }
 
@@ -288,21 +368,15 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
     service("COUP_TEST_REDIS_URL");
     let redis = OwnRedis::start(OwnRedis::free_port());
     let cluster = Cluster::with_redis(redis.url());
-    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
-    settle(&[&a, &b, &c]).await;
-    let (owner, _) = a.signup("owner").await;
-    let (member, member_id) = b.signup("member").await;
-    let (third, _) = c.signup("third").await;
-    let study = a.study(&owner, "Across", true, "AUTO").await;
-    for (node, token) in [(&b, &member), (&c, &third)] {
-        node.post(
-            &format!("/api/studies/{study}/join"),
-            Some(token),
-            json!({}),
-        )
-        .await
-        .ok(201);
-    }
+    let Three {
+        a,
+        b,
+        c,
+        owner: (owner, _),
+        member: (member, member_id),
+        third: (third, _),
+        study,
+    } = three(&cluster, "Across").await;
     let mut on_a = Ws::connect(&a, &owner).await;
     let mut on_b = Ws::connect(&b, &member).await;
     let mut on_c = Ws::connect(&c, &third).await;
@@ -380,6 +454,9 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
         }
     }
     assert!(delivered, "fan-out resumed after Redis came back");
+    // The message above crossed on the study's channel, so B subscribed it
+    // afresh; A and C did too.
+    cluster.until_listeners(&study, 3).await;
     let _redis = restarting.join().expect("restart");
     drop(on_b);
     let mut again = Ws::connect(&b, &member).await;
@@ -406,6 +483,208 @@ async fn live_events_cross_nodes_through_redis_exactly_once_and_survive_a_redis_
     assert_eq!(again.recv_type("unsubscribed").await["reason"], "KICKED");
 }
 
+/// How many bus messages of `kind` the node received from its peers.
+async fn received(node: &common::Server, kind: &str) -> u64 {
+    let prefix = format!("coup_bus_received_total{{kind=\"{kind}\"}} ");
+    node.metrics()
+        .await
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |count| count.parse().expect("a count"))
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
+async fn a_node_receives_only_the_traffic_of_studies_it_has_subscribers_of() {
+    let cluster = Cluster::new();
+    let (a, b) = (cluster.node(), cluster.node());
+    settle(&[&a, &b]).await;
+    let (owner, _) = a.signup("owner").await;
+    let (member, member_id) = b.signup("member").await;
+    let quiet = a.study(&owner, "Quiet on B", true, "AUTO").await;
+    let shared = a.study(&owner, "Shared", true, "AUTO").await;
+    for study in [&quiet, &shared] {
+        b.add_member(study, &owner, &member, &member_id).await;
+    }
+    let mut on_a = Ws::connect(&a, &owner).await;
+    for study in [&quiet, &shared] {
+        on_a.subscribe(study, None).await;
+    }
+    let mut on_b = Ws::connect(&b, &member).await;
+    on_b.subscribe(&shared, None).await;
+    // `subscribed` comes once Redis confirmed the channel, so these hold now.
+    assert_eq!(cluster.listeners(&quiet), 1, "A only");
+    assert_eq!(cluster.listeners(&shared), 2, "A and B");
+    let post = |study: &str, content: &str| {
+        let (path, body) = (
+            format!("/api/studies/{study}/chat"),
+            json!({"content": content}),
+        );
+        let (a, owner) = (&a, &owner);
+        async move { a.post(&path, Some(owner), body).await.ok(201) }
+    };
+    // A fence: B has applied everything A published before this message.
+    post(&shared, "fence").await;
+    on_b.recv_type("message").await;
+    let before = received(&b, "events").await;
+    for i in 0..5 {
+        post(&quiet, &format!("quiet {i}")).await;
+    }
+    on_a.send(json!({"type": "typing", "studyId": quiet, "typing": true}))
+        .await;
+    // A's own copy: A has shared it before the next post.
+    on_a.recv_type("typing").await;
+    post(&shared, "after the quiet ones").await;
+    assert_eq!(
+        on_b.recv_type("message").await["message"]["content"],
+        "after the quiet ones"
+    );
+    assert_eq!(
+        received(&b, "events").await - before,
+        1,
+        "only the shared study's message reached B"
+    );
+    assert_eq!(received(&b, "typing").await, 0);
+
+    // The last subscriber of the shared study on B leaves: B stops listening.
+    on_b.send(json!({"type": "unsubscribe", "requestId": "u", "studyId": shared}))
+        .await;
+    on_b.recv_type("unsubscribed").await;
+    cluster.until_listeners(&shared, 1).await;
+    let before = received(&b, "events").await;
+    post(&shared, "B is not listening").await;
+    // A notice notifies the member wherever they are (base channel): the fence.
+    a.post(
+        &format!("/api/studies/{shared}/notices"),
+        Some(&owner),
+        json!({"title": "T", "content": "C"}),
+    )
+    .await
+    .ok(201);
+    on_b.recv_type("notification").await;
+    on_b.expect_none("message").await;
+    assert_eq!(
+        received(&b, "events").await - before,
+        1,
+        "the notification only"
+    );
+}
+
+/// A TCP proxy to `upstream` that delays what clients send by `delay` (not what
+/// comes back), keeping its order: a slow link from one node to Redis.
+async fn slow_link(upstream: String, delay: Duration) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                return;
+            };
+            let ((mut from_client, mut to_client), (mut from_server, mut to_server)) =
+                (client.into_split(), server.into_split());
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+            });
+            let (tx, mut rx) =
+                tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+            tokio::spawn(async move {
+                while let Some((at, bytes)) = rx.recv().await {
+                    tokio::time::sleep_until(at).await;
+                    if to_server.write_all(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0; 16 * 1024];
+                while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+                    let at = tokio::time::Instant::now() + delay;
+                    if tx.send((at, buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+// Several threads: the slow link must run while the harness blocks starting a
+// server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
+async fn a_node_gaining_its_first_subscriber_mid_traffic_misses_nothing() {
+    const ROUNDS: usize = 4;
+    let cluster = Cluster::new();
+    // B's subscriptions reach Redis 300 ms late, while A posts without pause:
+    // a catch-up read that did not wait for Redis's confirmation would miss
+    // the messages A published meanwhile.
+    let upstream = cluster.redis.trim_start_matches("redis://").to_owned();
+    let slow = slow_link(upstream, Duration::from_millis(300)).await;
+    let (a, b) = (cluster.node(), cluster.node_on(&format!("redis://{slow}")));
+    settle(&[&a, &b]).await;
+    let (owner, _) = a.signup("owner").await;
+    let (member, member_id) = b.signup("member").await;
+    let study = a.study(&owner, "Busy", true, "AUTO").await;
+    b.add_member(&study, &owner, &member, &member_id).await;
+    // A posts without pause until told to stop; returns how many it posted.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = {
+        let (http, url) = (a.http.clone(), a.url(&format!("/api/studies/{study}/chat")));
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut posted = 0_i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let res = http
+                    .post(&url)
+                    .bearer_auth(&owner)
+                    .json(&json!({"content": format!("busy {posted}")}))
+                    .send()
+                    .await
+                    .expect("send");
+                assert_eq!(res.status().as_u16(), 201);
+                posted += 1;
+            }
+            posted
+        })
+    };
+    // B's only subscriber comes and goes while A posts, so B watches the
+    // study's channel afresh each time; every message must arrive once, by
+    // replay or live.
+    let mut on_b = Ws::connect(&b, &member).await;
+    let mut seqs: Vec<i64> = Vec::new();
+    let seq = |frame: &serde_json::Value| frame["message"]["seq"].as_i64();
+    let seen = |seqs: &[i64]| Some(seqs.last().copied().unwrap_or(0));
+    for _ in 0..ROUNDS {
+        let (replayed, _) = on_b.resume(&study, seen(&seqs), None).await;
+        seqs.extend(replayed.iter().filter_map(seq));
+        for _ in 0..3 {
+            seqs.extend(seq(&on_b.recv_type("message").await));
+        }
+        on_b.send(json!({"type": "unsubscribe", "requestId": "u", "studyId": study}))
+            .await;
+        loop {
+            let frame = on_b.recv().await;
+            if frame["type"] == "unsubscribed" {
+                break;
+            }
+            seqs.extend(seq(&frame));
+        }
+        cluster.until_listeners(&study, 0).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let posted = traffic.await.expect("traffic");
+    let (replayed, _) = on_b.resume(&study, seen(&seqs), None).await;
+    seqs.extend(replayed.iter().filter_map(seq));
+    assert_eq!(
+        seqs,
+        (1..=posted).collect::<Vec<_>>(),
+        "once each, in order"
+    );
+}
+
 /// The next presence change about a user other than `me`.
 async fn next_presence_of_other(ws: &mut Ws, me: &str) -> (String, bool) {
     loop {
@@ -421,21 +700,15 @@ async fn next_presence_of_other(ws: &mut Ws, me: &str) -> (String, bool) {
 #[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn typing_presence_and_calls_cross_nodes() {
     let cluster = Cluster::new();
-    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
-    settle(&[&a, &b, &c]).await;
-    let (owner, owner_id) = a.signup("owner").await;
-    let (member, member_id) = b.signup("member").await;
-    let (third, third_id) = c.signup("third").await;
-    let study = a.study(&owner, "Live", true, "AUTO").await;
-    for (node, token) in [(&b, &member), (&c, &third)] {
-        node.post(
-            &format!("/api/studies/{study}/join"),
-            Some(token),
-            json!({}),
-        )
-        .await
-        .ok(201);
-    }
+    let Three {
+        a,
+        b,
+        c,
+        owner: (owner, owner_id),
+        member: (member, member_id),
+        third: (third, third_id),
+        study,
+    } = three(&cluster, "Live").await;
     let mut on_a = Ws::connect(&a, &owner).await;
     on_a.subscribe(&study, None).await;
     let mut on_b = Ws::connect(&b, &member).await;
@@ -562,21 +835,15 @@ async fn typing_presence_and_calls_cross_nodes() {
 #[ignore = "needs PostgreSQL and Redis (COUP_TEST_POSTGRES_URL, COUP_TEST_REDIS_URL); CI runs it"]
 async fn a_dead_node_takes_its_users_offline_elsewhere_within_the_expiry() {
     let cluster = Cluster::new();
-    let (a, b, c) = (cluster.node(), cluster.node(), cluster.node());
-    settle(&[&a, &b, &c]).await;
-    let (owner, owner_id) = a.signup("owner").await;
-    let (member, member_id) = b.signup("member").await;
-    let (third, third_id) = c.signup("third").await;
-    let study = a.study(&owner, "Fragile", true, "AUTO").await;
-    for (node, token) in [(&b, &member), (&c, &third)] {
-        node.post(
-            &format!("/api/studies/{study}/join"),
-            Some(token),
-            json!({}),
-        )
-        .await
-        .ok(201);
-    }
+    let Three {
+        a,
+        b,
+        c,
+        owner: (owner, owner_id),
+        member: (member, member_id),
+        third: (third, third_id),
+        study,
+    } = three(&cluster, "Fragile").await;
     let mut on_a = Ws::connect(&a, &owner).await;
     on_a.subscribe(&study, None).await;
     let mut on_b = Ws::connect(&b, &member).await;

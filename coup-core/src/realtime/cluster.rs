@@ -1,13 +1,42 @@
-//! Several nodes as one: the messages nodes exchange on the bus, and each node's
-//! view of its peers' presence (who they report online per study). Who is in a
-//! call through which peer is kept with the calls ([`super::calls::CallRooms`]),
-//! the one record of call membership.
+//! Several nodes as one: the messages nodes exchange on the bus, the channel
+//! each travels on, which study channels a node listens to, and each node's view
+//! of its peers' presence (who they report online per study). Who is in a call
+//! through which peer is kept with the calls ([`super::calls::CallRooms`]), the
+//! one record of call membership.
 //!
 //! Committed domain events cross as [`ClusterMessage::Events`]; the ephemeral state
 //! that never touches the store (presence, typing, calls, signals) crosses as its
 //! own messages. A node that (re)joins the bus sends [`ClusterMessage::Hello`] with
 //! a snapshot of its state and every peer answers with its own, so a node that
 //! missed messages while cut off starts from the truth again.
+//!
+//! # Channels
+//!
+//! A node listens to the base channel and to the channel of each study it has a
+//! local subscriber of ([`Interest`]), so the traffic of a study reaches only the
+//! nodes that deliver it. [`ClusterMessage::channel`] decides per kind:
+//!
+//! - On the study's channel: the study's committed events (chat, receipts,
+//!   membership, a deletion), typing and call signals. These are the bulk of the
+//!   traffic, and only a node with a subscriber of the study has anyone to give
+//!   them to (a call participant is a subscriber, so a signal's target node
+//!   listens).
+//! - On the base channel: the node-level messages (hello, snapshot, heartbeat,
+//!   leaving); presence and call membership (joined, left, media); and events
+//!   that reach a user wherever they are connected (notifications, ended
+//!   sessions, suspensions). Presence and call membership stay on the base
+//!   channel so that every node always holds the cluster's whole presence and
+//!   call state: a node that gains its first subscriber of a study has it
+//!   already and puts it in `subscribed` at once, with no per-study snapshot to
+//!   ask peers for and wait on. They change once per user and study going online
+//!   or offline and per call join, leave or media toggle, rare next to chat and
+//!   typing (see BENCHMARKS.md for the arithmetic). A user's events go on the
+//!   base channel rather than a channel per user because a node would have to
+//!   listen to one per connected user, and they are rare too.
+//!
+//! Watching a study's channel takes a round trip to Redis; until it is confirmed
+//! ([`Interest::confirm`]) the node may miss what peers publish there, so a
+//! subscription's catch-up read waits for it (see the server's gateway).
 //!
 //! Peers refresh themselves with heartbeats. A peer not heard from within the
 //! expiry is dropped with everything it reported ([`Peers::expire`]; its call
@@ -23,7 +52,7 @@ use crate::events::DomainEvent;
 use crate::ids::{StudyId, UserId};
 use crate::realtime::calls::{MediaState, Participant};
 use crate::realtime::presence::PresenceChange;
-use crate::realtime::protocol::SignalKind;
+use crate::realtime::protocol::{Audience, Delivery, SignalKind};
 
 /// A node's identity on the bus, new at each start.
 pub type NodeId = uuid::Uuid;
@@ -41,8 +70,14 @@ pub struct NodeSnapshot {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ClusterMessage {
-    /// Events the sender committed, in commit order.
-    Events { events: Vec<DomainEvent> },
+    /// Events the sender committed, in commit order: all of one study (and on
+    /// its channel) when `study_id` is set, else events reaching users.
+    #[serde(rename_all = "camelCase")]
+    Events {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        study_id: Option<StudyId>,
+        events: Vec<DomainEvent>,
+    },
     /// The sender (re)joined the bus: here is its state; peers answer with theirs.
     Hello { snapshot: NodeSnapshot },
     /// A peer's answer to `hello`.
@@ -90,6 +125,183 @@ pub enum ClusterMessage {
         kind: SignalKind,
         payload: serde_json::Value,
     },
+}
+
+/// Where a message travels on the bus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Channel {
+    /// The base channel, which every node listens to.
+    Base,
+    /// A study's channel, which the nodes with a subscriber of the study listen to.
+    Study(StudyId),
+}
+
+impl Channel {
+    /// The Redis channel's name under the deployment's `base` name.
+    pub fn name(self, base: &str) -> String {
+        match self {
+            Self::Base => base.to_owned(),
+            Self::Study(study) => format!("{base}:study:{study}"),
+        }
+    }
+
+    /// The channel that carries an event to the other nodes, from what it means
+    /// for live connections: a study's when everything it does concerns that
+    /// one study, the base channel when it reaches a user wherever they are,
+    /// `None` when it does nothing live (so it need not cross at all).
+    pub fn of_deliveries(deliveries: &[Delivery]) -> Option<Self> {
+        let mut channel = None;
+        for delivery in deliveries {
+            let this = match delivery {
+                Delivery::Frame(Audience::Study(study), _)
+                | Delivery::EndSubscription(study, ..)
+                | Delivery::EndStudy(study)
+                | Delivery::StopTyping(study, _) => Self::Study(*study),
+                Delivery::Frame(Audience::User(_), _)
+                | Delivery::EndSessions(_)
+                | Delivery::EndSession(..)
+                | Delivery::EndOtherSessions(..) => return Some(Self::Base),
+            };
+            match channel {
+                Some(seen) if seen != this => return Some(Self::Base),
+                _ => channel = Some(this),
+            }
+        }
+        channel
+    }
+}
+
+impl ClusterMessage {
+    /// The channel the message travels on (the module doc says why).
+    pub fn channel(&self) -> Channel {
+        match self {
+            Self::Events {
+                study_id: Some(study),
+                ..
+            }
+            | Self::Typing {
+                study_id: study, ..
+            }
+            | Self::Signal {
+                study_id: study, ..
+            } => Channel::Study(*study),
+            Self::Events { study_id: None, .. }
+            | Self::Hello { .. }
+            | Self::Snapshot { .. }
+            | Self::Heartbeat
+            | Self::Leaving
+            | Self::Presence { .. }
+            | Self::CallJoined { .. }
+            | Self::CallLeft { .. }
+            | Self::CallMedia { .. } => Channel::Base,
+        }
+    }
+
+    /// The message's kind as the wire tags it, for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Events { .. } => "events",
+            Self::Hello { .. } => "hello",
+            Self::Snapshot { .. } => "snapshot",
+            Self::Heartbeat => "heartbeat",
+            Self::Leaving => "leaving",
+            Self::Presence { .. } => "presence",
+            Self::Typing { .. } => "typing",
+            Self::CallJoined { .. } => "callJoined",
+            Self::CallLeft { .. } => "callLeft",
+            Self::CallMedia { .. } => "callMedia",
+            Self::Signal { .. } => "signal",
+        }
+    }
+}
+
+/// Which watch of a study's channel: a study unwatched and watched again gets a
+/// new ticket, so a confirmation of the old watch does not pass for the new one.
+pub type Ticket = u64;
+
+#[derive(Debug)]
+struct Watch {
+    ticket: Ticket,
+    confirmed: bool,
+}
+
+/// The study channels this node should listen to — those of the studies it has
+/// a local subscriber of — and which of those watches the bus has confirmed.
+///
+/// The bus reconciles Redis with it: it takes the [`Self::changes`] since it
+/// last looked (or [`Self::all`] after connecting), subscribes and unsubscribes,
+/// and confirms the tickets it subscribed for.
+#[derive(Debug, Default)]
+pub struct Interest {
+    watched: HashMap<StudyId, Watch>,
+    /// Studies watched or unwatched since the bus last took the changes.
+    changed: HashSet<StudyId>,
+    next: Ticket,
+}
+
+impl Interest {
+    /// Watches nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The study got its first local subscriber: its channel is wanted.
+    pub fn watch(&mut self, study: StudyId) {
+        self.next += 1;
+        self.watched.insert(
+            study,
+            Watch {
+                ticket: self.next,
+                confirmed: false,
+            },
+        );
+        self.changed.insert(study);
+    }
+
+    /// The study lost its last local subscriber: its channel is not wanted.
+    pub fn unwatch(&mut self, study: StudyId) {
+        if self.watched.remove(&study).is_some() {
+            self.changed.insert(study);
+        }
+    }
+
+    /// What changed since the bus last looked: each study with its current
+    /// watch's ticket, or `None` if it is no longer watched. In study order.
+    pub fn changes(&mut self) -> Vec<(StudyId, Option<Ticket>)> {
+        let mut changes: Vec<_> = self
+            .changed
+            .drain()
+            .map(|study| (study, self.watched.get(&study).map(|w| w.ticket)))
+            .collect();
+        changes.sort();
+        changes
+    }
+
+    /// Every watched study with its ticket, for a bus that (re)connected and
+    /// subscribes afresh; the pending changes are part of it.
+    pub fn all(&mut self) -> Vec<(StudyId, Ticket)> {
+        self.changed.clear();
+        let mut all: Vec<_> = self.watched.iter().map(|(s, w)| (*s, w.ticket)).collect();
+        all.sort();
+        all
+    }
+
+    /// The bus is subscribed to the study's channel for watch `ticket`; true if
+    /// that confirmed the current watch (false for a stale or repeated ticket).
+    pub fn confirm(&mut self, study: StudyId, ticket: Ticket) -> bool {
+        match self.watched.get_mut(&study) {
+            Some(watch) if watch.ticket == ticket && !watch.confirmed => {
+                watch.confirmed = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the study's channel is watched and the watch confirmed.
+    pub fn is_confirmed(&self, study: StudyId) -> bool {
+        self.watched.get(&study).is_some_and(|w| w.confirmed)
+    }
 }
 
 #[derive(Debug)]
@@ -325,6 +537,199 @@ mod tests {
         );
         assert!(peers.remove(a).is_empty());
         assert!(peers.is_empty());
+    }
+
+    #[test]
+    fn each_message_kind_travels_on_its_channel() {
+        let (s, kim, lee) = (StudyId::new(), UserId::new(), UserId::new());
+        let participant = Participant {
+            user_id: kim,
+            media: MediaState::default(),
+        };
+        let study = Channel::Study(s);
+        // (message, its channel)
+        let table = [
+            (
+                ClusterMessage::Events {
+                    study_id: Some(s),
+                    events: vec![],
+                },
+                study,
+            ),
+            (
+                ClusterMessage::Events {
+                    study_id: None,
+                    events: vec![],
+                },
+                Channel::Base,
+            ),
+            (
+                ClusterMessage::Typing {
+                    study_id: s,
+                    user_id: kim,
+                    typing: true,
+                },
+                study,
+            ),
+            (
+                ClusterMessage::Signal {
+                    study_id: s,
+                    from: kim,
+                    to: lee,
+                    kind: SignalKind::Offer,
+                    payload: serde_json::Value::Null,
+                },
+                study,
+            ),
+            (
+                ClusterMessage::Hello {
+                    snapshot: NodeSnapshot::default(),
+                },
+                Channel::Base,
+            ),
+            (
+                ClusterMessage::Snapshot {
+                    snapshot: NodeSnapshot::default(),
+                },
+                Channel::Base,
+            ),
+            (ClusterMessage::Heartbeat, Channel::Base),
+            (ClusterMessage::Leaving, Channel::Base),
+            (
+                ClusterMessage::Presence {
+                    study_id: s,
+                    user_id: kim,
+                    online: true,
+                },
+                Channel::Base,
+            ),
+            (
+                ClusterMessage::CallJoined {
+                    study_id: s,
+                    participant,
+                },
+                Channel::Base,
+            ),
+            (
+                ClusterMessage::CallLeft {
+                    study_id: s,
+                    user_id: kim,
+                },
+                Channel::Base,
+            ),
+            (
+                ClusterMessage::CallMedia {
+                    study_id: s,
+                    user_id: kim,
+                    media: MediaState::default(),
+                },
+                Channel::Base,
+            ),
+        ];
+        for (message, channel) in table {
+            assert_eq!(message.channel(), channel, "{}", message.kind());
+        }
+        assert_eq!(Channel::Base.name("coup"), "coup");
+        assert_eq!(study.name("coup"), format!("coup:study:{s}"));
+    }
+
+    #[test]
+    fn an_event_goes_on_its_study_channel_only_when_all_it_does_is_in_that_study() {
+        use crate::realtime::protocol::{ServerFrame, UnsubscribeReason};
+        let (s, t, kim) = (StudyId::new(), StudyId::new(), UserId::new());
+        let typing = ServerFrame::Typing {
+            study_id: s,
+            user_id: kim,
+            typing: false,
+        };
+        let in_study = |study| Delivery::Frame(Audience::Study(study), Box::new(typing.clone()));
+        let to_user = Delivery::Frame(Audience::User(kim), Box::new(typing.clone()));
+        // (deliveries, channel)
+        let table = [
+            (vec![], None),
+            (vec![in_study(s)], Some(Channel::Study(s))),
+            (
+                vec![
+                    Delivery::StopTyping(s, kim),
+                    in_study(s),
+                    Delivery::EndSubscription(s, kim, UnsubscribeReason::Kicked),
+                    Delivery::EndStudy(s),
+                ],
+                Some(Channel::Study(s)),
+            ),
+            (vec![in_study(s), in_study(t)], Some(Channel::Base)),
+            (vec![in_study(s), to_user.clone()], Some(Channel::Base)),
+            (vec![to_user], Some(Channel::Base)),
+            (vec![Delivery::EndSessions(kim)], Some(Channel::Base)),
+            (
+                vec![Delivery::EndSession(kim, "h".into())],
+                Some(Channel::Base),
+            ),
+            (
+                vec![Delivery::EndOtherSessions(kim, "h".into())],
+                Some(Channel::Base),
+            ),
+        ];
+        for (deliveries, channel) in table {
+            assert_eq!(
+                Channel::of_deliveries(&deliveries),
+                channel,
+                "{deliveries:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn interest_watches_studies_and_confirms_only_the_current_watch() {
+        let (s, t) = (StudyId::new(), StudyId::new());
+        let mut interest = Interest::new();
+        assert!(interest.changes().is_empty());
+        interest.watch(s);
+        interest.watch(t);
+        assert!(!interest.is_confirmed(s), "not before the bus confirms");
+        let changes = interest.changes();
+        let ticket = |study| {
+            changes
+                .iter()
+                .find(|(s, _)| *s == study)
+                .and_then(|(_, t)| *t)
+                .expect("watched")
+        };
+        let (first, of_t) = (ticket(s), ticket(t));
+        assert!(interest.changes().is_empty(), "taken once");
+        // Unwatched and watched again before the bus confirmed the first watch:
+        // the old confirmation must not pass for the new watch.
+        interest.unwatch(s);
+        interest.watch(s);
+        let again = interest.changes();
+        assert_eq!(again.len(), 1);
+        let second = again[0].1.expect("watched again");
+        assert_ne!(second, first);
+        // (study, ticket confirmed, confirmed it, confirmed after)
+        for (study, ticket, confirms, after) in [
+            (s, first, false, false),
+            (s, second, true, true),
+            (s, second, false, true),
+            (t, of_t, true, true),
+        ] {
+            assert_eq!(interest.confirm(study, ticket), confirms, "{ticket}");
+            assert_eq!(interest.is_confirmed(study), after, "{ticket}");
+        }
+        interest.unwatch(s);
+        interest.unwatch(s);
+        assert_eq!(
+            interest.changes(),
+            vec![(s, None)],
+            "unwatching twice is once"
+        );
+        assert!(!interest.is_confirmed(s));
+        assert!(!interest.confirm(s, second), "not watched");
+        interest.watch(s);
+        assert_eq!(interest.all().len(), 2, "a fresh subscription takes all");
+        assert!(
+            interest.changes().is_empty(),
+            "and the pending changes with it"
+        );
     }
 
     #[test]

@@ -14,6 +14,15 @@
 //! (the server serializes to shared bytes) and the encoded value is cloned to
 //! every recipient.
 //!
+//! The first local subscription of a study asks the bus to watch the study's
+//! channel ([`Effect::Watch`]), the last one's end to stop ([`Effect::Unwatch`]):
+//! the rule is [`Interest`], the choice of channel per message
+//! [`ClusterMessage::channel`]. Until the bus confirms a watch
+//! ([`Live::watched`]), a subscription to that study must not read its catch-up
+//! ([`Live::awaits_watch`]): a peer's event committed after the read but
+//! published before Redis subscribed would reach neither the read nor the
+//! subscription.
+//!
 //! A subscription with a cursor replays what its client missed before it goes
 //! live: meanwhile the study's live chat changes wait in a bounded hold (on
 //! overflow all are dropped and the replay reads them from the store), and every
@@ -27,7 +36,9 @@ use crate::error::{Error, Reason};
 use crate::events::DomainEvent;
 use crate::ids::{StudyId, UserId};
 use crate::realtime::calls::{CallRooms, MediaState, Participant, Site};
-use crate::realtime::cluster::{ClusterMessage, NodeId, NodeSnapshot, Peers};
+use crate::realtime::cluster::{
+    Channel, ClusterMessage, Interest, NodeId, NodeSnapshot, Peers, Ticket,
+};
 use crate::realtime::presence::{Presence, PresenceChange};
 use crate::realtime::protocol::{
     Audience, Delivery, ServerFrame, SignalKind, UnsubscribeReason, close, codes, route,
@@ -59,8 +70,12 @@ pub enum Effect<F> {
         /// The frame, encoded once.
         frame: F,
     },
-    /// Publish the message on the bus for the other nodes.
+    /// Publish the message on the bus for the other nodes, on its channel.
     Publish(ClusterMessage),
+    /// Listen to the study's channel: it got its first local subscriber.
+    Watch(StudyId),
+    /// Stop listening to the study's channel: its last local subscriber left.
+    Unwatch(StudyId),
     /// Close the connection with a close frame (live state has forgotten it).
     Close {
         /// The connection.
@@ -106,7 +121,9 @@ enum Subscription<F> {
         held: Vec<(i64, F)>,
         overflowed: bool,
     },
-    Live,
+    /// Live after a replay that delivered every change up to `reached`: a live
+    /// change at or below it (applied after the replay read it) is not sent again.
+    Live { reached: i64 },
 }
 
 #[derive(Debug)]
@@ -132,6 +149,8 @@ pub struct Live<F> {
     calls: CallRooms,
     /// What the other nodes report (empty without a bus).
     peers: Peers,
+    /// The study channels wanted, and which the bus confirmed.
+    interest: Interest,
     /// Whether what changes here is published for other nodes.
     on_bus: bool,
 }
@@ -154,6 +173,7 @@ impl<F: Clone> Live<F> {
             presence: Presence::new(),
             typing: Typing::new(),
             peers: Peers::new(),
+            interest: Interest::new(),
             on_bus: false,
         }
     }
@@ -193,8 +213,9 @@ impl<F: Clone> Live<F> {
     }
 
     /// Starts a subscription: until [`Self::go_live`], the study's chat changes
-    /// are held back so the replay can be delivered first, in order.
-    pub fn subscribe(&mut self, id: ConnId, study: StudyId) -> Result<(), LiveError> {
+    /// are held back so the replay can be delivered first, in order. The first
+    /// subscription of the study here watches its channel.
+    pub fn subscribe(&mut self, id: ConnId, study: StudyId) -> Result<Effects<F>, LiveError> {
         let conn = self
             .conns
             .get_mut(&id)
@@ -221,8 +242,42 @@ impl<F: Clone> Live<F> {
                 overflowed: false,
             },
         );
-        self.by_study.entry(study).or_default().insert(id);
-        Ok(())
+        let mut out = Vec::new();
+        let subscribers = self.by_study.entry(study).or_default();
+        if subscribers.is_empty() {
+            self.interest.watch(study);
+            out.push(Effect::Watch(study));
+        }
+        subscribers.insert(id);
+        Ok(out)
+    }
+
+    /// Whether the connection's subscription to the study must wait, before
+    /// reading its catch-up, for the bus to confirm the study's channel. False
+    /// off the bus (nothing comes from peers) and once the subscription is gone.
+    pub fn awaits_watch(&self, id: ConnId, study: StudyId) -> bool {
+        self.on_bus && self.is_replaying(id, study) && !self.interest.is_confirmed(study)
+    }
+
+    /// The bus listens to these study channels for these watches; true if that
+    /// confirmed a current watch (subscriptions waiting may read on).
+    pub fn watched(&mut self, confirmed: &[(StudyId, Ticket)]) -> bool {
+        let mut any = false;
+        for &(study, ticket) in confirmed {
+            any |= self.interest.confirm(study, ticket);
+        }
+        any
+    }
+
+    /// The study channels watched or unwatched since the bus last looked, each
+    /// with its current watch's ticket (`None`: unwatched).
+    pub fn interest_changes(&mut self) -> Vec<(StudyId, Option<Ticket>)> {
+        self.interest.changes()
+    }
+
+    /// Every watched study channel with its ticket, for a bus subscribing afresh.
+    pub fn interest(&mut self) -> Vec<(StudyId, Ticket)> {
+        self.interest.all()
     }
 
     /// Whether the connection's subscription to the study is still replaying.
@@ -256,9 +311,9 @@ impl<F: Clone> Live<F> {
                 return (GoLive::Behind, out);
             }
             Some(sub @ Subscription::Replaying { .. }) => {
-                match std::mem::replace(sub, Subscription::Live) {
+                match std::mem::replace(sub, Subscription::Live { reached }) {
                     Subscription::Replaying { held, .. } => held,
-                    Subscription::Live => Vec::new(),
+                    Subscription::Live { .. } => Vec::new(),
                 }
             }
             _ => return (GoLive::Gone, out),
@@ -298,7 +353,13 @@ impl<F: Clone> Live<F> {
         let sub = conn.subs.remove(&study)?;
         let user = conn.user;
         let mut out = Vec::new();
-        self.remove_sub(&mut out, id, user, study, matches!(sub, Subscription::Live));
+        self.remove_sub(
+            &mut out,
+            id,
+            user,
+            study,
+            matches!(sub, Subscription::Live { .. }),
+        );
         Some(out)
     }
 
@@ -448,15 +509,32 @@ impl<F: Clone> Live<F> {
 
     /// Events this node committed, in commit order: delivered here and, on a
     /// bus, published for the other nodes.
+    ///
+    /// Each run of consecutive events bound for one channel crosses as one
+    /// message (in commit order: one publisher's messages reach a subscriber in
+    /// order across channels); events that do nothing live do not cross.
     pub fn committed(&mut self, events: &[DomainEvent]) -> Effects<F> {
         let mut out = Vec::new();
-        self.deliver_events(&mut out, events);
-        self.share(
-            &mut out,
-            ClusterMessage::Events {
-                events: events.to_vec(),
-            },
-        );
+        let mut runs: Vec<(Channel, Vec<DomainEvent>)> = Vec::new();
+        for event in events {
+            let deliveries = route(event);
+            let channel = Channel::of_deliveries(&deliveries);
+            for delivery in deliveries {
+                self.deliver(&mut out, delivery);
+            }
+            match (channel, runs.last_mut()) {
+                (None, _) => {}
+                (Some(channel), Some((last, run))) if *last == channel => run.push(event.clone()),
+                (Some(channel), _) => runs.push((channel, vec![event.clone()])),
+            }
+        }
+        for (channel, events) in runs {
+            let study_id = match channel {
+                Channel::Study(study) => Some(study),
+                Channel::Base => None,
+            };
+            self.share(&mut out, ClusterMessage::Events { study_id, events });
+        }
         out
     }
 
@@ -499,7 +577,7 @@ impl<F: Clone> Live<F> {
         }
         self.peers.heard(node, now);
         match message {
-            ClusterMessage::Events { events } => self.deliver_events(&mut out, &events),
+            ClusterMessage::Events { events, .. } => self.deliver_events(&mut out, &events),
             ClusterMessage::Hello { snapshot } => {
                 self.replace_peer(&mut out, node, snapshot, now);
                 let snapshot = self.snapshot();
@@ -611,7 +689,8 @@ impl<F: Clone> Live<F> {
     }
 
     /// To every subscriber of the study; a chat change for a subscription still
-    /// replaying is held instead.
+    /// replaying is held instead, and one its replay already delivered is not
+    /// sent.
     fn tell_study(&mut self, out: &mut Effects<F>, study: StudyId, frame: &ServerFrame) {
         let Some(ids) = self.by_study.get(&study) else {
             return;
@@ -631,6 +710,7 @@ impl<F: Clone> Live<F> {
                         *overflowed = true;
                     }
                 }
+                (Some(change), Some(Subscription::Live { reached })) if change <= *reached => {}
                 _ => to.push(*id),
             }
         }
@@ -674,7 +754,7 @@ impl<F: Clone> Live<F> {
         let mut subs: Vec<(StudyId, bool)> = conn
             .subs
             .into_iter()
-            .map(|(study, sub)| (study, matches!(sub, Subscription::Live)))
+            .map(|(study, sub)| (study, matches!(sub, Subscription::Live { .. })))
             .collect();
         subs.sort();
         for (study, was_live) in subs {
@@ -697,6 +777,8 @@ impl<F: Clone> Live<F> {
             set.remove(&id);
             if set.is_empty() {
                 self.by_study.remove(&study);
+                self.interest.unwatch(study);
+                out.push(Effect::Unwatch(study));
             }
         }
         if self.calls.leave(study, user, Site::Conn(id)) {
@@ -943,7 +1025,13 @@ impl<F: Clone> Live<F> {
                     reason,
                 },
             );
-            self.remove_sub(out, id, user, study, matches!(sub, Subscription::Live));
+            self.remove_sub(
+                out,
+                id,
+                user,
+                study,
+                matches!(sub, Subscription::Live { .. }),
+            );
         }
     }
 
@@ -1090,6 +1178,160 @@ mod tests {
         assert!(published(&live.close(watcher)).is_empty(), "not on a bus");
     }
 
+    fn watches(out: &Out) -> Vec<Effect<ServerFrame>> {
+        out.iter()
+            .filter(|e| matches!(e, Effect::Watch(_) | Effect::Unwatch(_)))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn a_study_channel_is_watched_from_the_first_local_subscription_to_the_last() {
+        let (kim, lee) = (UserId::new(), UserId::new());
+        // In study order, the order a closing connection's subscriptions end in.
+        let (s, t) = {
+            let (x, y) = (StudyId::new(), StudyId::new());
+            (x.min(y), x.max(y))
+        };
+        let mut live = node();
+        let (phone, laptop, other) = (
+            live.open(kim, "a".into()),
+            live.open(kim, "b".into()),
+            live.open(lee, "c".into()),
+        );
+        // (step, the watch effects it causes)
+        let steps: Vec<(&str, Out, Vec<Effect<ServerFrame>>)> = vec![
+            (
+                "first subscription of s",
+                live.subscribe(phone, s).expect("subscribe"),
+                vec![Effect::Watch(s)],
+            ),
+            (
+                "second, still replaying",
+                live.subscribe(laptop, s).expect("subscribe"),
+                vec![],
+            ),
+            (
+                "another study",
+                live.subscribe(phone, t).expect("subscribe"),
+                vec![Effect::Watch(t)],
+            ),
+            (
+                "a refused subscription",
+                live.subscribe(phone, s).unwrap_or_default(),
+                vec![],
+            ),
+            (
+                "one of two leaves",
+                live.unsubscribe(laptop, s).expect("subscribed"),
+                vec![],
+            ),
+            ("going live", live.go_live(phone, s, None, 0, 0).1, vec![]),
+            (
+                "the last subscriber of s and t closes",
+                live.close(phone),
+                vec![Effect::Unwatch(s), Effect::Unwatch(t)],
+            ),
+            (
+                "s again",
+                live.subscribe(other, s).expect("subscribe"),
+                vec![Effect::Watch(s)],
+            ),
+            (
+                "a kick ends the last subscription",
+                live.committed(&[DomainEvent::MemberKicked {
+                    study_id: s,
+                    study_name: "s".into(),
+                    user_id: lee,
+                    actor: kim,
+                }]),
+                vec![Effect::Unwatch(s)],
+            ),
+        ];
+        for (step, out, expected) in steps {
+            assert_eq!(watches(&out), expected, "{step}");
+        }
+    }
+
+    #[test]
+    fn a_subscription_on_the_bus_reads_its_catch_up_only_once_the_watch_is_confirmed() {
+        let (s, kim) = (StudyId::new(), UserId::new());
+        let mut off_bus = node();
+        let conn = off_bus.open(kim, "s".into());
+        off_bus.subscribe(conn, s).expect("subscribe");
+        assert!(!off_bus.awaits_watch(conn, s), "off the bus nothing comes");
+
+        let mut live = node();
+        live.join_bus();
+        let first = live.open(kim, "a".into());
+        live.subscribe(first, s).expect("subscribe");
+        assert!(live.awaits_watch(first, s));
+        let changes = live.interest_changes();
+        let [(study, Some(old))] = changes[..] else {
+            panic!("one watch: {changes:?}");
+        };
+        assert_eq!(study, s);
+        // Unwatched and watched again before Redis answered the first watch.
+        live.close(first);
+        let second = live.open(kim, "b".into());
+        live.subscribe(second, s).expect("subscribe");
+        assert!(!live.watched(&[(s, old)]), "a stale confirmation");
+        assert!(live.awaits_watch(second, s));
+        let [(_, Some(new))] = live.interest_changes()[..] else {
+            panic!("watched again");
+        };
+        assert!(live.watched(&[(s, new)]));
+        assert!(!live.awaits_watch(second, s));
+        let (outcome, _) = live.go_live(second, s, None, 0, 0);
+        assert_eq!(outcome, GoLive::Live);
+        assert!(!live.awaits_watch(second, s), "live: nothing to wait for");
+        assert_eq!(
+            live.interest(),
+            vec![(s, new)],
+            "what a fresh bus subscribes"
+        );
+        let third = live.open(kim, "c".into());
+        live.subscribe(third, s).expect("subscribe");
+        assert!(
+            !live.awaits_watch(third, s),
+            "the study's channel is confirmed"
+        );
+    }
+
+    #[test]
+    fn committed_events_cross_on_their_channels_in_commit_order() {
+        let (s, t, kim) = (StudyId::new(), StudyId::new(), UserId::new());
+        let mut live = node();
+        live.join_bus();
+        let suspension = DomainEvent::UserSuspended {
+            user_id: kim,
+            actor: kim,
+        };
+        let out = live.committed(&[
+            read_receipt(s, kim, 1),
+            read_receipt(s, kim, 2),
+            suspension,
+            read_receipt(t, kim, 3),
+            read_receipt(s, kim, 4),
+        ]);
+        let crossed: Vec<(Option<StudyId>, usize)> = published(&out)
+            .into_iter()
+            .filter_map(|m| match m {
+                ClusterMessage::Events { study_id, events } => Some((study_id, events.len())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            crossed,
+            vec![(Some(s), 2), (None, 1), (Some(t), 1), (Some(s), 1)]
+        );
+        let silent = DomainEvent::UserSignedUp { user_id: kim };
+        assert!(
+            published(&live.committed(&[silent])).is_empty(),
+            "an event that does nothing live does not cross"
+        );
+    }
+
     #[test]
     fn a_replay_holds_live_chat_changes_and_passes_everything_else() {
         let (s, kim, lee) = (StudyId::new(), UserId::new(), UserId::new());
@@ -1115,6 +1357,22 @@ mod tests {
         assert_eq!(live.go_live(conn, s, None, 5, 9).0, GoLive::Gone, "once");
         let out = live.committed(&[read_receipt(s, lee, 7)]);
         assert_eq!(kinds(&out, conn), ["readReceipt"], "live now");
+    }
+
+    #[test]
+    fn a_live_change_the_replay_already_read_is_not_sent_again() {
+        let (s, kim) = (StudyId::new(), UserId::new());
+        let mut live = node();
+        let conn = live.open(kim, "s".into());
+        live.subscribe(conn, s).expect("subscribe");
+        // The replay read up to change 3; a peer's change 3 arrives after that.
+        let (outcome, _) = live.go_live(conn, s, None, 3, 3);
+        assert_eq!(outcome, GoLive::Live);
+        // (change arriving live, delivered)
+        for (change, delivered) in [(2, false), (3, false), (5, true), (4, true)] {
+            let out = live.committed(&[read_receipt(s, kim, change)]);
+            assert_eq!(!sent(&out, conn).is_empty(), delivered, "change {change}");
+        }
     }
 
     #[test]
@@ -1152,12 +1410,12 @@ mod tests {
         let cases: Vec<(&str, Result<Out, LiveError>, String)> = vec![
             (
                 "subscribing twice",
-                live.subscribe(conn, s).map(|()| Vec::new()),
+                live.subscribe(conn, s),
                 ErrorCode::Conflict.as_str().into(),
             ),
             (
                 "a closed connection",
-                live.subscribe(99, s).map(|()| Vec::new()),
+                live.subscribe(99, s),
                 ErrorCode::Unauthorized.as_str().into(),
             ),
             (
@@ -1197,7 +1455,7 @@ mod tests {
         }
         live.subscribe(conn, other).expect("second");
         assert_eq!(
-            code(live.subscribe(conn, StudyId::new()).map(|()| Vec::new())),
+            code(live.subscribe(conn, StudyId::new())),
             codes::TOO_MANY_SUBSCRIPTIONS,
             "over the limit"
         );
@@ -1351,7 +1609,9 @@ mod tests {
     }
 
     /// Nodes joined by a bus that carries every published message to every
-    /// other node, as Redis does, until nothing more is published.
+    /// other node listening to its channel, as Redis does, until nothing more
+    /// is published. A node listens to a study's channel while it has a local
+    /// subscriber of the study (as if Redis confirmed each watch at once).
     struct Cluster {
         nodes: Vec<Node>,
         now: Instant,
@@ -1380,7 +1640,14 @@ mod tests {
                 for effect in out {
                     match effect {
                         Effect::Publish(message) => {
-                            for to in (0..self.nodes.len()).filter(|&to| to != from) {
+                            let listens = |node: &Node| match message.channel() {
+                                Channel::Base => true,
+                                Channel::Study(study) => node.by_study.contains_key(&study),
+                            };
+                            let listeners: Vec<usize> = (0..self.nodes.len())
+                                .filter(|&to| to != from && listens(&self.nodes[to]))
+                                .collect();
+                            for to in listeners {
                                 let more = self.nodes[to].apply(sender, message.clone(), self.now);
                                 queue.push((to, more));
                             }
@@ -1395,6 +1662,17 @@ mod tests {
         fn live_sub(&mut self, at: usize, user: UserId, study: StudyId) -> (ConnId, Vec<Out>) {
             let (conn, out) = live_sub(&mut self.nodes[at], user, study);
             (conn, self.carry(at, out))
+        }
+
+        /// A connection of `user` at node `at`, subscribed to the study and in
+        /// its call, every node told.
+        fn in_call(&mut self, at: usize, user: UserId, study: StudyId) -> ConnId {
+            let (conn, _) = self.live_sub(at, user, study);
+            let (_, out) = self.nodes[at]
+                .call_join(conn, study, MediaState::default())
+                .expect("join");
+            self.carry(at, out);
+            conn
         }
     }
 
@@ -1422,6 +1700,31 @@ mod tests {
     }
 
     #[test]
+    fn a_node_new_to_a_study_knows_its_presence_and_call_without_having_heard_its_traffic() {
+        let (s, kim, lee) = (StudyId::new(), UserId::new(), UserId::new());
+        let mut c = Cluster::new(2);
+        let kim_a = c.in_call(0, kim, s);
+        // s's chat and typing go on s's channel, which b (no subscriber of s)
+        // does not listen to.
+        let mut traffic = c.nodes[0].typing(kim_a, s, true, c.now).expect("typing");
+        traffic.extend(c.nodes[0].committed(&[read_receipt(s, kim, 1)]));
+        let channels: Vec<Channel> = published(&traffic).iter().map(|m| m.channel()).collect();
+        assert_eq!(channels, vec![Channel::Study(s); 2]);
+        assert!(!c.nodes[1].by_study.contains_key(&s));
+        c.carry(0, traffic);
+        // Yet b's first subscriber sees who is online and in the call.
+        let (lee_b, heard) = c.live_sub(1, lee, s);
+        let ServerFrame::Subscribed { online, .. } = &sent(&heard[1], lee_b)[0] else {
+            panic!("subscribed");
+        };
+        assert!(online.contains(&kim));
+        let (participants, _) = c.nodes[1]
+            .call_join(lee_b, s, MediaState::default())
+            .expect("join");
+        assert_eq!(participants.len(), 2, "kim's seat is known on b");
+    }
+
+    #[test]
     fn committed_events_reach_other_nodes_once() {
         let (s, kim) = (StudyId::new(), UserId::new());
         let mut c = Cluster::new(2);
@@ -1432,6 +1735,7 @@ mod tests {
         assert_eq!(kinds(&heard[0], here), ["readReceipt"]);
         assert_eq!(kinds(&heard[1], there), ["readReceipt"]);
         let own = ClusterMessage::Events {
+            study_id: Some(s),
             events: vec![read_receipt(s, kim, 2)],
         };
         let me = c.nodes[0].node();
@@ -1485,11 +1789,7 @@ mod tests {
         let (s, kim, lee, ann) = (StudyId::new(), UserId::new(), UserId::new(), UserId::new());
         let mut c = Cluster::new(3);
         let (watcher, _) = c.live_sub(2, lee, s);
-        let (kim_a, _) = c.live_sub(0, kim, s);
-        let (_, out) = c.nodes[0]
-            .call_join(kim_a, s, MediaState::default())
-            .expect("join");
-        c.carry(0, out);
+        let kim_a = c.in_call(0, kim, s);
         c.live_sub(1, ann, s);
         // b keeps beating, a falls silent.
         c.now += EXPIRY;
@@ -1514,11 +1814,7 @@ mod tests {
     fn a_hello_trades_snapshots_so_a_rejoining_node_starts_from_the_truth() {
         let (s, kim, lee) = (StudyId::new(), UserId::new(), UserId::new());
         let mut c = Cluster::new(2);
-        let (kim_a, _) = c.live_sub(0, kim, s);
-        let (_, out) = c.nodes[0]
-            .call_join(kim_a, s, MediaState::default())
-            .expect("join");
-        c.carry(0, out);
+        let kim_a = c.in_call(0, kim, s);
         // b misses a's leaving the call (cut off), then rejoins the bus.
         let lost = c.nodes[0].call_leave(kim_a, s).expect("leave");
         assert_eq!(published(&lost).len(), 1);

@@ -37,6 +37,10 @@ const REPLAY_BATCH: u32 = 64;
 const REPLAY_WINDOW: usize = 2 * REPLAY_BATCH as usize;
 /// The longest a write may take; a client that reads nothing for this long is gone.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a replay waits for the bus to listen to its study's channel
+/// (a round trip to Redis, unless Redis is down); past it the subscription goes
+/// on as during any bus outage, peers' changes meanwhile coming back by resume.
+const WATCH_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs a connection to its end.
 pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
@@ -332,6 +336,19 @@ impl Replay {
             ending,
         } = self;
         let hub = &gateway.hub;
+        // Read the store only once Redis confirmed this node listens to the
+        // study's channel: a peer's change published before that was committed
+        // before the read and is in it; one published after arrives live (held
+        // until the replay is done, and skipped if the read had it).
+        tokio::select! {
+            waited = tokio::time::timeout(WATCH_WAIT, hub.watching(id, study)) => {
+                if waited.is_err() {
+                    tracing::warn!(%study, "the bus did not confirm the study's channel in time");
+                    metrics::counter!("coup_bus_watch_timeouts_total").increment(1);
+                }
+            }
+            () = ending.ended() => return,
+        }
         loop {
             let page = match app
                 .core

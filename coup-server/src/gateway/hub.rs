@@ -14,6 +14,11 @@
 //! Nothing here waits: the lock is held only while `Live` computes and queues
 //! are `try_send`. A replay (driven by `connection`) queues each batch through
 //! [`Hub::replay`] only while its subscription is still replaying.
+//!
+//! `Live`'s watch effects wake the bus, which takes the changed interest
+//! ([`Hub::interest_changes`]), subscribes or unsubscribes the study channels on
+//! Redis and reports the confirmed watches ([`Hub::watched`]); a replay waits
+//! for its study's watch ([`Hub::watching`]) before it reads the store.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -24,10 +29,11 @@ use coup_core::EventSink;
 use coup_core::events::DomainEvent;
 use coup_core::ids::{StudyId, UserId};
 use coup_core::realtime::calls::{MediaState, Participant};
+use coup_core::realtime::cluster::Ticket;
 use coup_core::realtime::cluster::{ClusterMessage, NodeId};
 use coup_core::realtime::live::{ConnId, Effect, Effects, GoLive, Live, LiveError, LiveLimits};
 use coup_core::realtime::protocol::{ServerFrame, SignalKind, close};
-use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc};
 use tokio_util::sync::CancellationToken;
 
 /// A serialized frame. Reference-counted bytes: a frame fanned out to a room is
@@ -103,12 +109,16 @@ struct State {
     conns: HashMap<ConnId, Handle>,
     /// Where messages for the other nodes go, while joined to a bus.
     bus: Option<mpsc::Sender<ClusterMessage>>,
+    /// Wakes the bus when the study channels wanted change.
+    interest_changed: Arc<Notify>,
 }
 
 /// All live connections of this node.
 pub struct Hub {
     state: Mutex<State>,
     node: NodeId,
+    /// Wakes the replays waiting for their study's channel.
+    watch_confirmed: Notify,
 }
 
 /// Serializes a frame once; the bytes are shared by every recipient's queue.
@@ -163,6 +173,8 @@ impl State {
                         handle.ending.close(code, reason);
                     }
                 }
+                // The bus takes the changes itself, when it wakes.
+                Effect::Watch(_) | Effect::Unwatch(_) => self.interest_changed.notify_one(),
             }
         }
     }
@@ -177,8 +189,10 @@ impl Hub {
                 live: Live::new(node, limits, encode),
                 conns: HashMap::new(),
                 bus: None,
+                interest_changed: Arc::new(Notify::new()),
             }),
             node,
+            watch_confirmed: Notify::new(),
         }
     }
 
@@ -272,7 +286,23 @@ impl Hub {
     /// Starts a subscription: until [`Self::go_live`], the study's chat changes
     /// are held back so the replay can be delivered first, in order.
     pub fn begin_subscribe(&self, id: ConnId, study: StudyId) -> Result<(), LiveError> {
-        self.lock().live.subscribe(id, study)
+        self.try_run(|live| Ok(((), live.subscribe(id, study)?)))
+    }
+
+    /// Resolves once the subscription may read its catch-up: the bus listens to
+    /// the study's channel (at once off the bus, or when the subscription is gone).
+    pub async fn watching(&self, id: ConnId, study: StudyId) {
+        loop {
+            // Registered before the check, so a confirmation between the two
+            // still wakes it.
+            let confirmed = self.watch_confirmed.notified();
+            tokio::pin!(confirmed);
+            confirmed.as_mut().enable();
+            if !self.lock().live.awaits_watch(id, study) {
+                return;
+            }
+            confirmed.await;
+        }
     }
 
     /// Abandons a subscription that failed its checks.
@@ -384,6 +414,30 @@ impl Hub {
         let effects = s.live.tick(now, expiry);
         s.execute(effects);
         metrics::gauge!("coup_cluster_peers").set(s.live.peer_count() as f64);
+    }
+
+    /// Resolves when the study channels wanted may have changed.
+    pub async fn interest_changed(&self) {
+        let changed = self.lock().interest_changed.clone();
+        changed.notified().await;
+    }
+
+    /// The study channels watched or unwatched since the bus last looked (with
+    /// the current watch's ticket; `None`: unwatched).
+    pub fn interest_changes(&self) -> Vec<(StudyId, Option<Ticket>)> {
+        self.lock().live.interest_changes()
+    }
+
+    /// Every study channel wanted, for a bus subscribing afresh.
+    pub fn interest(&self) -> Vec<(StudyId, Ticket)> {
+        self.lock().live.interest()
+    }
+
+    /// The bus listens to these study channels for these watches.
+    pub fn watched(&self, confirmed: &[(StudyId, Ticket)]) {
+        if self.lock().live.watched(confirmed) {
+            self.watch_confirmed.notify_waiters();
+        }
     }
 
     /// Applies what a peer node sent.
