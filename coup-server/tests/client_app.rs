@@ -1005,8 +1005,10 @@ async fn a_listener_that_blocks_for_10_s_stalls_nothing_and_stops_when_cancelled
         slow.seen().iter().any(|kind| kind == "lagged")
     })
     .await;
-    // Cancelled, it gets nothing more.
+    // Cancelled, it gets nothing more (a callback already past the check when
+    // `cancel` ran may still finish: the contract's "at most the one running").
     handle.cancel();
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let calls = slow.seen().len();
     chat(&lee, study.id, "after the cancel").await;
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -24,6 +24,7 @@ export type Member = Schemas["Member"];
 export type FileMeta = Schemas["FileMeta"];
 export type ChatMessage = Schemas["ChatMessage"];
 export type ChatPage = Schemas["ChatPage"];
+export type ChatChange = Schemas["ChatChange"];
 export type Notice = Schemas["Notice"];
 export type CalendarEvent = Schemas["CalendarEvent"];
 export type Task = Schemas["Task"];

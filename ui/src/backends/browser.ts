@@ -162,8 +162,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
       const page = await unwrap(
         a.api.GET("/api/studies/{id}/chat/changes", { params: { path: { id: studyId }, query: { after, limit: 500 } } }),
       );
-      for (const item of page.items) {
-        const change = item as Change;
+      for (const change of page.items) {
         if (change.change > (a.cursors.get(studyId)?.lastChange ?? 0)) await applyChange(a, studyId, change);
       }
       const reached = a.cursors.get(studyId);

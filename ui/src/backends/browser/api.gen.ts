@@ -1108,7 +1108,7 @@ export interface components {
              */
             change: number;
             /** @description The deleted message. */
-            message_id: components["schemas"]["MessageId"];
+            messageId: components["schemas"]["MessageId"];
             /**
              * Format: int64
              * @description Its sequence number.
@@ -1126,11 +1126,11 @@ export interface components {
              * Format: int64
              * @description Up to which sequence number.
              */
-            last_read_seq: number;
+            lastReadSeq: number;
             /** @enum {string} */
             type: "readReceipt";
             /** @description Who read. */
-            user_id: components["schemas"]["UserId"];
+            userId: components["schemas"]["UserId"];
         };
         /** @description A page of a study's chat changes after a change number, in change order. */
         ChatChanges: {

@@ -11,7 +11,7 @@
 //   were lost, and the hole is filled from `GET …/chat/changes?after=cursor`
 //   before the change itself.
 
-import type { ChatMessage, Id } from "../../types";
+import type { ChatChange, ChatMessage } from "../../types";
 
 export interface Cursor {
   /** The last change applied. */
@@ -20,10 +20,8 @@ export interface Cursor {
   lastSeq: number;
 }
 
-export type Change =
-  | { type: "message"; change: number; message: ChatMessage }
-  | { type: "messageDeleted"; change: number; messageId: Id; seq: number }
-  | { type: "readReceipt"; change: number; userId: Id; lastReadSeq: number };
+/** One change of the feed: the server's `ChatChange` (REST and live frames). */
+export type Change = ChatChange;
 
 export type Decision = "apply" | "drop" | "gap";
 
