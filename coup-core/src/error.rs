@@ -139,6 +139,9 @@ pub enum Reason {
     NotSuspended,
     /// Subscribing to a study the connection follows already.
     AlreadySubscribed,
+    /// A call: the microphone, camera or screen cannot be opened on this
+    /// machine (there is none, or it is busy or refused).
+    NoDevice,
 }
 
 impl Reason {
@@ -165,6 +168,7 @@ impl Reason {
         Self::ReportProcessed,
         Self::NotSuspended,
         Self::AlreadySubscribed,
+        Self::NoDevice,
     ];
 
     /// The reason as it appears on the wire, e.g. `"STUDY_FULL"`.
@@ -191,6 +195,7 @@ impl Reason {
             Self::ReportProcessed => "REPORT_PROCESSED",
             Self::NotSuspended => "NOT_SUSPENDED",
             Self::AlreadySubscribed => "ALREADY_SUBSCRIBED",
+            Self::NoDevice => "NO_DEVICE",
         }
     }
 
@@ -321,6 +326,17 @@ pub enum Error {
         /// The library's words.
         message: String,
     },
+    /// A capture device cannot be opened (`media` only): there is none, or it
+    /// is busy or refused. `UNAVAILABLE` with the reason `NO_DEVICE`, so a UI
+    /// says so rather than "something went wrong".
+    #[cfg(feature = "media")]
+    #[error("{device}: {message}")]
+    Device {
+        /// Which: "microphone", "camera" or "screen".
+        device: &'static str,
+        /// The library's words.
+        message: String,
+    },
 }
 
 impl Error {
@@ -350,6 +366,8 @@ impl Error {
             Self::BadResponse { .. } => ErrorCode::BadResponse,
             #[cfg(feature = "media")]
             Self::Media { .. } => ErrorCode::Internal,
+            #[cfg(feature = "media")]
+            Self::Device { .. } => ErrorCode::Unavailable,
         }
     }
 
@@ -359,6 +377,8 @@ impl Error {
             Self::Refused { reason, .. } => Some(*reason),
             #[cfg(feature = "client")]
             Self::Remote { reason, .. } => reason.as_deref().and_then(Reason::from_wire),
+            #[cfg(feature = "media")]
+            Self::Device { .. } => Some(Reason::NoDevice),
             _ => None,
         }
     }
@@ -515,13 +535,9 @@ pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Why, where a user interface words cases of one code differently: one of
-    /// `EMAIL_TAKEN`, `WRONG_CREDENTIALS`, `WRONG_PASSWORD`, `WEAK_PASSWORD`,
-    /// `ACCOUNT_SUSPENDED`, `SESSION_EXPIRED`, `STUDY_FULL`, `NOT_RECRUITING`,
-    /// `ALREADY_MEMBER`, `REQUEST_PENDING`, `ALREADY_APPROVED`,
-    /// `OWNER_MUST_TRANSFER`, `SAME_ROLE`, `NOT_YOURSELF`, `CALL_FULL`,
-    /// `ALREADY_IN_CALL`, `NOT_IN_CALL`, `ALREADY_REPORTED`, `REPORT_PROCESSED`,
-    /// `NOT_SUSPENDED`, `ALREADY_SUBSCRIBED`. New reasons may be added; treat an
-    /// unknown one like none.
+    /// the [`Reason`]s (the document lists them). New reasons may be added;
+    /// treat an unknown one like none.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Reason>))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -7,6 +7,8 @@
 //!   remembered server, where files are).
 //! - `media`: a call's media on coup-core's engine: remote video to the
 //!   webview still encoded, audio to the speaker.
+//! - `devices`: what a call sends: the microphone (ALSA capture), the camera
+//!   (the test pattern), the screen (X11).
 //! - `error`: `CommandError`, serialized as `{code, reason, message, status, field}`.
 //! - `tokens`: the OS credential store, or the client's owner-only file.
 //! - `desktop_notify`: OS notifications for mentions and join requests while
@@ -18,6 +20,7 @@
 
 pub mod commands;
 pub mod desktop_notify;
+pub mod devices;
 pub mod error;
 pub mod media;
 pub mod state;

@@ -5,10 +5,8 @@
 //! WebCodecs decodes it (`ui/src/call/native.ts`); remote audio plays here,
 //! on the default ALSA output ([`AudioOut`]).
 //!
-//! What the app sends: no camera or microphone capture is built in (see
-//! README), so the camera is the engine's moving test pattern and an unmuted
-//! microphone the test tone; the screen share is the X11 display the app runs
-//! on ([`X11Source`]).
+//! What the app sends comes from [`crate::devices`]: the microphone (ALSA),
+//! the camera (the engine's test pattern) and the screen (X11).
 //!
 //! A message on the channel is a 28-byte header, then the frame:
 //!
@@ -29,22 +27,16 @@ use std::time::{Duration, Instant};
 use coup_core::client::{Client, JoinedCall};
 use coup_core::ids::{StudyId, UserId};
 use coup_core::media::codec::EncodedFrame;
-use coup_core::media::pattern::{PatternSource, ToneSource};
-use coup_core::media::x11::X11Source;
-use coup_core::media::{AUDIO_RATE, AudioSource, MediaSink, TrackKind, VideoSource};
+use coup_core::media::{AUDIO_RATE, MediaSink, TrackKind};
 use coup_core::media::{Call, CallOptions};
 use coup_core::realtime::calls::MediaState;
+
+use crate::devices::{camera, mic, screen};
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody};
 
 /// The header's length in bytes.
 pub const HEADER_LEN: usize = 28;
-
-/// The size of the test pattern sent in place of a camera.
-pub const CAMERA_SIZE: (u32, u32) = (640, 480);
-
-/// The test tone's pitch, sent in place of a microphone.
-const TONE_HERTZ: f32 = 440.0;
 
 /// A call this app is in: the engine's call and what it sends now. Its own
 /// async lock puts the toggles and the leave of one call in order (no app
@@ -68,8 +60,8 @@ pub struct NativeJoined {
 }
 
 impl NativeCall {
-    /// Joins the study's call sending what `media` asks for (camera: the
-    /// pattern, microphone: the tone); remote video goes to `video`.
+    /// Joins the study's call sending what `media` asks for (from
+    /// [`crate::devices`]); remote video goes to `video`.
     pub async fn join(
         client: Client,
         study: StudyId,
@@ -85,7 +77,7 @@ impl NativeCall {
         };
         let options = CallOptions {
             camera: if media.camera { Some(camera()?) } else { None },
-            mic: media.mic.then(mic),
+            mic: if media.mic { Some(mic()?) } else { None },
             ..CallOptions::default()
         };
         let options = match media_bind() {
@@ -120,7 +112,8 @@ impl NativeCall {
             return Err(ended());
         };
         if next.mic != media.mic {
-            call.set_mic(next.mic.then(mic)).await?;
+            let source = if next.mic { Some(mic()?) } else { None };
+            call.set_mic(source).await?;
             media.mic = next.mic;
         }
         if next.camera != media.camera {
@@ -280,23 +273,6 @@ impl MediaSink for WebviewSink {
             self.send(Message::Ended, from, track, None);
         }
     }
-}
-
-/// The camera to send: the test pattern (no camera capture is built in).
-pub fn camera() -> coup_core::error::Result<Box<dyn VideoSource>> {
-    let (width, height) = CAMERA_SIZE;
-    Ok(Box::new(PatternSource::new(width, height)?))
-}
-
-/// The microphone to send once unmuted: the test tone (no microphone capture
-/// is built in), so the others hear that this side's sound reaches them.
-pub fn mic() -> Box<dyn AudioSource> {
-    Box::new(ToneSource::new(TONE_HERTZ))
-}
-
-/// The screen to share: the X11 display the app runs on (`$DISPLAY`).
-pub fn screen() -> coup_core::error::Result<Box<dyn VideoSource>> {
-    Ok(Box::new(X11Source::open(None)?))
 }
 
 /// At most this much audio is queued per participant (older is dropped), so

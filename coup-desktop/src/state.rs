@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use coup_core::client::{
-    AppEvent, Client, ClientConfig, EventListener, ListenerHandle, SessionStore,
+    ApiClient, AppEvent, Client, ClientConfig, EventListener, ListenerHandle, SessionStore,
 };
 use coup_core::ids::StudyId;
 use serde::{Deserialize, Serialize};
@@ -99,6 +99,34 @@ impl AppState {
             .map_err(|_| CommandError::Local("state lock poisoned".into()))?
             .clone()
             .ok_or(CommandError::NotSignedIn)
+    }
+
+    /// Runs REST calls with the signed-in client, answered as they are.
+    pub async fn rest<T, F, Fut>(&self, call: F) -> CommandResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(ApiClient) -> Fut,
+        Fut: Future<Output = coup_core::error::Result<T>> + Send + 'static,
+    {
+        Ok(self.client()?.rest(call).await?)
+    }
+
+    /// Runs REST calls that change what the cache lists, then reloads the cache
+    /// (which emits `cacheRefreshed`). A reload that fails (the connection
+    /// dropped right after) is logged: the client reloads again when it
+    /// reconnects.
+    pub async fn change<T, F, Fut>(&self, call: F) -> CommandResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(ApiClient) -> Fut,
+        Fut: Future<Output = coup_core::error::Result<T>> + Send + 'static,
+    {
+        let client = self.client()?;
+        let value = client.rest(call).await?;
+        if let Err(e) = client.refresh().await {
+            tracing::warn!(error = %e, "reloading the cache after a change");
+        }
+        Ok(value)
     }
 
     /// Makes `client` the signed-in one and forwards its events.

@@ -377,7 +377,7 @@ export interface components {
          *     Their spelling is part of the public API.
          * @enum {string}
          */
-        Reason: "EMAIL_TAKEN" | "WRONG_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "ACCOUNT_SUSPENDED" | "SESSION_EXPIRED" | "STUDY_FULL" | "NOT_RECRUITING" | "ALREADY_MEMBER" | "REQUEST_PENDING" | "ALREADY_APPROVED" | "OWNER_MUST_TRANSFER" | "SAME_ROLE" | "NOT_YOURSELF" | "CALL_FULL" | "ALREADY_IN_CALL" | "NOT_IN_CALL" | "ALREADY_REPORTED" | "REPORT_PROCESSED" | "NOT_SUSPENDED" | "ALREADY_SUBSCRIBED";
+        Reason: "EMAIL_TAKEN" | "WRONG_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "ACCOUNT_SUSPENDED" | "SESSION_EXPIRED" | "STUDY_FULL" | "NOT_RECRUITING" | "ALREADY_MEMBER" | "REQUEST_PENDING" | "ALREADY_APPROVED" | "OWNER_MUST_TRANSFER" | "SAME_ROLE" | "NOT_YOURSELF" | "CALL_FULL" | "ALREADY_IN_CALL" | "NOT_IN_CALL" | "ALREADY_REPORTED" | "REPORT_PROCESSED" | "NOT_SUSPENDED" | "ALREADY_SUBSCRIBED" | "NO_DEVICE";
         /** @description What the server answered to a sent item. */
         Sent: {
             message: components["schemas"]["ChatMessage"];

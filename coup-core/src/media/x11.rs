@@ -23,6 +23,14 @@ fn x11_error(step: &'static str) -> impl Fn(String) -> Error {
     move |message| Error::Media { step, message }
 }
 
+/// No display to capture: the device is missing, not the engine broken.
+fn no_screen(message: String) -> Error {
+    Error::Device {
+        device: "screen",
+        message,
+    }
+}
+
 /// Captures the whole root window of an X11 display.
 pub struct X11Source {
     conn: RustConnection,
@@ -35,10 +43,10 @@ impl X11Source {
     /// Connects to `display` (`None`: `$DISPLAY`).
     pub fn open(display: Option<&str>) -> Result<Self> {
         let (conn, screen) =
-            x11rb::connect(display).map_err(|e| x11_error("X11 connect")(e.to_string()))?;
+            x11rb::connect(display).map_err(|e| no_screen(format!("X11 connect: {e}")))?;
         let screen = &conn.setup().roots[screen];
         if screen.root_depth != 24 && screen.root_depth != 32 {
-            return Err(x11_error("X11 screen")(format!(
+            return Err(no_screen(format!(
                 "depth {} (only 24- and 32-bit displays are captured)",
                 screen.root_depth
             )));

@@ -7,24 +7,19 @@ use coup_core::ids::StudyId;
 use coup_core::model::{Report, User};
 use tauri::State;
 
-use super::refresh_after;
 use crate::error::CommandResult;
 use crate::state::AppState;
 
 #[tauri::command]
 pub async fn me(state: State<'_, AppState>) -> CommandResult<User> {
-    Ok(state
-        .client()?
-        .rest(|api| async move { api.me().await })
-        .await?)
+    state.rest(|api| async move { api.me().await }).await
 }
 
 #[tauri::command]
 pub async fn update_me(state: State<'_, AppState>, patch: ProfilePatch) -> CommandResult<User> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.update_me(&patch).await })
-        .await?)
+        .await
 }
 
 /// Changes the password (the server ends the user's other sessions).
@@ -33,26 +28,22 @@ pub async fn change_password(
     state: State<'_, AppState>,
     input: PasswordChange,
 ) -> CommandResult<()> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.change_password(&input).await })
-        .await?)
+        .await
 }
 
 /// Leaves a study; the cache forgets it.
 #[tauri::command]
 pub async fn leave_study(state: State<'_, AppState>, study_id: StudyId) -> CommandResult<()> {
-    let client = state.client()?;
-    let left = client
-        .rest(move |api| async move { api.leave_study(study_id).await })
-        .await;
-    refresh_after(&client, left).await
+    state
+        .change(move |api| async move { api.leave_study(study_id).await })
+        .await
 }
 
 #[tauri::command]
 pub async fn create_report(state: State<'_, AppState>, input: NewReport) -> CommandResult<Report> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.create_report(&input).await })
-        .await?)
+        .await
 }

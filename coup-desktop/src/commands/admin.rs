@@ -14,10 +14,9 @@ use crate::state::AppState;
 
 #[tauri::command]
 pub async fn admin_stats(state: State<'_, AppState>) -> CommandResult<AdminStats> {
-    Ok(state
-        .client()?
+    state
         .rest(|api| async move { api.admin_stats().await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -25,10 +24,9 @@ pub async fn admin_users(
     state: State<'_, AppState>,
     query: UserQuery,
 ) -> CommandResult<Page<User>> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.admin_users(&query).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -37,18 +35,16 @@ pub async fn suspend_user(
     user_id: UserId,
     input: Suspension,
 ) -> CommandResult<User> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.suspend_user(user_id, &input).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
 pub async fn restore_user(state: State<'_, AppState>, user_id: UserId) -> CommandResult<User> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.restore_user(user_id).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -56,10 +52,9 @@ pub async fn admin_studies(
     state: State<'_, AppState>,
     query: AdminStudyQuery,
 ) -> CommandResult<Page<Study>> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.admin_studies(&query).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -69,10 +64,9 @@ pub async fn admin_delete_study(
     reason: Option<String>,
 ) -> CommandResult<()> {
     let reason = DeleteReason { reason };
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.admin_delete_study(study_id, &reason).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -80,10 +74,9 @@ pub async fn admin_reports(
     state: State<'_, AppState>,
     query: ReportQuery,
 ) -> CommandResult<Page<Report>> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.admin_reports(&query).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -92,10 +85,9 @@ pub async fn process_report(
     report_id: ReportId,
     input: ProcessReport,
 ) -> CommandResult<Report> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.process_report(report_id, &input).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -108,8 +100,7 @@ pub async fn audit_log(
         page: Some(page),
         limit: Some(limit),
     };
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.audit_log(page).await })
-        .await?)
+        .await
 }

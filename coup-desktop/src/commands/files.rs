@@ -11,7 +11,6 @@ use serde::Serialize;
 use tauri::ipc::{InvokeBody, JavaScriptChannelId, Request};
 use tauri::{Manager, Runtime, State, Webview};
 
-use super::refresh_after;
 use crate::error::{CommandError, CommandResult};
 use crate::state::AppState;
 
@@ -84,9 +83,8 @@ pub async fn upload_file<R: Runtime>(
         return Err(bad("body (raw bytes expected)"));
     };
     let bytes = bytes.clone();
-    let client = state.client()?;
-    let uploaded = client
-        .rest(move |api| async move {
+    state
+        .change(move |api| async move {
             let progress = move |sent, total| {
                 if let Some(channel) = &channel {
                     let _ = channel.send(Progress { sent, total });
@@ -95,8 +93,7 @@ pub async fn upload_file<R: Runtime>(
             api.upload_file_with_progress(study, &name, &content_type, bytes, progress)
                 .await
         })
-        .await;
-    refresh_after(&client, uploaded).await
+        .await
 }
 
 /// Downloads a file into the downloads folder (`COUP_DESKTOP_DOWNLOAD_DIR`, or
@@ -143,11 +140,9 @@ pub async fn delete_file(
     study_id: StudyId,
     file_id: FileId,
 ) -> CommandResult<()> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.delete_file(study_id, file_id).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.delete_file(study_id, file_id).await })
+        .await
 }
 
 /// A file name with no path in it (a server's name never picks the folder).

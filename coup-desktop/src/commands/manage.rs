@@ -11,7 +11,6 @@ use coup_core::ids::{EventId, NoticeId, StudyId, UserId};
 use coup_core::model::{CalendarEvent, Member, Notice, PageRequest, Study, StudyRole};
 use tauri::State;
 
-use super::refresh_after;
 use crate::error::CommandResult;
 use crate::state::AppState;
 
@@ -28,21 +27,17 @@ pub async fn update_study(
     study_id: StudyId,
     patch: StudyPatch,
 ) -> CommandResult<Study> {
-    let client = state.client()?;
-    let updated = client
-        .rest(move |api| async move { api.update_study(study_id, &patch).await })
-        .await;
-    refresh_after(&client, updated).await
+    state
+        .change(move |api| async move { api.update_study(study_id, &patch).await })
+        .await
 }
 
 /// Deletes a study (OWNER); the cache forgets it.
 #[tauri::command]
 pub async fn delete_study(state: State<'_, AppState>, study_id: StudyId) -> CommandResult<()> {
-    let client = state.client()?;
-    let deleted = client
-        .rest(move |api| async move { api.delete_study(study_id).await })
-        .await;
-    refresh_after(&client, deleted).await
+    state
+        .change(move |api| async move { api.delete_study(study_id).await })
+        .await
 }
 
 #[tauri::command]
@@ -63,11 +58,9 @@ pub async fn approve_member(
     study_id: StudyId,
     user_id: UserId,
 ) -> CommandResult<Member> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.approve_member(study_id, user_id).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.approve_member(study_id, user_id).await })
+        .await
 }
 
 #[tauri::command]
@@ -76,10 +69,9 @@ pub async fn reject_member(
     study_id: StudyId,
     user_id: UserId,
 ) -> CommandResult<()> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.reject_member(study_id, user_id).await })
-        .await?)
+        .await
 }
 
 /// Changes a member's role; `OWNER` transfers ownership.
@@ -90,14 +82,12 @@ pub async fn change_role(
     user_id: UserId,
     role: StudyRole,
 ) -> CommandResult<Member> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move {
+    state
+        .change(move |api| async move {
             api.change_role(study_id, user_id, &RoleChange { role })
                 .await
         })
-        .await;
-    refresh_after(&client, done).await
+        .await
 }
 
 #[tauri::command]
@@ -106,11 +96,9 @@ pub async fn kick_member(
     study_id: StudyId,
     user_id: UserId,
 ) -> CommandResult<()> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.kick_member(study_id, user_id).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.kick_member(study_id, user_id).await })
+        .await
 }
 
 #[tauri::command]
@@ -118,10 +106,9 @@ pub async fn invite_code(
     state: State<'_, AppState>,
     study_id: StudyId,
 ) -> CommandResult<InviteCode> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.invite_code(study_id).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -129,10 +116,9 @@ pub async fn regenerate_invite_code(
     state: State<'_, AppState>,
     study_id: StudyId,
 ) -> CommandResult<InviteCode> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.regenerate_invite_code(study_id).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -141,11 +127,9 @@ pub async fn create_notice(
     study_id: StudyId,
     input: NewNotice,
 ) -> CommandResult<Notice> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.create_notice(study_id, &input).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.create_notice(study_id, &input).await })
+        .await
 }
 
 #[tauri::command]
@@ -155,11 +139,9 @@ pub async fn update_notice(
     notice_id: NoticeId,
     patch: NoticePatch,
 ) -> CommandResult<Notice> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.update_notice(study_id, notice_id, &patch).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.update_notice(study_id, notice_id, &patch).await })
+        .await
 }
 
 #[tauri::command]
@@ -169,14 +151,12 @@ pub async fn pin_notice(
     notice_id: NoticeId,
     pinned: bool,
 ) -> CommandResult<Notice> {
-    let client = state.client()?;
     let pin = Pin {
         is_pinned: Some(pinned),
     };
-    let done = client
-        .rest(move |api| async move { api.pin_notice(study_id, notice_id, &pin).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.pin_notice(study_id, notice_id, &pin).await })
+        .await
 }
 
 #[tauri::command]
@@ -185,11 +165,9 @@ pub async fn delete_notice(
     study_id: StudyId,
     notice_id: NoticeId,
 ) -> CommandResult<()> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.delete_notice(study_id, notice_id).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.delete_notice(study_id, notice_id).await })
+        .await
 }
 
 /// The events overlapping `range` (a month view), from the server.
@@ -199,10 +177,9 @@ pub async fn events(
     study_id: StudyId,
     range: Range,
 ) -> CommandResult<Vec<CalendarEvent>> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.events(study_id, &range).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -211,11 +188,9 @@ pub async fn create_event(
     study_id: StudyId,
     input: NewEvent,
 ) -> CommandResult<CalendarEvent> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.create_event(study_id, &input).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.create_event(study_id, &input).await })
+        .await
 }
 
 #[tauri::command]
@@ -225,11 +200,9 @@ pub async fn update_event(
     event_id: EventId,
     patch: EventPatch,
 ) -> CommandResult<CalendarEvent> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.update_event(study_id, event_id, &patch).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.update_event(study_id, event_id, &patch).await })
+        .await
 }
 
 #[tauri::command]
@@ -238,9 +211,7 @@ pub async fn delete_event(
     study_id: StudyId,
     event_id: EventId,
 ) -> CommandResult<()> {
-    let client = state.client()?;
-    let done = client
-        .rest(move |api| async move { api.delete_event(study_id, event_id).await })
-        .await;
-    refresh_after(&client, done).await
+    state
+        .change(move |api| async move { api.delete_event(study_id, event_id).await })
+        .await
 }

@@ -154,10 +154,7 @@ pub async fn studies(state: State<'_, AppState>) -> CommandResult<Vec<Study>> {
 
 #[tauri::command]
 pub async fn dashboard(state: State<'_, AppState>) -> CommandResult<Dashboard> {
-    Ok(state
-        .client()?
-        .rest(|api| async move { api.dashboard().await })
-        .await?)
+    state.rest(|api| async move { api.dashboard().await }).await
 }
 
 #[tauri::command]
@@ -204,10 +201,9 @@ pub async fn older_messages(
         after: None,
         limit: Some(limit),
     };
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.messages(study_id, &query).await })
-        .await?)
+        .await
 }
 
 /// Queues a message (with an uploaded file of the study when `file_id` is given).
@@ -224,10 +220,9 @@ pub async fn newer_messages(
         after: Some(after),
         limit: Some(limit),
     };
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.messages(study_id, &query).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -250,10 +245,9 @@ pub async fn delete_message(
     study_id: StudyId,
     message_id: MessageId,
 ) -> CommandResult<()> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.delete_message(study_id, message_id).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -351,10 +345,9 @@ pub async fn mark_notification_read(
     state: State<'_, AppState>,
     id: NotificationId,
 ) -> CommandResult<Notification> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.mark_notification_read(id).await })
-        .await?)
+        .await
 }
 
 #[tauri::command]
@@ -371,10 +364,9 @@ pub async fn search_studies(
     state: State<'_, AppState>,
     query: StudyQuery,
 ) -> CommandResult<Page<Study>> {
-    Ok(state
-        .client()?
+    state
         .rest(move |api| async move { api.studies(&query).await })
-        .await?)
+        .await
 }
 
 /// Creates a study and reloads the cache so it is among "my studies".
@@ -410,15 +402,4 @@ pub async fn join_study(
 pub fn reconnect(state: State<'_, AppState>) -> CommandResult<()> {
     state.client()?.network_changed();
     Ok(())
-}
-
-/// The answer of a call that changed what the cache lists, after reloading the
-/// cache (which emits `cacheRefreshed`); a reload that fails (the connection
-/// dropped right after) is logged: the client reloads again when it reconnects.
-async fn refresh_after<T>(client: &Client, done: coup_core::error::Result<T>) -> CommandResult<T> {
-    let value = done?;
-    if let Err(e) = client.refresh().await {
-        tracing::warn!(error = %e, "reloading the cache after a change");
-    }
-    Ok(value)
 }

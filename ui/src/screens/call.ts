@@ -41,9 +41,9 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   let generation = 0;
   /** Whether the shell runs the media (the desktop app's native engine). */
   const native = ctx.backend.joinNativeCall !== undefined;
-  // Natively the camera is the test pattern (no camera capture), and the
-  // microphone a test tone: muted until asked for, as the others would not
-  // expect a tone.
+  // Natively the camera is the test pattern (no camera capture yet), and the
+  // microphone (ALSA capture) is muted until asked for: joining a call should
+  // not open a microphone by surprise.
   let media: MediaState = { mic: !native, camera: native || pageMedia(ctx), screen: false };
   let nativeVideo: NativeVideo | null = null;
   const participants = new Map<Id, MediaState>();

@@ -1246,17 +1246,7 @@ export interface components {
             field?: string | null;
             /** @description A human-readable explanation; its wording may change. */
             message: string;
-            /**
-             * @description Why, where a user interface words cases of one code differently: one of
-             *     `EMAIL_TAKEN`, `WRONG_CREDENTIALS`, `WRONG_PASSWORD`, `WEAK_PASSWORD`,
-             *     `ACCOUNT_SUSPENDED`, `SESSION_EXPIRED`, `STUDY_FULL`, `NOT_RECRUITING`,
-             *     `ALREADY_MEMBER`, `REQUEST_PENDING`, `ALREADY_APPROVED`,
-             *     `OWNER_MUST_TRANSFER`, `SAME_ROLE`, `NOT_YOURSELF`, `CALL_FULL`,
-             *     `ALREADY_IN_CALL`, `NOT_IN_CALL`, `ALREADY_REPORTED`, `REPORT_PROCESSED`,
-             *     `NOT_SUSPENDED`, `ALREADY_SUBSCRIBED`. New reasons may be added; treat an
-             *     unknown one like none.
-             */
-            reason?: string | null;
+            reason?: components["schemas"]["Reason"] | null;
         };
         /**
          * Format: uuid
@@ -1675,6 +1665,15 @@ export interface components {
              */
             lastReadSeq: number;
         };
+        /**
+         * @description Why a refusal happened, where a user interface words cases of one
+         *     [`ErrorCode`] differently ("this study is full" and "you are already a member"
+         *     are both `CONFLICT`). Sent beside the code as `reason` in REST error bodies and
+         *     real-time `error` frames; additive, so clients that ignore it keep working.
+         *     Their spelling is part of the public API.
+         * @enum {string}
+         */
+        Reason: "EMAIL_TAKEN" | "WRONG_CREDENTIALS" | "WRONG_PASSWORD" | "WEAK_PASSWORD" | "ACCOUNT_SUSPENDED" | "SESSION_EXPIRED" | "STUDY_FULL" | "NOT_RECRUITING" | "ALREADY_MEMBER" | "REQUEST_PENDING" | "ALREADY_APPROVED" | "OWNER_MUST_TRANSFER" | "SAME_ROLE" | "NOT_YOURSELF" | "CALL_FULL" | "ALREADY_IN_CALL" | "NOT_IN_CALL" | "ALREADY_REPORTED" | "REPORT_PROCESSED" | "NOT_SUSPENDED" | "ALREADY_SUBSCRIBED" | "NO_DEVICE";
         /** @description A user's report. */
         Report: {
             action?: components["schemas"]["ReportAction"] | null;

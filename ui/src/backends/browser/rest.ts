@@ -118,6 +118,7 @@ const REASONS: Record<Reason, true> = {
   REPORT_PROCESSED: true,
   NOT_SUSPENDED: true,
   ALREADY_SUBSCRIBED: true,
+  NO_DEVICE: true,
 };
 
 /** A server's code as the client's; one it does not know (a newer server's, or
