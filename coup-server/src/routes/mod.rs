@@ -73,16 +73,16 @@ pub(crate) fn signed_in(tag: &str, mut routes: Routes) -> Routes {
 /// and `write` answer with its value, `created` with 201 and its value,
 /// `no_content` with 204.
 impl Api {
-    pub(crate) async fn read<T, F>(self, op: F) -> ApiResult<Json<T>>
+    pub(crate) async fn read<T, F>(&self, op: F) -> ApiResult<Json<T>>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<T> + Send + 'static,
     {
         let caller = self.caller;
-        read(&self.app, move |tx| op(tx, caller)).await.map(Json)
+        Ok(Json(self.app.core.read(move |tx| op(tx, caller)).await?))
     }
 
-    pub(crate) async fn write<T, F>(self, op: F) -> ApiResult<Json<T>>
+    pub(crate) async fn write<T, F>(&self, op: F) -> ApiResult<Json<T>>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,
@@ -91,7 +91,7 @@ impl Api {
         write(&self.app, move |tx| op(tx, caller)).await.map(Json)
     }
 
-    pub(crate) async fn created<T, F>(self, op: F) -> ApiResult<(StatusCode, Json<T>)>
+    pub(crate) async fn created<T, F>(&self, op: F) -> ApiResult<(StatusCode, Json<T>)>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,
@@ -99,7 +99,7 @@ impl Api {
         Ok((StatusCode::CREATED, self.write(op).await?))
     }
 
-    pub(crate) async fn no_content<T, F>(self, op: F) -> ApiResult<StatusCode>
+    pub(crate) async fn no_content<T, F>(&self, op: F) -> ApiResult<StatusCode>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,
@@ -116,15 +116,6 @@ where
     F: FnOnce(&mut dyn Tx) -> Result<Outcome<T>> + Send + 'static,
 {
     Ok(app.core.write(op).await?.value)
-}
-
-/// Runs a read-only operation.
-pub(crate) async fn read<T, F>(app: &AppState, op: F) -> ApiResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
-{
-    Ok(app.core.read(op).await?)
 }
 
 /// The whole API, without transport concerns (timeouts, tracing, CORS), which
