@@ -176,24 +176,20 @@ pub fn update(
             || patch.is_recruiting.is_some(),
     )?;
     let current = load_study(tx, caller, id)?;
-    let name = patch
-        .name
-        .as_deref()
-        .map(|v| validate::text("name", v, 1, 50))
-        .transpose()?
-        .unwrap_or(current.name);
+    let name = super::patched_text("name", patch.name.as_deref(), 1, 50, current.name)?;
     let description = patch
         .description
         .as_deref()
         .map(description)
         .transpose()?
         .unwrap_or(current.description);
-    let category = patch
-        .category
-        .as_deref()
-        .map(|v| validate::text("category", v, 1, 30))
-        .transpose()?
-        .unwrap_or(current.category);
+    let category = super::patched_text(
+        "category",
+        patch.category.as_deref(),
+        1,
+        30,
+        current.category,
+    )?;
     let tags = patch.tags.as_deref().map(validate::tags).transpose()?;
     let max = patch
         .max_members

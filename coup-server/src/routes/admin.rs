@@ -20,17 +20,17 @@ pub(super) fn routes() -> Routes {
     signed_in(
         "admin",
         vec![
-            routes!(stats),
-            routes!(users),
-            routes!(user),
-            routes!(suspend),
-            routes!(restore),
-            routes!(studies),
-            routes!(study, delete_study),
-            routes!(reports),
-            routes!(report),
-            routes!(process),
-            routes!(audit_log),
+            routes!(admin_stats),
+            routes!(admin_list_users),
+            routes!(admin_get_user),
+            routes!(admin_suspend_user),
+            routes!(admin_restore_user),
+            routes!(admin_list_studies),
+            routes!(admin_get_study, admin_delete_study),
+            routes!(admin_list_reports),
+            routes!(admin_get_report),
+            routes!(admin_process_report),
+            routes!(admin_audit_log),
         ],
     )
 }
@@ -39,13 +39,12 @@ pub(super) fn routes() -> Routes {
 #[utoipa::path(
     get,
     path = paths::ADMIN_STATS,
-    operation_id = "admin_stats",
     responses(
         (status = 200, description = "The counters", body = AdminStats),
         SessionErrors,
     ),
 )]
-async fn stats(api: Api) -> ApiResult<Json<AdminStats>> {
+async fn admin_stats(api: Api) -> ApiResult<Json<AdminStats>> {
     api.read(admin::stats).await
 }
 
@@ -53,14 +52,13 @@ async fn stats(api: Api) -> ApiResult<Json<AdminStats>> {
 #[utoipa::path(
     get,
     path = paths::ADMIN_USERS,
-    operation_id = "admin_list_users",
     params(UserQuery),
     responses(
         (status = 200, description = "A page of users", body = Page<User>),
         InputErrors,
     ),
 )]
-async fn users(api: Api, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
+async fn admin_list_users(api: Api, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
     api.read(move |tx, caller| admin::list_users(tx, caller, q))
         .await
 }
@@ -69,14 +67,16 @@ async fn users(api: Api, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<User
 #[utoipa::path(
     get,
     path = paths::ADMIN_USER,
-    operation_id = "admin_get_user",
     params(UserPath),
     responses(
         (status = 200, description = "The user", body = AdminUserDetail),
         TargetErrors,
     ),
 )]
-async fn user(api: Api, Path(UserPath { id }): Path<UserPath>) -> ApiResult<Json<AdminUserDetail>> {
+async fn admin_get_user(
+    api: Api,
+    Path(UserPath { id }): Path<UserPath>,
+) -> ApiResult<Json<AdminUserDetail>> {
     api.read(move |tx, caller| admin::user_detail(tx, caller, id))
         .await
 }
@@ -85,7 +85,6 @@ async fn user(api: Api, Path(UserPath { id }): Path<UserPath>) -> ApiResult<Json
 #[utoipa::path(
     post,
     path = paths::ADMIN_SUSPEND,
-    operation_id = "admin_suspend_user",
     params(UserPath),
     request_body = Suspension,
     responses(
@@ -93,7 +92,7 @@ async fn user(api: Api, Path(UserPath { id }): Path<UserPath>) -> ApiResult<Json
         StateErrors,
     ),
 )]
-async fn suspend(
+async fn admin_suspend_user(
     api: Api,
     Path(UserPath { id }): Path<UserPath>,
     Json(input): Json<Suspension>,
@@ -106,14 +105,16 @@ async fn suspend(
 #[utoipa::path(
     post,
     path = paths::ADMIN_RESTORE,
-    operation_id = "admin_restore_user",
     params(UserPath),
     responses(
         (status = 200, description = "The restored user", body = User),
         StateErrors,
     ),
 )]
-async fn restore(api: Api, Path(UserPath { id }): Path<UserPath>) -> ApiResult<Json<User>> {
+async fn admin_restore_user(
+    api: Api,
+    Path(UserPath { id }): Path<UserPath>,
+) -> ApiResult<Json<User>> {
     api.write(move |tx, caller| admin::restore(tx, caller, id))
         .await
 }
@@ -122,14 +123,16 @@ async fn restore(api: Api, Path(UserPath { id }): Path<UserPath>) -> ApiResult<J
 #[utoipa::path(
     get,
     path = paths::ADMIN_STUDIES,
-    operation_id = "admin_list_studies",
     params(AdminStudyQuery),
     responses(
         (status = 200, description = "A page of studies", body = Page<Study>),
         InputErrors,
     ),
 )]
-async fn studies(api: Api, Query(q): Query<AdminStudyQuery>) -> ApiResult<Json<Page<Study>>> {
+async fn admin_list_studies(
+    api: Api,
+    Query(q): Query<AdminStudyQuery>,
+) -> ApiResult<Json<Page<Study>>> {
     api.read(move |tx, caller| admin::list_studies(tx, caller, q))
         .await
 }
@@ -138,14 +141,13 @@ async fn studies(api: Api, Query(q): Query<AdminStudyQuery>) -> ApiResult<Json<P
 #[utoipa::path(
     get,
     path = paths::ADMIN_STUDY,
-    operation_id = "admin_get_study",
     params(StudyPath),
     responses(
         (status = 200, description = "The study", body = AdminStudyDetail),
         TargetErrors,
     ),
 )]
-async fn study(
+async fn admin_get_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
 ) -> ApiResult<Json<AdminStudyDetail>> {
@@ -157,14 +159,13 @@ async fn study(
 #[utoipa::path(
     delete,
     path = paths::ADMIN_STUDY,
-    operation_id = "admin_delete_study",
     params(StudyPath, DeleteReason),
     responses(
         (status = 204, description = "The study is deleted"),
         TargetErrors,
     ),
 )]
-async fn delete_study(
+async fn admin_delete_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(q): Query<DeleteReason>,
@@ -177,14 +178,16 @@ async fn delete_study(
 #[utoipa::path(
     get,
     path = paths::ADMIN_REPORTS,
-    operation_id = "admin_list_reports",
     params(ReportQuery),
     responses(
         (status = 200, description = "A page of reports", body = Page<Report>),
         InputErrors,
     ),
 )]
-async fn reports(api: Api, Query(q): Query<ReportQuery>) -> ApiResult<Json<Page<Report>>> {
+async fn admin_list_reports(
+    api: Api,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<Json<Page<Report>>> {
     api.read(move |tx, caller| admin::list_reports(tx, caller, q))
         .await
 }
@@ -193,14 +196,16 @@ async fn reports(api: Api, Query(q): Query<ReportQuery>) -> ApiResult<Json<Page<
 #[utoipa::path(
     get,
     path = paths::ADMIN_REPORT,
-    operation_id = "admin_get_report",
     params(ReportPath),
     responses(
         (status = 200, description = "The report", body = Report),
         TargetErrors,
     ),
 )]
-async fn report(api: Api, Path(ReportPath { id }): Path<ReportPath>) -> ApiResult<Json<Report>> {
+async fn admin_get_report(
+    api: Api,
+    Path(ReportPath { id }): Path<ReportPath>,
+) -> ApiResult<Json<Report>> {
     api.read(move |tx, caller| admin::report_detail(tx, caller, id))
         .await
 }
@@ -209,7 +214,6 @@ async fn report(api: Api, Path(ReportPath { id }): Path<ReportPath>) -> ApiResul
 #[utoipa::path(
     post,
     path = paths::ADMIN_PROCESS,
-    operation_id = "admin_process_report",
     params(ReportPath),
     request_body = ProcessReport,
     responses(
@@ -217,7 +221,7 @@ async fn report(api: Api, Path(ReportPath { id }): Path<ReportPath>) -> ApiResul
         StateErrors,
     ),
 )]
-async fn process(
+async fn admin_process_report(
     api: Api,
     Path(ReportPath { id }): Path<ReportPath>,
     Json(input): Json<ProcessReport>,
@@ -230,14 +234,16 @@ async fn process(
 #[utoipa::path(
     get,
     path = paths::AUDIT_LOG,
-    operation_id = "admin_audit_log",
     params(PageRequest),
     responses(
         (status = 200, description = "A page of audit entries", body = Page<AuditEntry>),
         InputErrors,
     ),
 )]
-async fn audit_log(api: Api, Query(page): Query<PageRequest>) -> ApiResult<Json<Page<AuditEntry>>> {
+async fn admin_audit_log(
+    api: Api,
+    Query(page): Query<PageRequest>,
+) -> ApiResult<Json<Page<AuditEntry>>> {
     api.read(move |tx, caller| admin::audit_log(tx, caller, page))
         .await
 }

@@ -30,9 +30,9 @@ pub(super) fn routes() -> Routes {
     signed_in(
         "files",
         vec![
-            routes!(list, upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-            routes!(remove),
-            routes!(download),
+            routes!(list_files, upload_file).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+            routes!(delete_file),
+            routes!(download_file),
         ],
     )
 }
@@ -41,14 +41,13 @@ pub(super) fn routes() -> Routes {
 #[utoipa::path(
     get,
     path = paths::FILES,
-    operation_id = "list_files",
     params(StudyPath, PageRequest),
     responses(
         (status = 200, description = "A page of file metadata", body = Page<FileMeta>),
         TargetErrors,
     ),
 )]
-async fn list(
+async fn list_files(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
@@ -80,7 +79,6 @@ struct FileBytes(Vec<u8>);
 #[utoipa::path(
     post,
     path = paths::FILES,
-    operation_id = "upload_file",
     summary = "Upload a file to the study (members)",
     description = "A `multipart/form-data` body with the file in the field `file` (at most \
         50 MB). Permission is checked before a byte is stored; a refused or failed upload \
@@ -97,7 +95,7 @@ struct FileBytes(Vec<u8>);
         PayloadTooLarge,
     ),
 )]
-async fn upload(
+async fn upload_file(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     multipart: Result<Multipart, MultipartRejection>,
@@ -162,7 +160,6 @@ async fn upload(
 #[utoipa::path(
     get,
     path = paths::FILE_DOWNLOAD,
-    operation_id = "download_file",
     params(FilePath),
     responses(
         (
@@ -178,7 +175,7 @@ async fn upload(
         TargetErrors,
     ),
 )]
-async fn download(api: Api, Path(at): Path<FilePath>) -> ApiResult<Response> {
+async fn download_file(api: Api, Path(at): Path<FilePath>) -> ApiResult<Response> {
     let Json(meta) = api
         .write(move |tx, caller| files::download(tx, caller, at.id, at.file_id).map(Outcome::quiet))
         .await?;
@@ -232,14 +229,13 @@ pub fn content_disposition(name: &str) -> HeaderValue {
 #[utoipa::path(
     delete,
     path = paths::FILE,
-    operation_id = "delete_file",
     params(FilePath),
     responses(
         (status = 204, description = "The file is gone"),
         TargetErrors,
     ),
 )]
-async fn remove(api: Api, Path(at): Path<FilePath>) -> ApiResult<StatusCode> {
+async fn delete_file(api: Api, Path(at): Path<FilePath>) -> ApiResult<StatusCode> {
     let Json(meta) = api
         .write(move |tx, caller| files::delete(tx, caller, at.id, at.file_id))
         .await?;

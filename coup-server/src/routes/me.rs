@@ -19,10 +19,10 @@ pub(super) fn routes() -> Routes {
         "me",
         vec![
             routes!(get_dashboard),
-            routes!(my_studies),
+            routes!(list_my_studies),
             routes!(list_notifications),
             routes!(read_notification),
-            routes!(read_all),
+            routes!(read_all_notifications),
             routes!(list_tasks, create_task),
             routes!(get_task, update_task, delete_task),
             routes!(toggle_task),
@@ -51,14 +51,16 @@ async fn get_dashboard(api: Api) -> ApiResult<Json<Dashboard>> {
 #[utoipa::path(
     get,
     path = paths::MY_STUDIES,
-    operation_id = "list_my_studies",
     params(MyStudiesQuery),
     responses(
         (status = 200, description = "A page of studies", body = Page<Study>),
         InputErrors,
     ),
 )]
-async fn my_studies(api: Api, Query(q): Query<MyStudiesQuery>) -> ApiResult<Json<Page<Study>>> {
+async fn list_my_studies(
+    api: Api,
+    Query(q): Query<MyStudiesQuery>,
+) -> ApiResult<Json<Page<Study>>> {
     api.read(move |tx, caller| studies::my_studies(tx, caller, q))
         .await
 }
@@ -103,13 +105,12 @@ async fn read_notification(
 #[utoipa::path(
     method(post, patch),
     path = paths::NOTIFICATIONS_READ,
-    operation_id = "read_all_notifications",
     responses(
         (status = 200, description = "How many were unread", body = MarkedRead),
         SessionErrors,
     ),
 )]
-async fn read_all(api: Api) -> ApiResult<Json<MarkedRead>> {
+async fn read_all_notifications(api: Api) -> ApiResult<Json<MarkedRead>> {
     let Json(marked) = api.write(notifications::mark_all_read).await?;
     Ok(Json(MarkedRead { marked }))
 }

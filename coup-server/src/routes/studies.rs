@@ -17,22 +17,22 @@ pub(super) fn routes() -> Routes {
     let studies = signed_in(
         "studies",
         vec![
-            routes!(list, create),
-            routes!(get_one, update, remove),
-            routes!(invite_code, regenerate_invite_code),
+            routes!(list_studies, create_study),
+            routes!(get_study, update_study, delete_study),
+            routes!(get_invite_code, regenerate_invite_code),
         ],
     );
     let members = signed_in(
         "members",
         vec![
-            routes!(join),
-            routes!(leave),
-            routes!(join_requests),
-            routes!(members),
-            routes!(kick),
-            routes!(approve),
-            routes!(reject),
-            routes!(role),
+            routes!(join_study),
+            routes!(leave_study),
+            routes!(list_join_requests),
+            routes!(list_members),
+            routes!(kick_member),
+            routes!(approve_member),
+            routes!(reject_member),
+            routes!(change_role),
         ],
     );
     [studies, members].concat()
@@ -44,7 +44,6 @@ pub(super) fn routes() -> Routes {
 #[utoipa::path(
     get,
     path = paths::STUDIES,
-    operation_id = "list_studies",
     security((), ("bearer" = [])),
     params(StudyQuery),
     responses(
@@ -52,7 +51,7 @@ pub(super) fn routes() -> Routes {
         InputErrors,
     ),
 )]
-async fn list(api: Api, Query(q): Query<StudyQuery>) -> ApiResult<Json<Page<Study>>> {
+async fn list_studies(api: Api, Query(q): Query<StudyQuery>) -> ApiResult<Json<Page<Study>>> {
     api.read(move |tx, caller| studies::list(tx, caller, q))
         .await
 }
@@ -61,14 +60,16 @@ async fn list(api: Api, Query(q): Query<StudyQuery>) -> ApiResult<Json<Page<Stud
 #[utoipa::path(
     post,
     path = paths::STUDIES,
-    operation_id = "create_study",
     request_body = NewStudy,
     responses(
         (status = 201, description = "The new study", body = Study),
         InputErrors,
     ),
 )]
-async fn create(api: Api, Json(input): Json<NewStudy>) -> ApiResult<(StatusCode, Json<Study>)> {
+async fn create_study(
+    api: Api,
+    Json(input): Json<NewStudy>,
+) -> ApiResult<(StatusCode, Json<Study>)> {
     api.created(move |tx, caller| studies::create(tx, caller, input))
         .await
 }
@@ -79,7 +80,6 @@ async fn create(api: Api, Json(input): Json<NewStudy>) -> ApiResult<(StatusCode,
 #[utoipa::path(
     get,
     path = paths::STUDY,
-    operation_id = "get_study",
     security((), ("bearer" = [])),
     params(StudyPath),
     responses(
@@ -87,7 +87,7 @@ async fn create(api: Api, Json(input): Json<NewStudy>) -> ApiResult<(StatusCode,
         TargetErrors,
     ),
 )]
-async fn get_one(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<Json<Study>> {
+async fn get_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<Json<Study>> {
     api.read(move |tx, caller| studies::get(tx, caller, id))
         .await
 }
@@ -96,7 +96,6 @@ async fn get_one(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult
 #[utoipa::path(
     method(patch, put),
     path = paths::STUDY,
-    operation_id = "update_study",
     params(StudyPath),
     request_body = StudyPatch,
     responses(
@@ -104,7 +103,7 @@ async fn get_one(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult
         TargetErrors,
     ),
 )]
-async fn update(
+async fn update_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Json(patch): Json<StudyPatch>,
@@ -117,14 +116,13 @@ async fn update(
 #[utoipa::path(
     delete,
     path = paths::STUDY,
-    operation_id = "delete_study",
     params(StudyPath),
     responses(
         (status = 204, description = "The study is deleted"),
         TargetErrors,
     ),
 )]
-async fn remove(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
+async fn delete_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| studies::delete(tx, caller, id))
         .await
 }
@@ -133,14 +131,13 @@ async fn remove(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<
 #[utoipa::path(
     get,
     path = paths::INVITE_CODE,
-    operation_id = "get_invite_code",
     params(StudyPath),
     responses(
         (status = 200, description = "The current code", body = InviteCode),
         TargetErrors,
     ),
 )]
-async fn invite_code(
+async fn get_invite_code(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
 ) -> ApiResult<Json<InviteCode>> {
@@ -174,7 +171,6 @@ async fn regenerate_invite_code(
 #[utoipa::path(
     post,
     path = paths::JOIN,
-    operation_id = "join_study",
     params(StudyPath),
     request_body(content = Option<JoinRequest>, description = "Optional: a note and an invite code"),
     responses(
@@ -182,7 +178,7 @@ async fn regenerate_invite_code(
         StateErrors,
     ),
 )]
-async fn join(
+async fn join_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     OptionalJson(body): OptionalJson<JoinRequest>,
@@ -196,14 +192,13 @@ async fn join(
 #[utoipa::path(
     method(post, delete),
     path = paths::LEAVE,
-    operation_id = "leave_study",
     params(StudyPath),
     responses(
         (status = 204, description = "The caller is no longer a member"),
         StateErrors,
     ),
 )]
-async fn leave(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
+async fn leave_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| membership::leave(tx, caller, id))
         .await
 }
@@ -212,14 +207,13 @@ async fn leave(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<S
 #[utoipa::path(
     get,
     path = paths::JOIN_REQUESTS,
-    operation_id = "list_join_requests",
     params(StudyPath, PageRequest),
     responses(
         (status = 200, description = "A page of pending memberships", body = Page<Member>),
         TargetErrors,
     ),
 )]
-async fn join_requests(
+async fn list_join_requests(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
@@ -232,14 +226,13 @@ async fn join_requests(
 #[utoipa::path(
     get,
     path = paths::MEMBERS,
-    operation_id = "list_members",
     params(StudyPath, PageRequest),
     responses(
         (status = 200, description = "A page of members", body = Page<Member>),
         TargetErrors,
     ),
 )]
-async fn members(
+async fn list_members(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
@@ -252,14 +245,13 @@ async fn members(
 #[utoipa::path(
     post,
     path = paths::MEMBER_APPROVE,
-    operation_id = "approve_member",
     params(MemberPath),
     responses(
         (status = 200, description = "The new member", body = Member),
         StateErrors,
     ),
 )]
-async fn approve(api: Api, Path(at): Path<MemberPath>) -> ApiResult<Json<Member>> {
+async fn approve_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<Json<Member>> {
     api.write(move |tx, caller| membership::approve(tx, caller, at.id, at.user_id))
         .await
 }
@@ -268,14 +260,13 @@ async fn approve(api: Api, Path(at): Path<MemberPath>) -> ApiResult<Json<Member>
 #[utoipa::path(
     post,
     path = paths::MEMBER_REJECT,
-    operation_id = "reject_member",
     params(MemberPath),
     responses(
         (status = 204, description = "The request is gone"),
         StateErrors,
     ),
 )]
-async fn reject(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
+async fn reject_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| membership::reject(tx, caller, at.id, at.user_id))
         .await
 }
@@ -286,7 +277,6 @@ async fn reject(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
 #[utoipa::path(
     method(post, put, patch),
     path = paths::MEMBER_ROLE,
-    operation_id = "change_role",
     params(MemberPath),
     request_body = RoleChange,
     responses(
@@ -294,7 +284,7 @@ async fn reject(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
         StateErrors,
     ),
 )]
-async fn role(
+async fn change_role(
     api: Api,
     Path(at): Path<MemberPath>,
     Json(change): Json<RoleChange>,
@@ -307,14 +297,13 @@ async fn role(
 #[utoipa::path(
     delete,
     path = paths::MEMBER,
-    operation_id = "kick_member",
     params(MemberPath),
     responses(
         (status = 204, description = "The member is removed"),
         StateErrors,
     ),
 )]
-async fn kick(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
+async fn kick_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| membership::kick(tx, caller, at.id, at.user_id))
         .await
 }
