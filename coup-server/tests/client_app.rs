@@ -89,7 +89,7 @@ fn quick_server(config_dir: &tempfile::TempDir) -> common::Server {
 async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() {
     let config_dir = tempfile::tempdir().expect("tempdir");
     let srv = quick_server(&config_dir);
-    let (kim, (lee, _), study) = kim_and_lee_in(&srv, "Live").await;
+    let (_, (lee, _), study) = kim_and_lee_in(&srv, "Live").await;
     let send = |n: i64| {
         let lee = lee.clone();
         async move {
@@ -433,7 +433,7 @@ async fn messages_written_offline_are_delivered_once_in_order_after_the_server_r
 #[tokio::test]
 async fn a_message_sent_before_the_live_stream_caught_up_hides_nothing_before_it() {
     let srv = common::start();
-    let (kim, (lee, _), study) = kim_and_lee_in(&srv, "Catch-up").await;
+    let (_, (lee, _), study) = kim_and_lee_in(&srv, "Catch-up").await;
     chat(&lee, study.id, "1").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
@@ -670,7 +670,7 @@ async fn an_outbox_item_the_server_refuses_is_reported_kept_and_retried_only_on_
 #[tokio::test]
 async fn logout_wipes_that_account_and_leaves_the_others_signed_in() {
     let srv = common::start();
-    let (kim, (lee, _), study) = kim_and_lee_in(&srv, "Shared").await;
+    let (kim, _, study) = kim_and_lee_in(&srv, "Shared").await;
     chat(&kim, study.id, "hello").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
@@ -916,7 +916,7 @@ impl EventListener for Sluggish {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_blocks_for_10_s_stalls_nothing_and_stops_when_cancelled() {
     let srv = common::start();
-    let (kim, (lee, _), study) = kim_and_lee_in(&srv, "Slow").await;
+    let (_, (lee, _), study) = kim_and_lee_in(&srv, "Slow").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let mut config = client_config(&srv, &cache_dir);
     config.event_buffer = 64;
