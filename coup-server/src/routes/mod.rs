@@ -51,14 +51,7 @@ pub(crate) fn signed_in(tag: &str, mut routes: Routes) -> Routes {
     let bearer = SecurityRequirement::new(crate::openapi::BEARER, Vec::<String>::new());
     for (_, paths, _) in &mut routes {
         for item in paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in crate::openapi::operations_mut(item) {
                 operation.tags.get_or_insert_with(|| vec![tag.to_owned()]);
                 operation
                     .security
@@ -69,10 +62,9 @@ pub(crate) fn signed_in(tag: &str, mut routes: Routes) -> Routes {
     routes
 }
 
-/// A service call as a handler's answer: each runs `op` as the caller, `read`
-/// and `write` answer with its value, `created` with 201 and its value,
-/// `no_content` with 204.
+/// A service call as a handler's answer: each runs `op` as the caller.
 impl Api {
+    /// A read-only operation; answers with its value.
     pub(crate) async fn read<T, F>(&self, op: F) -> ApiResult<Json<T>>
     where
         T: Send + 'static,
@@ -82,6 +74,7 @@ impl Api {
         Ok(Json(self.app.core.read(move |tx| op(tx, caller)).await?))
     }
 
+    /// A mutating operation in one transaction; answers with its value.
     pub(crate) async fn write<T, F>(&self, op: F) -> ApiResult<Json<T>>
     where
         T: Send + 'static,
@@ -91,6 +84,7 @@ impl Api {
         write(&self.app, move |tx| op(tx, caller)).await.map(Json)
     }
 
+    /// [`Api::write`] of something new: 201 with its value.
     pub(crate) async fn created<T, F>(&self, op: F) -> ApiResult<(StatusCode, Json<T>)>
     where
         T: Send + 'static,
@@ -99,6 +93,7 @@ impl Api {
         Ok((StatusCode::CREATED, self.write(op).await?))
     }
 
+    /// [`Api::write`] answered with 204 alone.
     pub(crate) async fn no_content<T, F>(&self, op: F) -> ApiResult<StatusCode>
     where
         T: Send + 'static,
