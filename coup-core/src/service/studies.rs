@@ -13,7 +13,7 @@ use crate::auth;
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{StudyId, UserId};
-use crate::model::{MemberStatus, Page, PageRequest, Study, StudySort};
+use crate::model::{MemberStatus, Page, Study, StudySort};
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx, Value};
@@ -301,12 +301,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         select: study_select(caller),
         order,
     }
-    .page(
-        tx,
-        &filter,
-        PageRequest::of(query.page, query.limit),
-        load_studies,
-    )
+    .page(tx, &filter, query.page_request(), load_studies)
 }
 
 /// The caller's studies (active memberships, plus pending ones when asked).
@@ -329,7 +324,7 @@ pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Res
     .page(
         tx,
         &filter,
-        PageRequest::of(query.page, query.limit),
+        query.page_request(),
         load_studies,
     )
 }

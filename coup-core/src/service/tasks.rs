@@ -10,7 +10,7 @@ use super::{Caller, quiet, require_account, study_access};
 use crate::error::{Error, Result};
 use crate::events::Outcome;
 use crate::ids::{StudyId, TaskId, UserId};
-use crate::model::{Page, PageRequest, Task};
+use crate::model::{Page, Task};
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx, Value};
@@ -73,7 +73,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: TaskQuery) -> Result<Page<Ta
     .page(
         tx,
         &filter,
-        PageRequest::of(query.page, query.limit),
+        query.page_request(),
         rows(task_from_row),
     )
 }
