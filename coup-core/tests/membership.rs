@@ -309,54 +309,20 @@ fn role_change_refusals() {
     t.member(s, owner, lee);
     let stranger = t.user("stranger");
     let before = t.snapshot();
-    let same = t.w(|tx| {
-        membership::change_role(
-            tx,
-            Some(owner),
-            s,
-            lee,
-            membership::RoleChange {
-                role: StudyRole::Member,
-            },
-        )
-    });
-    assert_eq!(code(&same), "CONFLICT");
-    let own = t.w(|tx| {
-        membership::change_role(
-            tx,
-            Some(owner),
-            s,
-            owner,
-            membership::RoleChange {
-                role: StudyRole::Member,
-            },
-        )
-    });
-    assert_eq!(code(&own), "CONFLICT");
-    let missing = t.w(|tx| {
-        membership::change_role(
-            tx,
-            Some(owner),
-            s,
-            stranger,
-            membership::RoleChange {
-                role: StudyRole::Admin,
-            },
-        )
-    });
-    assert_eq!(code(&missing), "NOT_FOUND");
-    let by_member = t.w(|tx| {
-        membership::change_role(
-            tx,
-            Some(lee),
-            s,
-            owner,
-            membership::RoleChange {
-                role: StudyRole::Member,
-            },
-        )
-    });
-    assert_eq!(code(&by_member), "FORBIDDEN");
+    // Who asks, whose role, the role asked for, and the refusal.
+    let refusals = [
+        // lee already is a MEMBER.
+        (owner, lee, StudyRole::Member, "CONFLICT"),
+        // The OWNER's role changes only by handing the study over.
+        (owner, owner, StudyRole::Member, "CONFLICT"),
+        (owner, stranger, StudyRole::Admin, "NOT_FOUND"),
+        (lee, owner, StudyRole::Member, "FORBIDDEN"),
+    ];
+    for (by, target, role, refusal) in refusals {
+        let change = membership::RoleChange { role };
+        let result = t.w(|tx| membership::change_role(tx, Some(by), s, target, change));
+        assert_eq!(code(&result), refusal, "{by} makes {target} {role:?}");
+    }
     assert_eq!(t.snapshot(), before);
 }
 

@@ -51,6 +51,30 @@ impl Auth {
     }
 }
 
+/// What most handlers need: the state and the caller (from [`Auth`], so a bad
+/// token is refused the same way). `crate::routes` gives it the methods that run
+/// a `coup-core` service as the caller and answer with its value.
+#[derive(Clone)]
+pub struct Api {
+    pub app: AppState,
+    pub caller: Option<UserId>,
+}
+
+impl FromRequestParts<AppState> for Api {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = Auth::from_request_parts(parts, state).await?;
+        Ok(Self {
+            app: state.clone(),
+            caller: auth.caller(),
+        })
+    }
+}
+
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 

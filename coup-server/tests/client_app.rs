@@ -20,7 +20,8 @@ use coup_core::client::{
     OutboxState, SessionKey, SessionStore, Signal, TaskRef,
 };
 use coup_core::error::Error;
-use coup_core::model::{JoinPolicy, NotificationKind};
+use coup_core::ids::UserId;
+use coup_core::model::{JoinPolicy, NotificationKind, Study};
 use coup_core::realtime::calls::{MediaState, Participant};
 use coup_core::service::calendar::NewEvent;
 use coup_core::service::chat::{ChatQuery, SendMessage};
@@ -37,6 +38,25 @@ async fn login(config: &coup_core::client::ClientConfig, name: &str) -> Client {
     )
     .await
     .expect("login")
+}
+
+/// kim's auto-join study `name` with lee (and lee's id) a member: where most of
+/// these tests start.
+async fn kim_and_lee_in(
+    srv: &common::Server,
+    name: &str,
+) -> (ApiClient, (ApiClient, UserId), Study) {
+    let (kim, _) = user(srv, "kim").await;
+    let lee = user(srv, "lee").await;
+    let study = kim
+        .create_study(&new_study(name, JoinPolicy::Auto))
+        .await
+        .expect("study");
+    lee.0
+        .join_study(study.id, &JoinRequest::default())
+        .await
+        .expect("join");
+    (kim, lee, study)
 }
 
 fn is_online(event: &AppEvent) -> bool {
@@ -69,15 +89,7 @@ fn quick_server(config_dir: &tempfile::TempDir) -> common::Server {
 async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() {
     let config_dir = tempfile::tempdir().expect("tempdir");
     let srv = quick_server(&config_dir);
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, _) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Live", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (_, (lee, _), study) = kim_and_lee_in(&srv, "Live").await;
     let send = |n: i64| {
         let lee = lee.clone();
         async move {
@@ -163,15 +175,7 @@ async fn live_events_survive_a_server_restart_with_nothing_missing_or_doubled() 
 #[tokio::test]
 async fn a_client_started_with_the_server_down_shows_cached_data_then_catches_up() {
     let srv = common::start();
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, _) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Offline", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (kim, (lee, _), study) = kim_and_lee_in(&srv, "Offline").await;
     kim.create_notice(
         study.id,
         &NewNotice {
@@ -277,15 +281,7 @@ async fn a_client_started_with_the_server_down_shows_cached_data_then_catches_up
 #[tokio::test]
 async fn deletions_made_while_the_app_was_closed_reach_its_cache() {
     let srv = common::start();
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, _) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Changes", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (kim, (lee, _), study) = kim_and_lee_in(&srv, "Changes").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
     let client = login(&config, "kim").await;
@@ -342,15 +338,7 @@ async fn deletions_made_while_the_app_was_closed_reach_its_cache() {
 #[tokio::test]
 async fn messages_written_offline_are_delivered_once_in_order_after_the_server_returns() {
     let srv = common::start();
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, _) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Outbox", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (kim, (lee, _), study) = kim_and_lee_in(&srv, "Outbox").await;
     let task = kim.create_task(&new_task("열린 일")).await.expect("task");
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let client = login(&client_config(&srv, &cache_dir), "kim").await;
@@ -445,15 +433,7 @@ async fn messages_written_offline_are_delivered_once_in_order_after_the_server_r
 #[tokio::test]
 async fn a_message_sent_before_the_live_stream_caught_up_hides_nothing_before_it() {
     let srv = common::start();
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, _) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Catch-up", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (_, (lee, _), study) = kim_and_lee_in(&srv, "Catch-up").await;
     chat(&lee, study.id, "1").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
@@ -594,15 +574,7 @@ async fn tasks_created_offline_can_be_changed_before_the_server_has_them() {
 #[tokio::test]
 async fn an_outbox_item_the_server_refuses_is_reported_kept_and_retried_only_on_request() {
     let srv = common::start();
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, lee_id) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Kicked", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (kim, (lee, lee_id), study) = kim_and_lee_in(&srv, "Kicked").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
     let client = login(&config, "lee").await;
@@ -698,15 +670,7 @@ async fn an_outbox_item_the_server_refuses_is_reported_kept_and_retried_only_on_
 #[tokio::test]
 async fn logout_wipes_that_account_and_leaves_the_others_signed_in() {
     let srv = common::start();
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, _) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Shared", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (kim, _, study) = kim_and_lee_in(&srv, "Shared").await;
     chat(&kim, study.id, "hello").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let config = client_config(&srv, &cache_dir);
@@ -952,15 +916,7 @@ impl EventListener for Sluggish {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_that_blocks_for_10_s_stalls_nothing_and_stops_when_cancelled() {
     let srv = common::start();
-    let (kim, _) = user(&srv, "kim").await;
-    let (lee, _) = user(&srv, "lee").await;
-    let study = kim
-        .create_study(&new_study("Slow", JoinPolicy::Auto))
-        .await
-        .expect("study");
-    lee.join_study(study.id, &JoinRequest::default())
-        .await
-        .expect("join");
+    let (_, (lee, _), study) = kim_and_lee_in(&srv, "Slow").await;
     let cache_dir = tempfile::tempdir().expect("tempdir");
     let mut config = client_config(&srv, &cache_dir);
     config.event_buffer = 64;

@@ -6,57 +6,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{PlatformRole, ReportAction, ReportStatus, ReportTarget, UserStatus};
 
-/// User search for admins.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct UserQuery {
-    /// Part of the name or email.
-    pub keyword: Option<String>,
-    pub status: Option<UserStatus>,
-    pub role: Option<PlatformRole>,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
+paged_query! {
+    /// User search for admins.
+    pub struct UserQuery {
+        /// Part of the name or email.
+        pub keyword: Option<String>,
+        pub status: Option<UserStatus>,
+        pub role: Option<PlatformRole>,
+    }
 }
 
-/// Study search for admins; deleted studies are included when asked.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct AdminStudyQuery {
-    pub keyword: Option<String>,
-    pub include_deleted: bool,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
+paged_query! {
+    /// Study search for admins; deleted studies are included when asked.
+    pub struct AdminStudyQuery {
+        pub keyword: Option<String>,
+        pub include_deleted: bool,
+    }
 }
 
-/// Report listing filter.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct ReportQuery {
-    pub status: Option<ReportStatus>,
-    pub target_type: Option<ReportTarget>,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
+paged_query! {
+    /// Report listing filter.
+    pub struct ReportQuery {
+        pub status: Option<ReportStatus>,
+        pub target_type: Option<ReportTarget>,
+    }
 }
 
 /// Why an admin deletes a study: `?reason=`.

@@ -5,20 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Notification;
 
-/// Notification list filters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct NotificationQuery {
-    pub unread_only: bool,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
+paged_query! {
+    /// Notification list filters.
+    pub struct NotificationQuery {
+        pub unread_only: bool,
+    }
 }
 
 /// How many notifications "mark all read" marked.

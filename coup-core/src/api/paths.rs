@@ -2,6 +2,17 @@
 //! annotations register and document their handlers at these templates, and the
 //! client fills the same templates ([`fill`]), so the two cannot name different
 //! URLs. Parameters are in braces, as in OpenAPI and axum (`{id}`).
+//!
+//! The parameters of those templates are types here too, one per combination
+//! ([`StudyPath`], [`MemberPath`], …): the server extracts them (`Path<StudyPath>`)
+//! and documents them (`params(StudyPath)`) from the same definition, so each
+//! parameter's name, type and description is written once.
+
+use serde::Deserialize;
+
+use crate::ids::{
+    EventId, FileId, MessageId, NoticeId, NotificationId, ReportId, StudyId, TaskId, UserId,
+};
 
 /// `POST`: create an account and sign in.
 pub const SIGNUP: &str = "/api/auth/signup";
@@ -111,6 +122,82 @@ pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
 /// `GET`: Prometheus metrics.
 pub const METRICS: &str = "/metrics";
+
+/// Declares a template's parameters as a struct whose fields are named as in the
+/// template; each field's doc comment is its description in the document.
+macro_rules! path_params {
+    ($($(#[$doc:meta])* $name:ident { $($(#[$field_doc:meta])* $field:ident: $ty:ty),+ $(,)? })+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Path))]
+        pub struct $name {
+            $($(#[$field_doc])* pub $field: $ty,)+
+        }
+    )+};
+}
+
+path_params! {
+    /// `{id}` of the study paths ([`STUDY`], [`MEMBERS`], [`NOTICES`], [`ADMIN_STUDY`], …).
+    StudyPath {
+        /// The study
+        id: StudyId,
+    }
+    /// `{id}/…/{user_id}`: a study's member ([`MEMBER`], [`MEMBER_ROLE`], …).
+    MemberPath {
+        /// The study
+        id: StudyId,
+        /// The member or requester
+        user_id: UserId,
+    }
+    /// `{id}/…/{notice_id}`: one notice ([`NOTICE`], [`NOTICE_PIN`]).
+    NoticePath {
+        /// The study
+        id: StudyId,
+        /// The notice
+        notice_id: NoticeId,
+    }
+    /// `{id}/…/{event_id}`: one calendar event ([`EVENT`]).
+    EventPath {
+        /// The study
+        id: StudyId,
+        /// The event
+        event_id: EventId,
+    }
+    /// `{id}/…/{message_id}`: one chat message ([`MESSAGE`], [`MESSAGE_READ`]).
+    MessagePath {
+        /// The study
+        id: StudyId,
+        /// The message
+        message_id: MessageId,
+    }
+    /// `{id}/…/{file_id}`: one file ([`FILE`], [`FILE_DOWNLOAD`]).
+    FilePath {
+        /// The study
+        id: StudyId,
+        /// The file
+        file_id: FileId,
+    }
+    /// `{id}` of [`NOTIFICATION_READ`].
+    NotificationPath {
+        /// The notification
+        id: NotificationId,
+    }
+    /// `{id}` of [`TASK`] and [`TASK_TOGGLE`].
+    TaskPath {
+        /// The task
+        id: TaskId,
+    }
+    /// `{id}` of the admin's user paths ([`ADMIN_USER`], [`ADMIN_SUSPEND`], [`ADMIN_RESTORE`]).
+    UserPath {
+        /// The user
+        id: UserId,
+    }
+    /// `{id}` of the admin's report paths ([`ADMIN_REPORT`], [`ADMIN_PROCESS`]).
+    ReportPath {
+        /// The report
+        id: ReportId,
+    }
+}
 
 /// `template` with its `{…}` parameters replaced by `values`, in order.
 ///

@@ -53,43 +53,25 @@ pub struct StudyPatch {
     pub is_recruiting: Option<bool>,
 }
 
-/// A study search.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct StudyQuery {
-    /// Words to find in the name or description (case-insensitive).
-    pub keyword: Option<String>,
-    pub category: Option<String>,
-    pub tag: Option<String>,
-    pub recruiting: Option<bool>,
-    pub sort: Option<StudySort>,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
+paged_query! {
+    /// A study search.
+    pub struct StudyQuery {
+        /// Words to find in the name or description (case-insensitive).
+        pub keyword: Option<String>,
+        pub category: Option<String>,
+        pub tag: Option<String>,
+        pub recruiting: Option<bool>,
+        pub sort: Option<StudySort>,
+    }
 }
 
-/// The caller's studies, optionally only those where they hold one role.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct MyStudiesQuery {
-    pub role: Option<StudyRole>,
-    /// Include pending requests (off by default).
-    pub include_pending: bool,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
+paged_query! {
+    /// The caller's studies, optionally only those where they hold one role.
+    pub struct MyStudiesQuery {
+        pub role: Option<StudyRole>,
+        /// Include pending requests (off by default).
+        pub include_pending: bool,
+    }
 }
 
 /// A private study's invite code, for its OWNER and ADMINs.

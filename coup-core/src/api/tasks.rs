@@ -47,22 +47,13 @@ pub struct TaskPatch {
     pub is_done: Option<bool>,
 }
 
-/// Task list filters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
-#[serde(rename_all = "camelCase", default)]
-pub struct TaskQuery {
-    pub study_id: Option<StudyId>,
-    pub is_done: Option<bool>,
-    pub priority: Option<Priority>,
-    /// Only tasks due before this time.
-    pub due_before: Option<DateTime<Utc>>,
-    /// Page number, from 1.
-    #[serde(deserialize_with = "crate::model::page_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 1000000))]
-    pub page: Option<u32>,
-    /// Rows per page (at most 100).
-    #[serde(deserialize_with = "crate::model::limit_number")]
-    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
-    pub limit: Option<u32>,
+paged_query! {
+    /// Task list filters.
+    pub struct TaskQuery {
+        pub study_id: Option<StudyId>,
+        pub is_done: Option<bool>,
+        pub priority: Option<Priority>,
+        /// Only tasks due before this time.
+        pub due_before: Option<DateTime<Utc>>,
+    }
 }

@@ -109,12 +109,7 @@ pub fn list_users(tx: &mut dyn Tx, caller: Caller, query: UserQuery) -> Result<P
         select: Sql::new(format!("SELECT {USER_COLUMNS} FROM users u"), []),
         order: "u.created_at DESC, u.id",
     }
-    .page(
-        tx,
-        &filter,
-        PageRequest::of(query.page, query.limit),
-        rows(user_from_row),
-    )
+    .page(tx, &filter, query.page_request(), rows(user_from_row))
 }
 
 /// One user with their activity and the audit entries about them.
@@ -265,7 +260,7 @@ pub fn list_studies(
     .page(
         tx,
         &filter,
-        PageRequest::of(query.page, query.limit),
+        query.page_request(),
         super::studies::load_studies,
     )
 }
@@ -339,12 +334,7 @@ pub fn list_reports(tx: &mut dyn Tx, caller: Caller, query: ReportQuery) -> Resu
         select: Sql::new(REPORT_SELECT, []),
         order: "CASE status WHEN 'PENDING' THEN 0 ELSE 1 END, created_at, id",
     }
-    .page(
-        tx,
-        &filter,
-        PageRequest::of(query.page, query.limit),
-        rows(report_from_row),
-    )
+    .page(tx, &filter, query.page_request(), rows(report_from_row))
 }
 
 /// One report.

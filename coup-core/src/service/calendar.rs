@@ -4,7 +4,7 @@
 pub use crate::api::calendar::{EventPatch, NewEvent, Range};
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Caller, active_member_ids, require_study};
+use super::{Caller, announce, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{EventId, StudyId};
@@ -101,15 +101,13 @@ pub fn create(
             location, now, now],
     )?;
     let event = load(tx, study_id, id)?;
-    let members = active_member_ids(tx, study_id)?;
-    Ok(Outcome::new(
-        event.clone(),
-        vec![DomainEvent::EventCreated {
+    announce(tx, study_id, event, |event, members| {
+        DomainEvent::EventCreated {
             event,
             study_name: access.name,
             members,
-        }],
-    ))
+        }
+    })
 }
 
 /// Changes an event (its creator, the OWNER or ADMINs).
@@ -133,20 +131,15 @@ pub fn update(
             || patch.all_day.is_some()
             || patch.location.is_some(),
     )?;
-    let title = patch
-        .title
-        .as_deref()
-        .map(|t| validate::text("title", t, 1, 100))
-        .transpose()?
-        .unwrap_or(current.title);
-    let description = match patch.description.as_deref() {
-        Some(d) => validate::optional_text("description", Some(d), 2000)?,
-        None => current.description,
-    };
-    let location = match patch.location.as_deref() {
-        Some(l) => validate::optional_text("location", Some(l), 200)?,
-        None => current.location,
-    };
+    let title = super::patched_text("title", patch.title.as_deref(), 1, 100, current.title)?;
+    let description = super::patched_optional_text(
+        "description",
+        patch.description.as_deref(),
+        2000,
+        current.description,
+    )?;
+    let location =
+        super::patched_optional_text("location", patch.location.as_deref(), 200, current.location)?;
     let start = patch.start_at.unwrap_or(current.start_at);
     let end = patch.end_at.unwrap_or(current.end_at);
     ensure_order(start, end)?;

@@ -8,7 +8,7 @@
 use chrono::Utc;
 
 use super::listing::{Filter, Listing, Sql};
-use super::{Caller, active_member_ids, require_study};
+use super::{Caller, announce, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{FileId, StudyId};
@@ -113,15 +113,13 @@ pub fn register(
         params![id, study_id, access.caller()?, name, content_type, input.size, &input.storage_key, Utc::now()],
     )?;
     let file = load(tx, study_id, id)?;
-    let members = active_member_ids(tx, study_id)?;
-    Ok(Outcome::new(
-        file.clone(),
-        vec![DomainEvent::FileUploaded {
+    announce(tx, study_id, file, |file, members| {
+        DomainEvent::FileUploaded {
             file,
             study_name: access.name,
             members,
-        }],
-    ))
+        }
+    })
 }
 
 /// A study's files, newest first.

@@ -28,12 +28,13 @@ pub mod tasks;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::events::Outcome;
+use crate::events::{DomainEvent, Outcome};
 use crate::ids::{StudyId, UserId};
 use crate::model::{MemberStatus, PlatformRole, StudyRole, UserStatus};
 use crate::params;
 use crate::permissions::{self, ActorKind, Operation};
 use crate::store::Tx;
+use crate::validate;
 
 /// Who is calling: a signed-in user, or `None` for anonymous.
 pub type Caller = Option<UserId>;
@@ -164,6 +165,18 @@ pub(crate) fn require_study(
     Ok(access)
 }
 
+/// A study's new `item` as an outcome: the item, and the event (`event` builds it
+/// from the item and the study's active members) that tells those members of it.
+pub(crate) fn announce<T: Clone>(
+    tx: &mut dyn Tx,
+    study_id: StudyId,
+    item: T,
+    event: impl FnOnce(T, Vec<UserId>) -> DomainEvent,
+) -> Result<Outcome<T>> {
+    let members = active_member_ids(tx, study_id)?;
+    Ok(Outcome::new(item.clone(), vec![event(item, members)]))
+}
+
 /// Active members of a study (the audience of study-wide notifications).
 pub(crate) fn active_member_ids(tx: &mut dyn Tx, study_id: StudyId) -> Result<Vec<UserId>> {
     tx.query(
@@ -183,6 +196,32 @@ pub(crate) fn placeholders(n: usize) -> String {
 /// A mutation result without events.
 pub(crate) fn quiet<T>(value: T) -> Result<Outcome<T>> {
     Ok(Outcome::quiet(value))
+}
+
+/// A patched text field: the patch's value, checked as a new one would be
+/// ([`validate::text`]), or the current value when the patch leaves it out.
+pub(crate) fn patched_text(
+    field: &'static str,
+    patch: Option<&str>,
+    min: usize,
+    max: usize,
+    current: String,
+) -> Result<String> {
+    patch.map_or(Ok(current), |v| validate::text(field, v, min, max))
+}
+
+/// A patched optional text field: the patch's value ([`validate::optional_text`],
+/// so a blank one clears it), or the current value when the patch leaves it out.
+pub(crate) fn patched_optional_text(
+    field: &'static str,
+    patch: Option<&str>,
+    max: usize,
+    current: Option<String>,
+) -> Result<Option<String>> {
+    match patch {
+        Some(v) => validate::optional_text(field, Some(v), max),
+        None => Ok(current),
+    }
 }
 
 /// Refuses a patch with nothing in it.

@@ -5,7 +5,7 @@ pub use crate::api::notices::{NewNotice, NoticePatch, Pin};
 use chrono::Utc;
 
 use super::listing::{Filter, Listing, Sql, rows};
-use super::{Caller, active_member_ids, require_study};
+use super::{Caller, announce, require_study};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{NoticeId, StudyId};
@@ -96,15 +96,13 @@ pub fn create(
         params![id, study_id, access.caller()?, title, content, input.is_pinned, now, now],
     )?;
     let notice = load(tx, study_id, id)?;
-    let members = active_member_ids(tx, study_id)?;
-    Ok(Outcome::new(
-        notice.clone(),
-        vec![DomainEvent::NoticeCreated {
+    announce(tx, study_id, notice, |notice, members| {
+        DomainEvent::NoticeCreated {
             notice,
             study_name: access.name,
             members,
-        }],
-    ))
+        }
+    })
 }
 
 /// Edits a notice.
@@ -120,18 +118,14 @@ pub fn update(
         patch.title.is_some() || patch.content.is_some() || patch.is_pinned.is_some(),
     )?;
     let current = load(tx, study_id, id)?;
-    let title = patch
-        .title
-        .as_deref()
-        .map(|t| validate::text("title", t, 1, 100))
-        .transpose()?
-        .unwrap_or(current.title);
-    let content = patch
-        .content
-        .as_deref()
-        .map(|c| validate::text("content", c, 1, 10_000))
-        .transpose()?
-        .unwrap_or(current.content);
+    let title = super::patched_text("title", patch.title.as_deref(), 1, 100, current.title)?;
+    let content = super::patched_text(
+        "content",
+        patch.content.as_deref(),
+        1,
+        10_000,
+        current.content,
+    )?;
     tx.execute(
         "UPDATE notices SET title = ?, content = ?, is_pinned = ?, updated_at = ? WHERE id = ?",
         params![

@@ -9,7 +9,7 @@ use super::{Caller, quiet, require_account};
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::NotificationId;
-use crate::model::{Notification, PageRequest};
+use crate::model::Notification;
 use crate::notify::{self, NewNotification};
 use crate::params;
 use crate::permissions::Operation;
@@ -74,7 +74,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: NotificationQuery) -> Result
     .page(
         tx,
         &filter,
-        PageRequest::of(query.page, query.limit),
+        query.page_request(),
         rows(notification_from_row),
     )?;
     Ok(NotificationPage {

@@ -13,7 +13,7 @@ use crate::auth;
 use crate::error::{Error, Result};
 use crate::events::{DomainEvent, Outcome};
 use crate::ids::{StudyId, UserId};
-use crate::model::{MemberStatus, Page, PageRequest, Study, StudySort};
+use crate::model::{MemberStatus, Page, Study, StudySort};
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx, Value};
@@ -176,24 +176,20 @@ pub fn update(
             || patch.is_recruiting.is_some(),
     )?;
     let current = load_study(tx, caller, id)?;
-    let name = patch
-        .name
-        .as_deref()
-        .map(|v| validate::text("name", v, 1, 50))
-        .transpose()?
-        .unwrap_or(current.name);
+    let name = super::patched_text("name", patch.name.as_deref(), 1, 50, current.name)?;
     let description = patch
         .description
         .as_deref()
         .map(description)
         .transpose()?
         .unwrap_or(current.description);
-    let category = patch
-        .category
-        .as_deref()
-        .map(|v| validate::text("category", v, 1, 30))
-        .transpose()?
-        .unwrap_or(current.category);
+    let category = super::patched_text(
+        "category",
+        patch.category.as_deref(),
+        1,
+        30,
+        current.category,
+    )?;
     let tags = patch.tags.as_deref().map(validate::tags).transpose()?;
     let max = patch
         .max_members
@@ -305,12 +301,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: StudyQuery) -> Result<Page<S
         select: study_select(caller),
         order,
     }
-    .page(
-        tx,
-        &filter,
-        PageRequest::of(query.page, query.limit),
-        load_studies,
-    )
+    .page(tx, &filter, query.page_request(), load_studies)
 }
 
 /// The caller's studies (active memberships, plus pending ones when asked).
@@ -333,7 +324,7 @@ pub fn my_studies(tx: &mut dyn Tx, caller: Caller, query: MyStudiesQuery) -> Res
     .page(
         tx,
         &filter,
-        PageRequest::of(query.page, query.limit),
+        query.page_request(),
         load_studies,
     )
 }

@@ -10,7 +10,7 @@ use super::{Caller, quiet, require_account, study_access};
 use crate::error::{Error, Result};
 use crate::events::Outcome;
 use crate::ids::{StudyId, TaskId, UserId};
-use crate::model::{Page, PageRequest, Task};
+use crate::model::{Page, Task};
 use crate::params;
 use crate::permissions::Operation;
 use crate::store::{Row, Tx, Value};
@@ -73,7 +73,7 @@ pub fn list(tx: &mut dyn Tx, caller: Caller, query: TaskQuery) -> Result<Page<Ta
     .page(
         tx,
         &filter,
-        PageRequest::of(query.page, query.limit),
+        query.page_request(),
         rows(task_from_row),
     )
 }
@@ -137,16 +137,13 @@ pub fn update(
             || patch.study_id.is_some()
             || patch.is_done.is_some(),
     )?;
-    let title = patch
-        .title
-        .as_deref()
-        .map(|t| validate::text("title", t, 1, 200))
-        .transpose()?
-        .unwrap_or(current.title);
-    let description = match patch.description.as_deref() {
-        Some(d) => validate::optional_text("description", Some(d), 2000)?,
-        None => current.description,
-    };
+    let title = super::patched_text("title", patch.title.as_deref(), 1, 200, current.title)?;
+    let description = super::patched_optional_text(
+        "description",
+        patch.description.as_deref(),
+        2000,
+        current.description,
+    )?;
     if let Some(s) = patch.study_id {
         ensure_study(tx, caller, s)?;
     }

@@ -20,6 +20,7 @@ use coup_core::model::StudySort;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+pub(crate) use modifiers::operations_mut;
 pub use responses::{
     BadRequest, Conflict, Forbidden, InputErrors, NotFound, PayloadTooLarge, RateLimited,
     SessionErrors, StateErrors, TargetErrors, Unauthorized,

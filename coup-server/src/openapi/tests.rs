@@ -117,6 +117,40 @@ fn operations_declare_success_errors_and_security() {
     }
 }
 
+/// `routes::signed_in` fills in only what an annotation leaves out: the study
+/// reads keep their anonymous option, and each area's operations carry its tag.
+#[test]
+fn an_annotations_own_security_and_the_areas_tag_stand() {
+    let spec = spec();
+    let op = |path: &str, method: &str| spec["paths"][path][method].clone();
+    for path in ["/api/studies", "/api/studies/{id}"] {
+        assert_eq!(
+            op(path, "get")["security"],
+            serde_json::json!([{}, {BEARER: []}]),
+            "{path}"
+        );
+    }
+    let tagged = [
+        ("/api/studies/{id}", "patch", "studies"),
+        ("/api/studies/{id}/join", "post", "members"),
+        ("/api/studies/{id}/notices", "get", "notices"),
+        ("/api/studies/{id}/calendar", "post", "calendar"),
+        ("/api/studies/{id}/chat/changes", "get", "chat"),
+        ("/api/studies/{id}/files", "post", "files"),
+        ("/api/tasks/{id}", "delete", "me"),
+        ("/api/admin/stats", "get", "admin"),
+        ("/api/users/me", "get", "accounts"),
+        ("/api/auth/login", "post", "accounts"),
+    ];
+    for (path, method, tag) in tagged {
+        assert_eq!(
+            op(path, method)["tags"],
+            serde_json::json!([tag]),
+            "{method} {path}"
+        );
+    }
+}
+
 #[test]
 fn every_schema_reference_resolves() {
     let spec = spec();

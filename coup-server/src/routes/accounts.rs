@@ -8,9 +8,9 @@ use coup_core::service::accounts::{self, Login, PasswordChange, ProfilePatch, Si
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
-use super::{Routes, read, write};
+use super::{Routes, signed_in, write};
 use crate::error::ApiResult;
-use crate::extract::{Auth, Json};
+use crate::extract::{Api, Auth, Json};
 use crate::openapi::{BadRequest, Conflict, InputErrors, RateLimited, SessionErrors};
 use crate::ops::ClientAddr;
 use crate::state::AppState;
@@ -21,13 +21,21 @@ const CREDENTIALS_BODY_LIMIT: usize = 16 * 1024;
 
 pub(super) fn routes() -> Routes {
     let credentials = || super::BodyLimit(CREDENTIALS_BODY_LIMIT);
-    vec![
+    // Signing up and in need no session: their annotations name the tag and no
+    // security.
+    let public = vec![
         routes!(signup).layer(credentials()),
         routes!(login).layer(credentials()),
-        routes!(logout),
-        routes!(me, update_me),
-        routes!(change_password),
-    ]
+    ];
+    let own = signed_in(
+        "accounts",
+        vec![
+            routes!(logout),
+            routes!(me, update_me),
+            routes!(change_password),
+        ],
+    );
+    [public, own].concat()
 }
 
 /// Create an account and sign in.
@@ -82,8 +90,6 @@ async fn login(
 #[utoipa::path(
     post,
     path = paths::LOGOUT,
-    tag = "accounts",
-    security(("bearer" = [])),
     responses(
         (status = 204, description = "The token no longer works"),
         SessionErrors,
@@ -102,47 +108,34 @@ async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode
 #[utoipa::path(
     get,
     path = paths::ME,
-    tag = "accounts",
-    security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller", body = User),
         SessionErrors,
     ),
 )]
-async fn me(State(app): State<AppState>, auth: Auth) -> ApiResult<Json<User>> {
-    let caller = auth.caller();
-    Ok(Json(read(&app, move |tx| accounts::me(tx, caller)).await?))
+async fn me(api: Api) -> ApiResult<Json<User>> {
+    api.read(accounts::me).await
 }
 
 /// Change the caller's profile.
 #[utoipa::path(
     patch,
     path = paths::ME,
-    tag = "accounts",
-    security(("bearer" = [])),
     request_body = ProfilePatch,
     responses(
         (status = 200, description = "The updated caller", body = User),
         InputErrors,
     ),
 )]
-async fn update_me(
-    State(app): State<AppState>,
-    auth: Auth,
-    Json(patch): Json<ProfilePatch>,
-) -> ApiResult<Json<User>> {
-    let caller = auth.caller();
-    Ok(Json(
-        write(&app, move |tx| accounts::update_me(tx, caller, patch)).await?,
-    ))
+async fn update_me(api: Api, Json(patch): Json<ProfilePatch>) -> ApiResult<Json<User>> {
+    api.write(move |tx, caller| accounts::update_me(tx, caller, patch))
+        .await
 }
 
 /// Change the caller's password; other sessions are ended.
 #[utoipa::path(
     method(post, put, patch),
     path = paths::PASSWORD,
-    tag = "accounts",
-    security(("bearer" = [])),
     request_body = PasswordChange,
     responses(
         (status = 204, description = "The password is changed"),

@@ -3,12 +3,12 @@
 
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use coup_core::Error;
-use coup_core::api::paths;
-use coup_core::ids::{FileId, StudyId};
+use coup_core::Outcome;
+use coup_core::api::paths::{self, FilePath, StudyPath};
 use coup_core::model::{FileMeta, Page, PageRequest};
 use coup_core::service::files::{self, NewFile};
 use coup_core::validate::FILE_MAX_BYTES;
@@ -17,47 +17,43 @@ use tokio_util::io::ReaderStream;
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
-use super::{Routes, read, write};
+use super::{Routes, signed_in};
 use crate::blobs::BlobError;
 use crate::error::{ApiError, ApiResult, bad_request};
-use crate::extract::{Auth, Json, Path, Query};
+use crate::extract::{Api, Json, Path, Query};
 use crate::openapi::{PayloadTooLarge, TargetErrors};
-use crate::state::AppState;
 
 /// Room for multipart framing around a 50 MB file.
 const UPLOAD_BODY_LIMIT: usize = FILE_MAX_BYTES as usize + 64 * 1024;
 
 pub(super) fn routes() -> Routes {
-    vec![
-        routes!(list, upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        routes!(remove),
-        routes!(download),
-    ]
+    signed_in(
+        "files",
+        vec![
+            routes!(list_files, upload_file).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+            routes!(delete_file),
+            routes!(download_file),
+        ],
+    )
 }
 
 /// The study's files, newest first (members only).
 #[utoipa::path(
     get,
     path = paths::FILES,
-    tag = "files",
-    operation_id = "list_files",
-    security(("bearer" = [])),
-    params(("id" = StudyId, Path, description = "The study"), PageRequest),
+    params(StudyPath, PageRequest),
     responses(
         (status = 200, description = "A page of file metadata", body = Page<FileMeta>),
         TargetErrors,
     ),
 )]
-async fn list(
-    State(app): State<AppState>,
-    auth: Auth,
-    Path(id): Path<StudyId>,
+async fn list_files(
+    api: Api,
+    Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
 ) -> ApiResult<Json<Page<FileMeta>>> {
-    let caller = auth.caller();
-    Ok(Json(
-        read(&app, move |tx| files::list(tx, caller, id, page)).await?,
-    ))
+    api.read(move |tx, caller| files::list(tx, caller, id, page))
+        .await
 }
 
 // Documentation-only types for the OpenAPI document; never built.
@@ -83,14 +79,11 @@ struct FileBytes(Vec<u8>);
 #[utoipa::path(
     post,
     path = paths::FILES,
-    tag = "files",
-    operation_id = "upload_file",
     summary = "Upload a file to the study (members)",
     description = "A `multipart/form-data` body with the file in the field `file` (at most \
         50 MB). Permission is checked before a byte is stored; a refused or failed upload \
         leaves nothing behind. Members are notified.",
-    security(("bearer" = [])),
-    params(("id" = StudyId, Path, description = "The study")),
+    params(StudyPath),
     request_body(
         content = Upload,
         content_type = "multipart/form-data",
@@ -102,14 +95,14 @@ struct FileBytes(Vec<u8>);
         PayloadTooLarge,
     ),
 )]
-async fn upload(
-    State(app): State<AppState>,
-    auth: Auth,
-    Path(id): Path<StudyId>,
+async fn upload_file(
+    api: Api,
+    Path(StudyPath { id }): Path<StudyPath>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<FileMeta>)> {
-    let caller = auth.caller();
-    read(&app, move |tx| files::authorize_upload(tx, caller, id)).await?;
+    api.read(move |tx, caller| files::authorize_upload(tx, caller, id))
+        .await?;
+    let app = &api.app;
     let mut multipart = multipart.map_err(|r| bad_request("file", r.body_text()))?;
     let too_large = || {
         ApiError(Error::PayloadTooLarge {
@@ -148,8 +141,11 @@ async fn upload(
             size,
             storage_key,
         };
-        return match write(&app, move |tx| files::register(tx, caller, id, input)).await {
-            Ok(meta) => Ok((StatusCode::CREATED, Json(meta))),
+        let registered = api
+            .created(move |tx, caller| files::register(tx, caller, id, input))
+            .await;
+        return match registered {
+            Ok(created) => Ok(created),
             Err(e) => {
                 if let Err(io) = app.blobs.remove(&key).await {
                     tracing::warn!(error = %io, key, "could not remove the blob of a refused upload");
@@ -164,13 +160,7 @@ async fn upload(
 #[utoipa::path(
     get,
     path = paths::FILE_DOWNLOAD,
-    tag = "files",
-    operation_id = "download_file",
-    security(("bearer" = [])),
-    params(
-        ("id" = StudyId, Path, description = "The study"),
-        ("file_id" = FileId, Path, description = "The file"),
-    ),
+    params(FilePath),
     responses(
         (
             status = 200,
@@ -185,17 +175,12 @@ async fn upload(
         TargetErrors,
     ),
 )]
-async fn download(
-    State(app): State<AppState>,
-    auth: Auth,
-    Path((id, file)): Path<(StudyId, FileId)>,
-) -> ApiResult<Response> {
-    let caller = auth.caller();
-    let meta = write(&app, move |tx| {
-        files::download(tx, caller, id, file).map(coup_core::Outcome::quiet)
-    })
-    .await?;
-    let path = app
+async fn download_file(api: Api, Path(at): Path<FilePath>) -> ApiResult<Response> {
+    let Json(meta) = api
+        .write(move |tx, caller| files::download(tx, caller, at.id, at.file_id).map(Outcome::quiet))
+        .await?;
+    let path = api
+        .app
         .blobs
         .path(&meta.storage_key)
         .map_err(|e| ApiError(Error::failed("locating the blob", e)))?;
@@ -244,26 +229,17 @@ pub fn content_disposition(name: &str) -> HeaderValue {
 #[utoipa::path(
     delete,
     path = paths::FILE,
-    tag = "files",
-    operation_id = "delete_file",
-    security(("bearer" = [])),
-    params(
-        ("id" = StudyId, Path, description = "The study"),
-        ("file_id" = FileId, Path, description = "The file"),
-    ),
+    params(FilePath),
     responses(
         (status = 204, description = "The file is gone"),
         TargetErrors,
     ),
 )]
-async fn remove(
-    State(app): State<AppState>,
-    auth: Auth,
-    Path((id, file)): Path<(StudyId, FileId)>,
-) -> ApiResult<StatusCode> {
-    let caller = auth.caller();
-    let meta = write(&app, move |tx| files::delete(tx, caller, id, file)).await?;
-    if let Err(e) = app.blobs.remove(&meta.storage_key).await {
+async fn delete_file(api: Api, Path(at): Path<FilePath>) -> ApiResult<StatusCode> {
+    let Json(meta) = api
+        .write(move |tx, caller| files::delete(tx, caller, at.id, at.file_id))
+        .await?;
+    if let Err(e) = api.app.blobs.remove(&meta.storage_key).await {
         tracing::warn!(error = %e, key = meta.storage_key, "file deleted but its blob could not be removed");
     }
     Ok(StatusCode::NO_CONTENT)

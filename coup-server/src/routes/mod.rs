@@ -5,6 +5,9 @@
 //! a handler and its `#[utoipa::path]` annotation (at a path of
 //! [`coup_core::api::paths`]) are registered together, so the router and the
 //! OpenAPI document ([`crate::openapi`]) list the same operations by construction.
+//! An area's routes go through [`signed_in`], which gives their operations the
+//! area's tag and the bearer scheme, so an annotation states only what is its
+//! own; a handler takes [`Api`] and answers with one of its runs.
 
 pub(crate) mod accounts;
 pub(crate) mod admin;
@@ -22,21 +25,84 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use coup_core::ids::UserId;
 use coup_core::store::Tx;
 use coup_core::{Error, Outcome, Result};
 use futures_util::future::Either;
 use tower::{Layer, Service};
 
 use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Api, Json};
 use crate::ops;
 use crate::state::AppState;
 
 /// What an area hands over: its routes, each registered with its documentation.
 pub(crate) type Routes = Vec<UtoipaMethodRouter<AppState>>;
+
+/// `routes` of the area `tag` for signed-in callers: each operation gets the tag
+/// when it names none, and the bearer scheme when it states no `security` of
+/// its own (a public one, like a study search, says `security((), ("bearer" = []))`).
+pub(crate) fn signed_in(tag: &str, mut routes: Routes) -> Routes {
+    let bearer = SecurityRequirement::new(crate::openapi::BEARER, Vec::<String>::new());
+    for (_, paths, _) in &mut routes {
+        for item in paths.paths.values_mut() {
+            for operation in crate::openapi::operations_mut(item) {
+                operation.tags.get_or_insert_with(|| vec![tag.to_owned()]);
+                operation
+                    .security
+                    .get_or_insert_with(|| vec![bearer.clone()]);
+            }
+        }
+    }
+    routes
+}
+
+/// A service call as a handler's answer: each runs `op` as the caller.
+impl Api {
+    /// A read-only operation; answers with its value.
+    pub(crate) async fn read<T, F>(&self, op: F) -> ApiResult<Json<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<T> + Send + 'static,
+    {
+        let caller = self.caller;
+        Ok(Json(self.app.core.read(move |tx| op(tx, caller)).await?))
+    }
+
+    /// A mutating operation in one transaction; answers with its value.
+    pub(crate) async fn write<T, F>(&self, op: F) -> ApiResult<Json<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,
+    {
+        let caller = self.caller;
+        write(&self.app, move |tx| op(tx, caller)).await.map(Json)
+    }
+
+    /// [`Api::write`] of something new: 201 with its value.
+    pub(crate) async fn created<T, F>(&self, op: F) -> ApiResult<(StatusCode, Json<T>)>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,
+    {
+        Ok((StatusCode::CREATED, self.write(op).await?))
+    }
+
+    /// [`Api::write`] answered with 204 alone.
+    pub(crate) async fn no_content<T, F>(&self, op: F) -> ApiResult<StatusCode>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,
+    {
+        self.write(op).await?;
+        Ok(StatusCode::NO_CONTENT)
+    }
+}
 
 /// Runs a mutating operation in one transaction and returns its value.
 pub(crate) async fn write<T, F>(app: &AppState, op: F) -> ApiResult<T>
@@ -45,15 +111,6 @@ where
     F: FnOnce(&mut dyn Tx) -> Result<Outcome<T>> + Send + 'static,
 {
     Ok(app.core.write(op).await?.value)
-}
-
-/// Runs a read-only operation.
-pub(crate) async fn read<T, F>(app: &AppState, op: F) -> ApiResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut dyn Tx) -> Result<T> + Send + 'static,
-{
-    Ok(app.core.read(op).await?)
 }
 
 /// The whole API, without transport concerns (timeouts, tracing, CORS), which
