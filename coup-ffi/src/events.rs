@@ -72,6 +72,12 @@ pub enum AppEvent {
         study_id: String,
         reason: StudyGoneReason,
     },
+    /// This user joined a study's call, or joined again after a reconnect:
+    /// everyone in it now (replace the participants shown).
+    CallJoined {
+        study_id: String,
+        participants: Vec<Participant>,
+    },
     /// Another participant joined a study's call.
     CallParticipantJoined {
         study_id: String,
@@ -178,6 +184,13 @@ impl From<core_client::AppEvent> for AppEvent {
             E::StudyGone { study_id, reason } => Self::StudyGone {
                 study_id: id(&study_id),
                 reason: reason.into(),
+            },
+            E::CallJoined {
+                study_id,
+                participants,
+            } => Self::CallJoined {
+                study_id: id(&study_id),
+                participants: participants.into_iter().map(Into::into).collect(),
             },
             E::CallParticipantJoined {
                 study_id,

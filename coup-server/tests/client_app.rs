@@ -796,8 +796,19 @@ async fn call_signaling_round_trips_as_typed_events() {
         camera: false,
         screen: false,
     };
+    let mut kim_own = kim_c.events();
     let joined = kim_c.join_call(study.id, media).await.expect("kim joins");
     assert_eq!(joined.participants.len(), 1);
+    // The joiner's app is told the call as joined, as the answer gave it.
+    let told = until(&mut kim_own, |e| match e {
+        AppEvent::CallJoined {
+            study_id,
+            participants,
+        } if study_id == study.id => Some(participants),
+        _ => None,
+    })
+    .await;
+    assert_eq!(told, joined.participants);
     let joined_as = |event: AppEvent| match event {
         AppEvent::CallParticipantJoined {
             study_id,

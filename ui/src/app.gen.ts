@@ -88,6 +88,13 @@ export interface components {
             /** @enum {string} */
             type: "studyGone";
         } | {
+            /** @description Everyone in the call, this user last. */
+            participants: components["schemas"]["Participant"][];
+            /** @description The study. */
+            studyId: components["schemas"]["StudyId"];
+            /** @enum {string} */
+            type: "callJoined";
+        } | {
             /** @description Who, with their media state. */
             participant: components["schemas"]["Participant"];
             /** @description The study. */

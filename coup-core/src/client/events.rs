@@ -225,6 +225,17 @@ pub enum AppEvent {
         /// Why.
         reason: StudyGoneReason,
     },
+    /// This user joined a study's call, or joined it again after the connection
+    /// came back (the server ends a participant's place when its connection
+    /// drops): who is in it now. An app replaces the participants it shows, so
+    /// those who left or joined meanwhile are right again.
+    #[serde(rename_all = "camelCase")]
+    CallJoined {
+        /// The study.
+        study_id: StudyId,
+        /// Everyone in the call, this user last.
+        participants: Vec<Participant>,
+    },
     /// Another participant joined a study's call.
     #[serde(rename_all = "camelCase")]
     CallParticipantJoined {

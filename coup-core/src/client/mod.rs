@@ -713,10 +713,18 @@ impl Client {
         });
     }
 
-    /// Joins a study's call (the study must be followed).
+    /// Joins a study's call (the study must be followed); emits
+    /// [`AppEvent::CallJoined`] with who is there.
     pub async fn join_call(&self, study: StudyId, media: MediaState) -> Result<JoinedCall> {
-        self.run(move |shared| async move { calls::join(&shared.live, study, media).await })
-            .await
+        self.run(move |shared| async move {
+            let joined = calls::join(&shared.live, study, media).await?;
+            shared.emit(AppEvent::CallJoined {
+                study_id: study,
+                participants: joined.participants.clone(),
+            });
+            Ok(joined)
+        })
+        .await
     }
 
     /// Leaves a study's call.

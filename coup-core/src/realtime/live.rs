@@ -1789,7 +1789,7 @@ mod tests {
         let (s, kim, lee, ann) = (StudyId::new(), UserId::new(), UserId::new(), UserId::new());
         let mut c = Cluster::new(3);
         let (watcher, _) = c.live_sub(2, lee, s);
-        let kim_a = c.in_call(0, kim, s);
+        c.in_call(0, kim, s);
         c.live_sub(1, ann, s);
         // b keeps beating, a falls silent.
         c.now += EXPIRY;

@@ -339,7 +339,18 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
       return;
     }
     if (!joined || !("studyId" in event) || event.studyId !== studyId) return;
-    if (event.type === "callParticipantJoined") {
+    if (event.type === "callJoined") {
+      // Joined (again, after a reconnect): who is there now. Those who left
+      // meanwhile lose their tiles; the rest arrive as their tracks start.
+      for (const id of participants.keys()) {
+        if (event.participants.some((p) => p.userId === id)) continue;
+        nativeVideo?.forget(id);
+        remote.delete(id);
+      }
+      participants.clear();
+      for (const p of event.participants) participants.set(p.userId, p.media);
+      render();
+    } else if (event.type === "callParticipantJoined") {
       add(event.participant);
       // Those already there wait for the joiner's offer.
       mesh?.add(event.participant.userId, false);
