@@ -129,19 +129,16 @@ mod tests {
         assert!(pcm.iter().any(|&s| s != 0), "the tone is not silence");
     }
 
-    /// ALSA's `null` device captures silence on any machine with alsa-lib's
-    /// configuration, sound card or not: the whole open-configure-read path.
+    /// ALSA's `null` device exists on any machine with alsa-lib's
+    /// configuration, sound card or not (it hands the buffer back as it was):
+    /// the whole open-configure-start-read path, at 48 kHz mono.
     #[test]
     fn a_capture_device_is_read_twenty_milliseconds_at_a_time() {
         let mut mic = AlsaMic::open("null").expect("ALSA's null device opens for capture");
-        let mut pcm = vec![1i16; AUDIO_FRAME];
+        let mut pcm = vec![0i16; AUDIO_FRAME];
         for _ in 0..3 {
             mic.fill(&mut pcm).expect("20 ms from the null device");
         }
-        assert!(
-            pcm.iter().all(|&s| s == 0),
-            "the null device captures silence"
-        );
     }
 
     #[test]
