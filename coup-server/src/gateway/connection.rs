@@ -4,6 +4,8 @@
 //! them: whatever ends the connection (the client, the heartbeat, a slow reader,
 //! a flood, the session) ends all three, unregisters it from the hub — presence,
 //! typing and calls end with it — and closes the socket within a bounded time.
+//! The loop ([`serve`]) is written over any message sink and stream, so tests
+//! drive it with channels; [`run`] gives it an axum WebSocket's halves.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,8 +17,7 @@ use coup_core::realtime::live::{ConnId, GoLive, LiveError};
 use coup_core::realtime::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, close, codes};
 use coup_core::service::accounts::Session;
 use coup_core::service::chat::{self, ResumePoint, SendMessage};
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::Gateway;
@@ -42,9 +43,29 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// on as during any bus outage, peers' changes meanwhile coming back by resume.
 const WATCH_WAIT: Duration = Duration::from_secs(5);
 
-/// Runs a connection to its end.
+/// What the connection writes to: axum's WebSocket half, or a test's channel.
+pub trait Outgoing: Sink<Message, Error = axum::Error> + Unpin + Send + 'static {}
+impl<T: Sink<Message, Error = axum::Error> + Unpin + Send + 'static> Outgoing for T {}
+
+/// What the connection reads from: axum's WebSocket half, or a test's channel.
+pub trait Incoming: Stream<Item = Result<Message, axum::Error>> + Unpin + Send {}
+impl<T: Stream<Item = Result<Message, axum::Error>> + Unpin + Send> Incoming for T {}
+
+/// Runs a WebSocket connection to its end.
 pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
-    let (mut sink, mut stream) = socket.split();
+    let (sink, stream) = socket.split();
+    serve(sink, stream, app, gateway).await;
+}
+
+/// Runs a connection over any message sink and stream to its end: the whole
+/// protocol — hello, frames, replays, heartbeats, the close — with no socket
+/// of its own, so tests drive it with channels.
+pub async fn serve(
+    mut sink: impl Outgoing,
+    mut stream: impl Incoming,
+    app: AppState,
+    gateway: Arc<Gateway>,
+) {
     // Boxed futures here and for each frame below: the connection's task keeps
     // its largest state for as long as it lives, so short-lived big states go
     // on the heap only while they run.
@@ -135,7 +156,7 @@ fn violation(e: axum::Error) -> Option<(u16, &'static str)> {
 /// Reads on until the client answers a close (or a second passes): closing a
 /// socket with unread input makes the kernel reset it, and the client would lose
 /// the close frame that says why. Dropping the socket afterwards closes it.
-async fn await_client_close(stream: &mut futures_util::stream::SplitStream<WebSocket>) {
+async fn await_client_close(stream: &mut impl Incoming) {
     let _ = tokio::time::timeout(CLOSE_GRACE, async {
         while let Some(Ok(input)) = stream.next().await {
             if matches!(input, Message::Close(_)) {
@@ -148,8 +169,8 @@ async fn await_client_close(stream: &mut futures_util::stream::SplitStream<WebSo
 
 /// Waits for `hello`; answers a refusal with an error frame and a close code.
 async fn hello(
-    sink: &mut SplitSink<WebSocket, Message>,
-    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    sink: &mut impl Outgoing,
+    stream: &mut impl Incoming,
     app: &AppState,
     gateway: &Gateway,
 ) -> Option<(Session, Frame)> {
@@ -254,7 +275,7 @@ async fn hello(
 /// that stops reading cannot hold the writer; whatever ends the connection, the
 /// writer sends its close frame (if it has one) and returns.
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
+    mut sink: impl Outgoing,
     mut rx: mpsc::Receiver<Outbound>,
     heartbeat: Duration,
     last_seen: Arc<AtomicU64>,
