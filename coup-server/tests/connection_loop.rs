@@ -12,7 +12,6 @@ use coup_core::realtime::protocol::{close, codes};
 use coup_server::config::Config;
 use coup_server::gateway::connection::serve;
 use coup_server::state::AppState;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
