@@ -5,7 +5,7 @@
 //! a handler and its `#[utoipa::path]` annotation (at a path of
 //! [`coup_core::api::paths`]) are registered together, so the router and the
 //! OpenAPI document ([`crate::openapi`]) list the same operations by construction.
-//! An area's routes go through [`signed_in`], which gives their operations the
+//! An area's routes go through `signed_in`, which gives their operations the
 //! area's tag and the bearer scheme, so an annotation states only what is its
 //! own; a handler takes [`Api`] and answers with one of its runs.
 
