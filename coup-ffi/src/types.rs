@@ -14,6 +14,24 @@ use crate::error::CoupError;
 
 // ---------------------------------------------------------------- conversions
 
+/// `From<core type> for record`, one field list for both sides: the core value
+/// is destructured with every field named (so a field added to the core type
+/// fails to compile here until the bindings say what to do with it) and the
+/// record is built from them, `field` as it is or `field: conversion`. Fields
+/// the bindings never carry are listed after `; dropped:`.
+macro_rules! from_core {
+    ($core:path => $record:ident {
+        $($field:ident $(: $value:expr)?),* $(,)? $(; dropped: $($dropped:ident),+)?
+    }) => {
+        impl From<$core> for $record {
+            fn from(value: $core) -> Self {
+                let $core { $($field,)* $($($dropped: _,)+)? } = value;
+                Self { $($field $(: $value)?),* }
+            }
+        }
+    };
+}
+
 /// A time as the bindings give it: RFC 3339, UTC, milliseconds.
 pub(crate) fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -148,36 +166,11 @@ pub struct User {
     pub last_login_at: Option<String>,
 }
 
-impl From<m::User> for User {
-    fn from(u: m::User) -> Self {
-        let m::User {
-            id,
-            email,
-            name,
-            bio,
-            avatar_url,
-            role,
-            status,
-            suspended_reason,
-            suspended_until,
-            created_at,
-            last_login_at,
-        } = u;
-        Self {
-            id: id.to_string(),
-            email,
-            name,
-            bio,
-            avatar_url,
-            role: role.into(),
-            status: status.into(),
-            suspended_reason,
-            suspended_until: opt_time(suspended_until),
-            created_at: time(created_at),
-            last_login_at: opt_time(last_login_at),
-        }
-    }
-}
+from_core!(m::User => User {
+    id: id.to_string(), email, name, bio, avatar_url, role: role.into(), status: status.into(),
+    suspended_reason, suspended_until: opt_time(suspended_until), created_at: time(created_at),
+    last_login_at: opt_time(last_login_at),
+});
 
 /// A study group.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -204,48 +197,12 @@ pub struct Study {
     pub my_status: Option<MemberStatus>,
 }
 
-impl From<m::Study> for Study {
-    fn from(s: m::Study) -> Self {
-        let m::Study {
-            id,
-            name,
-            description,
-            category,
-            tags,
-            max_members,
-            member_count,
-            is_public,
-            join_policy,
-            is_recruiting,
-            owner_id,
-            owner_name,
-            last_seq,
-            created_at,
-            updated_at,
-            my_role,
-            my_status,
-        } = s;
-        Self {
-            id: id.to_string(),
-            name,
-            description,
-            category,
-            tags,
-            max_members,
-            member_count,
-            is_public,
-            join_policy: join_policy.into(),
-            is_recruiting,
-            owner_id: owner_id.to_string(),
-            owner_name,
-            last_seq,
-            created_at: time(created_at),
-            updated_at: time(updated_at),
-            my_role: my_role.map(Into::into),
-            my_status: my_status.map(Into::into),
-        }
-    }
-}
+from_core!(m::Study => Study {
+    id: id.to_string(), name, description, category, tags, max_members, member_count, is_public,
+    join_policy: join_policy.into(), is_recruiting, owner_id: owner_id.to_string(), owner_name,
+    last_seq, created_at: time(created_at), updated_at: time(updated_at),
+    my_role: my_role.map(Into::into), my_status: my_status.map(Into::into),
+});
 
 /// One page of a study search.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -358,36 +315,11 @@ pub struct Member {
     pub last_read_seq: i64,
 }
 
-impl From<m::Member> for Member {
-    fn from(x: m::Member) -> Self {
-        let m::Member {
-            study_id,
-            user_id,
-            name,
-            email,
-            avatar_url,
-            role,
-            status,
-            message,
-            requested_at,
-            joined_at,
-            last_read_seq,
-        } = x;
-        Self {
-            study_id: study_id.to_string(),
-            user_id: user_id.to_string(),
-            name,
-            email,
-            avatar_url,
-            role: role.into(),
-            status: status.into(),
-            message,
-            requested_at: time(requested_at),
-            joined_at: opt_time(joined_at),
-            last_read_seq,
-        }
-    }
-}
+from_core!(m::Member => Member {
+    study_id: study_id.to_string(), user_id: user_id.to_string(), name, email, avatar_url,
+    role: role.into(), status: status.into(), message, requested_at: time(requested_at),
+    joined_at: opt_time(joined_at), last_read_seq,
+});
 
 /// A notice of a study.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -404,34 +336,11 @@ pub struct Notice {
     pub updated_at: String,
 }
 
-impl From<m::Notice> for Notice {
-    fn from(n: m::Notice) -> Self {
-        let m::Notice {
-            id,
-            study_id,
-            author_id,
-            author_name,
-            title,
-            content,
-            is_pinned,
-            view_count,
-            created_at,
-            updated_at,
-        } = n;
-        Self {
-            id: id.to_string(),
-            study_id: study_id.to_string(),
-            author_id: author_id.to_string(),
-            author_name,
-            title,
-            content,
-            is_pinned,
-            view_count,
-            created_at: time(created_at),
-            updated_at: time(updated_at),
-        }
-    }
-}
+from_core!(m::Notice => Notice {
+    id: id.to_string(), study_id: study_id.to_string(), author_id: author_id.to_string(),
+    author_name, title, content, is_pinned, view_count, created_at: time(created_at),
+    updated_at: time(updated_at),
+});
 
 /// An event of a study's calendar.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -449,36 +358,11 @@ pub struct CalendarEvent {
     pub updated_at: String,
 }
 
-impl From<m::CalendarEvent> for CalendarEvent {
-    fn from(e: m::CalendarEvent) -> Self {
-        let m::CalendarEvent {
-            id,
-            study_id,
-            creator_id,
-            title,
-            description,
-            start_at,
-            end_at,
-            all_day,
-            location,
-            created_at,
-            updated_at,
-        } = e;
-        Self {
-            id: id.to_string(),
-            study_id: study_id.to_string(),
-            creator_id: creator_id.to_string(),
-            title,
-            description,
-            start_at: time(start_at),
-            end_at: time(end_at),
-            all_day,
-            location,
-            created_at: time(created_at),
-            updated_at: time(updated_at),
-        }
-    }
-}
+from_core!(m::CalendarEvent => CalendarEvent {
+    id: id.to_string(), study_id: study_id.to_string(), creator_id: creator_id.to_string(), title,
+    description, start_at: time(start_at), end_at: time(end_at), all_day, location,
+    created_at: time(created_at), updated_at: time(updated_at),
+});
 
 /// A personal to-do (`Task` in the REST API).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -496,36 +380,11 @@ pub struct TaskItem {
     pub updated_at: String,
 }
 
-impl From<m::Task> for TaskItem {
-    fn from(t: m::Task) -> Self {
-        let m::Task {
-            id,
-            user_id,
-            study_id,
-            title,
-            description,
-            due_at,
-            priority,
-            is_done,
-            done_at,
-            created_at,
-            updated_at,
-        } = t;
-        Self {
-            id: id.to_string(),
-            user_id: user_id.to_string(),
-            study_id: study_id.map(|s| s.to_string()),
-            title,
-            description,
-            due_at: opt_time(due_at),
-            priority: priority.into(),
-            is_done,
-            done_at: opt_time(done_at),
-            created_at: time(created_at),
-            updated_at: time(updated_at),
-        }
-    }
-}
+from_core!(m::Task => TaskItem {
+    id: id.to_string(), user_id: user_id.to_string(), study_id: study_id.map(|s| s.to_string()),
+    title, description, due_at: opt_time(due_at), priority: priority.into(), is_done,
+    done_at: opt_time(done_at), created_at: time(created_at), updated_at: time(updated_at),
+});
 
 /// A new task.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -664,32 +523,12 @@ pub struct FileMeta {
     pub created_at: String,
 }
 
-impl From<m::FileMeta> for FileMeta {
-    fn from(f: m::FileMeta) -> Self {
-        let m::FileMeta {
-            id,
-            study_id,
-            uploader_id,
-            name,
-            content_type,
-            size,
-            download_count,
-            created_at,
-            // Where the server keeps the bytes: never sent.
-            storage_key: _,
-        } = f;
-        Self {
-            id: id.to_string(),
-            study_id: study_id.to_string(),
-            uploader_id: uploader_id.to_string(),
-            name,
-            content_type,
-            size,
-            download_count,
-            created_at: time(created_at),
-        }
-    }
-}
+from_core!(m::FileMeta => FileMeta {
+    id: id.to_string(), study_id: study_id.to_string(), uploader_id: uploader_id.to_string(), name,
+    content_type, size, download_count, created_at: time(created_at),
+    // Where the server keeps the bytes: never sent.
+    ; dropped: storage_key
+});
 
 /// A chat message (a deleted one keeps its place with empty content).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -708,34 +547,11 @@ pub struct ChatMessage {
     pub created_at: String,
 }
 
-impl From<m::ChatMessage> for ChatMessage {
-    fn from(x: m::ChatMessage) -> Self {
-        let m::ChatMessage {
-            id,
-            study_id,
-            seq,
-            author_id,
-            author_name,
-            content,
-            file,
-            client_id,
-            is_deleted,
-            created_at,
-        } = x;
-        Self {
-            id: id.to_string(),
-            study_id: study_id.to_string(),
-            seq,
-            author_id: author_id.to_string(),
-            author_name,
-            content,
-            file: file.map(Into::into),
-            client_id,
-            is_deleted,
-            created_at: time(created_at),
-        }
-    }
-}
+from_core!(m::ChatMessage => ChatMessage {
+    id: id.to_string(), study_id: study_id.to_string(), seq, author_id: author_id.to_string(),
+    author_name, content, file: file.map(Into::into), client_id, is_deleted,
+    created_at: time(created_at),
+});
 
 /// A page of chat history read from the server, in sequence order.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -748,22 +564,9 @@ pub struct ChatPage {
     pub last_change: i64,
 }
 
-impl From<m::ChatPage> for ChatPage {
-    fn from(p: m::ChatPage) -> Self {
-        let m::ChatPage {
-            items,
-            has_older,
-            has_newer,
-            last_change,
-        } = p;
-        Self {
-            items: all(items),
-            has_older,
-            has_newer,
-            last_change,
-        }
-    }
-}
+from_core!(m::ChatPage => ChatPage {
+    items: all(items), has_older, has_newer, last_change,
+});
 
 /// A notification for the user.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -780,32 +583,10 @@ pub struct NotificationItem {
     pub created_at: String,
 }
 
-impl From<m::Notification> for NotificationItem {
-    fn from(n: m::Notification) -> Self {
-        let m::Notification {
-            id,
-            user_id,
-            kind,
-            title,
-            body,
-            study_id,
-            ref_id,
-            is_read,
-            created_at,
-        } = n;
-        Self {
-            id: id.to_string(),
-            user_id: user_id.to_string(),
-            kind: kind.into(),
-            title,
-            body,
-            study_id: study_id.map(|s| s.to_string()),
-            ref_id,
-            is_read,
-            created_at: time(created_at),
-        }
-    }
-}
+from_core!(m::Notification => NotificationItem {
+    id: id.to_string(), user_id: user_id.to_string(), kind: kind.into(), title, body,
+    study_id: study_id.map(|s| s.to_string()), ref_id, is_read, created_at: time(created_at),
+});
 
 // ---------------------------------------------------------------- calls
 

@@ -2,34 +2,20 @@
 // OpenAPI document's own schemas (`api.gen.ts`, generated from the running
 // server), and the client's app events, outbox and call types are the Rust
 // client's (`app.gen.ts`, generated from coup_core::client::app_types); CI
-// checks both for drift. What is written here is what neither holds: page and
-// query shapes, and what only the UI's shells add.
+// checks both for drift, and each schema is exported by name there, so this file
+// only picks them. What is written here is what neither holds: page and query
+// shapes, and what only the UI's shells add.
 
-import type { components } from "./backends/browser/api.gen";
-import type { components as AppComponents } from "./app.gen";
-
-type Schemas = components["schemas"];
-type AppSchemas = AppComponents["schemas"];
+import type {
+  PlatformRole, ReportStatus, ReportTarget, User, UserStatus,
+} from "./backends/browser/api.gen";
+import type { ConnectionState, JoinedCall, MediaState } from "./app.gen";
 
 export type Id = string;
-export type StudyRole = Schemas["StudyRole"];
-export type MemberStatus = Schemas["MemberStatus"];
-export type JoinPolicy = Schemas["JoinPolicy"];
-export type Priority = Schemas["Priority"];
-export type PlatformRole = Schemas["PlatformRole"];
-export type UserStatus = Schemas["UserStatus"];
-export type User = Schemas["User"];
-export type Study = Schemas["Study"];
-export type Member = Schemas["Member"];
-export type FileMeta = Schemas["FileMeta"];
-export type ChatMessage = Schemas["ChatMessage"];
-export type ChatPage = Schemas["ChatPage"];
-export type ChatChange = Schemas["ChatChange"];
-export type Notice = Schemas["Notice"];
-export type CalendarEvent = Schemas["CalendarEvent"];
-export type Task = Schemas["Task"];
-export type NewTask = Schemas["NewTask"];
-export type Notification = Schemas["Notification"];
+export type {
+  StudyRole, MemberStatus, JoinPolicy, Priority, PlatformRole, UserStatus, User, Study, Member,
+  FileMeta, ChatMessage, ChatPage, ChatChange, Notice, CalendarEvent, Task, NewTask, Notification,
+} from "./backends/browser/api.gen";
 
 export interface Page<T> {
   items: T[];
@@ -38,19 +24,13 @@ export interface Page<T> {
   limit: number;
 }
 
-export type UnreadCount = Schemas["UnreadCount"];
-export type Dashboard = Schemas["Dashboard"];
+export type { UnreadCount, Dashboard } from "./backends/browser/api.gen";
 
-/** The client's stable error codes and reasons (what `i18n.errorText` words). */
-export type ErrorCode = AppSchemas["ErrorCode"];
-export type Reason = AppSchemas["Reason"];
-export type MembershipChange = AppSchemas["MembershipChange"];
-export type ConnectionState = AppSchemas["ConnectionState"];
-export type OutboxAction = AppSchemas["OutboxAction"];
-export type OutboxState = AppSchemas["OutboxState"];
-export type OutboxItem = AppSchemas["OutboxItem"];
-/** What the server answered to a sent outbox item. */
-export type Sent = AppSchemas["Sent"];
+// The client's stable error codes and reasons (what `i18n.errorText` words),
+// and `Sent`, what the server answered to a sent outbox item.
+export type {
+  ErrorCode, Reason, MembershipChange, ConnectionState, OutboxAction, OutboxState, OutboxItem, Sent,
+} from "./app.gen";
 
 export interface StudyQuery {
   keyword?: string;
@@ -62,10 +42,10 @@ export interface StudyQuery {
   limit?: number;
 }
 
-export type NewStudy = Schemas["NewStudy"];
+export type { NewStudy } from "./backends/browser/api.gen";
 
-/** `PATCH /api/studies/{id}`: the fields to change (OWNER). */
-export type StudyPatch = Schemas["StudyPatch"];
+// `PATCH /api/studies/{id}`: the fields to change (OWNER).
+export type { StudyPatch } from "./backends/browser/api.gen";
 
 export interface Session {
   user: User;
@@ -81,28 +61,15 @@ export interface AppInfo {
   version: string;
 }
 
-export type AppEvent = AppSchemas["AppEvent"];
+export type { AppEvent } from "./app.gen";
 
 // Request bodies (as the server reads them).
 
-export type ProfilePatch = Schemas["ProfilePatch"];
-export type PasswordChange = Schemas["PasswordChange"];
-export type JoinRequest = Schemas["JoinRequest"];
-export type InviteCode = Schemas["InviteCode"];
-export type NewNotice = Schemas["NewNotice"];
-export type NoticePatch = Schemas["NoticePatch"];
-export type NewEvent = Schemas["NewEvent"];
-export type EventPatch = Schemas["EventPatch"];
-export type TaskPatch = Schemas["TaskPatch"];
-export type ReportTarget = Schemas["ReportTarget"];
-export type ReportStatus = Schemas["ReportStatus"];
-export type ReportAction = Schemas["ReportAction"];
-export type NewReport = Schemas["NewReport"];
-export type Report = Schemas["Report"];
-export type ProcessReport = Schemas["ProcessReport"];
-export type Suspension = Schemas["Suspension"];
-export type AdminStats = Schemas["AdminStats"];
-export type AuditEntry = Schemas["AuditEntry"];
+export type {
+  ProfilePatch, PasswordChange, JoinRequest, InviteCode, NewNotice, NoticePatch, NewEvent,
+  EventPatch, TaskPatch, ReportTarget, ReportStatus, ReportAction, NewReport, Report, ProcessReport,
+  Suspension, AdminStats, AuditEntry,
+} from "./backends/browser/api.gen";
 
 export interface UserQuery {
   keyword?: string;
@@ -129,10 +96,7 @@ export interface ReportQuery {
 // Calls: the signaling; the media is the native engine's (desktop) or the
 // page's own WebRTC (browser, ui/src/call).
 
-export type MediaState = AppSchemas["MediaState"];
-export type Participant = AppSchemas["Participant"];
-export type IceServer = AppSchemas["IceServer"];
-export type JoinedCall = AppSchemas["JoinedCall"];
+export type { MediaState, Participant, IceServer, JoinedCall } from "./app.gen";
 
 /** The desktop app's join: the call, what is sent, and the audio output. */
 export interface NativeJoinedCall extends JoinedCall {
@@ -142,7 +106,7 @@ export interface NativeJoinedCall extends JoinedCall {
   audioOutputError: string | null;
 }
 
-export type CallSignal = AppSchemas["Signal"];
+export type { Signal as CallSignal } from "./app.gen";
 
 /** How far an upload is. */
 export interface Progress {

@@ -15,7 +15,7 @@ use crate::ids::UserId;
 use crate::model::{PlatformRole, User, UserStatus};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx};
+use crate::store::{Row, Tx, read_row};
 use crate::validate;
 
 /// A validated signup, ready to be hashed and stored.
@@ -37,29 +37,17 @@ pub fn validate_signup(input: &Signup) -> Result<ValidSignup> {
 pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.bio, u.avatar_url, u.role, u.status, u.suspended_reason, u.suspended_until, u.created_at, u.last_login_at";
 
 pub(crate) fn user_from_row(r: &Row) -> Result<User> {
-    Ok(User {
-        id: r.parse("id")?,
-        email: r.text("email")?,
-        name: r.text("name")?,
-        bio: r.opt_text("bio")?,
-        avatar_url: r.opt_text("avatar_url")?,
-        role: r.parse("role")?,
-        status: r.parse("status")?,
-        suspended_reason: r.opt_text("suspended_reason")?,
-        suspended_until: r.opt_time("suspended_until")?,
-        created_at: r.time("created_at")?,
-        last_login_at: r.opt_time("last_login_at")?,
+    read_row!(r => User {
+        id: parse, email: text, name: text, bio: opt_text, avatar_url: opt_text, role: parse,
+        status: parse, suspended_reason: opt_text, suspended_until: opt_time, created_at: time,
+        last_login_at: opt_time,
     })
 }
 
 /// Loads a user by id.
 pub(crate) fn load_user(tx: &mut dyn Tx, id: UserId) -> Result<User> {
-    let row = tx.query_one(
-        &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?"),
-        params![id],
-        "user",
-    )?;
-    user_from_row(&row)
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?");
+    tx.query_one_as(&sql, params![id], "user", user_from_row)
 }
 
 /// Stores a new account with an already computed password hash.

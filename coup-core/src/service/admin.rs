@@ -17,7 +17,7 @@ use crate::ids::{AuditId, MessageId, ReportId, StudyId, UserId};
 use crate::model::*;
 use crate::params;
 use crate::permissions::{self, Operation};
-use crate::store::{Row, Tx};
+use crate::store::{Row, Tx, read_row};
 use crate::validate;
 
 fn admin(tx: &mut dyn Tx, caller: Caller, op: Operation) -> Result<Account> {
@@ -52,14 +52,9 @@ const AUDIT_SELECT: &str =
     "SELECT id, actor_id, action, target_type, target_id, detail, created_at FROM audit_log";
 
 fn audit_from_row(r: &Row) -> Result<AuditEntry> {
-    Ok(AuditEntry {
-        id: r.parse("id")?,
-        actor_id: r.parse("actor_id")?,
-        action: r.parse("action")?,
-        target_type: r.text("target_type")?,
-        target_id: r.text("target_id")?,
-        detail: r.text("detail")?,
-        created_at: r.time("created_at")?,
+    read_row!(r => AuditEntry {
+        id: parse, actor_id: parse, action: parse, target_type: text, target_id: text, detail: text,
+        created_at: time,
     })
 }
 

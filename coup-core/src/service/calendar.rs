@@ -11,7 +11,7 @@ use crate::ids::{EventId, StudyId};
 use crate::model::CalendarEvent;
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx};
+use crate::store::{Row, Tx, read_row};
 use crate::validate;
 
 /// The longest range one listing may span.
@@ -23,18 +23,10 @@ pub(crate) const EVENT_SELECT: &str =
     FROM calendar_events e";
 
 pub(crate) fn event_from_row(r: &Row) -> Result<CalendarEvent> {
-    Ok(CalendarEvent {
-        id: r.parse("id")?,
-        study_id: r.parse("study_id")?,
-        creator_id: r.parse("creator_id")?,
-        title: r.text("title")?,
-        description: r.opt_text("description")?,
-        start_at: r.time("start_at")?,
-        end_at: r.time("end_at")?,
-        all_day: r.bool("all_day")?,
-        location: r.opt_text("location")?,
-        created_at: r.time("created_at")?,
-        updated_at: r.time("updated_at")?,
+    read_row!(r => CalendarEvent {
+        id: parse, study_id: parse, creator_id: parse, title: text, description: opt_text,
+        start_at: time, end_at: time, all_day: bool, location: opt_text, created_at: time,
+        updated_at: time,
     })
 }
 
@@ -46,12 +38,8 @@ fn ensure_order(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
 }
 
 fn load(tx: &mut dyn Tx, study_id: StudyId, id: EventId) -> Result<CalendarEvent> {
-    let row = tx.query_one(
-        &format!("{EVENT_SELECT} WHERE e.id = ? AND e.study_id = ?"),
-        params![id, study_id],
-        "event",
-    )?;
-    event_from_row(&row)
+    let sql = format!("{EVENT_SELECT} WHERE e.id = ? AND e.study_id = ?");
+    tx.query_one_as(&sql, params![id, study_id], "event", event_from_row)
 }
 
 /// Events overlapping a range, by start time.

@@ -83,12 +83,8 @@ fn message_from_row(r: &Row) -> Result<ChatMessage> {
 }
 
 fn load(tx: &mut dyn Tx, study_id: StudyId, id: MessageId) -> Result<ChatMessage> {
-    let row = tx.query_one(
-        &format!("{} WHERE m.id = ? AND m.study_id = ?", message_select()),
-        params![id, study_id],
-        "message",
-    )?;
-    message_from_row(&row)
+    let sql = format!("{} WHERE m.id = ? AND m.study_id = ?", message_select());
+    tx.query_one_as(&sql, params![id, study_id], "message", message_from_row)
 }
 
 /// Sends a message. Committed before anyone is told; returns it with its sequence.

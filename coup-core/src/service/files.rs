@@ -15,7 +15,7 @@ use crate::ids::{FileId, StudyId};
 use crate::model::{FileMeta, Page, PageRequest};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx, Value, read_row};
 use crate::validate::{self, FILE_MAX_BYTES};
 
 /// A stored upload to be registered.
@@ -55,26 +55,20 @@ pub(crate) fn file_from_row(r: &Row) -> Result<Option<FileMeta>> {
     if r.opt_text("file_id")?.is_none() {
         return Ok(None);
     }
-    Ok(Some(FileMeta {
-        id: r.parse("file_id")?,
-        study_id: r.parse("file_study_id")?,
-        uploader_id: r.parse("file_uploader_id")?,
-        name: r.text("file_name")?,
-        content_type: r.text("file_content_type")?,
-        size: r.count("file_size")?,
-        storage_key: r.text("file_storage_key")?,
-        download_count: r.count("file_download_count")?,
-        created_at: r.time("file_created_at")?,
-    }))
+    read_row!(r => FileMeta {
+        id: parse("file_id"), study_id: parse("file_study_id"),
+        uploader_id: parse("file_uploader_id"), name: text("file_name"),
+        content_type: text("file_content_type"), size: count("file_size"),
+        storage_key: text("file_storage_key"), download_count: count("file_download_count"),
+        created_at: time("file_created_at"),
+    })
+    .map(Some)
 }
 
 pub(crate) fn load(tx: &mut dyn Tx, study_id: StudyId, id: FileId) -> Result<FileMeta> {
-    let row = tx.query_one(
-        &format!("SELECT {FILE_COLUMNS} FROM files f WHERE f.id = ? AND f.study_id = ?"),
-        params![id, study_id],
-        "file",
-    )?;
-    file_from_row(&row)?.ok_or(Error::NotFound("file"))
+    let sql = format!("SELECT {FILE_COLUMNS} FROM files f WHERE f.id = ? AND f.study_id = ?");
+    tx.query_one_as(&sql, params![id, study_id], "file", file_from_row)?
+        .ok_or(Error::NotFound("file"))
 }
 
 /// Refuses an upload before any byte is stored.

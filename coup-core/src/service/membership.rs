@@ -17,7 +17,7 @@ use crate::ids::{StudyId, UserId};
 use crate::model::{JoinPolicy, Member, MemberStatus, Page, PageRequest, StudyRole};
 use crate::params;
 use crate::permissions::{self, ActorKind, Operation};
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx, Value, read_row};
 use crate::validate;
 
 /// Where a join attempt lands: the membership status it creates.
@@ -62,18 +62,10 @@ const MEMBER_SELECT: &str =
     FROM memberships m JOIN users u ON u.id = m.user_id";
 
 fn member_from_row(r: &Row) -> Result<Member> {
-    Ok(Member {
-        study_id: r.parse("study_id")?,
-        user_id: r.parse("user_id")?,
-        name: r.text("name")?,
-        email: Some(r.text("email")?),
-        avatar_url: r.opt_text("avatar_url")?,
-        role: r.parse("role")?,
-        status: r.parse("status")?,
-        message: r.opt_text("message")?,
-        requested_at: r.time("requested_at")?,
-        joined_at: r.opt_time("joined_at")?,
-        last_read_seq: r.int("last_read_seq")?,
+    read_row!(r => Member {
+        study_id: parse, user_id: parse, name: text, email: { Some(r.text("email")?) },
+        avatar_url: opt_text, role: parse, status: parse, message: opt_text, requested_at: time,
+        joined_at: opt_time, last_read_seq: int,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::ids::{NoticeId, StudyId};
 use crate::model::{Notice, Page, PageRequest};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx, Value, read_row};
 use crate::validate;
 
 pub(crate) const NOTICE_SELECT: &str =
@@ -21,27 +21,15 @@ pub(crate) const NOTICE_SELECT: &str =
     FROM notices n JOIN users u ON u.id = n.author_id";
 
 pub(crate) fn notice_from_row(r: &Row) -> Result<Notice> {
-    Ok(Notice {
-        id: r.parse("id")?,
-        study_id: r.parse("study_id")?,
-        author_id: r.parse("author_id")?,
-        author_name: r.text("author_name")?,
-        title: r.text("title")?,
-        content: r.text("content")?,
-        is_pinned: r.bool("is_pinned")?,
-        view_count: r.count("view_count")?,
-        created_at: r.time("created_at")?,
-        updated_at: r.time("updated_at")?,
+    read_row!(r => Notice {
+        id: parse, study_id: parse, author_id: parse, author_name: text, title: text, content: text,
+        is_pinned: bool, view_count: count, created_at: time, updated_at: time,
     })
 }
 
 fn load(tx: &mut dyn Tx, study_id: StudyId, id: NoticeId) -> Result<Notice> {
-    let row = tx.query_one(
-        &format!("{NOTICE_SELECT} WHERE n.id = ? AND n.study_id = ?"),
-        params![id, study_id],
-        "notice",
-    )?;
-    notice_from_row(&row)
+    let sql = format!("{NOTICE_SELECT} WHERE n.id = ? AND n.study_id = ?");
+    tx.query_one_as(&sql, params![id, study_id], "notice", notice_from_row)
 }
 
 /// A study's notices, pinned first, newest first.

@@ -13,21 +13,14 @@ use crate::model::Notification;
 use crate::notify::{self, NewNotification};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx, Value, read_row};
 
 const NOTIFICATION_SELECT: &str = "SELECT id, user_id, kind, title, body, study_id, ref_id, is_read, created_at FROM notifications";
 
 fn notification_from_row(r: &Row) -> Result<Notification> {
-    Ok(Notification {
-        id: r.parse("id")?,
-        user_id: r.parse("user_id")?,
-        kind: r.parse("kind")?,
-        title: r.text("title")?,
-        body: r.text("body")?,
-        study_id: r.opt_parse("study_id")?,
-        ref_id: r.opt_text("ref_id")?,
-        is_read: r.bool("is_read")?,
-        created_at: r.time("created_at")?,
+    read_row!(r => Notification {
+        id: parse, user_id: parse, kind: parse, title: text, body: text, study_id: opt_parse,
+        ref_id: opt_text, is_read: bool, created_at: time,
     })
 }
 
@@ -100,12 +93,8 @@ pub fn mark_read(
     {
         return Err(Error::NotFound("notification"));
     }
-    let row = tx.query_one(
-        &format!("{NOTIFICATION_SELECT} WHERE id = ?"),
-        params![id],
-        "notification",
-    )?;
-    quiet(notification_from_row(&row)?)
+    let sql = format!("{NOTIFICATION_SELECT} WHERE id = ?");
+    quiet(tx.query_one_as(&sql, params![id], "notification", notification_from_row)?)
 }
 
 /// Marks all the caller's notifications read; returns how many changed.

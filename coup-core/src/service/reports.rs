@@ -10,7 +10,7 @@ use crate::ids::{MessageId, ReportId, StudyId, UserId};
 use crate::model::{Report, ReportTarget};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx};
+use crate::store::{Row, Tx, read_row};
 use crate::validate;
 
 pub(crate) const REPORT_SELECT: &str =
@@ -18,28 +18,16 @@ pub(crate) const REPORT_SELECT: &str =
         processed_by, processed_at, created_at FROM reports";
 
 pub(crate) fn report_from_row(r: &Row) -> Result<Report> {
-    Ok(Report {
-        id: r.parse("id")?,
-        reporter_id: r.parse("reporter_id")?,
-        target_type: r.parse("target_type")?,
-        target_id: r.text("target_id")?,
-        reason: r.text("reason")?,
-        status: r.parse("status")?,
-        action: r.opt_parse("action")?,
-        note: r.opt_text("note")?,
-        processed_by: r.opt_parse("processed_by")?,
-        processed_at: r.opt_time("processed_at")?,
-        created_at: r.time("created_at")?,
+    read_row!(r => Report {
+        id: parse, reporter_id: parse, target_type: parse, target_id: text, reason: text,
+        status: parse, action: opt_parse, note: opt_text, processed_by: opt_parse,
+        processed_at: opt_time, created_at: time,
     })
 }
 
 pub(crate) fn load(tx: &mut dyn Tx, id: ReportId) -> Result<Report> {
-    let row = tx.query_one(
-        &format!("{REPORT_SELECT} WHERE id = ?"),
-        params![id],
-        "report",
-    )?;
-    report_from_row(&row)
+    let sql = format!("{REPORT_SELECT} WHERE id = ?");
+    tx.query_one_as(&sql, params![id], "report", report_from_row)
 }
 
 fn parse_target<T: std::str::FromStr>(raw: &str) -> Result<T> {

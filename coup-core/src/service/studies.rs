@@ -16,7 +16,7 @@ use crate::ids::{StudyId, UserId};
 use crate::model::{MemberStatus, Page, Study, StudySort};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx, Value, read_row};
 use crate::validate;
 
 /// Smallest and largest `maxMembers`.
@@ -52,24 +52,11 @@ pub(crate) fn study_select(viewer: Caller) -> Sql {
 }
 
 fn study_from_row(r: &Row) -> Result<Study> {
-    Ok(Study {
-        id: r.parse("id")?,
-        name: r.text("name")?,
-        description: r.text("description")?,
-        category: r.text("category")?,
-        tags: Vec::new(),
-        max_members: r.small_count("max_members")?,
-        member_count: r.small_count("member_count")?,
-        is_public: r.bool("is_public")?,
-        join_policy: r.parse("join_policy")?,
-        is_recruiting: r.bool("is_recruiting")?,
-        owner_id: r.parse("owner_id")?,
-        owner_name: r.text("owner_name")?,
-        last_seq: r.int("last_seq")?,
-        created_at: r.time("created_at")?,
-        updated_at: r.time("updated_at")?,
-        my_role: r.opt_parse("my_role")?,
-        my_status: r.opt_parse("my_status")?,
+    read_row!(r => Study {
+        id: parse, name: text, description: text, category: text, tags: { Vec::new() },
+        max_members: small_count, member_count: small_count, is_public: bool, join_policy: parse,
+        is_recruiting: bool, owner_id: parse, owner_name: text, last_seq: int, created_at: time,
+        updated_at: time, my_role: opt_parse, my_status: opt_parse,
     })
 }
 

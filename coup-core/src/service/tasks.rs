@@ -13,7 +13,7 @@ use crate::ids::{StudyId, TaskId, UserId};
 use crate::model::{Page, Task};
 use crate::params;
 use crate::permissions::Operation;
-use crate::store::{Row, Tx, Value};
+use crate::store::{Row, Tx, Value, read_row};
 use crate::validate;
 
 pub(crate) const TASK_SELECT: &str =
@@ -22,28 +22,16 @@ pub(crate) const TASK_SELECT: &str =
     FROM tasks t";
 
 pub(crate) fn task_from_row(r: &Row) -> Result<Task> {
-    Ok(Task {
-        id: r.parse("id")?,
-        user_id: r.parse("user_id")?,
-        study_id: r.opt_parse("study_id")?,
-        title: r.text("title")?,
-        description: r.opt_text("description")?,
-        due_at: r.opt_time("due_at")?,
-        priority: r.parse("priority")?,
-        is_done: r.bool("is_done")?,
-        done_at: r.opt_time("done_at")?,
-        created_at: r.time("created_at")?,
-        updated_at: r.time("updated_at")?,
+    read_row!(r => Task {
+        id: parse, user_id: parse, study_id: opt_parse, title: text, description: opt_text,
+        due_at: opt_time, priority: parse, is_done: bool, done_at: opt_time, created_at: time,
+        updated_at: time,
     })
 }
 
 fn load(tx: &mut dyn Tx, owner: UserId, id: TaskId) -> Result<Task> {
-    let row = tx.query_one(
-        &format!("{TASK_SELECT} WHERE t.id = ? AND t.user_id = ?"),
-        params![id, owner],
-        "task",
-    )?;
-    task_from_row(&row)
+    let sql = format!("{TASK_SELECT} WHERE t.id = ? AND t.user_id = ?");
+    tx.query_one_as(&sql, params![id, owner], "task", task_from_row)
 }
 
 /// A task may name only a study the caller is an active member of.

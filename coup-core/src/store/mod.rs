@@ -23,6 +23,7 @@ mod value;
 
 use std::sync::Arc;
 
+pub(crate) use value::read_row;
 pub use value::{Row, Value};
 
 use crate::error::{BoxError, Error, Result};
@@ -107,6 +108,17 @@ impl dyn Tx + '_ {
     /// The first row of a query, or `NotFound(what)`.
     pub fn query_one(&mut self, sql: &str, params: &[Value], what: &'static str) -> Result<Row> {
         self.query_opt(sql, params)?.ok_or(Error::NotFound(what))
+    }
+
+    /// The first row of a query read by `from_row`, or `NotFound(what)`.
+    pub fn query_one_as<T>(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        what: &'static str,
+        from_row: impl FnOnce(&Row) -> Result<T>,
+    ) -> Result<T> {
+        from_row(&self.query_one(sql, params, what)?)
     }
 
     /// A single integer (a `COUNT(*)`, say).

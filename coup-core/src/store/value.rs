@@ -93,6 +93,22 @@ macro_rules! params {
     ($($v:expr),+ $(,)?) => { &[$($crate::store::Value::from($v)),+] as &[$crate::store::Value] };
 }
 
+/// A record read from a row, each field from the column of its own name:
+/// `read_row!(r => Task { id: parse, title: text, due_at: opt_time })` is
+/// `Ok(Task { id: r.parse("id")?, title: r.text("title")?, due_at: r.opt_time("due_at")? })`.
+/// A field names its column only where they differ (`name: text("file_name")`),
+/// and a field that is not a column says what it is in braces (`tags: { Vec::new() }`),
+/// so the field list is the one place that says which column fills what.
+macro_rules! read_row {
+    ($r:ident => $record:ident { $($field:ident: $how:tt $(($column:literal))?),* $(,)? }) => {
+        Ok($record { $($field: read_row!(@value $r, $field, $how $(($column))?)),* })
+    };
+    (@value $r:ident, $field:ident, { $($value:tt)* }) => { { $($value)* } };
+    (@value $r:ident, $field:ident, $read:ident) => { $r.$read(stringify!($field))? };
+    (@value $r:ident, $field:ident, $read:ident ($column:literal)) => { $r.$read($column)? };
+}
+pub(crate) use read_row;
+
 /// One result row, read by column name: its values and the names of its
 /// columns, as the query's `SELECT` list (or its `AS` aliases) gave them. A
 /// reader names what it reads, so a reordered `SELECT` cannot hand it another

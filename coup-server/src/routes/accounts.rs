@@ -42,18 +42,12 @@ pub(super) fn routes() -> Routes {
 ///
 /// Password hashing is bounded: when every hashing lane is busy for longer than
 /// `password_hash_wait_ms`, the request is refused with 429 and `Retry-After`.
-#[utoipa::path(
-    post,
-    path = paths::SIGNUP,
-    tag = "accounts",
-    request_body = Signup,
-    responses(
-        (status = 201, description = "The account exists and this is its first session", body = LoginResult),
-        BadRequest,
-        Conflict,
-        RateLimited,
-    ),
-)]
+#[utoipa::path(post, path = paths::SIGNUP, tag = "accounts", responses(
+    (status = 201, description = "The account exists and this is its first session", body = LoginResult),
+    BadRequest,
+    Conflict,
+    RateLimited,
+))]
 async fn signup(
     State(app): State<AppState>,
     Json(input): Json<Signup>,
@@ -66,17 +60,8 @@ async fn signup(
 ///
 /// Attempts are limited per account and per client address, and by the
 /// server's password-hashing capacity (429 with `Retry-After` when it is busy).
-#[utoipa::path(
-    post,
-    path = paths::LOGIN,
-    tag = "accounts",
-    request_body = Login,
-    responses(
-        (status = 200, description = "A new session", body = LoginResult),
-        InputErrors,
-        RateLimited,
-    ),
-)]
+#[utoipa::path(post, path = paths::LOGIN, tag = "accounts", responses(
+    (status = 200, description = "A new session", body = LoginResult), InputErrors, RateLimited))]
 async fn login(
     State(app): State<AppState>,
     ConnectInfo(ClientAddr(addr)): ConnectInfo<ClientAddr>,
@@ -87,14 +72,8 @@ async fn login(
 }
 
 /// End the calling session.
-#[utoipa::path(
-    post,
-    path = paths::LOGOUT,
-    responses(
-        (status = 204, description = "The token no longer works"),
-        SessionErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::LOGOUT,
+    responses((status = 204, description = "The token no longer works"), SessionErrors))]
 async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
     let session = auth.session()?.clone();
     write(&app, move |tx| {
@@ -105,44 +84,23 @@ async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode
 }
 
 /// The caller's own account.
-#[utoipa::path(
-    get,
-    path = paths::ME,
-    responses(
-        (status = 200, description = "The caller", body = User),
-        SessionErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ME,
+    responses((status = 200, description = "The caller", body = User), SessionErrors))]
 async fn me(api: Api) -> ApiResult<Json<User>> {
     api.read(accounts::me).await
 }
 
 /// Change the caller's profile.
-#[utoipa::path(
-    patch,
-    path = paths::ME,
-    request_body = ProfilePatch,
-    responses(
-        (status = 200, description = "The updated caller", body = User),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(patch, path = paths::ME,
+    responses((status = 200, description = "The updated caller", body = User), InputErrors))]
 async fn update_me(api: Api, Json(patch): Json<ProfilePatch>) -> ApiResult<Json<User>> {
     api.write(move |tx, caller| accounts::update_me(tx, caller, patch))
         .await
 }
 
 /// Change the caller's password; other sessions are ended.
-#[utoipa::path(
-    method(post, put, patch),
-    path = paths::PASSWORD,
-    request_body = PasswordChange,
-    responses(
-        (status = 204, description = "The password is changed"),
-        InputErrors,
-        RateLimited,
-    ),
-)]
+#[utoipa::path(method(post, put, patch), path = paths::PASSWORD,
+    responses((status = 204, description = "The password is changed"), InputErrors, RateLimited))]
 async fn change_password(
     State(app): State<AppState>,
     auth: Auth,

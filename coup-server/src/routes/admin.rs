@@ -36,43 +36,23 @@ pub(super) fn routes() -> Routes {
 }
 
 /// Platform-wide counters.
-#[utoipa::path(
-    get,
-    path = paths::ADMIN_STATS,
-    responses(
-        (status = 200, description = "The counters", body = AdminStats),
-        SessionErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ADMIN_STATS,
+    responses((status = 200, description = "The counters", body = AdminStats), SessionErrors))]
 async fn admin_stats(api: Api) -> ApiResult<Json<AdminStats>> {
     api.read(admin::stats).await
 }
 
 /// Search users.
-#[utoipa::path(
-    get,
-    path = paths::ADMIN_USERS,
-    params(UserQuery),
-    responses(
-        (status = 200, description = "A page of users", body = Page<User>),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ADMIN_USERS, params(UserQuery),
+    responses((status = 200, description = "A page of users", body = Page<User>), InputErrors))]
 async fn admin_list_users(api: Api, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
     api.read(move |tx, caller| admin::list_users(tx, caller, q))
         .await
 }
 
 /// One user with their activity counts and audit trail.
-#[utoipa::path(
-    get,
-    path = paths::ADMIN_USER,
-    params(UserPath),
-    responses(
-        (status = 200, description = "The user", body = AdminUserDetail),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ADMIN_USER, params(UserPath),
+    responses((status = 200, description = "The user", body = AdminUserDetail), TargetErrors))]
 async fn admin_get_user(
     api: Api,
     Path(UserPath { id }): Path<UserPath>,
@@ -82,16 +62,8 @@ async fn admin_get_user(
 }
 
 /// Suspend a user, for a time or until restored; their sessions stop working.
-#[utoipa::path(
-    post,
-    path = paths::ADMIN_SUSPEND,
-    params(UserPath),
-    request_body = Suspension,
-    responses(
-        (status = 200, description = "The suspended user", body = User),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::ADMIN_SUSPEND, params(UserPath),
+    responses((status = 200, description = "The suspended user", body = User), StateErrors))]
 async fn admin_suspend_user(
     api: Api,
     Path(UserPath { id }): Path<UserPath>,
@@ -102,15 +74,8 @@ async fn admin_suspend_user(
 }
 
 /// Lift a user's suspension.
-#[utoipa::path(
-    post,
-    path = paths::ADMIN_RESTORE,
-    params(UserPath),
-    responses(
-        (status = 200, description = "The restored user", body = User),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::ADMIN_RESTORE, params(UserPath),
+    responses((status = 200, description = "The restored user", body = User), StateErrors))]
 async fn admin_restore_user(
     api: Api,
     Path(UserPath { id }): Path<UserPath>,
@@ -120,15 +85,8 @@ async fn admin_restore_user(
 }
 
 /// Search studies, deleted ones too when asked.
-#[utoipa::path(
-    get,
-    path = paths::ADMIN_STUDIES,
-    params(AdminStudyQuery),
-    responses(
-        (status = 200, description = "A page of studies", body = Page<Study>),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ADMIN_STUDIES, params(AdminStudyQuery),
+    responses((status = 200, description = "A page of studies", body = Page<Study>), InputErrors))]
 async fn admin_list_studies(
     api: Api,
     Query(q): Query<AdminStudyQuery>,
@@ -138,15 +96,8 @@ async fn admin_list_studies(
 }
 
 /// One study (deleted ones included) with its members and counts.
-#[utoipa::path(
-    get,
-    path = paths::ADMIN_STUDY,
-    params(StudyPath),
-    responses(
-        (status = 200, description = "The study", body = AdminStudyDetail),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ADMIN_STUDY, params(StudyPath),
+    responses((status = 200, description = "The study", body = AdminStudyDetail), TargetErrors))]
 async fn admin_get_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -156,15 +107,8 @@ async fn admin_get_study(
 }
 
 /// Delete a study; its members are notified.
-#[utoipa::path(
-    delete,
-    path = paths::ADMIN_STUDY,
-    params(StudyPath, DeleteReason),
-    responses(
-        (status = 204, description = "The study is deleted"),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(delete, path = paths::ADMIN_STUDY, params(StudyPath, DeleteReason),
+    responses((status = 204, description = "The study is deleted"), TargetErrors))]
 async fn admin_delete_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -175,15 +119,8 @@ async fn admin_delete_study(
 }
 
 /// List reports.
-#[utoipa::path(
-    get,
-    path = paths::ADMIN_REPORTS,
-    params(ReportQuery),
-    responses(
-        (status = 200, description = "A page of reports", body = Page<Report>),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ADMIN_REPORTS, params(ReportQuery),
+    responses((status = 200, description = "A page of reports", body = Page<Report>), InputErrors))]
 async fn admin_list_reports(
     api: Api,
     Query(q): Query<ReportQuery>,
@@ -193,15 +130,8 @@ async fn admin_list_reports(
 }
 
 /// One report.
-#[utoipa::path(
-    get,
-    path = paths::ADMIN_REPORT,
-    params(ReportPath),
-    responses(
-        (status = 200, description = "The report", body = Report),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::ADMIN_REPORT, params(ReportPath),
+    responses((status = 200, description = "The report", body = Report), TargetErrors))]
 async fn admin_get_report(
     api: Api,
     Path(ReportPath { id }): Path<ReportPath>,
@@ -211,16 +141,8 @@ async fn admin_get_report(
 }
 
 /// Decide a pending report: dismiss, warn, suspend the user or delete the content.
-#[utoipa::path(
-    post,
-    path = paths::ADMIN_PROCESS,
-    params(ReportPath),
-    request_body = ProcessReport,
-    responses(
-        (status = 200, description = "The processed report", body = Report),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::ADMIN_PROCESS, params(ReportPath),
+    responses((status = 200, description = "The processed report", body = Report), StateErrors))]
 async fn admin_process_report(
     api: Api,
     Path(ReportPath { id }): Path<ReportPath>,
@@ -231,15 +153,8 @@ async fn admin_process_report(
 }
 
 /// The audit log of admin actions, newest first.
-#[utoipa::path(
-    get,
-    path = paths::AUDIT_LOG,
-    params(PageRequest),
-    responses(
-        (status = 200, description = "A page of audit entries", body = Page<AuditEntry>),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::AUDIT_LOG, params(PageRequest), responses(
+    (status = 200, description = "A page of audit entries", body = Page<AuditEntry>), InputErrors))]
 async fn admin_audit_log(
     api: Api,
     Query(page): Query<PageRequest>,

@@ -49,15 +49,8 @@ pub(super) fn routes() -> Routes {
 }
 
 /// The study's notices, pinned first (members only).
-#[utoipa::path(
-    get,
-    path = paths::NOTICES,
-    params(StudyPath, PageRequest),
-    responses(
-        (status = 200, description = "A page of notices", body = Page<Notice>),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::NOTICES, params(StudyPath, PageRequest), responses(
+    (status = 200, description = "A page of notices", body = Page<Notice>), TargetErrors))]
 async fn list_notices(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -68,16 +61,8 @@ async fn list_notices(
 }
 
 /// Post a notice (OWNER and ADMINs); members are notified.
-#[utoipa::path(
-    post,
-    path = paths::NOTICES,
-    params(StudyPath),
-    request_body = NewNotice,
-    responses(
-        (status = 201, description = "The new notice", body = Notice),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::NOTICES, params(StudyPath),
+    responses((status = 201, description = "The new notice", body = Notice), TargetErrors))]
 async fn create_notice(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -88,15 +73,8 @@ async fn create_notice(
 }
 
 /// One notice (members only); reading it counts a view.
-#[utoipa::path(
-    get,
-    path = paths::NOTICE,
-    params(NoticePath),
-    responses(
-        (status = 200, description = "The notice", body = Notice),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::NOTICE, params(NoticePath),
+    responses((status = 200, description = "The notice", body = Notice), TargetErrors))]
 async fn get_notice(api: Api, Path(at): Path<NoticePath>) -> ApiResult<Json<Notice>> {
     // Reading counts a view, so it is a write.
     api.write(move |tx, caller| notices::view(tx, caller, at.id, at.notice_id).map(Outcome::quiet))
@@ -104,16 +82,8 @@ async fn get_notice(api: Api, Path(at): Path<NoticePath>) -> ApiResult<Json<Noti
 }
 
 /// Change a notice (OWNER and ADMINs).
-#[utoipa::path(
-    method(patch, put),
-    path = paths::NOTICE,
-    params(NoticePath),
-    request_body = NoticePatch,
-    responses(
-        (status = 200, description = "The updated notice", body = Notice),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(method(patch, put), path = paths::NOTICE, params(NoticePath),
+    responses((status = 200, description = "The updated notice", body = Notice), TargetErrors))]
 async fn update_notice(
     api: Api,
     Path(at): Path<NoticePath>,
@@ -147,30 +117,18 @@ async fn pin_notice(
 }
 
 /// Delete a notice (OWNER and ADMINs).
-#[utoipa::path(
-    delete,
-    path = paths::NOTICE,
-    params(NoticePath),
-    responses(
-        (status = 204, description = "The notice is gone"),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(delete, path = paths::NOTICE, params(NoticePath),
+    responses((status = 204, description = "The notice is gone"), TargetErrors))]
 async fn delete_notice(api: Api, Path(at): Path<NoticePath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| notices::delete(tx, caller, at.id, at.notice_id))
         .await
 }
 
 /// The study's events that overlap `[from, to)` (members only).
-#[utoipa::path(
-    get,
-    path = paths::EVENTS,
-    params(StudyPath, Range),
-    responses(
-        (status = 200, description = "The events, by start time", body = Vec<CalendarEvent>),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::EVENTS, params(StudyPath, Range), responses(
+    (status = 200, description = "The events, by start time", body = Vec<CalendarEvent>),
+    TargetErrors,
+))]
 async fn list_events(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -181,16 +139,8 @@ async fn list_events(
 }
 
 /// Add an event (members); members are notified.
-#[utoipa::path(
-    post,
-    path = paths::EVENTS,
-    params(StudyPath),
-    request_body = NewEvent,
-    responses(
-        (status = 201, description = "The new event", body = CalendarEvent),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::EVENTS, params(StudyPath),
+    responses((status = 201, description = "The new event", body = CalendarEvent), TargetErrors))]
 async fn create_event(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -201,16 +151,8 @@ async fn create_event(
 }
 
 /// Change an event (its creator, the OWNER and ADMINs).
-#[utoipa::path(
-    method(patch, put),
-    path = paths::EVENT,
-    params(EventPath),
-    request_body = EventPatch,
-    responses(
-        (status = 200, description = "The updated event", body = CalendarEvent),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(method(patch, put), path = paths::EVENT, params(EventPath), responses(
+    (status = 200, description = "The updated event", body = CalendarEvent), TargetErrors))]
 async fn update_event(
     api: Api,
     Path(at): Path<EventPath>,
@@ -221,15 +163,8 @@ async fn update_event(
 }
 
 /// Delete an event (its creator, the OWNER and ADMINs).
-#[utoipa::path(
-    delete,
-    path = paths::EVENT,
-    params(EventPath),
-    responses(
-        (status = 204, description = "The event is gone"),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(delete, path = paths::EVENT, params(EventPath),
+    responses((status = 204, description = "The event is gone"), TargetErrors))]
 async fn delete_event(api: Api, Path(at): Path<EventPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| calendar::delete(tx, caller, at.id, at.event_id))
         .await
@@ -239,15 +174,10 @@ async fn delete_event(api: Api, Path(at): Path<EventPath>) -> ApiResult<StatusCo
 ///
 /// The newest messages, or those older than `before` or newer than `after`
 /// (sequence numbers); always in ascending order.
-#[utoipa::path(
-    get,
-    path = paths::MESSAGES,
-    params(StudyPath, ChatQuery),
-    responses(
-        (status = 200, description = "Messages and whether there are more", body = ChatPage),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::MESSAGES, params(StudyPath, ChatQuery), responses(
+    (status = 200, description = "Messages and whether there are more", body = ChatPage),
+    TargetErrors,
+))]
 async fn list_messages(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -264,15 +194,10 @@ async fn list_messages(
 /// holds what the server holds; page on from `lastChange` while `hasMore`. A
 /// message is shown as it is now (a tombstone if deleted since), and a member's
 /// read position only as it is now.
-#[utoipa::path(
-    get,
-    path = paths::MESSAGE_CHANGES,
-    params(StudyPath, ChangesQuery),
-    responses(
-        (status = 200, description = "Changes in order, where they reach, and whether there are more", body = ChatChanges),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::MESSAGE_CHANGES, params(StudyPath, ChangesQuery), responses(
+    (status = 200, description = "Changes in order, where they reach, and whether there are more", body = ChatChanges),
+    TargetErrors,
+))]
 async fn list_changes(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -286,17 +211,11 @@ async fn list_changes(
 ///
 /// Sending again with the same `clientId` returns the first message instead of a
 /// second one. The body may be at most 64 KiB.
-#[utoipa::path(
-    post,
-    path = paths::MESSAGES,
-    params(StudyPath),
-    request_body = SendMessage,
-    responses(
-        (status = 201, description = "The message (or the earlier one with the same `clientId`)", body = ChatMessage),
-        TargetErrors,
-        PayloadTooLarge,
-    ),
-)]
+#[utoipa::path(post, path = paths::MESSAGES, params(StudyPath), responses(
+    (status = 201, description = "The message (or the earlier one with the same `clientId`)", body = ChatMessage),
+    TargetErrors,
+    PayloadTooLarge,
+))]
 async fn send_message(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -307,45 +226,24 @@ async fn send_message(
 }
 
 /// One chat message (members only).
-#[utoipa::path(
-    get,
-    path = paths::MESSAGE,
-    params(MessagePath),
-    responses(
-        (status = 200, description = "The message", body = ChatMessage),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::MESSAGE, params(MessagePath),
+    responses((status = 200, description = "The message", body = ChatMessage), TargetErrors))]
 async fn get_message(api: Api, Path(at): Path<MessagePath>) -> ApiResult<Json<ChatMessage>> {
     api.read(move |tx, caller| chat::get(tx, caller, at.id, at.message_id))
         .await
 }
 
 /// Delete a message (its author, the OWNER and ADMINs); it stays as a tombstone.
-#[utoipa::path(
-    delete,
-    path = paths::MESSAGE,
-    params(MessagePath),
-    responses(
-        (status = 204, description = "The message is deleted"),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(delete, path = paths::MESSAGE, params(MessagePath),
+    responses((status = 204, description = "The message is deleted"), TargetErrors))]
 async fn delete_message(api: Api, Path(at): Path<MessagePath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| chat::delete(tx, caller, at.id, at.message_id))
         .await
 }
 
 /// Mark the chat read up to this message (members).
-#[utoipa::path(
-    method(post, put),
-    path = paths::MESSAGE_READ,
-    params(MessagePath),
-    responses(
-        (status = 200, description = "The caller's read position", body = ReadPosition),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(method(post, put), path = paths::MESSAGE_READ, params(MessagePath), responses(
+    (status = 200, description = "The caller's read position", body = ReadPosition), TargetErrors))]
 async fn read_message(api: Api, Path(at): Path<MessagePath>) -> ApiResult<Json<ReadPosition>> {
     let Json(last_read_seq) = api
         .write(move |tx, caller| chat::mark_read_message(tx, caller, at.id, at.message_id))

@@ -35,28 +35,15 @@ pub(super) fn routes() -> Routes {
 ///
 /// Counters, studies, upcoming events, recent notices, due tasks and unread chat
 /// per study.
-#[utoipa::path(
-    get,
-    path = paths::DASHBOARD,
-    responses(
-        (status = 200, description = "The dashboard", body = Dashboard),
-        SessionErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::DASHBOARD,
+    responses((status = 200, description = "The dashboard", body = Dashboard), SessionErrors))]
 async fn get_dashboard(api: Api) -> ApiResult<Json<Dashboard>> {
     api.read(dashboard::dashboard).await
 }
 
 /// The studies the caller belongs to.
-#[utoipa::path(
-    get,
-    path = paths::MY_STUDIES,
-    params(MyStudiesQuery),
-    responses(
-        (status = 200, description = "A page of studies", body = Page<Study>),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::MY_STUDIES, params(MyStudiesQuery),
+    responses((status = 200, description = "A page of studies", body = Page<Study>), InputErrors))]
 async fn list_my_studies(
     api: Api,
     Query(q): Query<MyStudiesQuery>,
@@ -66,15 +53,8 @@ async fn list_my_studies(
 }
 
 /// The caller's notifications, newest first, with their unread total.
-#[utoipa::path(
-    get,
-    path = paths::NOTIFICATIONS,
-    params(NotificationQuery),
-    responses(
-        (status = 200, description = "A page of notifications", body = NotificationPage),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::NOTIFICATIONS, params(NotificationQuery), responses(
+    (status = 200, description = "A page of notifications", body = NotificationPage), InputErrors))]
 async fn list_notifications(
     api: Api,
     Query(q): Query<NotificationQuery>,
@@ -102,73 +82,38 @@ async fn read_notification(
 }
 
 /// Mark all of the caller's notifications read.
-#[utoipa::path(
-    method(post, patch),
-    path = paths::NOTIFICATIONS_READ,
-    responses(
-        (status = 200, description = "How many were unread", body = MarkedRead),
-        SessionErrors,
-    ),
-)]
+#[utoipa::path(method(post, patch), path = paths::NOTIFICATIONS_READ, responses(
+    (status = 200, description = "How many were unread", body = MarkedRead), SessionErrors))]
 async fn read_all_notifications(api: Api) -> ApiResult<Json<MarkedRead>> {
     let Json(marked) = api.write(notifications::mark_all_read).await?;
     Ok(Json(MarkedRead { marked }))
 }
 
 /// The caller's tasks.
-#[utoipa::path(
-    get,
-    path = paths::TASKS,
-    params(TaskQuery),
-    responses(
-        (status = 200, description = "A page of tasks", body = Page<Task>),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::TASKS, params(TaskQuery),
+    responses((status = 200, description = "A page of tasks", body = Page<Task>), InputErrors))]
 async fn list_tasks(api: Api, Query(q): Query<TaskQuery>) -> ApiResult<Json<Page<Task>>> {
     api.read(move |tx, caller| tasks::list(tx, caller, q)).await
 }
 
 /// Create a task, optionally tied to one of the caller's studies.
-#[utoipa::path(
-    post,
-    path = paths::TASKS,
-    request_body = NewTask,
-    responses(
-        (status = 201, description = "The new task", body = Task),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::TASKS,
+    responses((status = 201, description = "The new task", body = Task), TargetErrors))]
 async fn create_task(api: Api, Json(input): Json<NewTask>) -> ApiResult<(StatusCode, Json<Task>)> {
     api.created(move |tx, caller| tasks::create(tx, caller, input))
         .await
 }
 
 /// One of the caller's tasks.
-#[utoipa::path(
-    get,
-    path = paths::TASK,
-    params(TaskPath),
-    responses(
-        (status = 200, description = "The task", body = Task),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::TASK, params(TaskPath),
+    responses((status = 200, description = "The task", body = Task), TargetErrors))]
 async fn get_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> ApiResult<Json<Task>> {
     api.read(move |tx, caller| tasks::get(tx, caller, id)).await
 }
 
 /// Change one of the caller's tasks.
-#[utoipa::path(
-    method(patch, put),
-    path = paths::TASK,
-    params(TaskPath),
-    request_body = TaskPatch,
-    responses(
-        (status = 200, description = "The updated task", body = Task),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(method(patch, put), path = paths::TASK, params(TaskPath),
+    responses((status = 200, description = "The updated task", body = Task), TargetErrors))]
 async fn update_task(
     api: Api,
     Path(TaskPath { id }): Path<TaskPath>,
@@ -179,45 +124,24 @@ async fn update_task(
 }
 
 /// Flip a task between done and open.
-#[utoipa::path(
-    method(patch, post),
-    path = paths::TASK_TOGGLE,
-    params(TaskPath),
-    responses(
-        (status = 200, description = "The task after the flip", body = Task),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(method(patch, post), path = paths::TASK_TOGGLE, params(TaskPath),
+    responses((status = 200, description = "The task after the flip", body = Task), TargetErrors))]
 async fn toggle_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> ApiResult<Json<Task>> {
     api.write(move |tx, caller| tasks::toggle(tx, caller, id))
         .await
 }
 
 /// Delete one of the caller's tasks.
-#[utoipa::path(
-    delete,
-    path = paths::TASK,
-    params(TaskPath),
-    responses(
-        (status = 204, description = "The task is gone"),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(delete, path = paths::TASK, params(TaskPath),
+    responses((status = 204, description = "The task is gone"), TargetErrors))]
 async fn delete_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| tasks::delete(tx, caller, id))
         .await
 }
 
 /// Report a user, a study or a chat message to the platform's admins.
-#[utoipa::path(
-    post,
-    path = paths::REPORTS,
-    request_body = reports::NewReport,
-    responses(
-        (status = 201, description = "The report, pending", body = Report),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::REPORTS, request_body = reports::NewReport,
+    responses((status = 201, description = "The report, pending", body = Report), StateErrors))]
 async fn create_report(
     api: Api,
     Json(input): Json<reports::NewReport>,

@@ -41,31 +41,16 @@ pub(super) fn routes() -> Routes {
 /// Search public studies (and the caller's private ones).
 ///
 /// Anonymous callers see public studies only.
-#[utoipa::path(
-    get,
-    path = paths::STUDIES,
-    security((), ("bearer" = [])),
-    params(StudyQuery),
-    responses(
-        (status = 200, description = "A page of studies", body = Page<Study>),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::STUDIES, security((), ("bearer" = [])), params(StudyQuery),
+    responses((status = 200, description = "A page of studies", body = Page<Study>), InputErrors))]
 async fn list_studies(api: Api, Query(q): Query<StudyQuery>) -> ApiResult<Json<Page<Study>>> {
     api.read(move |tx, caller| studies::list(tx, caller, q))
         .await
 }
 
 /// Create a study; the caller becomes its OWNER.
-#[utoipa::path(
-    post,
-    path = paths::STUDIES,
-    request_body = NewStudy,
-    responses(
-        (status = 201, description = "The new study", body = Study),
-        InputErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::STUDIES,
+    responses((status = 201, description = "The new study", body = Study), InputErrors))]
 async fn create_study(
     api: Api,
     Json(input): Json<NewStudy>,
@@ -77,32 +62,16 @@ async fn create_study(
 /// One study.
 ///
 /// A private study is found only by its members and requesters.
-#[utoipa::path(
-    get,
-    path = paths::STUDY,
-    security((), ("bearer" = [])),
-    params(StudyPath),
-    responses(
-        (status = 200, description = "The study", body = Study),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::STUDY, security((), ("bearer" = [])), params(StudyPath),
+    responses((status = 200, description = "The study", body = Study), TargetErrors))]
 async fn get_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<Json<Study>> {
     api.read(move |tx, caller| studies::get(tx, caller, id))
         .await
 }
 
 /// Change a study (OWNER only); absent fields stay as they are.
-#[utoipa::path(
-    method(patch, put),
-    path = paths::STUDY,
-    params(StudyPath),
-    request_body = StudyPatch,
-    responses(
-        (status = 200, description = "The updated study", body = Study),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(method(patch, put), path = paths::STUDY, params(StudyPath),
+    responses((status = 200, description = "The updated study", body = Study), TargetErrors))]
 async fn update_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -113,30 +82,16 @@ async fn update_study(
 }
 
 /// Delete a study (OWNER only).
-#[utoipa::path(
-    delete,
-    path = paths::STUDY,
-    params(StudyPath),
-    responses(
-        (status = 204, description = "The study is deleted"),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(delete, path = paths::STUDY, params(StudyPath),
+    responses((status = 204, description = "The study is deleted"), TargetErrors))]
 async fn delete_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| studies::delete(tx, caller, id))
         .await
 }
 
 /// The study's invite code (OWNER and ADMINs).
-#[utoipa::path(
-    get,
-    path = paths::INVITE_CODE,
-    params(StudyPath),
-    responses(
-        (status = 200, description = "The current code", body = InviteCode),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::INVITE_CODE, params(StudyPath),
+    responses((status = 200, description = "The current code", body = InviteCode), TargetErrors))]
 async fn get_invite_code(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -146,15 +101,8 @@ async fn get_invite_code(
 }
 
 /// Replace the study's invite code (OWNER and ADMINs); the old one stops working.
-#[utoipa::path(
-    post,
-    path = paths::INVITE_CODE,
-    params(StudyPath),
-    responses(
-        (status = 200, description = "The new code", body = InviteCode),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::INVITE_CODE, params(StudyPath),
+    responses((status = 200, description = "The new code", body = InviteCode), TargetErrors))]
 async fn regenerate_invite_code(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -189,30 +137,18 @@ async fn join_study(
 }
 
 /// Leave a study, or withdraw a pending request (the OWNER cannot leave).
-#[utoipa::path(
-    method(post, delete),
-    path = paths::LEAVE,
-    params(StudyPath),
-    responses(
-        (status = 204, description = "The caller is no longer a member"),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(method(post, delete), path = paths::LEAVE, params(StudyPath),
+    responses((status = 204, description = "The caller is no longer a member"), StateErrors))]
 async fn leave_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| membership::leave(tx, caller, id))
         .await
 }
 
 /// Pending join requests (OWNER and ADMINs).
-#[utoipa::path(
-    get,
-    path = paths::JOIN_REQUESTS,
-    params(StudyPath, PageRequest),
-    responses(
-        (status = 200, description = "A page of pending memberships", body = Page<Member>),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::JOIN_REQUESTS, params(StudyPath, PageRequest), responses(
+    (status = 200, description = "A page of pending memberships", body = Page<Member>),
+    TargetErrors,
+))]
 async fn list_join_requests(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -223,15 +159,8 @@ async fn list_join_requests(
 }
 
 /// The study's active members (members only).
-#[utoipa::path(
-    get,
-    path = paths::MEMBERS,
-    params(StudyPath, PageRequest),
-    responses(
-        (status = 200, description = "A page of members", body = Page<Member>),
-        TargetErrors,
-    ),
-)]
+#[utoipa::path(get, path = paths::MEMBERS, params(StudyPath, PageRequest), responses(
+    (status = 200, description = "A page of members", body = Page<Member>), TargetErrors))]
 async fn list_members(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
@@ -242,30 +171,16 @@ async fn list_members(
 }
 
 /// Accept a join request (OWNER and ADMINs).
-#[utoipa::path(
-    post,
-    path = paths::MEMBER_APPROVE,
-    params(MemberPath),
-    responses(
-        (status = 200, description = "The new member", body = Member),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::MEMBER_APPROVE, params(MemberPath),
+    responses((status = 200, description = "The new member", body = Member), StateErrors))]
 async fn approve_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<Json<Member>> {
     api.write(move |tx, caller| membership::approve(tx, caller, at.id, at.user_id))
         .await
 }
 
 /// Refuse a join request (OWNER and ADMINs).
-#[utoipa::path(
-    post,
-    path = paths::MEMBER_REJECT,
-    params(MemberPath),
-    responses(
-        (status = 204, description = "The request is gone"),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(post, path = paths::MEMBER_REJECT, params(MemberPath),
+    responses((status = 204, description = "The request is gone"), StateErrors))]
 async fn reject_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| membership::reject(tx, caller, at.id, at.user_id))
         .await
@@ -274,16 +189,8 @@ async fn reject_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<Status
 /// Change a member's role (OWNER only).
 ///
 /// Making someone OWNER hands the study over; the previous OWNER becomes an ADMIN.
-#[utoipa::path(
-    method(post, put, patch),
-    path = paths::MEMBER_ROLE,
-    params(MemberPath),
-    request_body = RoleChange,
-    responses(
-        (status = 200, description = "The member with the new role", body = Member),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(method(post, put, patch), path = paths::MEMBER_ROLE, params(MemberPath), responses(
+    (status = 200, description = "The member with the new role", body = Member), StateErrors))]
 async fn change_role(
     api: Api,
     Path(at): Path<MemberPath>,
@@ -294,15 +201,8 @@ async fn change_role(
 }
 
 /// Remove a member (the OWNER anyone, an ADMIN only MEMBERs).
-#[utoipa::path(
-    delete,
-    path = paths::MEMBER,
-    params(MemberPath),
-    responses(
-        (status = 204, description = "The member is removed"),
-        StateErrors,
-    ),
-)]
+#[utoipa::path(delete, path = paths::MEMBER, params(MemberPath),
+    responses((status = 204, description = "The member is removed"), StateErrors))]
 async fn kick_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<StatusCode> {
     api.no_content(move |tx, caller| membership::kick(tx, caller, at.id, at.user_id))
         .await
