@@ -7,100 +7,19 @@ use coup_core::api::admin::{
 };
 use coup_core::ids::{ReportId, StudyId, UserId};
 use coup_core::model::{AdminStats, AuditEntry, Page, PageRequest, Report, Study, User};
-use tauri::State;
 
-use crate::error::CommandResult;
-use crate::state::AppState;
-
-#[tauri::command]
-pub async fn admin_stats(state: State<'_, AppState>) -> CommandResult<AdminStats> {
-    state
-        .rest(|api| async move { api.admin_stats().await })
-        .await
-}
-
-#[tauri::command]
-pub async fn admin_users(
-    state: State<'_, AppState>,
-    query: UserQuery,
-) -> CommandResult<Page<User>> {
-    state
-        .rest(move |api| async move { api.admin_users(&query).await })
-        .await
-}
-
-#[tauri::command]
-pub async fn suspend_user(
-    state: State<'_, AppState>,
-    user_id: UserId,
-    input: Suspension,
-) -> CommandResult<User> {
-    state
-        .rest(move |api| async move { api.suspend_user(user_id, &input).await })
-        .await
-}
-
-#[tauri::command]
-pub async fn restore_user(state: State<'_, AppState>, user_id: UserId) -> CommandResult<User> {
-    state
-        .rest(move |api| async move { api.restore_user(user_id).await })
-        .await
-}
-
-#[tauri::command]
-pub async fn admin_studies(
-    state: State<'_, AppState>,
-    query: AdminStudyQuery,
-) -> CommandResult<Page<Study>> {
-    state
-        .rest(move |api| async move { api.admin_studies(&query).await })
-        .await
-}
-
-#[tauri::command]
-pub async fn admin_delete_study(
-    state: State<'_, AppState>,
-    study_id: StudyId,
-    reason: Option<String>,
-) -> CommandResult<()> {
-    let reason = DeleteReason { reason };
-    state
-        .rest(move |api| async move { api.admin_delete_study(study_id, &reason).await })
-        .await
-}
-
-#[tauri::command]
-pub async fn admin_reports(
-    state: State<'_, AppState>,
-    query: ReportQuery,
-) -> CommandResult<Page<Report>> {
-    state
-        .rest(move |api| async move { api.admin_reports(&query).await })
-        .await
-}
-
-#[tauri::command]
-pub async fn process_report(
-    state: State<'_, AppState>,
-    report_id: ReportId,
-    input: ProcessReport,
-) -> CommandResult<Report> {
-    state
-        .rest(move |api| async move { api.process_report(report_id, &input).await })
-        .await
-}
-
-#[tauri::command]
-pub async fn audit_log(
-    state: State<'_, AppState>,
-    page: u32,
-    limit: u32,
-) -> CommandResult<Page<AuditEntry>> {
-    let page = PageRequest {
-        page: Some(page),
-        limit: Some(limit),
-    };
-    state
-        .rest(move |api| async move { api.audit_log(page).await })
-        .await
+rest_commands! {
+    rest admin_stats() -> AdminStats = |api| api.admin_stats();
+    rest admin_users(query: UserQuery) -> Page<User> = |api| api.admin_users(&query);
+    rest suspend_user(user_id: UserId, input: Suspension) -> User
+        = |api| api.suspend_user(user_id, &input);
+    rest restore_user(user_id: UserId) -> User = |api| api.restore_user(user_id);
+    rest admin_studies(query: AdminStudyQuery) -> Page<Study> = |api| api.admin_studies(&query);
+    rest admin_reports(query: ReportQuery) -> Page<Report> = |api| api.admin_reports(&query);
+    rest process_report(report_id: ReportId, input: ProcessReport) -> Report
+        = |api| api.process_report(report_id, &input);
+    rest admin_delete_study(study_id: StudyId, reason: Option<String>) -> ()
+        = |api| api.admin_delete_study(study_id, &DeleteReason { reason });
+    rest audit_log(page: u32, limit: u32) -> Page<AuditEntry>
+        = |api| api.audit_log(PageRequest { page: Some(page), limit: Some(limit) });
 }

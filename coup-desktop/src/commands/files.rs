@@ -134,15 +134,9 @@ pub async fn download_file<R: Runtime>(
     Ok(target.display().to_string())
 }
 
-#[tauri::command]
-pub async fn delete_file(
-    state: State<'_, AppState>,
-    study_id: StudyId,
-    file_id: FileId,
-) -> CommandResult<()> {
-    state
-        .change(move |api| async move { api.delete_file(study_id, file_id).await })
-        .await
+rest_commands! {
+    change delete_file(study_id: StudyId, file_id: FileId) -> ()
+        = |api| api.delete_file(study_id, file_id);
 }
 
 /// A file name with no path in it (a server's name never picks the folder).

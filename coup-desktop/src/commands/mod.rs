@@ -6,6 +6,24 @@
 //! This module holds sign-in, the cached reads, chat and tasks (what must work
 //! offline); the submodules hold what only the server can do, one area each.
 
+/// Commands that are one REST call each, one line a command:
+/// `rest name(args) -> Answer = |api| api.call(args);` answers with the call's
+/// value (`AppState::rest`); `change` also reloads the cache afterwards, for a
+/// call that changes what the cache lists (`AppState::change`).
+macro_rules! rest_commands {
+    ($($(#[$doc:meta])* $how:ident $name:ident($($arg:ident: $ty:ty),*) -> $answer:ty
+        = |$api:ident| $call:expr;)*) => {$(
+        $(#[$doc])*
+        #[tauri::command]
+        pub async fn $name(
+            state: tauri::State<'_, crate::state::AppState>,
+            $($arg: $ty),*
+        ) -> crate::error::CommandResult<$answer> {
+            state.$how(move |$api| async move { $call.await }).await
+        }
+    )*};
+}
+
 pub mod account;
 pub mod admin;
 pub mod calls;
@@ -152,9 +170,13 @@ pub async fn studies(state: State<'_, AppState>) -> CommandResult<Vec<Study>> {
     Ok(state.client()?.studies().await?)
 }
 
-#[tauri::command]
-pub async fn dashboard(state: State<'_, AppState>) -> CommandResult<Dashboard> {
-    state.rest(|api| async move { api.dashboard().await }).await
+rest_commands! {
+    rest dashboard() -> Dashboard = |api| api.dashboard();
+    rest delete_message(study_id: StudyId, message_id: MessageId) -> ()
+        = |api| api.delete_message(study_id, message_id);
+    rest mark_notification_read(id: NotificationId) -> Notification
+        = |api| api.mark_notification_read(id);
+    rest search_studies(query: StudyQuery) -> Page<Study> = |api| api.studies(&query);
 }
 
 #[tauri::command]
@@ -237,17 +259,6 @@ pub async fn send_message(
         Some(file) => client.send_file_message(study_id, &content, file).await?,
         None => client.send_message(study_id, &content).await?,
     })
-}
-
-#[tauri::command]
-pub async fn delete_message(
-    state: State<'_, AppState>,
-    study_id: StudyId,
-    message_id: MessageId,
-) -> CommandResult<()> {
-    state
-        .rest(move |api| async move { api.delete_message(study_id, message_id).await })
-        .await
 }
 
 #[tauri::command]
@@ -341,32 +352,12 @@ pub async fn notifications(state: State<'_, AppState>) -> CommandResult<Vec<Noti
 }
 
 #[tauri::command]
-pub async fn mark_notification_read(
-    state: State<'_, AppState>,
-    id: NotificationId,
-) -> CommandResult<Notification> {
-    state
-        .rest(move |api| async move { api.mark_notification_read(id).await })
-        .await
-}
-
-#[tauri::command]
 pub async fn mark_all_notifications_read(state: State<'_, AppState>) -> CommandResult<()> {
     state
         .client()?
         .rest(|api| async move { api.mark_all_notifications_read().await })
         .await?;
     Ok(())
-}
-
-#[tauri::command]
-pub async fn search_studies(
-    state: State<'_, AppState>,
-    query: StudyQuery,
-) -> CommandResult<Page<Study>> {
-    state
-        .rest(move |api| async move { api.studies(&query).await })
-        .await
 }
 
 /// Creates a study and reloads the cache so it is among "my studies".
