@@ -3,9 +3,11 @@
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use chrono::Utc;
 use coup_core::Error;
 use coup_core::ids::UserId;
-use coup_core::service::accounts::Session;
+use coup_core::service::accounts::{self, Session};
+use coup_core::store::Tx;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -51,13 +53,29 @@ impl Auth {
     }
 }
 
-/// What most handlers need: the state and the caller (from [`Auth`], so a bad
-/// token is refused the same way). `crate::routes` gives it the methods that run
-/// a `coup-core` service as the caller and answer with its value.
+/// What most handlers need: the state and the caller's bearer token, if any.
+/// The token is only read here (a malformed header is refused at once); the
+/// session is checked inside the operation's own transaction (`crate::routes`),
+/// so a request goes to the store once, not once for the session and again for
+/// the operation. A bad, expired or revoked token is refused with 401 all the same.
 #[derive(Clone)]
 pub struct Api {
     pub app: AppState,
-    pub caller: Option<UserId>,
+    pub bearer: Bearer,
+}
+
+/// A request's bearer token, not yet checked.
+#[derive(Debug, Clone)]
+pub struct Bearer(Option<String>);
+
+impl Bearer {
+    /// The caller, as of the session the token names now, in `tx`.
+    pub(crate) fn caller(&self, tx: &mut dyn Tx) -> coup_core::Result<Option<UserId>> {
+        self.0
+            .as_deref()
+            .map(|token| accounts::authenticate(tx, token, Utc::now()).map(|s| s.user_id))
+            .transpose()
+    }
 }
 
 impl FromRequestParts<AppState> for Api {
@@ -67,12 +85,31 @@ impl FromRequestParts<AppState> for Api {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let auth = Auth::from_request_parts(parts, state).await?;
         Ok(Self {
             app: state.clone(),
-            caller: auth.caller(),
+            bearer: Bearer(bearer(parts)?.map(str::to_owned)),
         })
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; `None` without one.
+fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .map(Some)
+        .ok_or(ApiError(Error::Unauthorized(
+            "malformed Authorization header; use Bearer <token>",
+        )))
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -82,22 +119,10 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(AUTHORIZATION) else {
-            return Ok(Self(None));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 256)
-            .ok_or(ApiError(Error::Unauthorized(
-                "malformed Authorization header; use Bearer <token>",
-            )))?;
-        Ok(Self(Some(state.core.authenticate(token).await?)))
+        match bearer(parts)? {
+            Some(token) => Ok(Self(Some(state.core.authenticate(token).await?))),
+            None => Ok(Self(None)),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use coup_core::service::accounts::{self, Login, PasswordChange, ProfilePatch, Si
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
-use super::{Routes, signed_in, write};
+use super::{Answer, Created, Routes, signed_in, write};
 use crate::error::ApiResult;
 use crate::extract::{Api, Auth, Json};
 use crate::openapi::{BadRequest, Conflict, InputErrors, RateLimited, SessionErrors};
@@ -48,10 +48,7 @@ pub(super) fn routes() -> Routes {
     Conflict,
     RateLimited,
 ))]
-async fn signup(
-    State(app): State<AppState>,
-    Json(input): Json<Signup>,
-) -> ApiResult<(StatusCode, Json<LoginResult>)> {
+async fn signup(State(app): State<AppState>, Json(input): Json<Signup>) -> Created<LoginResult> {
     let out = app.core.signup(input).await?;
     Ok((StatusCode::CREATED, Json(out.value)))
 }
@@ -66,7 +63,7 @@ async fn login(
     State(app): State<AppState>,
     ConnectInfo(ClientAddr(addr)): ConnectInfo<ClientAddr>,
     Json(input): Json<Login>,
-) -> ApiResult<Json<LoginResult>> {
+) -> Answer<LoginResult> {
     app.login_limiter.check(&input.email, addr.ip()).await?;
     Ok(Json(app.core.login(input).await?))
 }
@@ -86,14 +83,14 @@ async fn logout(State(app): State<AppState>, auth: Auth) -> ApiResult<StatusCode
 /// The caller's own account.
 #[utoipa::path(get, path = paths::ME,
     responses((status = 200, description = "The caller", body = User), SessionErrors))]
-async fn me(api: Api) -> ApiResult<Json<User>> {
+async fn me(api: Api) -> Answer<User> {
     api.read(accounts::me).await
 }
 
 /// Change the caller's profile.
 #[utoipa::path(patch, path = paths::ME,
     responses((status = 200, description = "The updated caller", body = User), InputErrors))]
-async fn update_me(api: Api, Json(patch): Json<ProfilePatch>) -> ApiResult<Json<User>> {
+async fn update_me(api: Api, Json(patch): Json<ProfilePatch>) -> Answer<User> {
     api.write(move |tx, caller| accounts::update_me(tx, caller, patch))
         .await
 }

@@ -11,7 +11,7 @@ use coup_core::service::admin::{
 };
 use utoipa_axum::routes;
 
-use super::{Routes, signed_in};
+use super::{Answer, Routes, signed_in};
 use crate::error::ApiResult;
 use crate::extract::{Api, Json, Path, Query};
 use crate::openapi::{InputErrors, SessionErrors, StateErrors, TargetErrors};
@@ -38,14 +38,14 @@ pub(super) fn routes() -> Routes {
 /// Platform-wide counters.
 #[utoipa::path(get, path = paths::ADMIN_STATS,
     responses((status = 200, description = "The counters", body = AdminStats), SessionErrors))]
-async fn admin_stats(api: Api) -> ApiResult<Json<AdminStats>> {
+async fn admin_stats(api: Api) -> Answer<AdminStats> {
     api.read(admin::stats).await
 }
 
 /// Search users.
 #[utoipa::path(get, path = paths::ADMIN_USERS, params(UserQuery),
     responses((status = 200, description = "A page of users", body = Page<User>), InputErrors))]
-async fn admin_list_users(api: Api, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<User>>> {
+async fn admin_list_users(api: Api, Query(q): Query<UserQuery>) -> Answer<Page<User>> {
     api.read(move |tx, caller| admin::list_users(tx, caller, q))
         .await
 }
@@ -56,7 +56,7 @@ async fn admin_list_users(api: Api, Query(q): Query<UserQuery>) -> ApiResult<Jso
 async fn admin_get_user(
     api: Api,
     Path(UserPath { id }): Path<UserPath>,
-) -> ApiResult<Json<AdminUserDetail>> {
+) -> Answer<AdminUserDetail> {
     api.read(move |tx, caller| admin::user_detail(tx, caller, id))
         .await
 }
@@ -68,7 +68,7 @@ async fn admin_suspend_user(
     api: Api,
     Path(UserPath { id }): Path<UserPath>,
     Json(input): Json<Suspension>,
-) -> ApiResult<Json<User>> {
+) -> Answer<User> {
     api.write(move |tx, caller| admin::suspend(tx, caller, id, input))
         .await
 }
@@ -76,10 +76,7 @@ async fn admin_suspend_user(
 /// Lift a user's suspension.
 #[utoipa::path(post, path = paths::ADMIN_RESTORE, params(UserPath),
     responses((status = 200, description = "The restored user", body = User), StateErrors))]
-async fn admin_restore_user(
-    api: Api,
-    Path(UserPath { id }): Path<UserPath>,
-) -> ApiResult<Json<User>> {
+async fn admin_restore_user(api: Api, Path(UserPath { id }): Path<UserPath>) -> Answer<User> {
     api.write(move |tx, caller| admin::restore(tx, caller, id))
         .await
 }
@@ -87,10 +84,7 @@ async fn admin_restore_user(
 /// Search studies, deleted ones too when asked.
 #[utoipa::path(get, path = paths::ADMIN_STUDIES, params(AdminStudyQuery),
     responses((status = 200, description = "A page of studies", body = Page<Study>), InputErrors))]
-async fn admin_list_studies(
-    api: Api,
-    Query(q): Query<AdminStudyQuery>,
-) -> ApiResult<Json<Page<Study>>> {
+async fn admin_list_studies(api: Api, Query(q): Query<AdminStudyQuery>) -> Answer<Page<Study>> {
     api.read(move |tx, caller| admin::list_studies(tx, caller, q))
         .await
 }
@@ -101,7 +95,7 @@ async fn admin_list_studies(
 async fn admin_get_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
-) -> ApiResult<Json<AdminStudyDetail>> {
+) -> Answer<AdminStudyDetail> {
     api.read(move |tx, caller| admin::study_detail(tx, caller, id))
         .await
 }
@@ -121,10 +115,7 @@ async fn admin_delete_study(
 /// List reports.
 #[utoipa::path(get, path = paths::ADMIN_REPORTS, params(ReportQuery),
     responses((status = 200, description = "A page of reports", body = Page<Report>), InputErrors))]
-async fn admin_list_reports(
-    api: Api,
-    Query(q): Query<ReportQuery>,
-) -> ApiResult<Json<Page<Report>>> {
+async fn admin_list_reports(api: Api, Query(q): Query<ReportQuery>) -> Answer<Page<Report>> {
     api.read(move |tx, caller| admin::list_reports(tx, caller, q))
         .await
 }
@@ -132,10 +123,7 @@ async fn admin_list_reports(
 /// One report.
 #[utoipa::path(get, path = paths::ADMIN_REPORT, params(ReportPath),
     responses((status = 200, description = "The report", body = Report), TargetErrors))]
-async fn admin_get_report(
-    api: Api,
-    Path(ReportPath { id }): Path<ReportPath>,
-) -> ApiResult<Json<Report>> {
+async fn admin_get_report(api: Api, Path(ReportPath { id }): Path<ReportPath>) -> Answer<Report> {
     api.read(move |tx, caller| admin::report_detail(tx, caller, id))
         .await
 }
@@ -147,7 +135,7 @@ async fn admin_process_report(
     api: Api,
     Path(ReportPath { id }): Path<ReportPath>,
     Json(input): Json<ProcessReport>,
-) -> ApiResult<Json<Report>> {
+) -> Answer<Report> {
     api.write(move |tx, caller| admin::process_report(tx, caller, id, input))
         .await
 }
@@ -155,10 +143,7 @@ async fn admin_process_report(
 /// The audit log of admin actions, newest first.
 #[utoipa::path(get, path = paths::AUDIT_LOG, params(PageRequest), responses(
     (status = 200, description = "A page of audit entries", body = Page<AuditEntry>), InputErrors))]
-async fn admin_audit_log(
-    api: Api,
-    Query(page): Query<PageRequest>,
-) -> ApiResult<Json<Page<AuditEntry>>> {
+async fn admin_audit_log(api: Api, Query(page): Query<PageRequest>) -> Answer<Page<AuditEntry>> {
     api.read(move |tx, caller| admin::audit_log(tx, caller, page))
         .await
 }

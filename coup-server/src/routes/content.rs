@@ -12,7 +12,7 @@ use coup_core::service::notices::{self, NewNotice, NoticePatch, Pin};
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
-use super::{Routes, signed_in};
+use super::{Answer, Created, Routes, signed_in};
 use crate::error::ApiResult;
 use crate::extract::{Api, Json, OptionalJson, Path, Query};
 use crate::openapi::{PayloadTooLarge, TargetErrors};
@@ -55,7 +55,7 @@ async fn list_notices(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
-) -> ApiResult<Json<Page<Notice>>> {
+) -> Answer<Page<Notice>> {
     api.read(move |tx, caller| notices::list(tx, caller, id, page))
         .await
 }
@@ -67,7 +67,7 @@ async fn create_notice(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Json(input): Json<NewNotice>,
-) -> ApiResult<(StatusCode, Json<Notice>)> {
+) -> Created<Notice> {
     api.created(move |tx, caller| notices::create(tx, caller, id, input))
         .await
 }
@@ -75,7 +75,7 @@ async fn create_notice(
 /// One notice (members only); reading it counts a view.
 #[utoipa::path(get, path = paths::NOTICE, params(NoticePath),
     responses((status = 200, description = "The notice", body = Notice), TargetErrors))]
-async fn get_notice(api: Api, Path(at): Path<NoticePath>) -> ApiResult<Json<Notice>> {
+async fn get_notice(api: Api, Path(at): Path<NoticePath>) -> Answer<Notice> {
     // Reading counts a view, so it is a write.
     api.write(move |tx, caller| notices::view(tx, caller, at.id, at.notice_id).map(Outcome::quiet))
         .await
@@ -88,7 +88,7 @@ async fn update_notice(
     api: Api,
     Path(at): Path<NoticePath>,
     Json(patch): Json<NoticePatch>,
-) -> ApiResult<Json<Notice>> {
+) -> Answer<Notice> {
     api.write(move |tx, caller| notices::update(tx, caller, at.id, at.notice_id, patch))
         .await
 }
@@ -110,7 +110,7 @@ async fn pin_notice(
     api: Api,
     Path(at): Path<NoticePath>,
     OptionalJson(body): OptionalJson<Pin>,
-) -> ApiResult<Json<Notice>> {
+) -> Answer<Notice> {
     let pin = body.unwrap_or_default();
     api.write(move |tx, caller| notices::pin(tx, caller, at.id, at.notice_id, pin))
         .await
@@ -133,7 +133,7 @@ async fn list_events(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(range): Query<Range>,
-) -> ApiResult<Json<Vec<CalendarEvent>>> {
+) -> Answer<Vec<CalendarEvent>> {
     api.read(move |tx, caller| calendar::list(tx, caller, id, range))
         .await
 }
@@ -145,7 +145,7 @@ async fn create_event(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Json(input): Json<NewEvent>,
-) -> ApiResult<(StatusCode, Json<CalendarEvent>)> {
+) -> Created<CalendarEvent> {
     api.created(move |tx, caller| calendar::create(tx, caller, id, input))
         .await
 }
@@ -157,7 +157,7 @@ async fn update_event(
     api: Api,
     Path(at): Path<EventPath>,
     Json(patch): Json<EventPatch>,
-) -> ApiResult<Json<CalendarEvent>> {
+) -> Answer<CalendarEvent> {
     api.write(move |tx, caller| calendar::update(tx, caller, at.id, at.event_id, patch))
         .await
 }
@@ -182,7 +182,7 @@ async fn list_messages(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(q): Query<ChatQuery>,
-) -> ApiResult<Json<ChatPage>> {
+) -> Answer<ChatPage> {
     api.read(move |tx, caller| chat::list(tx, caller, id, q))
         .await
 }
@@ -202,7 +202,7 @@ async fn list_changes(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(q): Query<ChangesQuery>,
-) -> ApiResult<Json<ChatChanges>> {
+) -> Answer<ChatChanges> {
     api.read(move |tx, caller| chat::changes(tx, caller, id, q))
         .await
 }
@@ -220,7 +220,7 @@ async fn send_message(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Json(input): Json<SendMessage>,
-) -> ApiResult<(StatusCode, Json<ChatMessage>)> {
+) -> Created<ChatMessage> {
     api.created(move |tx, caller| chat::send(tx, caller, id, input))
         .await
 }
@@ -228,7 +228,7 @@ async fn send_message(
 /// One chat message (members only).
 #[utoipa::path(get, path = paths::MESSAGE, params(MessagePath),
     responses((status = 200, description = "The message", body = ChatMessage), TargetErrors))]
-async fn get_message(api: Api, Path(at): Path<MessagePath>) -> ApiResult<Json<ChatMessage>> {
+async fn get_message(api: Api, Path(at): Path<MessagePath>) -> Answer<ChatMessage> {
     api.read(move |tx, caller| chat::get(tx, caller, at.id, at.message_id))
         .await
 }
@@ -244,7 +244,7 @@ async fn delete_message(api: Api, Path(at): Path<MessagePath>) -> ApiResult<Stat
 /// Mark the chat read up to this message (members).
 #[utoipa::path(method(post, put), path = paths::MESSAGE_READ, params(MessagePath), responses(
     (status = 200, description = "The caller's read position", body = ReadPosition), TargetErrors))]
-async fn read_message(api: Api, Path(at): Path<MessagePath>) -> ApiResult<Json<ReadPosition>> {
+async fn read_message(api: Api, Path(at): Path<MessagePath>) -> Answer<ReadPosition> {
     let Json(last_read_seq) = api
         .write(move |tx, caller| chat::mark_read_message(tx, caller, at.id, at.message_id))
         .await?;

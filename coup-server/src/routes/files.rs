@@ -17,7 +17,7 @@ use tokio_util::io::ReaderStream;
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 
-use super::{Routes, signed_in};
+use super::{Answer, Created, Routes, signed_in};
 use crate::blobs::BlobError;
 use crate::error::{ApiError, ApiResult, bad_request};
 use crate::extract::{Api, Json, Path, Query};
@@ -51,7 +51,7 @@ async fn list_files(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
-) -> ApiResult<Json<Page<FileMeta>>> {
+) -> Answer<Page<FileMeta>> {
     api.read(move |tx, caller| files::list(tx, caller, id, page))
         .await
 }
@@ -99,7 +99,7 @@ async fn upload_file(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> ApiResult<(StatusCode, Json<FileMeta>)> {
+) -> Created<FileMeta> {
     api.read(move |tx, caller| files::authorize_upload(tx, caller, id))
         .await?;
     let app = &api.app;

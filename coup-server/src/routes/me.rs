@@ -9,7 +9,7 @@ use coup_core::service::tasks::{NewTask, TaskPatch, TaskQuery};
 use coup_core::service::{dashboard, notifications, reports, studies, tasks};
 use utoipa_axum::routes;
 
-use super::{Routes, signed_in};
+use super::{Answer, Created, Routes, signed_in};
 use crate::error::ApiResult;
 use crate::extract::{Api, Json, Path, Query};
 use crate::openapi::{InputErrors, SessionErrors, StateErrors, TargetErrors};
@@ -37,17 +37,14 @@ pub(super) fn routes() -> Routes {
 /// per study.
 #[utoipa::path(get, path = paths::DASHBOARD,
     responses((status = 200, description = "The dashboard", body = Dashboard), SessionErrors))]
-async fn get_dashboard(api: Api) -> ApiResult<Json<Dashboard>> {
+async fn get_dashboard(api: Api) -> Answer<Dashboard> {
     api.read(dashboard::dashboard).await
 }
 
 /// The studies the caller belongs to.
 #[utoipa::path(get, path = paths::MY_STUDIES, params(MyStudiesQuery),
     responses((status = 200, description = "A page of studies", body = Page<Study>), InputErrors))]
-async fn list_my_studies(
-    api: Api,
-    Query(q): Query<MyStudiesQuery>,
-) -> ApiResult<Json<Page<Study>>> {
+async fn list_my_studies(api: Api, Query(q): Query<MyStudiesQuery>) -> Answer<Page<Study>> {
     api.read(move |tx, caller| studies::my_studies(tx, caller, q))
         .await
 }
@@ -58,7 +55,7 @@ async fn list_my_studies(
 async fn list_notifications(
     api: Api,
     Query(q): Query<NotificationQuery>,
-) -> ApiResult<Json<NotificationPage>> {
+) -> Answer<NotificationPage> {
     api.read(move |tx, caller| notifications::list(tx, caller, q))
         .await
 }
@@ -76,7 +73,7 @@ async fn list_notifications(
 async fn read_notification(
     api: Api,
     Path(NotificationPath { id }): Path<NotificationPath>,
-) -> ApiResult<Json<Notification>> {
+) -> Answer<Notification> {
     api.write(move |tx, caller| notifications::mark_read(tx, caller, id))
         .await
 }
@@ -84,7 +81,7 @@ async fn read_notification(
 /// Mark all of the caller's notifications read.
 #[utoipa::path(method(post, patch), path = paths::NOTIFICATIONS_READ, responses(
     (status = 200, description = "How many were unread", body = MarkedRead), SessionErrors))]
-async fn read_all_notifications(api: Api) -> ApiResult<Json<MarkedRead>> {
+async fn read_all_notifications(api: Api) -> Answer<MarkedRead> {
     let Json(marked) = api.write(notifications::mark_all_read).await?;
     Ok(Json(MarkedRead { marked }))
 }
@@ -92,14 +89,14 @@ async fn read_all_notifications(api: Api) -> ApiResult<Json<MarkedRead>> {
 /// The caller's tasks.
 #[utoipa::path(get, path = paths::TASKS, params(TaskQuery),
     responses((status = 200, description = "A page of tasks", body = Page<Task>), InputErrors))]
-async fn list_tasks(api: Api, Query(q): Query<TaskQuery>) -> ApiResult<Json<Page<Task>>> {
+async fn list_tasks(api: Api, Query(q): Query<TaskQuery>) -> Answer<Page<Task>> {
     api.read(move |tx, caller| tasks::list(tx, caller, q)).await
 }
 
 /// Create a task, optionally tied to one of the caller's studies.
 #[utoipa::path(post, path = paths::TASKS,
     responses((status = 201, description = "The new task", body = Task), TargetErrors))]
-async fn create_task(api: Api, Json(input): Json<NewTask>) -> ApiResult<(StatusCode, Json<Task>)> {
+async fn create_task(api: Api, Json(input): Json<NewTask>) -> Created<Task> {
     api.created(move |tx, caller| tasks::create(tx, caller, input))
         .await
 }
@@ -107,7 +104,7 @@ async fn create_task(api: Api, Json(input): Json<NewTask>) -> ApiResult<(StatusC
 /// One of the caller's tasks.
 #[utoipa::path(get, path = paths::TASK, params(TaskPath),
     responses((status = 200, description = "The task", body = Task), TargetErrors))]
-async fn get_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> ApiResult<Json<Task>> {
+async fn get_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> Answer<Task> {
     api.read(move |tx, caller| tasks::get(tx, caller, id)).await
 }
 
@@ -118,7 +115,7 @@ async fn update_task(
     api: Api,
     Path(TaskPath { id }): Path<TaskPath>,
     Json(patch): Json<TaskPatch>,
-) -> ApiResult<Json<Task>> {
+) -> Answer<Task> {
     api.write(move |tx, caller| tasks::update(tx, caller, id, patch))
         .await
 }
@@ -126,7 +123,7 @@ async fn update_task(
 /// Flip a task between done and open.
 #[utoipa::path(method(patch, post), path = paths::TASK_TOGGLE, params(TaskPath),
     responses((status = 200, description = "The task after the flip", body = Task), TargetErrors))]
-async fn toggle_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> ApiResult<Json<Task>> {
+async fn toggle_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> Answer<Task> {
     api.write(move |tx, caller| tasks::toggle(tx, caller, id))
         .await
 }
@@ -142,10 +139,7 @@ async fn delete_task(api: Api, Path(TaskPath { id }): Path<TaskPath>) -> ApiResu
 /// Report a user, a study or a chat message to the platform's admins.
 #[utoipa::path(post, path = paths::REPORTS, request_body = reports::NewReport,
     responses((status = 201, description = "The report, pending", body = Report), StateErrors))]
-async fn create_report(
-    api: Api,
-    Json(input): Json<reports::NewReport>,
-) -> ApiResult<(StatusCode, Json<Report>)> {
+async fn create_report(api: Api, Json(input): Json<reports::NewReport>) -> Created<Report> {
     api.created(move |tx, caller| reports::create(tx, caller, input))
         .await
 }

@@ -41,6 +41,11 @@ use crate::extract::{Api, Json};
 use crate::ops;
 use crate::state::AppState;
 
+/// A handler's answer: the value as JSON (200).
+pub(crate) type Answer<T> = ApiResult<Json<T>>;
+/// A handler's answer for what it made: 201 and the new thing as JSON.
+pub(crate) type Created<T> = ApiResult<(StatusCode, Json<T>)>;
+
 /// What an area hands over: its routes, each registered with its documentation.
 pub(crate) type Routes = Vec<UtoipaMethodRouter<AppState>>;
 
@@ -62,30 +67,39 @@ pub(crate) fn signed_in(tag: &str, mut routes: Routes) -> Routes {
     routes
 }
 
-/// A service call as a handler's answer: each runs `op` as the caller.
+/// A service call as a handler's answer: each runs `op` as the caller, whose
+/// session is checked in the same transaction.
 impl Api {
     /// A read-only operation; answers with its value.
-    pub(crate) async fn read<T, F>(&self, op: F) -> ApiResult<Json<T>>
+    pub(crate) async fn read<T, F>(&self, op: F) -> Answer<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<T> + Send + 'static,
     {
-        let caller = self.caller;
-        Ok(Json(self.app.core.read(move |tx| op(tx, caller)).await?))
+        let bearer = self.bearer.clone();
+        let read = self.app.core.read(move |tx| {
+            let caller = bearer.caller(tx)?;
+            op(tx, caller)
+        });
+        Ok(Json(read.await?))
     }
 
     /// A mutating operation in one transaction; answers with its value.
-    pub(crate) async fn write<T, F>(&self, op: F) -> ApiResult<Json<T>>
+    pub(crate) async fn write<T, F>(&self, op: F) -> Answer<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,
     {
-        let caller = self.caller;
-        write(&self.app, move |tx| op(tx, caller)).await.map(Json)
+        let bearer = self.bearer.clone();
+        let write = write(&self.app, move |tx| {
+            let caller = bearer.caller(tx)?;
+            op(tx, caller)
+        });
+        write.await.map(Json)
     }
 
     /// [`Api::write`] of something new: 201 with its value.
-    pub(crate) async fn created<T, F>(&self, op: F) -> ApiResult<(StatusCode, Json<T>)>
+    pub(crate) async fn created<T, F>(&self, op: F) -> Created<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut dyn Tx, Option<UserId>) -> Result<Outcome<T>> + Send + 'static,

@@ -8,7 +8,7 @@ use coup_core::service::membership::{self, JoinRequest, RoleChange};
 use coup_core::service::studies::{self, InviteCode, NewStudy, StudyPatch, StudyQuery};
 use utoipa_axum::routes;
 
-use super::{Routes, signed_in};
+use super::{Answer, Created, Routes, signed_in};
 use crate::error::ApiResult;
 use crate::extract::{Api, Json, OptionalJson, Path, Query};
 use crate::openapi::{InputErrors, StateErrors, TargetErrors};
@@ -43,7 +43,7 @@ pub(super) fn routes() -> Routes {
 /// Anonymous callers see public studies only.
 #[utoipa::path(get, path = paths::STUDIES, security((), ("bearer" = [])), params(StudyQuery),
     responses((status = 200, description = "A page of studies", body = Page<Study>), InputErrors))]
-async fn list_studies(api: Api, Query(q): Query<StudyQuery>) -> ApiResult<Json<Page<Study>>> {
+async fn list_studies(api: Api, Query(q): Query<StudyQuery>) -> Answer<Page<Study>> {
     api.read(move |tx, caller| studies::list(tx, caller, q))
         .await
 }
@@ -51,10 +51,7 @@ async fn list_studies(api: Api, Query(q): Query<StudyQuery>) -> ApiResult<Json<P
 /// Create a study; the caller becomes its OWNER.
 #[utoipa::path(post, path = paths::STUDIES,
     responses((status = 201, description = "The new study", body = Study), InputErrors))]
-async fn create_study(
-    api: Api,
-    Json(input): Json<NewStudy>,
-) -> ApiResult<(StatusCode, Json<Study>)> {
+async fn create_study(api: Api, Json(input): Json<NewStudy>) -> Created<Study> {
     api.created(move |tx, caller| studies::create(tx, caller, input))
         .await
 }
@@ -64,7 +61,7 @@ async fn create_study(
 /// A private study is found only by its members and requesters.
 #[utoipa::path(get, path = paths::STUDY, security((), ("bearer" = [])), params(StudyPath),
     responses((status = 200, description = "The study", body = Study), TargetErrors))]
-async fn get_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<Json<Study>> {
+async fn get_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> Answer<Study> {
     api.read(move |tx, caller| studies::get(tx, caller, id))
         .await
 }
@@ -76,7 +73,7 @@ async fn update_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Json(patch): Json<StudyPatch>,
-) -> ApiResult<Json<Study>> {
+) -> Answer<Study> {
     api.write(move |tx, caller| studies::update(tx, caller, id, patch))
         .await
 }
@@ -92,10 +89,7 @@ async fn delete_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiR
 /// The study's invite code (OWNER and ADMINs).
 #[utoipa::path(get, path = paths::INVITE_CODE, params(StudyPath),
     responses((status = 200, description = "The current code", body = InviteCode), TargetErrors))]
-async fn get_invite_code(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-) -> ApiResult<Json<InviteCode>> {
+async fn get_invite_code(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> Answer<InviteCode> {
     api.read(move |tx, caller| studies::invite_code(tx, caller, id))
         .await
 }
@@ -106,7 +100,7 @@ async fn get_invite_code(
 async fn regenerate_invite_code(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
-) -> ApiResult<Json<InviteCode>> {
+) -> Answer<InviteCode> {
     api.write(move |tx, caller| studies::regenerate_invite_code(tx, caller, id))
         .await
 }
@@ -130,7 +124,7 @@ async fn join_study(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     OptionalJson(body): OptionalJson<JoinRequest>,
-) -> ApiResult<(StatusCode, Json<Member>)> {
+) -> Created<Member> {
     let input = body.unwrap_or_default();
     api.created(move |tx, caller| membership::join(tx, caller, id, input))
         .await
@@ -153,7 +147,7 @@ async fn list_join_requests(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
-) -> ApiResult<Json<Page<Member>>> {
+) -> Answer<Page<Member>> {
     api.read(move |tx, caller| membership::list_join_requests(tx, caller, id, page))
         .await
 }
@@ -165,7 +159,7 @@ async fn list_members(
     api: Api,
     Path(StudyPath { id }): Path<StudyPath>,
     Query(page): Query<PageRequest>,
-) -> ApiResult<Json<Page<Member>>> {
+) -> Answer<Page<Member>> {
     api.read(move |tx, caller| membership::list_members(tx, caller, id, page))
         .await
 }
@@ -173,7 +167,7 @@ async fn list_members(
 /// Accept a join request (OWNER and ADMINs).
 #[utoipa::path(post, path = paths::MEMBER_APPROVE, params(MemberPath),
     responses((status = 200, description = "The new member", body = Member), StateErrors))]
-async fn approve_member(api: Api, Path(at): Path<MemberPath>) -> ApiResult<Json<Member>> {
+async fn approve_member(api: Api, Path(at): Path<MemberPath>) -> Answer<Member> {
     api.write(move |tx, caller| membership::approve(tx, caller, at.id, at.user_id))
         .await
 }
@@ -195,7 +189,7 @@ async fn change_role(
     api: Api,
     Path(at): Path<MemberPath>,
     Json(change): Json<RoleChange>,
-) -> ApiResult<Json<Member>> {
+) -> Answer<Member> {
     api.write(move |tx, caller| membership::change_role(tx, caller, at.id, at.user_id, change))
         .await
 }
