@@ -189,6 +189,9 @@ pub enum PeerInput {
     State(RTCPeerConnectionState),
     /// A remote track arrived.
     Track(Arc<dyn TrackRemote>),
+    /// The sink lost the picture of a remote video track (its own decoder
+    /// failed or fell behind): ask the sender for a keyframe.
+    WantKeyframe(TrackKind),
 }
 
 /// Forwards the connection's callbacks to the task's queue: callbacks run on
@@ -343,6 +346,14 @@ impl Peer {
     }
 }
 
+/// How the peer task reaches the reader of one remote track.
+struct Reader {
+    /// Stops it.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// Makes it ask the sender for a keyframe.
+    keyframe: Arc<tokio::sync::Notify>,
+}
+
 struct PeerTask {
     setup: PeerSetup,
     polite: bool,
@@ -358,8 +369,8 @@ struct PeerTask {
     outputs: Arc<PeerOutputs>,
     status: Arc<PeerStatus>,
     ice: (Ice, Instant),
-    /// The reader of each remote track being received, and how to stop it.
-    readers: HashMap<TrackKind, tokio::sync::watch::Sender<bool>>,
+    /// The reader of each remote track being received.
+    readers: HashMap<TrackKind, Reader>,
     /// Every remote track seen: a track the other side stops and sends again
     /// comes back on the same object (no new `on_track`).
     remote: HashMap<TrackKind, Arc<dyn TrackRemote>>,
@@ -430,6 +441,11 @@ impl PeerTask {
                 let kind = TrackKind::from_id(&track.track_id().await, audio);
                 self.remote.insert(kind, track);
                 self.read(kind);
+            }
+            PeerInput::WantKeyframe(kind) => {
+                if let Some(reader) = self.readers.get(&kind) {
+                    reader.keyframe.notify_one();
+                }
             }
         }
     }
@@ -649,11 +665,17 @@ impl PeerTask {
             return;
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        if let Some(old) = self.readers.insert(kind, stop) {
-            let _ = old.send(true);
+        let keyframe = Arc::new(tokio::sync::Notify::new());
+        let reader = Reader {
+            stop,
+            keyframe: keyframe.clone(),
+        };
+        if let Some(old) = self.readers.insert(kind, reader) {
+            let _ = old.stop.send(true);
         }
         let sink = self.setup.sink.clone();
-        tokio::spawn(read_track(self.setup.them, kind, track, sink, stopped));
+        let wanted = ReaderInputs { stopped, keyframe };
+        tokio::spawn(read_track(self.setup.them, kind, track, sink, wanted));
     }
 
     /// Follows the other side's latest description: readers of tracks it no
@@ -661,10 +683,10 @@ impl PeerTask {
     /// are read again.
     fn follow_sent(&mut self, sent: &[String]) {
         let is_sent = |kind: &TrackKind| sent.iter().any(|id| id == kind.id());
-        self.readers.retain(|kind, stop| {
+        self.readers.retain(|kind, reader| {
             let still = is_sent(kind);
             if !still {
-                let _ = stop.send(true);
+                let _ = reader.stop.send(true);
             }
             still
         });
@@ -730,16 +752,30 @@ impl PeerTask {
     }
 }
 
+/// What the peer task tells a reader besides its packets.
+struct ReaderInputs {
+    /// Becomes `true` when the reader should stop.
+    stopped: tokio::sync::watch::Receiver<bool>,
+    /// Notified when the sink asks for a keyframe.
+    keyframe: Arc<tokio::sync::Notify>,
+}
+
 /// Reads one remote track until it ends (or the other side's description no
 /// longer sends it): reassembles VP8 frames (or takes Opus
-/// packets), decodes them and hands them to the sink.
+/// packets), decodes them and hands them to the sink. It asks the sender for
+/// a keyframe (PLI) when it cannot decode — lost packets, a decoder error —
+/// and when the sink asks ([`PeerInput::WantKeyframe`]).
 async fn read_track(
     from: UserId,
     kind: TrackKind,
     track: Arc<dyn TrackRemote>,
     sink: Arc<dyn MediaSink>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    inputs: ReaderInputs,
 ) {
+    let ReaderInputs {
+        mut stopped,
+        keyframe: keyframe_wanted,
+    } = inputs;
     let audio = kind == TrackKind::Mic;
     let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     sink.track_started(from, kind);
@@ -754,11 +790,22 @@ async fn read_track(
     };
     let mut opus = if audio { OpusDecoder::new().ok() } else { None };
     let mut last_pli = Instant::now() - PLI_INTERVAL;
+    // This side cannot decode until a keyframe comes.
     let mut need_keyframe = true;
+    // The sink asked for a keyframe and none has come since.
+    let mut sink_wants_keyframe = false;
     loop {
         let event = tokio::select! {
             event = track.poll() => event,
-            _ = stop.changed() => None,
+            _ = stopped.changed() => None,
+            () = keyframe_wanted.notified() => {
+                sink_wants_keyframe = !audio;
+                if sink_wants_keyframe && last_pli.elapsed() >= PLI_INTERVAL {
+                    last_pli = Instant::now();
+                    send_pli(track.as_ref(), media_ssrc).await;
+                }
+                continue;
+            }
         };
         let Some(event) = event else { break };
         let packet = match event {
@@ -789,6 +836,9 @@ async fn read_track(
                 continue;
             }
             need_keyframe = false;
+            if frame.keyframe {
+                sink_wants_keyframe = false;
+            }
             sink.encoded_video(from, kind, &frame);
             if !sink.wants_decoded_video() {
                 continue;
@@ -802,14 +852,21 @@ async fn read_track(
                 _ => need_keyframe = true,
             }
         }
-        if need_keyframe && last_pli.elapsed() >= PLI_INTERVAL {
+        if (need_keyframe || sink_wants_keyframe) && last_pli.elapsed() >= PLI_INTERVAL {
             last_pli = Instant::now();
-            let pli = PictureLossIndication {
-                sender_ssrc: 0,
-                media_ssrc,
-            };
-            let _ = track.write_rtcp(vec![Box::new(pli)]).await;
+            send_pli(track.as_ref(), media_ssrc).await;
         }
     }
     sink.track_ended(from, kind);
+}
+
+/// Asks the sender of `media_ssrc` for a keyframe (RTCP PLI).
+async fn send_pli(track: &dyn TrackRemote, media_ssrc: u32) {
+    let pli = PictureLossIndication {
+        sender_ssrc: 0,
+        media_ssrc,
+    };
+    if let Err(e) = track.write_rtcp(vec![Box::new(pli)]).await {
+        tracing::debug!(error = %e, "a keyframe request was not sent");
+    }
 }
