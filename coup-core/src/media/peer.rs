@@ -37,6 +37,7 @@ use webrtc::peer_connection::{
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::codec::{EncodedFrame, OpusDecoder, Vp8Decoder};
+use super::feedback::{self, KeyframeRequestsToApp, asks_for_keyframe};
 use super::rules::{self, AnswerAction, CandidateAction, Ice, Negotiation, OfferAction};
 use super::{MediaSink, TrackKind};
 use crate::client::{Client, Signal};
@@ -52,6 +53,9 @@ const OPUS_PT: u8 = 111;
 const ICE_GRACE: Duration = Duration::from_secs(3);
 /// At most one keyframe request per remote video track per this long.
 const PLI_INTERVAL: Duration = Duration::from_millis(500);
+/// How often a local track's RTCP listener looks again while the track is
+/// not bound to the connection (not negotiated yet, or being renegotiated).
+const UNBOUND_POLL: Duration = Duration::from_millis(20);
 
 fn webrtc_error(step: &'static str) -> impl Fn(webrtc::error::Error) -> Error {
     move |e| Error::Media {
@@ -219,6 +223,35 @@ impl PeerConnectionEventHandler for Forward {
     }
 }
 
+/// Hands a local track's keyframe requests (PLI/FIR from the receiver) to
+/// the encoder of its kind, for as long as the track exists (sent, or kept
+/// idle to be sent again). The track is bound to the connection only once
+/// negotiated, and until then `poll` answers `None` at once: the listener
+/// waits that out rather than ending, or no request would ever be heard and a
+/// receiver that starts mid-stream (or lost the picture) would wait for the
+/// periodic keyframe.
+async fn listen_for_keyframe_requests(
+    track: std::sync::Weak<TrackLocalStaticSample>,
+    kind: TrackKind,
+    keyframes: Arc<KeyframeRequests>,
+) {
+    loop {
+        let Some(track) = track.upgrade() else { return };
+        match track.poll().await {
+            Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
+                if packets.iter().any(|p| asks_for_keyframe(p.as_ref())) {
+                    keyframes.request(kind);
+                }
+            }
+            Some(_) => {}
+            None => {
+                drop(track);
+                tokio::time::sleep(UNBOUND_POLL).await;
+            }
+        }
+    }
+}
+
 /// What a peer connection is set up with.
 pub struct PeerSetup {
     /// The client that carries the signaling.
@@ -279,9 +312,14 @@ impl Peer {
                 RtpCodecKind::Audio,
             )
             .map_err(webrtc_error("Opus codec"))?;
-        // NACK, RTCP reports and keyframe requests.
+        // NACK and RTCP reports; receivers' keyframe requests reach the
+        // encoders (the default chain would stop them).
         let registry = register_default_interceptors(Registry::new(), &mut media)
-            .map_err(webrtc_error("interceptors"))?;
+            .map_err(webrtc_error("interceptors"))?
+            .with(
+                rtc::interceptor::Slot::Custom(feedback::SLOT),
+                KeyframeRequestsToApp::default(),
+            );
         let config = RTCConfigurationBuilder::new()
             .with_ice_servers(
                 setup
@@ -478,18 +516,6 @@ impl PeerTask {
                 payload_type: None,
             },
         );
-        // The receiver's keyframe requests (PLI/FIR) for this track.
-        let keyframes = self.setup.keyframes.clone();
-        tokio::spawn(async move {
-            while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = track.poll().await {
-                if packets
-                    .iter()
-                    .any(|p| p.as_any().downcast_ref::<PictureLossIndication>().is_some())
-                {
-                    keyframes.request(kind);
-                }
-            }
-        });
         Ok(())
     }
 
@@ -521,6 +547,11 @@ impl PeerTask {
             TrackLocalStaticSample::new(Instant::now(), track)
                 .map_err(webrtc_error("local track"))?,
         );
+        tokio::spawn(listen_for_keyframe_requests(
+            Arc::downgrade(&track),
+            kind,
+            self.setup.keyframes.clone(),
+        ));
         Ok((track, ssrc))
     }
 
