@@ -225,7 +225,9 @@ impl PeerConnectionEventHandler for Forward {
 
 /// Hands a local track's keyframe requests (PLI/FIR from the receiver) to
 /// the encoder of its kind, for as long as the track exists (sent, or kept
-/// idle to be sent again). The track is bound to the connection only once
+/// idle to be sent again). They come here only while the other side sends no
+/// track of the same id; otherwise webrtc hands them to the reader of that
+/// remote track (see [`ReaderInputs::encoders`]). The track is bound to the connection only once
 /// negotiated, and until then `poll` answers `None` at once: the listener
 /// waits that out rather than ending, or no request would ever be heard and a
 /// receiver that starts mid-stream (or lost the picture) would wait for the
@@ -705,7 +707,11 @@ impl PeerTask {
             let _ = old.stop.send(true);
         }
         let sink = self.setup.sink.clone();
-        let wanted = ReaderInputs { stopped, keyframe };
+        let wanted = ReaderInputs {
+            stopped,
+            keyframe,
+            encoders: self.setup.keyframes.clone(),
+        };
         tokio::spawn(read_track(self.setup.them, kind, track, sink, wanted));
     }
 
@@ -789,6 +795,11 @@ struct ReaderInputs {
     stopped: tokio::sync::watch::Receiver<bool>,
     /// Notified when the sink asks for a keyframe.
     keyframe: Arc<tokio::sync::Notify>,
+    /// Our encoders' keyframe requests: webrtc routes inbound RTCP by track
+    /// id, looking at remote tracks first, and our tracks share their ids
+    /// (`camera`, `screen`) with the other side's — so the other side's
+    /// PLI/FIR for our camera arrives on the reader of *their* camera.
+    encoders: Arc<KeyframeRequests>,
 }
 
 /// Reads one remote track until it ends (or the other side's description no
@@ -806,6 +817,7 @@ async fn read_track(
     let ReaderInputs {
         mut stopped,
         keyframe: keyframe_wanted,
+        encoders,
     } = inputs;
     let audio = kind == TrackKind::Mic;
     let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
@@ -841,6 +853,12 @@ async fn read_track(
         let Some(event) = event else { break };
         let packet = match event {
             TrackRemoteEvent::OnRtpPacket(packet) => packet,
+            TrackRemoteEvent::OnRtcpPacket(packets) => {
+                if packets.iter().any(|p| asks_for_keyframe(p.as_ref())) {
+                    encoders.request(kind);
+                }
+                continue;
+            }
             TrackRemoteEvent::OnEnded => break,
             _ => continue,
         };
