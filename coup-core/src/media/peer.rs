@@ -227,11 +227,11 @@ impl PeerConnectionEventHandler for Forward {
 /// the encoder of its kind, for as long as the track exists (sent, or kept
 /// idle to be sent again). They come here only while the other side sends no
 /// track of the same id; otherwise webrtc hands them to the reader of that
-/// remote track (see [`ReaderInputs::encoders`]). The track is bound to the connection only once
-/// negotiated, and until then `poll` answers `None` at once: the listener
-/// waits that out rather than ending, or no request would ever be heard and a
-/// receiver that starts mid-stream (or lost the picture) would wait for the
-/// periodic keyframe.
+/// remote track (see [`ReaderInputs::encoders`]). The track is bound to the
+/// connection only once negotiated, and until then `poll` answers `None` at
+/// once: the listener waits that out rather than ending, or no request would
+/// ever be heard and a receiver that starts mid-stream (or lost the picture)
+/// would wait for the periodic keyframe.
 async fn listen_for_keyframe_requests(
     track: std::sync::Weak<TrackLocalStaticSample>,
     kind: TrackKind,
