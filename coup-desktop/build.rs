@@ -78,6 +78,7 @@ const COMMANDS: &[&str] = &[
     "join_call",
     "leave_call",
     "set_media",
+    "request_keyframe",
 ];
 
 fn main() {

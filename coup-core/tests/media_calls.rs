@@ -547,3 +547,104 @@ async fn bad_signaling_input_is_refused_and_the_call_goes_on() {
         .stamps;
     media_flows(&kim, &lee, before + 40).await;
 }
+
+/// A sink that decodes by itself (as the desktop's webview does): it keeps
+/// when each keyframe arrived and hands everything else to a recorder.
+struct KeyframeClock {
+    recorder: Arc<Recorder>,
+    keyframes: std::sync::Mutex<Vec<std::time::Instant>>,
+}
+
+impl KeyframeClock {
+    fn keyframes(&self) -> Vec<std::time::Instant> {
+        self.keyframes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits (up to 10 s) for a keyframe after the `seen`th; when it came.
+    async fn next_keyframe(&self, seen: usize) -> std::time::Instant {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(at) = self.keyframes().get(seen) {
+                return *at;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no keyframe after {seen}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+impl coup_core::media::MediaSink for KeyframeClock {
+    fn track_started(&self, from: UserId, track: TrackKind) {
+        self.recorder.track_started(from, track);
+    }
+    fn encoded_video(
+        &self,
+        _from: UserId,
+        track: TrackKind,
+        frame: &coup_core::media::codec::EncodedFrame,
+    ) {
+        if track == TrackKind::Camera && frame.keyframe {
+            let mut keyframes = self.keyframes.lock().unwrap_or_else(|e| e.into_inner());
+            keyframes.push(std::time::Instant::now());
+        }
+    }
+    fn video(&self, from: UserId, track: TrackKind, frame: &coup_core::media::VideoFrame) {
+        self.recorder.video(from, track, frame);
+    }
+    fn audio(&self, from: UserId, pcm: &[i16]) {
+        self.recorder.audio(from, pcm);
+    }
+    fn track_ended(&self, from: UserId, track: TrackKind) {
+        self.recorder.track_ended(from, track);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sink_that_lost_the_picture_gets_a_keyframe_when_it_asks() {
+    let srv = server();
+    let (kim, lee) = (person(&srv, "kim").await, person(&srv, "lee").await);
+    let study = study(&kim, &[&lee]).await;
+    let _kim_call = join(&kim, study).await;
+    let clock = Arc::new(KeyframeClock {
+        recorder: lee.recorder.clone(),
+        keyframes: Default::default(),
+    });
+    let lee_call = Call::join(lee.client.clone(), study, options(), clock.clone())
+        .await
+        .expect("lee joins");
+    media_flows(&lee, &kim, 10).await;
+    // Unasked, keyframes come every 2 s (the encoder's interval): two in a row
+    // are that far apart.
+    let seen = clock.keyframes().len();
+    let first = clock.next_keyframe(seen).await;
+    let periodic = clock.next_keyframe(seen + 1).await - first;
+    assert!(
+        periodic >= Duration::from_millis(1500),
+        "unasked keyframes {periodic:?} apart"
+    );
+    // Just after a keyframe the sink loses its picture and asks: the next
+    // keyframe comes long before the periodic one would.
+    let asked = std::time::Instant::now();
+    lee_call
+        .request_keyframe(kim.id, TrackKind::Camera)
+        .expect("ask");
+    let answered = clock.next_keyframe(seen + 2).await - asked;
+    assert!(
+        answered < Duration::from_millis(700),
+        "a keyframe {answered:?} after asking (periodic: {periodic:?})"
+    );
+    // Asking for a peer or a track that is not there is ignored.
+    lee_call
+        .request_keyframe(UserId::new(), TrackKind::Camera)
+        .expect("an unknown peer");
+    lee_call
+        .request_keyframe(kim.id, TrackKind::Mic)
+        .expect("audio has no keyframes");
+    media_flows(&lee, &kim, 40).await;
+}

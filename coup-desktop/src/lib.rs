@@ -142,6 +142,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             commands::calls::join_call,
             commands::calls::leave_call,
             commands::calls::set_media,
+            commands::calls::request_keyframe,
         ])
 }
 

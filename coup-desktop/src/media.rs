@@ -129,6 +129,19 @@ impl NativeCall {
         Ok(())
     }
 
+    /// Asks `from` for a keyframe of `track`: the webview's decoder of that
+    /// track failed or fell behind and waits for one.
+    pub async fn request_keyframe(
+        &self,
+        from: UserId,
+        track: TrackKind,
+    ) -> coup_core::error::Result<()> {
+        match self.call.lock().await.as_ref() {
+            Some((call, _)) => call.request_keyframe(from, track),
+            None => Err(ended()),
+        }
+    }
+
     /// Leaves the call (once; later calls find it ended).
     pub async fn leave(&self) -> coup_core::error::Result<()> {
         let taken = self.call.lock().await.take();

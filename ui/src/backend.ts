@@ -3,6 +3,7 @@
 // shell will implement it over REST and the WebSocket. Screens import only this
 // file and `types.ts`, never a shell.
 
+import type { TrackKind } from "./call/rules";
 import type {
   AdminStats,
   AdminStudyQuery,
@@ -221,6 +222,9 @@ export interface Backend {
    * native engine): joins sending what `media` asks for and hands each message
    * of the call's video channel (see call/native.ts) to `video`. */
   joinNativeCall?: (studyId: Id, media: MediaState, video: (message: ArrayBuffer) => void) => Promise<NativeJoinedCall>;
+  /** With `joinNativeCall`: asks `from` for a keyframe of `track` (the page's
+   * decoder of it lost the picture). */
+  requestKeyframe?: (studyId: Id, from: Id, track: TrackKind) => Promise<void>;
 
   /** Every app event from now on, until the returned function is called.
    * `ready` runs once events are flowing: state read then is not missed. */

@@ -110,6 +110,7 @@ enum Command {
         oneshot::Sender<Result<()>>,
     ),
     Mic(Option<Box<dyn AudioSource>>, oneshot::Sender<Result<()>>),
+    WantKeyframe(UserId, TrackKind),
     Stats(oneshot::Sender<CallStats>),
     Leave(oneshot::Sender<Result<()>>),
 }
@@ -217,6 +218,18 @@ impl Call {
         rx.await.map_err(|_| ended())?
     }
 
+    /// Asks `from` for a keyframe of their `track` (an RTCP PLI on that
+    /// peer's connection): for a sink that decodes by itself and lost the
+    /// picture (a decoder error, a queue it had to drop), so it need not wait
+    /// for the next periodic keyframe. Requests for a peer or track not in
+    /// the call are ignored; at most one request per track goes out per
+    /// half second.
+    pub fn request_keyframe(&self, from: UserId, track: TrackKind) -> Result<()> {
+        self.commands
+            .send(Command::WantKeyframe(from, track))
+            .map_err(|_| ended())
+    }
+
     /// The peers and their negotiation counters.
     pub async fn stats(&self) -> Result<CallStats> {
         let (tx, rx) = oneshot::channel();
@@ -299,6 +312,11 @@ impl Engine {
                     }
                     Some(Command::Mic(source, done)) => {
                         let _ = done.send(self.set_mic(source).await);
+                    }
+                    Some(Command::WantKeyframe(from, track)) => {
+                        if let Some(peer) = self.peers.get(&from) {
+                            let _ = peer.input.send(super::peer::PeerInput::WantKeyframe(track));
+                        }
                     }
                     Some(Command::Stats(done)) => {
                         let _ = done.send(self.stats());

@@ -61,10 +61,15 @@ impl Vp8Encoder {
         )
         .map_err(media("VP8 encoder"))?;
         // Calls want every frame out at once: no look-ahead, no frame dropping
-        // (a dropped frame would look like loss to the receiver), two threads.
+        // (a dropped frame would look like loss to the receiver).
         config.lag_in_frames = 0;
         config.rc_dropframe_thresh = 0;
-        config.threads = 2;
+        // One thread. VP8's multi-threaded encoder syncs its rows by
+        // spin-waiting (`pause` loops): profiled in a 1:1 call on 2 busy
+        // cores, 90 % of a participant's CPU was those loops, and the spinning
+        // thread took the core from the one it waited for — 19 fps sent at
+        // 64 % of a core. One thread encodes 640×480 in a few ms.
+        config.threads = 1;
         config.kf_mode = KeyFrameMode::Auto {
             min_dist: 0,
             max_dist: fps.get() * 2,

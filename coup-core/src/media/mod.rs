@@ -8,6 +8,8 @@
 //! - [`rules`]: the decisions (who is polite, what to do on glare, when to
 //!   restart ICE or rejoin) as plain functions.
 //! - [`codec`]: VP8 (libvpx) and Opus (libopus).
+//! - `feedback`: the interceptor that lets receivers' keyframe requests
+//!   (PLI/FIR) through webrtc's chain to the encoders.
 //! - [`pattern`]: the synthetic sources — a test pattern that carries its frame
 //!   number and capture time, and a tone; [`x11`]: screen capture of an X11
 //!   display.
@@ -19,6 +21,7 @@
 
 pub mod call;
 pub mod codec;
+mod feedback;
 pub mod pattern;
 pub mod peer;
 pub mod recorder;

@@ -37,6 +37,7 @@ use webrtc::peer_connection::{
 use webrtc::rtp_transceiver::RtpSender;
 
 use super::codec::{EncodedFrame, OpusDecoder, Vp8Decoder};
+use super::feedback::{self, KeyframeRequestsToApp, asks_for_keyframe};
 use super::rules::{self, AnswerAction, CandidateAction, Ice, Negotiation, OfferAction};
 use super::{MediaSink, TrackKind};
 use crate::client::{Client, Signal};
@@ -52,6 +53,9 @@ const OPUS_PT: u8 = 111;
 const ICE_GRACE: Duration = Duration::from_secs(3);
 /// At most one keyframe request per remote video track per this long.
 const PLI_INTERVAL: Duration = Duration::from_millis(500);
+/// How often a local track's RTCP listener looks again while the track is
+/// not bound to the connection (not negotiated yet, or being renegotiated).
+const UNBOUND_POLL: Duration = Duration::from_millis(20);
 
 fn webrtc_error(step: &'static str) -> impl Fn(webrtc::error::Error) -> Error {
     move |e| Error::Media {
@@ -189,6 +193,9 @@ pub enum PeerInput {
     State(RTCPeerConnectionState),
     /// A remote track arrived.
     Track(Arc<dyn TrackRemote>),
+    /// The sink lost the picture of a remote video track (its own decoder
+    /// failed or fell behind): ask the sender for a keyframe.
+    WantKeyframe(TrackKind),
 }
 
 /// Forwards the connection's callbacks to the task's queue: callbacks run on
@@ -213,6 +220,37 @@ impl PeerConnectionEventHandler for Forward {
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
         let _ = self.0.send(PeerInput::Track(track));
+    }
+}
+
+/// Hands a local track's keyframe requests (PLI/FIR from the receiver) to
+/// the encoder of its kind, for as long as the track exists (sent, or kept
+/// idle to be sent again). They come here only while the other side sends no
+/// track of the same id; otherwise webrtc hands them to the reader of that
+/// remote track (see [`ReaderInputs::encoders`]). The track is bound to the
+/// connection only once negotiated, and until then `poll` answers `None` at
+/// once: the listener waits that out rather than ending, or no request would
+/// ever be heard and a receiver that starts mid-stream (or lost the picture)
+/// would wait for the periodic keyframe.
+async fn listen_for_keyframe_requests(
+    track: std::sync::Weak<TrackLocalStaticSample>,
+    kind: TrackKind,
+    keyframes: Arc<KeyframeRequests>,
+) {
+    loop {
+        let Some(track) = track.upgrade() else { return };
+        match track.poll().await {
+            Some(TrackLocalEvent::OnRtcpPacket(packets)) => {
+                if packets.iter().any(|p| asks_for_keyframe(p.as_ref())) {
+                    keyframes.request(kind);
+                }
+            }
+            Some(_) => {}
+            None => {
+                drop(track);
+                tokio::time::sleep(UNBOUND_POLL).await;
+            }
+        }
     }
 }
 
@@ -276,9 +314,14 @@ impl Peer {
                 RtpCodecKind::Audio,
             )
             .map_err(webrtc_error("Opus codec"))?;
-        // NACK, RTCP reports and keyframe requests.
+        // NACK and RTCP reports; receivers' keyframe requests reach the
+        // encoders (the default chain would stop them).
         let registry = register_default_interceptors(Registry::new(), &mut media)
-            .map_err(webrtc_error("interceptors"))?;
+            .map_err(webrtc_error("interceptors"))?
+            .with(
+                rtc::interceptor::Slot::Custom(feedback::SLOT),
+                KeyframeRequestsToApp::default(),
+            );
         let config = RTCConfigurationBuilder::new()
             .with_ice_servers(
                 setup
@@ -343,6 +386,14 @@ impl Peer {
     }
 }
 
+/// How the peer task reaches the reader of one remote track.
+struct Reader {
+    /// Stops it.
+    stop: tokio::sync::watch::Sender<bool>,
+    /// Makes it ask the sender for a keyframe.
+    keyframe: Arc<tokio::sync::Notify>,
+}
+
 struct PeerTask {
     setup: PeerSetup,
     polite: bool,
@@ -358,8 +409,8 @@ struct PeerTask {
     outputs: Arc<PeerOutputs>,
     status: Arc<PeerStatus>,
     ice: (Ice, Instant),
-    /// The reader of each remote track being received, and how to stop it.
-    readers: HashMap<TrackKind, tokio::sync::watch::Sender<bool>>,
+    /// The reader of each remote track being received.
+    readers: HashMap<TrackKind, Reader>,
     /// Every remote track seen: a track the other side stops and sends again
     /// comes back on the same object (no new `on_track`).
     remote: HashMap<TrackKind, Arc<dyn TrackRemote>>,
@@ -431,6 +482,11 @@ impl PeerTask {
                 self.remote.insert(kind, track);
                 self.read(kind);
             }
+            PeerInput::WantKeyframe(kind) => {
+                if let Some(reader) = self.readers.get(&kind) {
+                    reader.keyframe.notify_one();
+                }
+            }
         }
     }
 
@@ -462,18 +518,6 @@ impl PeerTask {
                 payload_type: None,
             },
         );
-        // The receiver's keyframe requests (PLI/FIR) for this track.
-        let keyframes = self.setup.keyframes.clone();
-        tokio::spawn(async move {
-            while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = track.poll().await {
-                if packets
-                    .iter()
-                    .any(|p| p.as_any().downcast_ref::<PictureLossIndication>().is_some())
-                {
-                    keyframes.request(kind);
-                }
-            }
-        });
         Ok(())
     }
 
@@ -505,6 +549,11 @@ impl PeerTask {
             TrackLocalStaticSample::new(Instant::now(), track)
                 .map_err(webrtc_error("local track"))?,
         );
+        tokio::spawn(listen_for_keyframe_requests(
+            Arc::downgrade(&track),
+            kind,
+            self.setup.keyframes.clone(),
+        ));
         Ok((track, ssrc))
     }
 
@@ -649,11 +698,21 @@ impl PeerTask {
             return;
         };
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        if let Some(old) = self.readers.insert(kind, stop) {
-            let _ = old.send(true);
+        let keyframe = Arc::new(tokio::sync::Notify::new());
+        let reader = Reader {
+            stop,
+            keyframe: keyframe.clone(),
+        };
+        if let Some(old) = self.readers.insert(kind, reader) {
+            let _ = old.stop.send(true);
         }
         let sink = self.setup.sink.clone();
-        tokio::spawn(read_track(self.setup.them, kind, track, sink, stopped));
+        let wanted = ReaderInputs {
+            stopped,
+            keyframe,
+            encoders: self.setup.keyframes.clone(),
+        };
+        tokio::spawn(read_track(self.setup.them, kind, track, sink, wanted));
     }
 
     /// Follows the other side's latest description: readers of tracks it no
@@ -661,10 +720,10 @@ impl PeerTask {
     /// are read again.
     fn follow_sent(&mut self, sent: &[String]) {
         let is_sent = |kind: &TrackKind| sent.iter().any(|id| id == kind.id());
-        self.readers.retain(|kind, stop| {
+        self.readers.retain(|kind, reader| {
             let still = is_sent(kind);
             if !still {
-                let _ = stop.send(true);
+                let _ = reader.stop.send(true);
             }
             still
         });
@@ -730,16 +789,36 @@ impl PeerTask {
     }
 }
 
+/// What the peer task tells a reader besides its packets.
+struct ReaderInputs {
+    /// Becomes `true` when the reader should stop.
+    stopped: tokio::sync::watch::Receiver<bool>,
+    /// Notified when the sink asks for a keyframe.
+    keyframe: Arc<tokio::sync::Notify>,
+    /// Our encoders' keyframe requests: webrtc routes inbound RTCP by track
+    /// id, looking at remote tracks first, and our tracks share their ids
+    /// (`camera`, `screen`) with the other side's — so the other side's
+    /// PLI/FIR for our camera arrives on the reader of *their* camera.
+    encoders: Arc<KeyframeRequests>,
+}
+
 /// Reads one remote track until it ends (or the other side's description no
 /// longer sends it): reassembles VP8 frames (or takes Opus
-/// packets), decodes them and hands them to the sink.
+/// packets), decodes them and hands them to the sink. It asks the sender for
+/// a keyframe (PLI) when it cannot decode — lost packets, a decoder error —
+/// and when the sink asks ([`PeerInput::WantKeyframe`]).
 async fn read_track(
     from: UserId,
     kind: TrackKind,
     track: Arc<dyn TrackRemote>,
     sink: Arc<dyn MediaSink>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    inputs: ReaderInputs,
 ) {
+    let ReaderInputs {
+        mut stopped,
+        keyframe: keyframe_wanted,
+        encoders,
+    } = inputs;
     let audio = kind == TrackKind::Mic;
     let media_ssrc = track.ssrcs().await.first().copied().unwrap_or(0);
     sink.track_started(from, kind);
@@ -754,15 +833,32 @@ async fn read_track(
     };
     let mut opus = if audio { OpusDecoder::new().ok() } else { None };
     let mut last_pli = Instant::now() - PLI_INTERVAL;
+    // This side cannot decode until a keyframe comes.
     let mut need_keyframe = true;
+    // The sink asked for a keyframe and none has come since.
+    let mut sink_wants_keyframe = false;
     loop {
         let event = tokio::select! {
             event = track.poll() => event,
-            _ = stop.changed() => None,
+            _ = stopped.changed() => None,
+            () = keyframe_wanted.notified() => {
+                sink_wants_keyframe = !audio;
+                if sink_wants_keyframe && last_pli.elapsed() >= PLI_INTERVAL {
+                    last_pli = Instant::now();
+                    send_pli(track.as_ref(), media_ssrc).await;
+                }
+                continue;
+            }
         };
         let Some(event) = event else { break };
         let packet = match event {
             TrackRemoteEvent::OnRtpPacket(packet) => packet,
+            TrackRemoteEvent::OnRtcpPacket(packets) => {
+                if packets.iter().any(|p| asks_for_keyframe(p.as_ref())) {
+                    encoders.request(kind);
+                }
+                continue;
+            }
             TrackRemoteEvent::OnEnded => break,
             _ => continue,
         };
@@ -789,6 +885,9 @@ async fn read_track(
                 continue;
             }
             need_keyframe = false;
+            if frame.keyframe {
+                sink_wants_keyframe = false;
+            }
             sink.encoded_video(from, kind, &frame);
             if !sink.wants_decoded_video() {
                 continue;
@@ -802,14 +901,21 @@ async fn read_track(
                 _ => need_keyframe = true,
             }
         }
-        if need_keyframe && last_pli.elapsed() >= PLI_INTERVAL {
+        if (need_keyframe || sink_wants_keyframe) && last_pli.elapsed() >= PLI_INTERVAL {
             last_pli = Instant::now();
-            let pli = PictureLossIndication {
-                sender_ssrc: 0,
-                media_ssrc,
-            };
-            let _ = track.write_rtcp(vec![Box::new(pli)]).await;
+            send_pli(track.as_ref(), media_ssrc).await;
         }
     }
     sink.track_ended(from, kind);
+}
+
+/// Asks the sender of `media_ssrc` for a keyframe (RTCP PLI).
+async fn send_pli(track: &dyn TrackRemote, media_ssrc: u32) {
+    let pli = PictureLossIndication {
+        sender_ssrc: 0,
+        media_ssrc,
+    };
+    if let Err(e) = track.write_rtcp(vec![Box::new(pli)]).await {
+        tracing::debug!(error = %e, "a keyframe request was not sent");
+    }
 }

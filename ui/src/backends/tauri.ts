@@ -129,6 +129,7 @@ export function tauriBackend(): Backend {
     auditLog: (page, limit) => call("audit_log", { page, limit }),
     joinCall: (studyId, media) => joinNativeCall(studyId, media, () => undefined),
     joinNativeCall,
+    requestKeyframe: (studyId, from, track) => call("request_keyframe", { studyId, from, track }),
     leaveCall: (studyId) => call("leave_call", { studyId }),
     setMedia: (studyId, media) => call("set_media", { studyId, media }),
     onEvent(listener, ready): Unlisten {

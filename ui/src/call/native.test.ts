@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { HEADER_LEN, NativeVideo, parseMessage, uuid } from "./native";
 
@@ -58,5 +58,67 @@ describe("the desktop call's video channel", () => {
     video.forget(USER);
     expect(video.tiles()).toEqual([]);
     expect(changes).toBe(4);
+  });
+});
+
+/** A stand-in for WebCodecs' VideoDecoder: records what it is given. */
+class FakeDecoder {
+  static last: FakeDecoder | null = null;
+  state = "configured";
+  decodeQueueSize = 0;
+  readonly decoded: string[] = [];
+  constructor(readonly init: { output: (frame: unknown) => void; error: (e: unknown) => void }) {
+    FakeDecoder.last = this;
+  }
+  configure(): void {}
+  decode(chunk: { type: string }): void {
+    this.decoded.push(chunk.type);
+  }
+  close(): void {
+    this.state = "closed";
+  }
+}
+
+class FakeChunk {
+  readonly type: string;
+  constructor(init: { type: string }) {
+    this.type = init.type;
+  }
+}
+
+describe("a remote track that lost its picture", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  it("asks for a keyframe once when its decoder falls behind or fails", () => {
+    vi.stubGlobal("VideoDecoder", FakeDecoder);
+    vi.stubGlobal("EncodedVideoChunk", FakeChunk);
+    const asked: string[] = [];
+    const video = new NativeVideo(
+      () => undefined,
+      (from, track) => `${from} ${track}`,
+      (from, track) => asked.push(`${from} ${track}`),
+    );
+    const DELTA = [0x31, 0x02, 0x00, 7];
+    video.receive(message(1, 1, 0, 0, [0, 0], []));
+    video.receive(message(2, 1, 1, 5, [640, 480], KEYFRAME));
+    video.receive(message(2, 1, 0, 38, [0, 0], DELTA));
+    const decoder = FakeDecoder.last;
+    expect(decoder?.decoded).toEqual(["key", "delta"]);
+    expect(asked).toEqual([]);
+    // A backlog: deltas are dropped, and one request goes out, not one per frame.
+    if (decoder) decoder.decodeQueueSize = 9;
+    video.receive(message(2, 1, 0, 71, [0, 0], DELTA));
+    video.receive(message(2, 1, 0, 104, [0, 0], DELTA));
+    expect(asked).toEqual([`${USER} camera`]);
+    // The keyframe comes: decoding goes on; then the decoder fails: asked again.
+    if (decoder) decoder.decodeQueueSize = 0;
+    video.receive(message(2, 1, 1, 137, [640, 480], KEYFRAME));
+    expect(decoder?.decoded).toEqual(["key", "delta", "key"]);
+    decoder?.init.error(new Error("broken frame"));
+    video.receive(message(2, 1, 0, 170, [0, 0], DELTA));
+    expect(asked).toEqual([`${USER} camera`, `${USER} camera`]);
+    expect(decoder?.decoded).toEqual(["key", "delta", "key"]);
   });
 });

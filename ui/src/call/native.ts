@@ -3,7 +3,9 @@
 // 28-byte header (coup-desktop/src/media.rs has the table), and is decoded
 // here by WebCodecs' VideoDecoder into one canvas per participant's track
 // (camera and screen apart), made when the track starts and removed when it
-// ends. Nothing is encoded here: WebKitGTK's VideoEncoder crashes its web
+// ends. When a decoder fails or falls behind, its track waits for a keyframe
+// and asks the sender for one (the shell's `request_keyframe`), rather than
+// staying frozen until the next periodic keyframe. Nothing is encoded here: WebKitGTK's VideoEncoder crashes its web
 // process, so sending is the engine's.
 
 import type { TrackKind } from "./rules";
@@ -85,10 +87,13 @@ export function canDecode(): boolean {
 export class NativeVideo {
   private readonly tracks = new Map<string, Decoding>();
 
-  /** `changed` runs when a track's canvas comes or goes. */
+  /** `changed` runs when a track's canvas comes or goes; `wantKeyframe` when
+   * a track's decoder lost the picture (an error, an overflowing queue) and
+   * waits for a keyframe — once each time, not once per skipped frame. */
   constructor(
     private readonly changed: () => void,
     private readonly label: (from: Id, track: TrackKind) => string,
+    private readonly wantKeyframe: (from: Id, track: TrackKind) => void = () => undefined,
   ) {}
 
   /** The tracks on screen, in the order they started. */
@@ -168,7 +173,7 @@ export class NativeVideo {
       },
       // A broken frame closes the decoder: the next keyframe starts a new one.
       error: () => {
-        entry.needKeyframe = true;
+        this.lost(entry);
       },
     });
     decoder.configure({ codec: "vp8", optimizeForLatency: true });
@@ -180,14 +185,21 @@ export class NativeVideo {
     if (!canDecode()) return;
     const decoder = this.decoderFor(entry);
     if (!message.keyframe && (entry.needKeyframe || decoder.decodeQueueSize > MAX_QUEUE)) {
-      entry.needKeyframe = true;
+      this.lost(entry);
       return;
     }
     entry.needKeyframe = false;
     try {
       decoder.decode(new EncodedVideoChunk({ type: message.keyframe ? "key" : "delta", timestamp: message.millis * 1000, data: message.frame }));
     } catch {
-      entry.needKeyframe = true;
+      this.lost(entry);
     }
+  }
+
+  /** The track's picture is lost until a keyframe: ask for one, once. */
+  private lost(entry: Decoding): void {
+    if (entry.needKeyframe) return;
+    entry.needKeyframe = true;
+    this.wantKeyframe(entry.from, entry.track);
   }
 }

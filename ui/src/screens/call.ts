@@ -194,7 +194,12 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
   const joinNative = async (): Promise<JoinedCall> => {
     const joinNativeCall = ctx.backend.joinNativeCall;
     if (!joinNativeCall) throw new Error("no native calls");
-    const video = new NativeVideo(render, (from, track) => (track === "screen" ? t("screenOf", { name: name(from) }) : t("videoOf", { name: name(from) })));
+    const video = new NativeVideo(
+      render,
+      (from, track) => (track === "screen" ? t("screenOf", { name: name(from) }) : t("videoOf", { name: name(from) })),
+      // Best effort: a lost request leaves the periodic keyframe.
+      (from, track) => void ctx.backend.requestKeyframe?.(studyId, from, track).catch(() => undefined),
+    );
     nativeVideo = video;
     const call = await joinNativeCall(studyId, media, (message) => video.receive(message));
     media = call.media;
