@@ -503,3 +503,39 @@ impl EventSink for Hub {
         self.run(|live| live.committed(events));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &'static str) -> Outbound {
+        Outbound::frame(Utf8Bytes::from_static(text))
+    }
+
+    #[test]
+    fn an_outbox_is_bounded_keeps_order_and_holds_nothing_once_taken() {
+        let outbox = Outbox::new(2);
+        assert!(outbox.push(frame("a")).is_ok());
+        assert!(outbox.push(frame("b")).is_ok());
+        let refused = outbox.push(frame("c")).expect_err("full at its capacity");
+        assert_eq!(refused.frame.as_str(), "c");
+        let taken: Vec<String> = outbox
+            .take()
+            .into_iter()
+            .map(|o| o.frame.as_str().to_owned())
+            .collect();
+        assert_eq!(taken, ["a", "b"]);
+        assert_eq!(outbox.frames().capacity(), 0, "an emptied outbox holds no allocation");
+        assert!(outbox.push(frame("d")).is_ok(), "room again once taken");
+    }
+
+    #[tokio::test]
+    async fn a_frame_queued_before_the_wait_still_wakes_it() {
+        let outbox = Outbox::new(4);
+        assert!(outbox.push(frame("a")).is_ok());
+        tokio::time::timeout(Duration::from_secs(1), outbox.queued())
+            .await
+            .expect("woken by the frame queued before");
+        assert_eq!(outbox.take().len(), 1);
+    }
+}

@@ -23,7 +23,7 @@ use hub::Hub;
 /// Initial read buffer of a connection. Client frames are small; tungstenite's
 /// default (128 KiB) would cost an idle connection more than everything else it
 /// holds, while a frame larger than this buffer is still read whole.
-const READ_BUFFER_BYTES: usize = 1024;
+const READ_BUFFER_BYTES: usize = 256;
 
 /// Gateway settings, from the server configuration.
 #[derive(Debug, Clone)]
