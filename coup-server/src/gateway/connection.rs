@@ -55,10 +55,13 @@ impl<T: Sink<Message, Error = axum::Error> + Unpin + Send + 'static> Outgoing fo
 pub trait Incoming: Stream<Item = Result<Message, axum::Error>> + Unpin + Send {}
 impl<T: Stream<Item = Result<Message, axum::Error>> + Unpin + Send> Incoming for T {}
 
-/// Runs a WebSocket connection to its end.
-pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
+/// Runs a WebSocket connection to its end. Not `async` itself: the socket is
+/// split before the connection's future exists, so that future (which lives as
+/// long as the connection) never holds the socket by value as well.
+pub fn run(socket: WebSocket, app: Arc<AppState>) -> impl Future<Output = ()> {
     let (sink, stream) = socket.split();
-    serve(sink, stream, app, gateway).await;
+    let gateway = app.gateway.clone();
+    connection(sink, stream, app, gateway)
 }
 
 /// Runs a connection over any message sink and stream to its end: the whole
@@ -69,10 +72,21 @@ pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
 /// is being handled (a store write, say) no further frame is read, but queued
 /// frames are still written and heartbeats kept. What is queued is written as
 /// one batch with one flush.
-pub async fn serve(
+pub fn serve(
+    sink: impl Outgoing,
+    stream: impl Incoming,
+    app: AppState,
+    gateway: Arc<Gateway>,
+) -> impl Future<Output = ()> {
+    connection(sink, stream, Arc::new(app), gateway)
+}
+
+/// [`serve`] with the application state shared: the connection's future keeps
+/// its arguments for its whole life, so they are pointers, not the state.
+async fn connection(
     mut sink: impl Outgoing,
     mut stream: impl Incoming,
-    app: AppState,
+    app: Arc<AppState>,
     gateway: Arc<Gateway>,
 ) {
     // Boxed futures here and for each frame below: the connection's task keeps
@@ -115,11 +129,9 @@ pub async fn serve(
                 if batch.is_empty() {
                     continue;
                 }
-                let written = tokio::select! {
-                    written = tokio::time::timeout(WRITE_TIMEOUT, write_batch(&mut sink, batch)) => written,
-                    () = ending.ended() => break,
-                };
-                if !matches!(written, Ok(Ok(()))) {
+                // Boxed: a write's state (its deadline among it) is held
+                // only while it runs, not by every idle connection.
+                if !Box::pin(write_within(&ending, write_batch(&mut sink, batch))).await {
                     ending.quietly();
                     break;
                 }
@@ -130,11 +142,8 @@ pub async fn serve(
                     break;
                 }
                 ping.as_mut().reset(tokio::time::Instant::now() + heartbeat);
-                let written = tokio::select! {
-                    written = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Ping(Default::default()))) => written,
-                    () = ending.ended() => break,
-                };
-                if !matches!(written, Ok(Ok(()))) {
+                let sent = sink.send(Message::Ping(Default::default()));
+                if !Box::pin(write_within(&ending, sent)).await {
                     ending.quietly();
                     break;
                 }
@@ -194,6 +203,18 @@ async fn finished(handling: &mut Option<BoxFuture<'static, Reader>>) -> Reader {
     match handling {
         Some(handling) => handling.await,
         None => std::future::pending().await,
+    }
+}
+
+/// Runs a write with a deadline, so a client that stops reading cannot hold
+/// the connection; false when it failed, timed out or the connection ended.
+async fn write_within(
+    ending: &Ending,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> bool {
+    tokio::select! {
+        written = tokio::time::timeout(WRITE_TIMEOUT, write) => matches!(written, Ok(Ok(()))),
+        () = ending.ended() => false,
     }
 }
 
@@ -364,7 +385,7 @@ async fn hello(
 /// One subscription's replay: what a subscriber missed after a change number,
 /// one batch of the change feed at a time as the client reads, then live.
 struct Replay {
-    app: AppState,
+    app: Arc<AppState>,
     gateway: Arc<Gateway>,
     id: ConnId,
     study: StudyId,
@@ -517,7 +538,7 @@ fn request_id_of(text: &str) -> Option<String> {
 }
 
 struct Reader {
-    app: AppState,
+    app: Arc<AppState>,
     gateway: Arc<Gateway>,
     id: ConnId,
     user: UserId,
