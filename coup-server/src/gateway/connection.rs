@@ -141,7 +141,11 @@ async fn connection(
                     ending.close(close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
                     break;
                 }
-                ping.as_mut().reset(tokio::time::Instant::now() + heartbeat);
+                // Due every heartbeat from the start, however late this one
+                // ran: a connection is closed at the first heartbeat that
+                // finds two whole intervals of silence.
+                let next = ping.deadline() + heartbeat;
+                ping.as_mut().reset(next);
                 let sent = sink.send(Message::Ping(Default::default()));
                 if !Box::pin(write_within(&ending, sent)).await {
                     ending.quietly();
