@@ -525,7 +525,11 @@ mod tests {
             .map(|o| o.frame.as_str().to_owned())
             .collect();
         assert_eq!(taken, ["a", "b"]);
-        assert_eq!(outbox.frames().capacity(), 0, "an emptied outbox holds no allocation");
+        assert_eq!(
+            outbox.frames().capacity(),
+            0,
+            "an emptied outbox holds no allocation"
+        );
         assert!(outbox.push(frame("d")).is_ok(), "room again once taken");
     }
 
