@@ -135,6 +135,7 @@ async fn connection(
                     ending.quietly();
                     break;
                 }
+                outbox.written();
             }
             () = &mut ping => {
                 if last_seen.elapsed() > heartbeat * 2 {

@@ -63,44 +63,62 @@ impl Outbound {
 /// A connection's outbound queue: bounded, and allocated only while it holds
 /// frames. The connection takes everything queued at once and writes it as one
 /// batch, so an emptied queue is left with no allocation at all (a tokio
-/// channel would keep a pre-allocated block of slots per connection).
+/// channel would keep a pre-allocated block of slots per connection). The
+/// batch being written still counts against the bound until it is written, so
+/// a client that stops reading holds at most `capacity` frames.
 #[derive(Debug)]
 pub struct Outbox {
-    frames: Mutex<VecDeque<Outbound>>,
+    queue: Mutex<Queue>,
     capacity: usize,
     queued: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<Outbound>,
+    /// Frames taken and not yet written.
+    writing: usize,
 }
 
 impl Outbox {
     /// An empty outbox that holds at most `capacity` frames.
     pub fn new(capacity: usize) -> Self {
         Self {
-            frames: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             capacity,
             queued: Notify::new(),
         }
     }
 
-    fn frames(&self) -> MutexGuard<'_, VecDeque<Outbound>> {
-        self.frames.lock().unwrap_or_else(|p| p.into_inner())
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Queues a frame without waiting; gives it back when the outbox is full.
     pub fn push(&self, outbound: Outbound) -> Result<(), Outbound> {
         {
-            let mut frames = self.frames();
-            if frames.len() >= self.capacity {
+            let mut queue = self.queue();
+            if queue.frames.len() + queue.writing >= self.capacity {
                 return Err(outbound);
             }
-            frames.push_back(outbound);
+            queue.frames.push_back(outbound);
         }
         self.queued.notify_one();
         Ok(())
     }
 
-    /// Everything queued, in order, leaving the outbox empty and unallocated.
+    /// Everything queued, in order, leaving the outbox empty and unallocated;
+    /// it counts as being written until [`Self::written`].
     pub fn take(&self) -> VecDeque<Outbound> {
-        std::mem::take(&mut *self.frames())
+        let mut queue = self.queue();
+        let batch = std::mem::take(&mut queue.frames);
+        queue.writing = batch.len();
+        batch
+    }
+
+    /// The batch last taken is written: its room is free again.
+    pub fn written(&self) {
+        self.queue().writing = 0;
     }
 
     /// Resolves once a frame may have been queued since the last [`Self::take`]
@@ -526,11 +544,16 @@ mod tests {
             .collect();
         assert_eq!(taken, ["a", "b"]);
         assert_eq!(
-            outbox.frames().capacity(),
+            outbox.queue().frames.capacity(),
             0,
             "an emptied outbox holds no allocation"
         );
-        assert!(outbox.push(frame("d")).is_ok(), "room again once taken");
+        assert!(
+            outbox.push(frame("d")).is_err(),
+            "the batch being written still counts"
+        );
+        outbox.written();
+        assert!(outbox.push(frame("d")).is_ok(), "room again once written");
     }
 
     #[tokio::test]
