@@ -1,14 +1,17 @@
-//! One WebSocket connection: `hello` first, then a reader that handles frames in
-//! order, a writer that drains the bounded outbound queue and keeps the
-//! heartbeat, and one replay task per resuming subscription. One [`Ending`] ties
-//! them: whatever ends the connection (the client, the heartbeat, a slow reader,
-//! a flood, the session) ends all three, unregisters it from the hub — presence,
-//! typing and calls end with it — and closes the socket within a bounded time.
-//! The loop ([`serve`]) is written over any message sink and stream, so tests
-//! drive it with channels; [`run`] gives it an axum WebSocket's halves.
+//! One WebSocket connection, one task: `hello` first, then one loop that
+//! handles frames in order, writes what the hub queued in the connection's
+//! [`Outbox`] (everything queued at once, one flush) and keeps the heartbeat,
+//! plus one replay task per resuming subscription while it replays. One
+//! [`Ending`] ties them: whatever ends the connection (the client, the
+//! heartbeat, a slow reader, a flood, the session) ends the loop and the
+//! replays, unregisters it from the hub — presence, typing and calls end with
+//! it — and closes the socket within a bounded time. An idle connection holds
+//! its task, its socket and an empty outbox, nothing else. The loop ([`serve`])
+//! is written over any message sink and stream, so tests drive it with
+//! channels; [`run`] gives it an axum WebSocket's halves.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -17,11 +20,12 @@ use coup_core::realtime::live::{ConnId, GoLive, LiveError};
 use coup_core::realtime::protocol::{ClientFrame, PROTOCOL_VERSION, ServerFrame, close, codes};
 use coup_core::service::accounts::Session;
 use coup_core::service::chat::{self, ResumePoint, SendMessage};
+use futures_util::future::BoxFuture;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 
 use super::Gateway;
-use super::hub::{Ending, Frame, Outbound};
+use super::hub::{Ending, Frame, Outbound, Outbox};
 use crate::state::AppState;
 
 /// How long a client has to say `hello`.
@@ -51,19 +55,38 @@ impl<T: Sink<Message, Error = axum::Error> + Unpin + Send + 'static> Outgoing fo
 pub trait Incoming: Stream<Item = Result<Message, axum::Error>> + Unpin + Send {}
 impl<T: Stream<Item = Result<Message, axum::Error>> + Unpin + Send> Incoming for T {}
 
-/// Runs a WebSocket connection to its end.
-pub async fn run(socket: WebSocket, app: AppState, gateway: Arc<Gateway>) {
+/// Runs a WebSocket connection to its end. Not `async` itself: the socket is
+/// split before the connection's future exists, so that future (which lives as
+/// long as the connection) never holds the socket by value as well.
+pub fn run(socket: WebSocket, app: Arc<AppState>) -> impl Future<Output = ()> {
     let (sink, stream) = socket.split();
-    serve(sink, stream, app, gateway).await;
+    let gateway = app.gateway.clone();
+    connection(sink, stream, app, gateway)
 }
 
 /// Runs a connection over any message sink and stream to its end: the whole
 /// protocol — hello, frames, replays, heartbeats, the close — with no socket
 /// of its own, so tests drive it with channels.
-pub async fn serve(
+///
+/// One task does it all. Frames are handled in order, one at a time; while one
+/// is being handled (a store write, say) no further frame is read, but queued
+/// frames are still written and heartbeats kept. What is queued is written as
+/// one batch with one flush.
+pub fn serve(
+    sink: impl Outgoing,
+    stream: impl Incoming,
+    app: AppState,
+    gateway: Arc<Gateway>,
+) -> impl Future<Output = ()> {
+    connection(sink, stream, Arc::new(app), gateway)
+}
+
+/// [`serve`] with the application state shared: the connection's future keeps
+/// its arguments for its whole life, so they are pointers, not the state.
+async fn connection(
     mut sink: impl Outgoing,
     mut stream: impl Incoming,
-    app: AppState,
+    app: Arc<AppState>,
     gateway: Arc<Gateway>,
 ) {
     // Boxed futures here and for each frame below: the connection's task keeps
@@ -71,27 +94,20 @@ pub async fn serve(
     // on the heap only while they run.
     let Some((session, hello_ok)) = Box::pin(hello(&mut sink, &mut stream, &app, &gateway)).await
     else {
-        await_client_close(&mut stream).await;
+        Box::pin(await_client_close(&mut stream)).await;
         return;
     };
-    let (tx, rx) = mpsc::channel(gateway.settings.queue_len + REPLAY_WINDOW);
+    let outbox = Arc::new(Outbox::new(gateway.settings.queue_len + REPLAY_WINDOW));
     let ending = Ending::default();
     let user = session.user_id;
     let id = gateway
         .hub
-        .register(user, session.token_hash, tx.clone(), ending.clone());
-    let _ = tx.try_send(Outbound::frame(hello_ok));
-    let last_seen = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let writer = tokio::spawn(write_loop(
-        sink,
-        rx,
-        gateway.settings.heartbeat,
-        last_seen.clone(),
-        started,
-        ending.clone(),
-    ));
-    let mut reader = Reader {
+        .register(user, session.token_hash, outbox.clone(), ending.clone());
+    let _ = outbox.push(Outbound::frame(hello_ok));
+    let heartbeat = gateway.settings.heartbeat;
+    // Exactly one of the two is set: the reader waits for a frame, or is
+    // inside the handling of one (and comes back when it is done).
+    let mut reader = Some(Reader {
         app,
         gateway: gateway.clone(),
         id,
@@ -99,44 +115,145 @@ pub async fn serve(
         ending: ending.clone(),
         bucket: Bucket::new(gateway.settings.frames_per_second),
         replay_window: None,
-    };
-    while !ending.is_ended() {
-        let input = tokio::select! {
-            input = stream.next() => match input {
-                Some(input) => input,
-                None => break,
-            },
+    });
+    let mut handling: Option<BoxFuture<'static, Reader>> = None;
+    let mut last_seen = Instant::now();
+    let ping = tokio::time::sleep(heartbeat);
+    tokio::pin!(ping);
+    loop {
+        tokio::select! {
+            biased;
             () = ending.ended() => break,
-        };
-        last_seen.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-        match input {
-            Ok(Message::Text(text)) => Box::pin(reader.frame(text.as_str())).await,
-            Ok(Message::Binary(_)) => {
-                reader.reply(ServerFrame::protocol_error(
-                    None,
-                    codes::BAD_FRAME,
-                    "frames are JSON text",
-                ));
-            }
-            Ok(Message::Ping(_) | Message::Pong(_)) => {}
-            Ok(Message::Close(_)) => break,
-            Err(e) => {
-                if let Some((code, reason)) = violation(e) {
-                    ending.close(code, reason);
+            () = outbox.queued() => {
+                let batch = outbox.take();
+                if batch.is_empty() {
+                    continue;
                 }
-                break;
+                // Boxed: a write's state (its deadline among it) is held
+                // only while it runs, not by every idle connection.
+                if !Box::pin(write_within(&ending, write_batch(&mut sink, batch))).await {
+                    ending.quietly();
+                    break;
+                }
+                outbox.written();
+            }
+            () = &mut ping => {
+                if last_seen.elapsed() > heartbeat * 2 {
+                    ending.close(close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
+                    break;
+                }
+                // Due every heartbeat from the start, however late this one
+                // ran: a connection is closed at the first heartbeat that
+                // finds two whole intervals of silence.
+                let next = ping.deadline() + heartbeat;
+                ping.as_mut().reset(next);
+                let sent = sink.send(Message::Ping(Default::default()));
+                if !Box::pin(write_within(&ending, sent)).await {
+                    ending.quietly();
+                    break;
+                }
+            }
+            handled = finished(&mut handling), if handling.is_some() => {
+                handling = None;
+                reader = Some(handled);
+            }
+            input = stream.next(), if reader.is_some() => {
+                let Some(input) = input else {
+                    break;
+                };
+                last_seen = Instant::now();
+                match input {
+                    Ok(Message::Text(text)) => {
+                        if let Some(mut handler) = reader.take() {
+                            handling = Some(Box::pin(async move {
+                                handler.frame(text.as_str()).await;
+                                handler
+                            }));
+                        }
+                    }
+                    Ok(Message::Binary(_)) => {
+                        if let Some(reader) = &reader {
+                            reader.reply(ServerFrame::protocol_error(
+                                None,
+                                codes::BAD_FRAME,
+                                "frames are JSON text",
+                            ));
+                        }
+                    }
+                    Ok(Message::Ping(_) | Message::Pong(_)) => {}
+                    Ok(Message::Close(_)) => break,
+                    Err(e) => {
+                        if let Some((code, reason)) = violation(e) {
+                            ending.close(code, reason);
+                        }
+                        break;
+                    }
+                }
             }
         }
     }
     // However it ended — the client, a refusal, the heartbeat, a slow reader, the
-    // session — the writer, the replays and the hub's record end now, so
-    // presence, typing and calls end with the socket.
+    // session — the replays and the hub's record end now, so presence, typing
+    // and calls end with the socket.
     ending.quietly();
     gateway.hub.unregister(id);
+    drop(handling);
     drop(reader);
-    drop(tx);
-    let _ = writer.await;
-    await_client_close(&mut stream).await;
+    Box::pin(send_close(&mut sink, &outbox, &ending)).await;
+    Box::pin(await_client_close(&mut stream)).await;
+}
+
+/// What the frame being handled gives back when it is done: the reader.
+async fn finished(handling: &mut Option<BoxFuture<'static, Reader>>) -> Reader {
+    match handling {
+        Some(handling) => handling.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs a write with a deadline, so a client that stops reading cannot hold
+/// the connection; false when it failed, timed out or the connection ended.
+async fn write_within(
+    ending: &Ending,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> bool {
+    tokio::select! {
+        written = tokio::time::timeout(WRITE_TIMEOUT, write) => matches!(written, Ok(Ok(()))),
+        () = ending.ended() => false,
+    }
+}
+
+/// Writes a batch of queued frames and flushes once. A replayed frame's window
+/// permit is held until its frame is written.
+async fn write_batch(
+    sink: &mut impl Outgoing,
+    batch: VecDeque<Outbound>,
+) -> Result<(), axum::Error> {
+    for Outbound { frame, window } in batch {
+        sink.feed(Message::Text(frame)).await?;
+        drop(window);
+    }
+    sink.flush().await
+}
+
+/// Sends the connection's close frame, if it ended with one: what was queued
+/// before the close goes first (the error that explains it, say) — but not to
+/// a client that stopped reading.
+async fn send_close(sink: &mut impl Outgoing, outbox: &Outbox, ending: &Ending) {
+    let Some((code, reason)) = ending.close_frame() else {
+        return;
+    };
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, async {
+        if code != close::SLOW_CONSUMER {
+            write_batch(sink, outbox.take()).await?;
+        }
+        sink.send(Message::Close(Some(frame))).await
+    })
+    .await;
 }
 
 /// The close code RFC 6455 gives a read failure, classified by its type: a
@@ -270,72 +387,10 @@ async fn hello(
     }
 }
 
-/// Drains the queue into the socket, pings every heartbeat and ends a connection
-/// that stayed silent for two heartbeats. Every write has a deadline, so a client
-/// that stops reading cannot hold the writer; whatever ends the connection, the
-/// writer sends its close frame (if it has one) and returns.
-async fn write_loop(
-    mut sink: impl Outgoing,
-    mut rx: mpsc::Receiver<Outbound>,
-    heartbeat: Duration,
-    last_seen: Arc<AtomicU64>,
-    started: Instant,
-    ending: Ending,
-) {
-    let mut ticker = tokio::time::interval(heartbeat);
-    ticker.tick().await;
-    loop {
-        // A replayed frame's window permit is held until the frame is written.
-        let (message, _window) = tokio::select! {
-            () = ending.ended() => break,
-            next = rx.recv() => match next {
-                Some(Outbound { frame, window }) => (Message::Text(frame), window),
-                None => {
-                    ending.close(close::GOING_AWAY, "bye");
-                    break;
-                }
-            },
-            _ = ticker.tick() => {
-                let silent = started.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
-                if silent > heartbeat * 2 {
-                    ending.close(close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
-                    break;
-                }
-                (Message::Ping(Default::default()), None)
-            }
-        };
-        let written = tokio::select! {
-            written = tokio::time::timeout(WRITE_TIMEOUT, sink.send(message)) => written,
-            () = ending.ended() => break,
-        };
-        if !matches!(written, Ok(Ok(()))) {
-            ending.quietly();
-            break;
-        }
-    }
-    if let Some((code, reason)) = ending.close_frame() {
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        };
-        let _ = tokio::time::timeout(CLOSE_GRACE, async {
-            // What was queued before the close goes first (the error that
-            // explains it, say) — but not to a client that stopped reading.
-            if code != close::SLOW_CONSUMER {
-                while let Ok(Outbound { frame, .. }) = rx.try_recv() {
-                    sink.send(Message::Text(frame)).await?;
-                }
-            }
-            sink.send(Message::Close(Some(frame))).await
-        })
-        .await;
-    }
-}
-
 /// One subscription's replay: what a subscriber missed after a change number,
 /// one batch of the change feed at a time as the client reads, then live.
 struct Replay {
-    app: AppState,
+    app: Arc<AppState>,
     gateway: Arc<Gateway>,
     id: ConnId,
     study: StudyId,
@@ -488,7 +543,7 @@ fn request_id_of(text: &str) -> Option<String> {
 }
 
 struct Reader {
-    app: AppState,
+    app: Arc<AppState>,
     gateway: Arc<Gateway>,
     id: ConnId,
     user: UserId,

@@ -5,14 +5,14 @@
 //! nodes tell each other). It is the core's [`EventSink`]: committed events go
 //! to `Live` and its effects are carried out in commit order.
 //!
-//! Every connection has a bounded queue; a connection whose queue is full is
-//! closed as a slow consumer instead of growing memory, and `Live` hears that it
-//! closed. Frames are serialized once per delivery (by `Live`'s encoder) and the
+//! Every connection has a bounded [`Outbox`]; a connection whose outbox is full
+//! is closed as a slow consumer instead of growing memory, and `Live` hears that
+//! it closed. An empty outbox holds no allocation: idle connections are many. Frames are serialized once per delivery (by `Live`'s encoder) and the
 //! bytes are shared between recipients. Messages for the other nodes go to the
 //! bus's bounded outbox ([`crate::bus`]); a full outbox drops them (counted).
 //!
-//! Nothing here waits: the lock is held only while `Live` computes and queues
-//! are `try_send`. A replay (driven by `connection`) queues each batch through
+//! Nothing here waits: the lock is held only while `Live` computes, and frames
+//! are pushed to outboxes (and the bus's outbox) without waiting. A replay (driven by `connection`) queues each batch through
 //! [`Hub::replay`] only while its subscription is still replaying.
 //!
 //! `Live`'s watch effects wake the bus, which takes the changed interest
@@ -60,6 +60,74 @@ impl Outbound {
     }
 }
 
+/// A connection's outbound queue: bounded, and allocated only while it holds
+/// frames. The connection takes everything queued at once and writes it as one
+/// batch, so an emptied queue is left with no allocation at all (a tokio
+/// channel would keep a pre-allocated block of slots per connection). The
+/// batch being written still counts against the bound until it is written, so
+/// a client that stops reading holds at most `capacity` frames.
+#[derive(Debug)]
+pub struct Outbox {
+    queue: Mutex<Queue>,
+    capacity: usize,
+    queued: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<Outbound>,
+    /// Frames taken and not yet written.
+    writing: usize,
+}
+
+impl Outbox {
+    /// An empty outbox that holds at most `capacity` frames.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            queue: Mutex::new(Queue::default()),
+            capacity,
+            queued: Notify::new(),
+        }
+    }
+
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a frame without waiting; gives it back when the outbox is full.
+    pub fn push(&self, outbound: Outbound) -> Result<(), Outbound> {
+        {
+            let mut queue = self.queue();
+            if queue.frames.len() + queue.writing >= self.capacity {
+                return Err(outbound);
+            }
+            queue.frames.push_back(outbound);
+        }
+        self.queued.notify_one();
+        Ok(())
+    }
+
+    /// Everything queued, in order, leaving the outbox empty and unallocated;
+    /// it counts as being written until [`Self::written`].
+    pub fn take(&self) -> VecDeque<Outbound> {
+        let mut queue = self.queue();
+        let batch = std::mem::take(&mut queue.frames);
+        queue.writing = batch.len();
+        batch
+    }
+
+    /// The batch last taken is written: its room is free again.
+    pub fn written(&self) {
+        self.queue().writing = 0;
+    }
+
+    /// Resolves once a frame may have been queued since the last [`Self::take`]
+    /// (a queue between a take and this wait still wakes it).
+    pub async fn queued(&self) {
+        self.queued.notified().await;
+    }
+}
+
 /// How a connection ends. The first to end it gives the close code (if any);
 /// ending cancels its reader, writer and replays at once, whatever ended it.
 #[derive(Debug, Clone, Default)]
@@ -100,7 +168,7 @@ impl Ending {
 
 /// A registered connection: where its frames go and how it ends.
 struct Handle {
-    tx: mpsc::Sender<Outbound>,
+    outbox: Arc<Outbox>,
     ending: Ending,
 }
 
@@ -155,7 +223,7 @@ impl State {
                         let Some(handle) = self.conns.get(&id) else {
                             continue;
                         };
-                        if handle.tx.try_send(Outbound::frame(frame.clone())).is_err() {
+                        if handle.outbox.push(Outbound::frame(frame.clone())).is_err() {
                             self.slow_consumer(id, &mut work);
                         }
                     }
@@ -228,12 +296,12 @@ impl Hub {
         &self,
         user: UserId,
         token_hash: String,
-        tx: mpsc::Sender<Outbound>,
+        outbox: Arc<Outbox>,
         ending: Ending,
     ) -> ConnId {
         let mut s = self.lock();
         let id = s.live.open(user, token_hash);
-        s.conns.insert(id, Handle { tx, ending });
+        s.conns.insert(id, Handle { outbox, ending });
         metrics::gauge!("coup_ws_connections").increment(1.0);
         id
     }
@@ -264,8 +332,8 @@ impl Hub {
         frames: impl IntoIterator<Item = (Frame, OwnedSemaphorePermit)>,
     ) -> bool {
         let mut s = self.lock();
-        let tx = match s.conns.get(&id) {
-            Some(handle) if s.live.is_replaying(id, study) => handle.tx.clone(),
+        let outbox = match s.conns.get(&id) {
+            Some(handle) if s.live.is_replaying(id, study) => handle.outbox.clone(),
             _ => return false,
         };
         for (frame, permit) in frames {
@@ -273,7 +341,7 @@ impl Hub {
                 frame,
                 window: Some(permit),
             };
-            if tx.try_send(outbound).is_err() {
+            if outbox.push(outbound).is_err() {
                 let mut work = VecDeque::new();
                 s.slow_consumer(id, &mut work);
                 s.execute(work.into());
@@ -451,5 +519,50 @@ impl EventSink for Hub {
     /// the other nodes'.
     fn publish(&self, events: &[DomainEvent]) {
         self.run(|live| live.committed(events));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &'static str) -> Outbound {
+        Outbound::frame(Utf8Bytes::from_static(text))
+    }
+
+    #[test]
+    fn an_outbox_is_bounded_keeps_order_and_holds_nothing_once_taken() {
+        let outbox = Outbox::new(2);
+        assert!(outbox.push(frame("a")).is_ok());
+        assert!(outbox.push(frame("b")).is_ok());
+        let refused = outbox.push(frame("c")).expect_err("full at its capacity");
+        assert_eq!(refused.frame.as_str(), "c");
+        let taken: Vec<String> = outbox
+            .take()
+            .into_iter()
+            .map(|o| o.frame.as_str().to_owned())
+            .collect();
+        assert_eq!(taken, ["a", "b"]);
+        assert_eq!(
+            outbox.queue().frames.capacity(),
+            0,
+            "an emptied outbox holds no allocation"
+        );
+        assert!(
+            outbox.push(frame("d")).is_err(),
+            "the batch being written still counts"
+        );
+        outbox.written();
+        assert!(outbox.push(frame("d")).is_ok(), "room again once written");
+    }
+
+    #[tokio::test]
+    async fn a_frame_queued_before_the_wait_still_wakes_it() {
+        let outbox = Outbox::new(4);
+        assert!(outbox.push(frame("a")).is_ok());
+        tokio::time::timeout(Duration::from_secs(1), outbox.queued())
+            .await
+            .expect("woken by the frame queued before");
+        assert_eq!(outbox.take().len(), 1);
     }
 }

@@ -23,7 +23,7 @@ use hub::Hub;
 /// Initial read buffer of a connection. Client frames are small; tungstenite's
 /// default (128 KiB) would cost an idle connection more than everything else it
 /// holds, while a frame larger than this buffer is still read whole.
-const READ_BUFFER_BYTES: usize = 1024;
+const READ_BUFFER_BYTES: usize = 256;
 
 /// Gateway settings, from the server configuration.
 #[derive(Debug, Clone)]
@@ -89,13 +89,15 @@ pub async fn upgrade(
         Ok(ws) => ws,
         Err(rejection) => return bad_request("upgrade", rejection.body_text()).into_response(),
     };
-    let gateway = app.gateway.clone();
-    let limit = gateway.settings.max_frame_bytes;
+    let limit = app.gateway.settings.max_frame_bytes;
+    // Shared: the connection's task keeps what its callback captured for as
+    // long as the connection lives.
+    let app = Arc::new(app);
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .read_buffer_size(READ_BUFFER_BYTES)
         // Written as sent: tungstenite keeps its write buffer's capacity for the
         // connection's life, so it should never grow past the largest frame.
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connection::run(socket, app, gateway))
+        .on_upgrade(move |socket| connection::run(socket, app))
 }
