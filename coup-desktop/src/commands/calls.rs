@@ -1,9 +1,9 @@
-//! The call panel's commands: join and leave a study's call and change what
-//! this user sends (microphone, camera, screen share), and ask a participant
-//! for a keyframe when the webview's decoder of their video lost the picture. The call's media runs
-//! on the native engine (`crate::media`): joining starts it, with remote video
-//! on the `video` channel; the toggles start and stop its sources, which also
-//! signal the media state. What others do arrives as
+//! The call panel's commands: join and leave a study's call, change what this
+//! user sends (microphone, camera, screen share), and ask a participant for a
+//! keyframe when the webview's decoder of their video lost the picture. The
+//! call's media runs on the native engine (`crate::media`): joining starts it,
+//! with remote video on the `video` channel; the toggles start and stop its
+//! sources, which also signal the media state. What others do arrives as
 //! `callParticipantJoined`/`Left`/`callMedia` app events.
 
 use coup_core::ids::{StudyId, UserId};

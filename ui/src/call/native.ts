@@ -5,8 +5,8 @@
 // (camera and screen apart), made when the track starts and removed when it
 // ends. When a decoder fails or falls behind, its track waits for a keyframe
 // and asks the sender for one (the shell's `request_keyframe`), rather than
-// staying frozen until the next periodic keyframe. Nothing is encoded here: WebKitGTK's VideoEncoder crashes its web
-// process, so sending is the engine's.
+// staying frozen until the next periodic keyframe. Nothing is encoded here:
+// WebKitGTK's VideoEncoder crashes its web process, so sending is the engine's.
 
 import type { TrackKind } from "./rules";
 import type { Id } from "../types";
