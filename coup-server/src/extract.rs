@@ -5,7 +5,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::Utc;
 use coup_core::Error;
-use coup_core::ids::UserId;
+use coup_core::api::paths::StudyPath;
+use coup_core::ids::{StudyId, UserId};
 use coup_core::service::accounts::{self, Session};
 use coup_core::store::Tx;
 
@@ -62,6 +63,28 @@ impl Auth {
 pub struct Api {
     pub app: AppState,
     pub bearer: Bearer,
+}
+
+/// [`Api`] at one study's path (`…/studies/{id}/…`): the handlers of a study and
+/// of what it holds run their operation with the study's id (`crate::routes`).
+/// The path is read after the token, as a handler taking both would.
+#[derive(Clone)]
+pub struct InStudy {
+    pub api: Api,
+    pub id: StudyId,
+}
+
+impl FromRequestParts<AppState> for InStudy {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let api = Api::from_request_parts(parts, state).await?;
+        let Path(StudyPath { id }) = Path::from_request_parts(parts, state).await?;
+        Ok(Self { api, id })
+    }
 }
 
 /// A request's bearer token, not yet checked.

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::{Answer, Routes, signed_in};
 use crate::error::ApiResult;
-use crate::extract::{Api, Json, Path, Query};
+use crate::extract::{Api, InStudy, Json, Path, Query};
 use crate::openapi::{InputErrors, SessionErrors, StateErrors, TargetErrors};
 
 pub(super) fn routes() -> Routes {
@@ -92,23 +92,19 @@ async fn admin_list_studies(api: Api, Query(q): Query<AdminStudyQuery>) -> Answe
 /// One study (deleted ones included) with its members and counts.
 #[utoipa::path(get, path = paths::ADMIN_STUDY, params(StudyPath),
     responses((status = 200, description = "The study", body = AdminStudyDetail), TargetErrors))]
-async fn admin_get_study(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-) -> Answer<AdminStudyDetail> {
-    api.read(move |tx, caller| admin::study_detail(tx, caller, id))
-        .await
+async fn admin_get_study(study: InStudy) -> Answer<AdminStudyDetail> {
+    study.read(admin::study_detail).await
 }
 
 /// Delete a study; its members are notified.
 #[utoipa::path(delete, path = paths::ADMIN_STUDY, params(StudyPath, DeleteReason),
     responses((status = 204, description = "The study is deleted"), TargetErrors))]
 async fn admin_delete_study(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
+    study: InStudy,
     Query(q): Query<DeleteReason>,
 ) -> ApiResult<StatusCode> {
-    api.no_content(move |tx, caller| admin::delete_study(tx, caller, id, q.reason))
+    study
+        .no_content(move |tx, caller, id| admin::delete_study(tx, caller, id, q.reason))
         .await
 }
 

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::{Answer, Created, Routes, signed_in};
 use crate::error::ApiResult;
-use crate::extract::{Api, Json, OptionalJson, Path, Query};
+use crate::extract::{Api, InStudy, Json, OptionalJson, Path, Query};
 use crate::openapi::{PayloadTooLarge, TargetErrors};
 
 /// Largest chat request body: 4,000 characters of up to 4 bytes, plus JSON.
@@ -51,24 +51,18 @@ pub(super) fn routes() -> Routes {
 /// The study's notices, pinned first (members only).
 #[utoipa::path(get, path = paths::NOTICES, params(StudyPath, PageRequest), responses(
     (status = 200, description = "A page of notices", body = Page<Notice>), TargetErrors))]
-async fn list_notices(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Query(page): Query<PageRequest>,
-) -> Answer<Page<Notice>> {
-    api.read(move |tx, caller| notices::list(tx, caller, id, page))
+async fn list_notices(study: InStudy, Query(page): Query<PageRequest>) -> Answer<Page<Notice>> {
+    study
+        .read(move |tx, caller, id| notices::list(tx, caller, id, page))
         .await
 }
 
 /// Post a notice (OWNER and ADMINs); members are notified.
 #[utoipa::path(post, path = paths::NOTICES, params(StudyPath),
     responses((status = 201, description = "The new notice", body = Notice), TargetErrors))]
-async fn create_notice(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Json(input): Json<NewNotice>,
-) -> Created<Notice> {
-    api.created(move |tx, caller| notices::create(tx, caller, id, input))
+async fn create_notice(study: InStudy, Json(input): Json<NewNotice>) -> Created<Notice> {
+    study
+        .created(move |tx, caller, id| notices::create(tx, caller, id, input))
         .await
 }
 
@@ -129,24 +123,18 @@ async fn delete_notice(api: Api, Path(at): Path<NoticePath>) -> ApiResult<Status
     (status = 200, description = "The events, by start time", body = Vec<CalendarEvent>),
     TargetErrors,
 ))]
-async fn list_events(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Query(range): Query<Range>,
-) -> Answer<Vec<CalendarEvent>> {
-    api.read(move |tx, caller| calendar::list(tx, caller, id, range))
+async fn list_events(study: InStudy, Query(range): Query<Range>) -> Answer<Vec<CalendarEvent>> {
+    study
+        .read(move |tx, caller, id| calendar::list(tx, caller, id, range))
         .await
 }
 
 /// Add an event (members); members are notified.
 #[utoipa::path(post, path = paths::EVENTS, params(StudyPath),
     responses((status = 201, description = "The new event", body = CalendarEvent), TargetErrors))]
-async fn create_event(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Json(input): Json<NewEvent>,
-) -> Created<CalendarEvent> {
-    api.created(move |tx, caller| calendar::create(tx, caller, id, input))
+async fn create_event(study: InStudy, Json(input): Json<NewEvent>) -> Created<CalendarEvent> {
+    study
+        .created(move |tx, caller, id| calendar::create(tx, caller, id, input))
         .await
 }
 
@@ -178,12 +166,9 @@ async fn delete_event(api: Api, Path(at): Path<EventPath>) -> ApiResult<StatusCo
     (status = 200, description = "Messages and whether there are more", body = ChatPage),
     TargetErrors,
 ))]
-async fn list_messages(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Query(q): Query<ChatQuery>,
-) -> Answer<ChatPage> {
-    api.read(move |tx, caller| chat::list(tx, caller, id, q))
+async fn list_messages(study: InStudy, Query(q): Query<ChatQuery>) -> Answer<ChatPage> {
+    study
+        .read(move |tx, caller, id| chat::list(tx, caller, id, q))
         .await
 }
 
@@ -198,12 +183,9 @@ async fn list_messages(
     (status = 200, description = "Changes in order, where they reach, and whether there are more", body = ChatChanges),
     TargetErrors,
 ))]
-async fn list_changes(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Query(q): Query<ChangesQuery>,
-) -> Answer<ChatChanges> {
-    api.read(move |tx, caller| chat::changes(tx, caller, id, q))
+async fn list_changes(study: InStudy, Query(q): Query<ChangesQuery>) -> Answer<ChatChanges> {
+    study
+        .read(move |tx, caller, id| chat::changes(tx, caller, id, q))
         .await
 }
 
@@ -216,12 +198,9 @@ async fn list_changes(
     TargetErrors,
     PayloadTooLarge,
 ))]
-async fn send_message(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Json(input): Json<SendMessage>,
-) -> Created<ChatMessage> {
-    api.created(move |tx, caller| chat::send(tx, caller, id, input))
+async fn send_message(study: InStudy, Json(input): Json<SendMessage>) -> Created<ChatMessage> {
+    study
+        .created(move |tx, caller, id| chat::send(tx, caller, id, input))
         .await
 }
 

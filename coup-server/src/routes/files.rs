@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use super::{Answer, Created, Routes, signed_in};
 use crate::blobs::BlobError;
 use crate::error::{ApiError, ApiResult, bad_request};
-use crate::extract::{Api, Json, Path, Query};
+use crate::extract::{Api, InStudy, Json, Path, Query};
 use crate::openapi::{PayloadTooLarge, TargetErrors};
 
 /// Room for multipart framing around a 50 MB file.
@@ -47,12 +47,9 @@ pub(super) fn routes() -> Routes {
         TargetErrors,
     ),
 )]
-async fn list_files(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Query(page): Query<PageRequest>,
-) -> Answer<Page<FileMeta>> {
-    api.read(move |tx, caller| files::list(tx, caller, id, page))
+async fn list_files(study: InStudy, Query(page): Query<PageRequest>) -> Answer<Page<FileMeta>> {
+    study
+        .read(move |tx, caller, id| files::list(tx, caller, id, page))
         .await
 }
 
@@ -96,13 +93,11 @@ struct FileBytes(Vec<u8>);
     ),
 )]
 async fn upload_file(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
+    study: InStudy,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Created<FileMeta> {
-    api.read(move |tx, caller| files::authorize_upload(tx, caller, id))
-        .await?;
-    let app = &api.app;
+    study.read(files::authorize_upload).await?;
+    let app = &study.api.app;
     let mut multipart = multipart.map_err(|r| bad_request("file", r.body_text()))?;
     let too_large = || {
         ApiError(Error::PayloadTooLarge {
@@ -141,8 +136,8 @@ async fn upload_file(
             size,
             storage_key,
         };
-        let registered = api
-            .created(move |tx, caller| files::register(tx, caller, id, input))
+        let registered = study
+            .created(move |tx, caller, id| files::register(tx, caller, id, input))
             .await;
         return match registered {
             Ok(created) => Ok(created),

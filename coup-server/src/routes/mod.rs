@@ -7,7 +7,8 @@
 //! OpenAPI document ([`crate::openapi`]) list the same operations by construction.
 //! An area's routes go through `signed_in`, which gives their operations the
 //! area's tag and the bearer scheme, so an annotation states only what is its
-//! own; a handler takes [`Api`] and answers with one of its runs.
+//! own; a handler takes [`Api`] (or [`InStudy`] under a study's path) and answers
+//! with one of its runs.
 
 pub(crate) mod accounts;
 pub(crate) mod admin;
@@ -25,7 +26,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use coup_core::ids::UserId;
+use coup_core::ids::{StudyId, UserId};
 use coup_core::store::Tx;
 use coup_core::{Error, Outcome, Result};
 use futures_util::future::Either;
@@ -37,7 +38,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Api, Json};
+use crate::extract::{Api, InStudy, Json};
 use crate::ops;
 use crate::state::AppState;
 
@@ -115,6 +116,51 @@ impl Api {
     {
         self.write(op).await?;
         Ok(StatusCode::NO_CONTENT)
+    }
+}
+
+/// [`Api`]'s runs for an operation on the study of the path, which it is given.
+impl InStudy {
+    /// [`Api::read`] in the study.
+    pub(crate) async fn read<T, F>(&self, op: F) -> Answer<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>, StudyId) -> Result<T> + Send + 'static,
+    {
+        let id = self.id;
+        self.api.read(move |tx, caller| op(tx, caller, id)).await
+    }
+
+    /// [`Api::write`] in the study.
+    pub(crate) async fn write<T, F>(&self, op: F) -> Answer<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>, StudyId) -> Result<Outcome<T>> + Send + 'static,
+    {
+        let id = self.id;
+        self.api.write(move |tx, caller| op(tx, caller, id)).await
+    }
+
+    /// [`Api::created`] in the study.
+    pub(crate) async fn created<T, F>(&self, op: F) -> Created<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>, StudyId) -> Result<Outcome<T>> + Send + 'static,
+    {
+        let id = self.id;
+        self.api.created(move |tx, caller| op(tx, caller, id)).await
+    }
+
+    /// [`Api::no_content`] in the study.
+    pub(crate) async fn no_content<T, F>(&self, op: F) -> ApiResult<StatusCode>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut dyn Tx, Option<UserId>, StudyId) -> Result<Outcome<T>> + Send + 'static,
+    {
+        let id = self.id;
+        self.api
+            .no_content(move |tx, caller| op(tx, caller, id))
+            .await
     }
 }
 

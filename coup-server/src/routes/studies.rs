@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use super::{Answer, Created, Routes, signed_in};
 use crate::error::ApiResult;
-use crate::extract::{Api, Json, OptionalJson, Path, Query};
+use crate::extract::{Api, InStudy, Json, OptionalJson, Path, Query};
 use crate::openapi::{InputErrors, StateErrors, TargetErrors};
 
 pub(super) fn routes() -> Routes {
@@ -61,48 +61,38 @@ async fn create_study(api: Api, Json(input): Json<NewStudy>) -> Created<Study> {
 /// A private study is found only by its members and requesters.
 #[utoipa::path(get, path = paths::STUDY, security((), ("bearer" = [])), params(StudyPath),
     responses((status = 200, description = "The study", body = Study), TargetErrors))]
-async fn get_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> Answer<Study> {
-    api.read(move |tx, caller| studies::get(tx, caller, id))
-        .await
+async fn get_study(study: InStudy) -> Answer<Study> {
+    study.read(studies::get).await
 }
 
 /// Change a study (OWNER only); absent fields stay as they are.
 #[utoipa::path(method(patch, put), path = paths::STUDY, params(StudyPath),
     responses((status = 200, description = "The updated study", body = Study), TargetErrors))]
-async fn update_study(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Json(patch): Json<StudyPatch>,
-) -> Answer<Study> {
-    api.write(move |tx, caller| studies::update(tx, caller, id, patch))
+async fn update_study(study: InStudy, Json(patch): Json<StudyPatch>) -> Answer<Study> {
+    study
+        .write(move |tx, caller, id| studies::update(tx, caller, id, patch))
         .await
 }
 
 /// Delete a study (OWNER only).
 #[utoipa::path(delete, path = paths::STUDY, params(StudyPath),
     responses((status = 204, description = "The study is deleted"), TargetErrors))]
-async fn delete_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
-    api.no_content(move |tx, caller| studies::delete(tx, caller, id))
-        .await
+async fn delete_study(study: InStudy) -> ApiResult<StatusCode> {
+    study.no_content(studies::delete).await
 }
 
 /// The study's invite code (OWNER and ADMINs).
 #[utoipa::path(get, path = paths::INVITE_CODE, params(StudyPath),
     responses((status = 200, description = "The current code", body = InviteCode), TargetErrors))]
-async fn get_invite_code(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> Answer<InviteCode> {
-    api.read(move |tx, caller| studies::invite_code(tx, caller, id))
-        .await
+async fn get_invite_code(study: InStudy) -> Answer<InviteCode> {
+    study.read(studies::invite_code).await
 }
 
 /// Replace the study's invite code (OWNER and ADMINs); the old one stops working.
 #[utoipa::path(post, path = paths::INVITE_CODE, params(StudyPath),
     responses((status = 200, description = "The new code", body = InviteCode), TargetErrors))]
-async fn regenerate_invite_code(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-) -> Answer<InviteCode> {
-    api.write(move |tx, caller| studies::regenerate_invite_code(tx, caller, id))
-        .await
+async fn regenerate_invite_code(study: InStudy) -> Answer<InviteCode> {
+    study.write(studies::regenerate_invite_code).await
 }
 
 /// Join a study, or ask to.
@@ -121,21 +111,20 @@ async fn regenerate_invite_code(
     ),
 )]
 async fn join_study(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
+    study: InStudy,
     OptionalJson(body): OptionalJson<JoinRequest>,
 ) -> Created<Member> {
     let input = body.unwrap_or_default();
-    api.created(move |tx, caller| membership::join(tx, caller, id, input))
+    study
+        .created(move |tx, caller, id| membership::join(tx, caller, id, input))
         .await
 }
 
 /// Leave a study, or withdraw a pending request (the OWNER cannot leave).
 #[utoipa::path(method(post, delete), path = paths::LEAVE, params(StudyPath),
     responses((status = 204, description = "The caller is no longer a member"), StateErrors))]
-async fn leave_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiResult<StatusCode> {
-    api.no_content(move |tx, caller| membership::leave(tx, caller, id))
-        .await
+async fn leave_study(study: InStudy) -> ApiResult<StatusCode> {
+    study.no_content(membership::leave).await
 }
 
 /// Pending join requests (OWNER and ADMINs).
@@ -144,23 +133,20 @@ async fn leave_study(api: Api, Path(StudyPath { id }): Path<StudyPath>) -> ApiRe
     TargetErrors,
 ))]
 async fn list_join_requests(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
+    study: InStudy,
     Query(page): Query<PageRequest>,
 ) -> Answer<Page<Member>> {
-    api.read(move |tx, caller| membership::list_join_requests(tx, caller, id, page))
+    study
+        .read(move |tx, caller, id| membership::list_join_requests(tx, caller, id, page))
         .await
 }
 
 /// The study's active members (members only).
 #[utoipa::path(get, path = paths::MEMBERS, params(StudyPath, PageRequest), responses(
     (status = 200, description = "A page of members", body = Page<Member>), TargetErrors))]
-async fn list_members(
-    api: Api,
-    Path(StudyPath { id }): Path<StudyPath>,
-    Query(page): Query<PageRequest>,
-) -> Answer<Page<Member>> {
-    api.read(move |tx, caller| membership::list_members(tx, caller, id, page))
+async fn list_members(study: InStudy, Query(page): Query<PageRequest>) -> Answer<Page<Member>> {
+    study
+        .read(move |tx, caller, id| membership::list_members(tx, caller, id, page))
         .await
 }
 
