@@ -28,7 +28,7 @@ echo "== media: clippy with the feature"
 cargo clippy --locked -p coup-core --features media --all-targets -- -D warnings
 cargo clippy --locked -p coup-core --no-default-features --features media -- -D warnings
 
-echo "== media: the engine's unit tests (rules, pattern, codecs, X11 conversion)"
+echo "== media: the engine's unit tests (rules, pattern, codecs, pixel conversions, camera)"
 cargo test --locked -p coup-core --no-default-features --features media --lib media::
 
 echo "== media: the headless peer"

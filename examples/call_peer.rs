@@ -1,6 +1,6 @@
 //! A headless call participant: it signs in, joins a study's call with real
-//! media — the moving test pattern (or an X11 screen) and a tone — and reports
-//! what it receives from everyone else as JSON: frames decoded, frame rate,
+//! media — the moving test pattern (or an X11 screen, or a camera) and a tone —
+//! and reports what it receives from everyone else as JSON: frames decoded, frame rate,
 //! resolution, the pattern's frame numbers, end-to-end latency read from the
 //! pattern, audio packets. Tests and benchmarks run it; so can a self-hoster
 //! checking that calls work through their server.
@@ -22,6 +22,7 @@ use clap::{Parser, ValueEnum};
 use coup_core::api::studies::MyStudiesQuery;
 use coup_core::client::{Client, ClientConfig};
 use coup_core::ids::StudyId;
+use coup_core::media::camera::Camera;
 use coup_core::media::pattern::{PatternSource, ToneSource};
 use coup_core::media::x11::X11Source;
 use coup_core::media::{AudioSource, Call, CallOptions, Recorder, VideoSource};
@@ -33,6 +34,9 @@ enum Video {
     Pattern,
     /// The X11 display in `$DISPLAY` (or `--display`), as the camera track.
     Screen,
+    /// A V4L2 camera: `--camera-device`, or the first `/dev/video*`, at the
+    /// size it has nearest `--width`×`--height`.
+    Camera,
     /// No video.
     None,
 }
@@ -64,10 +68,13 @@ struct Args {
     /// The X11 display for `--video screen` and `--share-screen` (default `$DISPLAY`).
     #[arg(long)]
     display: Option<String>,
-    /// Pattern width.
+    /// The camera for `--video camera` (default: the first that captures).
+    #[arg(long)]
+    camera_device: Option<std::path::PathBuf>,
+    /// Pattern (or wanted camera) width.
     #[arg(long, default_value_t = 640)]
     width: u32,
-    /// Pattern height.
+    /// Pattern (or wanted camera) height.
     #[arg(long, default_value_t = 480)]
     height: u32,
     /// Video frames per second.
@@ -101,6 +108,13 @@ fn video_source(
     Ok(match kind {
         Video::Pattern => Some(Box::new(PatternSource::new(args.width, args.height)?)),
         Video::Screen => Some(Box::new(X11Source::open(args.display.as_deref())?)),
+        Video::Camera => {
+            let want = (args.width, args.height);
+            Some(Box::new(match &args.camera_device {
+                Some(path) => Camera::open(path, want)?,
+                None => Camera::find(want)?,
+            }))
+        }
         Video::None => None,
     })
 }

@@ -12,15 +12,17 @@
 //!   (PLI/FIR) through webrtc's chain to the encoders.
 //! - [`pattern`]: the synthetic sources — a test pattern that carries its frame
 //!   number and capture time, and a tone; [`x11`]: screen capture of an X11
-//!   display.
+//!   display; [`camera`]: a V4L2 camera; [`convert`]: their pixels to I420.
 //!
 //! Sources and sinks are traits ([`VideoSource`], [`AudioSource`],
 //! [`MediaSink`]), so apps and tests plug in their own devices and renderers.
-//! Camera and microphone capture are not built in (see README): an app with a
-//! device library implements the two source traits over it.
+//! The microphone is the app's (the desktop app reads ALSA; a phone its own
+//! audio API): an [`AudioSource`] over it.
 
 pub mod call;
+pub mod camera;
 pub mod codec;
+pub mod convert;
 mod feedback;
 pub mod pattern;
 pub mod peer;
