@@ -82,8 +82,9 @@ echo "server on http://$BOUND"
 WATCH_PID=$!
 
 PORT=$(( 4444 + RANDOM % 1000 ))
-# The app's call media on loopback, as the peer's (--loopback).
-COUP_DESKTOP_DATA_DIR="$WORK/app" COUP_DESKTOP_TOKEN_STORE=file COUP_DESKTOP_MEDIA_BIND=127.0.0.1:0 COUP_DESKTOP_DOWNLOAD_DIR="$WORK/downloads" \
+# The app's call media on loopback, as the peer's (--loopback); the test
+# pattern as its camera (this machine has none), read back at the peer.
+COUP_DESKTOP_DATA_DIR="$WORK/app" COUP_DESKTOP_TOKEN_STORE=file COUP_DESKTOP_MEDIA_BIND=127.0.0.1:0 COUP_DESKTOP_CAMERA=pattern COUP_DESKTOP_DOWNLOAD_DIR="$WORK/downloads" \
   "$TAURI_DRIVER" --port "$PORT" --native-port $(( PORT + 1 )) --native-driver "$NATIVE_DRIVER" \
   >"$WORK/tauri-driver.log" 2>&1 &
 PIDS+=($!)

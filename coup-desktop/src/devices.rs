@@ -7,20 +7,31 @@
 //!   sends the engine's test tone instead (machines without a microphone, the
 //!   end-to-end test). A microphone that cannot be opened fails the unmute
 //!   with the reason; the call goes on muted.
-//! - The camera is the engine's moving test pattern: no camera capture is
-//!   built in yet (see README).
+//! - The camera is a V4L2 device ([`Camera`]): `COUP_DESKTOP_CAMERA` names it
+//!   (`auto`, the default: the first `/dev/video*` that captures; or a path
+//!   such as `/dev/video2`), and `COUP_DESKTOP_CAMERA=pattern` sends the
+//!   engine's moving test pattern instead (machines without a camera, the
+//!   end-to-end test). No camera: `NO_DEVICE`, and the call goes on without.
 //! - The screen share is the X11 display the app runs on.
 
 use coup_core::error::{Error, Result};
+use coup_core::media::camera::Camera;
 use coup_core::media::pattern::{PatternSource, ToneSource};
 use coup_core::media::x11::X11Source;
 use coup_core::media::{AUDIO_FRAME, AUDIO_RATE, AudioSource, VideoSource};
 
-/// The size of the test pattern sent in place of a camera.
+/// The camera's size asked of the device (it gives the nearest it has), and
+/// the test pattern's.
 pub const CAMERA_SIZE: (u32, u32) = (640, 480);
 
 /// The test tone's pitch, sent in place of a microphone where asked.
 const TONE_HERTZ: f32 = 440.0;
+
+/// `COUP_DESKTOP_CAMERA`'s value that asks for the test pattern.
+const PATTERN: &str = "pattern";
+
+/// `COUP_DESKTOP_CAMERA`'s value (and default) that takes the first camera.
+const AUTO: &str = "auto";
 
 /// `COUP_DESKTOP_MIC`'s value that asks for the test tone.
 const TONE: &str = "tone";
@@ -39,10 +50,23 @@ fn mic_named(device: &str) -> Result<Box<dyn AudioSource>> {
     Ok(Box::new(AlsaMic::open(device)?))
 }
 
-/// The camera to send: the test pattern (no camera capture is built in).
+/// The camera to send: `COUP_DESKTOP_CAMERA`'s device, or the test pattern.
 pub fn camera() -> Result<Box<dyn VideoSource>> {
-    let (width, height) = CAMERA_SIZE;
-    Ok(Box::new(PatternSource::new(width, height)?))
+    let device = std::env::var("COUP_DESKTOP_CAMERA").unwrap_or_else(|_| AUTO.into());
+    camera_named(&device)
+}
+
+fn camera_named(device: &str) -> Result<Box<dyn VideoSource>> {
+    let camera = match device {
+        PATTERN => {
+            let (width, height) = CAMERA_SIZE;
+            return Ok(Box::new(PatternSource::new(width, height)?));
+        }
+        AUTO => Camera::find(CAMERA_SIZE)?,
+        path => Camera::open(std::path::Path::new(path), CAMERA_SIZE)?,
+    };
+    tracing::info!(camera = camera.name(), size = ?camera.size(), "camera opened");
+    Ok(Box::new(camera))
 }
 
 /// The screen to share: the X11 display the app runs on (`$DISPLAY`).
@@ -139,6 +163,22 @@ mod tests {
         for _ in 0..3 {
             mic.fill(&mut pcm).expect("20 ms from the null device");
         }
+    }
+
+    #[test]
+    fn the_pattern_is_there_when_asked_for_and_a_missing_camera_says_why() {
+        let mut pattern = camera_named(PATTERN).expect("the pattern");
+        assert_eq!(pattern.size(), CAMERA_SIZE);
+        pattern.next_frame().expect("a frame of the pattern");
+        let Err(error) = camera_named("/dev/no-such-camera") else {
+            panic!("a missing camera opened");
+        };
+        let text = error.to_string();
+        assert!(
+            text.contains("camera") && text.contains("/dev/no-such-camera"),
+            "{text}"
+        );
+        assert_eq!(error.reason(), Some(coup_core::error::Reason::NoDevice));
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct NativeJoined {
     pub media: MediaState,
     /// Why remote audio cannot be played (no output device), if it cannot.
     pub audio_output_error: Option<String>,
+    /// Why the camera asked for is not sent (none, busy, refused), if it is not.
+    pub camera_error: Option<String>,
 }
 
 impl NativeCall {
@@ -75,8 +77,22 @@ impl NativeCall {
                 (None, Some(e))
             }
         };
+        // A missing camera leaves the call without one (the toggle tries
+        // again); any other failure fails the join.
+        let (camera, camera_error) = match media.camera.then(camera).transpose() {
+            Ok(camera) => (camera, None),
+            Err(e @ coup_core::error::Error::Device { .. }) => {
+                tracing::info!(error = %e, "joining without a camera");
+                (None, Some(e.to_string()))
+            }
+            Err(e) => return Err(e),
+        };
+        let media = MediaState {
+            camera: camera.is_some(),
+            ..media
+        };
         let options = CallOptions {
-            camera: if media.camera { Some(camera()?) } else { None },
+            camera,
             mic: if media.mic { Some(mic()?) } else { None },
             ..CallOptions::default()
         };
@@ -97,6 +113,7 @@ impl NativeCall {
             call: call.joined().clone(),
             media,
             audio_output_error,
+            camera_error,
         };
         let native = Arc::new(Self {
             call: tokio::sync::Mutex::new(Some((call, media))),

@@ -104,6 +104,8 @@ export interface NativeJoinedCall extends JoinedCall {
   media: MediaState;
   /** Why remote audio cannot be played (no output device), if it cannot. */
   audioOutputError: string | null;
+  /** Why the camera asked for is not sent (none, busy, refused), if it is not. */
+  cameraError: string | null;
 }
 
 export type { Signal as CallSignal } from "./app.gen";

@@ -189,8 +189,8 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     }
   };
 
-  /** Joins on the shell's engine: it sends the pattern and (unmuted) the
-   * tone, and hands remote video to the canvases. */
+  /** Joins on the shell's engine: it sends the camera and (unmuted) the
+   * microphone, and hands remote video to the canvases. */
   const joinNative = async (): Promise<JoinedCall> => {
     const joinNativeCall = ctx.backend.joinNativeCall;
     if (!joinNativeCall) throw new Error("no native calls");
@@ -203,7 +203,8 @@ export function callTab(ctx: Ctx, root: HTMLElement, studyId: Id, members: () =>
     nativeVideo = video;
     const call = await joinNativeCall(studyId, media, (message) => video.receive(message));
     media = call.media;
-    replace(note, t("nativeSources"));
+    replace(note, call.cameraError === null ? t("nativeSources") : t("noCamera"));
+    if (call.cameraError !== null) note.title = call.cameraError;
     replace(audioOutput, call.audioOutputError === null ? null : t("noAudioOutput"));
     if (call.audioOutputError !== null) audioOutput.title = call.audioOutputError;
     return call;
