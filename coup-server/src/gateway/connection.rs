@@ -615,7 +615,7 @@ impl Reader {
                 last_seq,
                 last_change,
             } => {
-                if let Err(e) = hub.begin_subscribe(self.id, study_id) {
+                if let Err(e) = hub.begin_subscribe(self.id, study_id).await {
                     self.refuse(request_id, e);
                     return;
                 }
