@@ -13,7 +13,8 @@
 //! event still in flight when a client subscribes is seen by the subscription
 //! exactly as a synchronous fan-out would have had it: a chat change by its
 //! change number (held while replaying, skipped if the replay read it), and no
-//! older event at all.
+//! older event at all. Likewise a connection acknowledges its own write only
+//! once the write is fanned out ([`Hub::fanned_out`]), so its frame comes first.
 //!
 //! Every connection has a bounded [`Outbox`]; a connection whose outbox is full
 //! is closed as a slow consumer instead of growing memory, and `Live` hears that
