@@ -81,6 +81,8 @@ impl Bus {
     /// Leaves the bus for shutdown: peers forget this node's users at once rather
     /// than after the expiry. Waits (up to `wait`) for queued messages to go out.
     pub async fn leave(&self, wait: Duration) {
+        // What was committed before leaving still goes out to the peers.
+        let _ = tokio::time::timeout(wait, self.hub.fanned_out()).await;
         self.hub.leave_bus();
         drop(self.outbox.lock().unwrap_or_else(|p| p.into_inner()).take());
         if let Some(flushed) = self.flushed.lock().await.take() {

@@ -70,7 +70,7 @@ pub fn state(config: Config) -> Result<AppState, BoxError> {
         },
         config.ws_max_subscriptions,
         config.call_participant_limit,
-    ));
+    )?);
     let session_ttl = chrono::Duration::days(i64::from(config.session_ttl_days));
     // The hub hears every committed event, in commit order, and shares it on the
     // bus when one is configured.

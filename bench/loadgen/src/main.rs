@@ -3,6 +3,7 @@
 //! writes the numbers (JSON), the tables in BENCHMARKS.md and a chart. See
 //! BENCHMARKS.md for the scenarios and the one command that reruns them.
 
+mod floor;
 mod report;
 mod rest;
 mod scenario;
@@ -57,6 +58,22 @@ enum Command {
         programs: Programs,
         #[command(flatten)]
         settings: Settings,
+    },
+    /// The floor of `chat-N`: a minimal server writing one small frame per
+    /// delivery to as many loopback sockets at the same rate; prints the
+    /// measurement as JSON.
+    Floor {
+        /// Connections (as in chat-N).
+        #[arg(long)]
+        clients: usize,
+        #[command(flatten)]
+        settings: Settings,
+    },
+    /// The floor's server process (started by `floor` and `suite`).
+    #[command(hide = true)]
+    FloorServer {
+        #[command(flatten)]
+        plan: floor::FloorPlan,
     },
     /// Rewrite the chart and the tables in BENCHMARKS.md from a results file.
     Report {
@@ -137,9 +154,21 @@ async fn run(cli: Cli) -> Result<()> {
                     results.measurements.push(m);
                     results.save(&output.results)?;
                 }
+                if let Scenario::Chat(clients) = scenario {
+                    eprintln!("== {scenario} floor");
+                    let m = floor::run(clients, &settings).await?;
+                    eprintln!("   {}", summary(&m));
+                    results.measurements.push(m);
+                    results.save(&output.results)?;
+                }
             }
             write_report(&results, &output)?;
         }
+        Command::Floor { clients, settings } => {
+            let m = floor::run(clients, &settings).await?;
+            println!("{}", serde_json::to_string_pretty(&m)?);
+        }
+        Command::FloorServer { plan } => floor::serve(&plan)?,
         Command::Report { output } => write_report(&Results::load(&output.results)?, &output)?,
         Command::Smoke {
             clients,

@@ -125,13 +125,13 @@ impl Results {
             self.command,
         );
         md += &format!("![latency, memory and fan-out of both servers]({chart})\n\n");
-        md += "### Chat: latency and loss\n\nCoUp commits every message to SQLite before fanning it out; the Socket.IO peer keeps nothing.\n\n";
-        md += "| scenario | server | connected / failed / dropped | messages | delivered / expected | loss | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU s | loadgen CPU s | RSS idle → peak MB |\n";
-        md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        md += "### Chat: latency and loss\n\nCoUp commits every message to SQLite before fanning it out; the Socket.IO peer keeps nothing; the floor is the least a server does (`bench/loadgen/src/floor.rs`: one thread writing one small frame per delivery to as many loopback sockets at the same rate, nothing read or stored).\n\n";
+        md += "| scenario | server | connected / failed / dropped | messages | delivered / expected | loss | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | server CPU s | server CPU µs per delivery | loadgen CPU s | RSS idle → peak MB |\n";
+        md += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
         for m in self.of("chat-") {
             let l = m.latency_ms.unwrap_or_default();
             md += &format!(
-                "| {} | {} | {} / {} / {} | {} | {} / {} | {:.3} % | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} → {:.0} |\n",
+                "| {} | {} | {} / {} / {} | {} | {} / {} | {:.3} % | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} | {:.1} | {:.0} → {:.0} |\n",
                 m.scenario,
                 label(&m.target),
                 m.connected,
@@ -147,6 +147,7 @@ impl Results {
                 l.p999,
                 l.max,
                 m.server_cpu_secs,
+                m.us_per_delivery().unwrap_or(f64::NAN),
                 m.loadgen_cpu_secs,
                 m.rss_idle_mb,
                 m.rss_peak_mb,
@@ -246,6 +247,25 @@ impl Results {
                 "chat-10k: p99 ≤ 10 ms, no loss".to_owned(),
                 format!("p99 {p99:.1} ms, loss {:.3} %", m.loss_percent),
                 p99 <= 10.0 && m.received == m.expected && m.dropped == 0,
+            ));
+        }
+        let per_delivery = |t| {
+            self.find("chat-10k", t)
+                .and_then(Measurement::us_per_delivery)
+        };
+        if let (Some(ours), Some(floor), Some(theirs)) = (
+            per_delivery("coup"),
+            per_delivery("floor"),
+            per_delivery("socketio"),
+        ) {
+            out.push((
+                "chat-10k server CPU per delivery ≤ 1.5× the floor and ≤ ½ Socket.IO's".to_owned(),
+                format!(
+                    "{ours:.2} µs vs floor {floor:.2} ({:.1}×) and Socket.IO {theirs:.2} ({:.1}× better)",
+                    ours / floor,
+                    theirs / ours
+                ),
+                ours <= 1.5 * floor && ours * 2.0 <= theirs,
             ));
         }
         let fanout = |t| {

@@ -191,6 +191,11 @@ impl Measurement {
         (self.connected > 0).then(|| self.rss_idle_mb / self.connected as f64 * 1000.0)
     }
 
+    /// Server CPU per delivery, in microseconds (chat scenarios and their floor).
+    pub fn us_per_delivery(&self) -> Option<f64> {
+        (self.received > 0).then(|| self.server_cpu_secs / self.received as f64 * 1e6)
+    }
+
     /// What 1,000 connected clients added to the server's RSS, in MB: the idle RSS
     /// less the RSS before any client connected, per 1,000 clients.
     pub fn added_mb_per_1k(&self) -> Option<f64> {

@@ -615,7 +615,7 @@ impl Reader {
                 last_seq,
                 last_change,
             } => {
-                if let Err(e) = hub.begin_subscribe(self.id, study_id) {
+                if let Err(e) = hub.begin_subscribe(self.id, study_id).await {
                     self.refuse(request_id, e);
                     return;
                 }
@@ -668,6 +668,8 @@ impl Reader {
                     .await
                 {
                     Ok(out) => {
+                        // The message's own frame reaches this socket before the ack.
+                        self.gateway.hub.fanned_out().await;
                         self.reply(ServerFrame::Ack {
                             request_id,
                             message: Some(out.value),
@@ -687,10 +689,14 @@ impl Reader {
                     .write(move |tx| chat::mark_read(tx, caller, study_id, seq))
                     .await
                 {
-                    Ok(_) => self.reply(ServerFrame::Ack {
-                        request_id,
-                        message: None,
-                    }),
+                    Ok(_) => {
+                        // The receipt's frame reaches this socket before the ack.
+                        self.gateway.hub.fanned_out().await;
+                        self.reply(ServerFrame::Ack {
+                            request_id,
+                            message: None,
+                        });
+                    }
                     Err(e) => self.refuse(request_id, e.into()),
                 }
             }

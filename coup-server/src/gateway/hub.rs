@@ -2,17 +2,30 @@
 //! and how each ends) and the executor of the effects of
 //! [`coup_core::realtime::live::Live`], which holds every rule of live state
 //! (subscriptions and the replay/live merge, presence, typing, calls, what the
-//! nodes tell each other). It is the core's [`EventSink`]: committed events go
-//! to `Live` and its effects are carried out in commit order.
+//! nodes tell each other). It is the core's [`EventSink`].
+//!
+//! Committed events are fanned out off the database's writer: the sink only
+//! appends them to an unbounded FIFO (commit order, since the store calls its
+//! sink in commit order) and one fan-out thread drains it, giving each batch to
+//! `Live` and carrying out its effects under the hub lock. So a commit never
+//! waits on the hub lock or on fan-out. A subscription begins only once every
+//! event committed before it was fanned out ([`Hub::begin_subscribe`]), so an
+//! event still in flight when a client subscribes is seen by the subscription
+//! exactly as a synchronous fan-out would have had it: a chat change by its
+//! change number (held while replaying, skipped if the replay read it), and no
+//! older event at all. Likewise a connection acknowledges its own write only
+//! once the write is fanned out ([`Hub::fanned_out`]), so its frame comes first.
 //!
 //! Every connection has a bounded [`Outbox`]; a connection whose outbox is full
 //! is closed as a slow consumer instead of growing memory, and `Live` hears that
-//! it closed. An empty outbox holds no allocation: idle connections are many. Frames are serialized once per delivery (by `Live`'s encoder) and the
-//! bytes are shared between recipients. Messages for the other nodes go to the
-//! bus's bounded outbox ([`crate::bus`]); a full outbox drops them (counted).
+//! it closed. An empty outbox holds no allocation: idle connections are many.
+//! Frames are serialized once per delivery (by `Live`'s encoder) and the bytes
+//! are shared between recipients. Messages for the other nodes go to the bus's
+//! bounded outbox ([`crate::bus`]); a full outbox drops them (counted).
 //!
-//! Nothing here waits: the lock is held only while `Live` computes, and frames
-//! are pushed to outboxes (and the bus's outbox) without waiting. A replay (driven by `connection`) queues each batch through
+//! Nothing here waits on I/O or on a client: the lock is held only while `Live`
+//! computes, and frames are pushed to outboxes (and the bus's outbox) without
+//! waiting. A replay (driven by `connection`) queues each batch through
 //! [`Hub::replay`] only while its subscription is still replaying.
 //!
 //! `Live`'s watch effects wake the bus, which takes the changed interest
@@ -21,7 +34,8 @@
 //! for its study's watch ([`Hub::watching`]) before it reads the store.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak, mpsc as fifo};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
@@ -179,6 +193,8 @@ struct State {
     bus: Option<mpsc::Sender<ClusterMessage>>,
     /// Wakes the bus when the study channels wanted change.
     interest_changed: Arc<Notify>,
+    /// Committed batches fanned out so far (see [`Hub::fanned_out`]).
+    fanned_out: u64,
 }
 
 /// All live connections of this node.
@@ -187,6 +203,45 @@ pub struct Hub {
     node: NodeId,
     /// Wakes the replays waiting for their study's channel.
     watch_confirmed: Notify,
+    /// The fan-out thread's FIFO of committed batches.
+    committed: fifo::Sender<Vec<DomainEvent>>,
+    /// Committed batches handed to the fan-out thread so far.
+    published: AtomicU64,
+    /// Wakes those waiting for the fan-out thread to catch up.
+    fanned: Notify,
+}
+
+/// Most committed batches the fan-out thread carries out under one taking of
+/// the lock: fewer lock round trips under load, and a bounded wait for the
+/// connections and the bus meanwhile.
+const FAN_OUT_BATCHES: usize = 64;
+
+/// The fan-out thread: drains the committed batches in order and carries them
+/// out under the hub lock, until the hub is dropped.
+fn fan_out(hub: &Weak<Hub>, committed: &fifo::Receiver<Vec<DomainEvent>>) {
+    while let Ok(first) = committed.recv() {
+        let Some(hub) = hub.upgrade() else {
+            return;
+        };
+        let mut batches = vec![first];
+        batches.extend(committed.try_iter().take(FAN_OUT_BATCHES - 1));
+        {
+            let mut s = hub.lock();
+            for events in &batches {
+                // A panic in one batch's fan-out must not stop every later one
+                // (or leave the subscriptions waiting for it).
+                let fanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let effects = s.live.committed(events);
+                    s.execute(effects);
+                }));
+                if fanned.is_err() {
+                    tracing::error!("fanning out a committed batch panicked");
+                }
+                s.fanned_out += 1;
+            }
+        }
+        hub.fanned.notify_waiters();
+    }
 }
 
 /// Serializes a frame once; the bytes are shared by every recipient's queue.
@@ -249,18 +304,44 @@ impl State {
 }
 
 impl Hub {
-    /// An empty hub.
-    pub fn new(limits: LiveLimits) -> Self {
+    /// An empty hub, with its fan-out thread (which ends when the hub is dropped).
+    pub fn start(limits: LiveLimits) -> std::io::Result<Arc<Self>> {
         let node = uuid::Uuid::new_v4();
-        Self {
+        let (committed, queue) = fifo::channel();
+        let hub = Arc::new(Self {
             state: Mutex::new(State {
                 live: Live::new(node, limits, encode),
                 conns: HashMap::new(),
                 bus: None,
                 interest_changed: Arc::new(Notify::new()),
+                fanned_out: 0,
             }),
             node,
             watch_confirmed: Notify::new(),
+            committed,
+            published: AtomicU64::new(0),
+            fanned: Notify::new(),
+        });
+        let weak = Arc::downgrade(&hub);
+        std::thread::Builder::new()
+            .name("coup-fan-out".into())
+            .spawn(move || fan_out(&weak, &queue))?;
+        Ok(hub)
+    }
+
+    /// Resolves once every event committed before the call has been fanned out.
+    pub async fn fanned_out(&self) {
+        let target = self.published.load(Ordering::Acquire);
+        loop {
+            // Registered before the check, so a batch fanned out between the
+            // two still wakes it.
+            let fanned = self.fanned.notified();
+            tokio::pin!(fanned);
+            fanned.as_mut().enable();
+            if self.lock().fanned_out >= target {
+                return;
+            }
+            fanned.await;
         }
     }
 
@@ -352,8 +433,12 @@ impl Hub {
     }
 
     /// Starts a subscription: until [`Self::go_live`], the study's chat changes
-    /// are held back so the replay can be delivered first, in order.
-    pub fn begin_subscribe(&self, id: ConnId, study: StudyId) -> Result<(), LiveError> {
+    /// are held back so the replay can be delivered first, in order. It begins
+    /// once the events committed before the call are fanned out, as if fan-out
+    /// ran with the commit: those the subscription must see after it checks
+    /// the store (a removal) are not still to come.
+    pub async fn begin_subscribe(&self, id: ConnId, study: StudyId) -> Result<(), LiveError> {
+        self.fanned_out().await;
         self.try_run(|live| Ok(((), live.subscribe(id, study)?)))
     }
 
@@ -515,16 +600,219 @@ impl Hub {
 }
 
 impl EventSink for Hub {
-    /// Delivers committed events to this node's connections and, with a bus, to
-    /// the other nodes'.
+    /// Hands committed events to the fan-out thread, which delivers them to this
+    /// node's connections and, with a bus, to the other nodes'. Never waits: the
+    /// FIFO is unbounded and the hub lock is not taken.
     fn publish(&self, events: &[DomainEvent]) {
-        self.run(|live| live.committed(events));
+        self.published.fetch_add(1, Ordering::AcqRel);
+        // Fails only once the fan-out thread is gone, with the hub.
+        let _ = self.committed.send(events.to_vec());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coup_core::ids::MessageId;
+    use coup_core::realtime::protocol::codes;
+    use coup_core::{Core, Outcome};
+
+    const LIMITS: LiveLimits = LiveLimits {
+        max_subscriptions: 8,
+        replay_buffer: 1_000,
+        call_limit: 8,
+    };
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(future)
+    }
+
+    /// A committed chat change of `study` with change number `change`.
+    fn deleted(study: StudyId, change: i64) -> DomainEvent {
+        DomainEvent::MessageDeleted {
+            study_id: study,
+            message_id: MessageId::new(),
+            seq: change,
+            change,
+            actor: UserId::new(),
+        }
+    }
+
+    /// A connection subscribed to `study` (still replaying) and its outbox.
+    fn subscriber(hub: &Hub, study: StudyId) -> (ConnId, Arc<Outbox>) {
+        let outbox = Arc::new(Outbox::new(10_000));
+        let id = hub.register(
+            UserId::new(),
+            "session".into(),
+            outbox.clone(),
+            Ending::default(),
+        );
+        block_on(hub.begin_subscribe(id, study)).expect("subscribes");
+        (id, outbox)
+    }
+
+    /// The frames queued to `outbox` so far, as (type, change number).
+    fn received(outbox: &Outbox) -> Vec<(String, Option<i64>)> {
+        let frames = outbox.take();
+        outbox.written();
+        frames
+            .into_iter()
+            .map(|o| {
+                let frame: serde_json::Value =
+                    serde_json::from_str(o.frame.as_str()).expect("a JSON frame");
+                (
+                    frame["type"].as_str().unwrap_or_default().to_owned(),
+                    frame["change"].as_i64(),
+                )
+            })
+            .collect()
+    }
+
+    /// The change numbers of the chat frames after `subscribed`.
+    fn changes_after_subscribed(frames: &[(String, Option<i64>)]) -> Vec<i64> {
+        assert_eq!(
+            frames.first().map(|(kind, _)| kind.as_str()),
+            Some("subscribed"),
+            "subscribed comes first: {frames:?}"
+        );
+        frames[1..]
+            .iter()
+            .filter_map(|(_, change)| *change)
+            .collect()
+    }
+
+    #[test]
+    fn a_commit_returns_while_the_hub_lock_is_held() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let hub = Hub::start(LIMITS).expect("hub");
+        let core = Core::open_sqlite(dir.path().join("coup.db"))
+            .expect("store")
+            .with_event_sink(hub.clone());
+        let study = StudyId::new();
+        let (id, outbox) = subscriber(&hub, study);
+        assert_eq!(hub.go_live(id, study, None, 0, 0), GoLive::Live);
+
+        let held = hub.lock();
+        let (done, returned) = std::sync::mpsc::channel();
+        let writer = core.clone();
+        std::thread::spawn(move || {
+            // Both paths: the group-committing writer thread and a blocking write.
+            block_on(writer.write(move |_| Ok(Outcome::new((), vec![deleted(study, 1)]))))
+                .expect("async write");
+            writer
+                .write_blocking(|_| Ok(Outcome::new((), vec![deleted(study, 2)])))
+                .expect("blocking write");
+            let _ = done.send(());
+        });
+        returned
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the commits returned while the hub lock was held");
+        drop(held);
+
+        block_on(hub.fanned_out());
+        assert_eq!(changes_after_subscribed(&received(&outbox)), [1, 2]);
+    }
+
+    #[test]
+    fn fan_out_keeps_commit_order_while_the_lock_is_contended() {
+        let hub = Hub::start(LIMITS).expect("hub");
+        let study = StudyId::new();
+        let (id, outbox) = subscriber(&hub, study);
+        assert_eq!(hub.go_live(id, study, None, 0, 0), GoLive::Live);
+        let (other, _other_outbox) = subscriber(&hub, StudyId::new());
+
+        let publisher = {
+            let hub = hub.clone();
+            std::thread::spawn(move || {
+                for change in 1..=2_000 {
+                    hub.publish(&[deleted(study, change)]);
+                }
+            })
+        };
+        while !publisher.is_finished() {
+            hub.reply(
+                other,
+                &ServerFrame::protocol_error(None, codes::NOT_SUBSCRIBED, "contending"),
+            );
+        }
+        publisher.join().expect("publisher");
+
+        block_on(hub.fanned_out());
+        let changes = changes_after_subscribed(&received(&outbox));
+        assert_eq!(
+            changes,
+            (1..=2_000).collect::<Vec<_>>(),
+            "each once, in commit order"
+        );
+    }
+
+    #[test]
+    fn a_subscription_going_live_while_commits_are_in_flight_gets_each_change_after_its_catch_up_once()
+     {
+        for round in 0..200 {
+            let hub = Hub::start(LIMITS).expect("hub");
+            let study = StudyId::new();
+            let (id, outbox) = subscriber(&hub, study);
+            // Changes 1..=10 committed before the catch-up read (which reached
+            // 10), 11..=20 after it; none fanned out yet when the race starts.
+            let held = hub.lock();
+            for change in 1..=10 {
+                hub.publish(&[deleted(study, change)]);
+            }
+            let mut publisher = Some({
+                let hub = hub.clone();
+                std::thread::spawn(move || {
+                    for change in 11..=20 {
+                        hub.publish(&[deleted(study, change)]);
+                    }
+                })
+            });
+            // Every other round, 11..=20 are all in the FIFO before the race.
+            if round % 2 == 0
+                && let Some(publisher) = publisher.take()
+            {
+                publisher.join().expect("publisher");
+            }
+            drop(held);
+            for _ in 0..round % 7 {
+                std::thread::yield_now();
+            }
+            assert_eq!(hub.go_live(id, study, None, 10, 20), GoLive::Live);
+            if let Some(publisher) = publisher {
+                publisher.join().expect("publisher");
+            }
+            block_on(hub.fanned_out());
+            assert_eq!(
+                changes_after_subscribed(&received(&outbox)),
+                (11..=20).collect::<Vec<_>>(),
+                "round {round}: neither missed nor sent twice"
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_in_flight_when_a_subscription_begins_is_fanned_out_before_it() {
+        for _ in 0..50 {
+            let hub = Hub::start(LIMITS).expect("hub");
+            let study = StudyId::new();
+            let held = hub.lock();
+            hub.publish(&[deleted(study, 7)]);
+            drop(held);
+            // The change was committed before the subscription began, so a
+            // synchronous fan-out could not have held it for this subscription.
+            let (id, outbox) = subscriber(&hub, study);
+            assert_eq!(hub.go_live(id, study, None, 0, 7), GoLive::Live);
+            block_on(hub.fanned_out());
+            assert_eq!(
+                changes_after_subscribed(&received(&outbox)),
+                Vec::<i64>::new()
+            );
+        }
+    }
 
     fn frame(text: &'static str) -> Outbound {
         Outbound::frame(Utf8Bytes::from_static(text))

@@ -51,17 +51,21 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// A gateway with an empty hub.
-    pub fn new(settings: GatewaySettings, max_subscriptions: usize, call_limit: usize) -> Self {
+    /// A gateway with an empty hub (and the hub's fan-out thread).
+    pub fn new(
+        settings: GatewaySettings,
+        max_subscriptions: usize,
+        call_limit: usize,
+    ) -> std::io::Result<Self> {
         let limits = LiveLimits {
             max_subscriptions,
             replay_buffer: settings.queue_len,
             call_limit,
         };
-        Self {
-            hub: Arc::new(Hub::new(limits)),
+        Ok(Self {
+            hub: Hub::start(limits)?,
             settings,
-        }
+        })
     }
 
     /// Expires typing indicators once a second, for as long as the hub lives.
