@@ -20,7 +20,10 @@ TAURI_DRIVER="${TAURI_DRIVER:-$(command -v tauri-driver || echo /var/cache/coup-
 NATIVE_DRIVER="${NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 # The headless call peer (built as ui/browser-ci.sh builds it for the browser's call test).
 CALL_PEER_BIN="${COUP_E2E_CALL_PEER_BIN:-$TARGET/debug/examples/call_peer}"
-for f in "$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER" "$CALL_PEER_BIN"; do
+NEEDED=("$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER")
+# Only the e2e test makes a call (the memory benchmark does not).
+[ "$SCRIPT" = "$HERE/test_app.py" ] && NEEDED+=("$CALL_PEER_BIN")
+for f in "${NEEDED[@]}"; do
   [ -x "$f" ] || { echo "missing $f (run coup-desktop/ci.sh, or build it)" >&2; exit 1; }
 done
 

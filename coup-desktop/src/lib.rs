@@ -10,6 +10,7 @@
 //! - `devices`: what a call sends: the microphone (ALSA capture), the camera
 //!   (the test pattern), the screen (X11).
 //! - `error`: `CommandError`, serialized as `{code, reason, message, status, field}`.
+//! - `launch`: the process's age, for the launch-time benchmark.
 //! - `tokens`: the OS credential store, or the client's owner-only file.
 //! - `desktop_notify`: OS notifications for mentions and join requests while
 //!   the window is not focused.
@@ -22,6 +23,7 @@ pub mod commands;
 pub mod desktop_notify;
 pub mod devices;
 pub mod error;
+pub mod launch;
 pub mod media;
 pub mod state;
 pub mod tokens;
@@ -70,6 +72,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::launched,
             commands::restore,
             commands::login,
             commands::signup,
