@@ -20,15 +20,26 @@ def ours(pid):
         return False
 
 
-def pss_kib(pid):
+def rollup_kib(pid, field):
+    """One field of /proc/<pid>/smaps_rollup, in KiB (0 once the process is gone)."""
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def pss_kib(pid):
+    return rollup_kib(pid, "Pss")
+
+
+def private_kib(pid):
+    """Pages only this process maps (USS): unlike PSS, the same whether or not
+    other WebKit processes run on the machine."""
+    return rollup_kib(pid, "Private_Clean") + rollup_kib(pid, "Private_Dirty")
 
 
 def process_table():
@@ -73,8 +84,9 @@ def memory_line(label):
     procs = app_processes()
     each = [(name, pss_kib(pid)) for pid, name in procs]
     total = sum(k for _, k in each)
+    private = sum(private_kib(pid) for pid, _ in procs)
     parts = ", ".join(f"{name} {k / 1024:.0f}" for name, k in each)
-    return total, f"{label}: {total / 1024:.1f} MiB PSS over {len(procs)} processes ({parts})"
+    return total, f"{label}: {total / 1024:.1f} MiB PSS over {len(procs)} processes ({parts}); private {private / 1024:.1f} MiB"
 
 
 def kind_of(path):

@@ -151,6 +151,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 
 /// Starts the desktop app.
 pub fn run() {
+    webview::prepare_environment();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
