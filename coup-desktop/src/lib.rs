@@ -52,6 +52,8 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> PathBuf {
 pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .setup(|app| {
+            // The launch's steps, against the process's age (BENCHMARKS.md).
+            tracing::info!(ms = launch::process_age_ms(), "setup");
             if app.try_state::<AppState>().is_none() {
                 let handle = app.handle().clone();
                 let emit: state::Emit = Arc::new(move |event| {
@@ -69,6 +71,9 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
                 app.manage(AppState::new(data_dir(app), emit));
             }
             Ok(())
+        })
+        .on_page_load(|_, page| {
+            tracing::info!(ms = launch::process_age_ms(), event = ?page.event(), "page load");
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
