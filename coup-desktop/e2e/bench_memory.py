@@ -20,7 +20,6 @@ Results: stdout and $COUP_E2E_OUT/memory.txt.
 
 import json
 import os
-import re
 import sys
 import time
 import urllib.request
@@ -92,21 +91,6 @@ def scroll_through(s):
         if time.time() > deadline:
             raise RuntimeError("never came back to the newest message")
     return first
-
-
-def record_launch_steps():
-    """The app's own log of its launches' steps (setup, page load started and
-    finished, the dashboard shown; each with the process's age in ms), where it
-    reaches tauri-driver's log through WebKitWebDriver."""
-    log = os.path.join(os.environ.get("COUP_E2E_WORK", ""), "tauri-driver.log")
-    try:
-        with open(log, errors="replace") as f:
-            text = re.sub(r"\x1b\[[0-9;]*m", "", f.read())
-    except OSError:
-        return
-    steps = [line.split("coup_desktop", 1)[1].strip(": ") for line in text.splitlines()
-             if "coup_desktop" in line and "ms=" in line]
-    record("launch steps (the app's log, process age in ms): " + (" | ".join(steps[-12:]) if steps else "none in tauri-driver's log"))
 
 
 def main():
@@ -184,7 +168,6 @@ def main():
         finally:
             again.quit()
         time.sleep(1)
-    record_launch_steps()
     server_control("start")
     return 0
 
