@@ -6,6 +6,7 @@
 
 const COMMANDS: &[&str] = &[
     "app_info",
+    "launched",
     "restore",
     "login",
     "signup",

@@ -20,7 +20,10 @@ TAURI_DRIVER="${TAURI_DRIVER:-$(command -v tauri-driver || echo /var/cache/coup-
 NATIVE_DRIVER="${NATIVE_DRIVER:-/usr/bin/WebKitWebDriver}"
 # The headless call peer (built as ui/browser-ci.sh builds it for the browser's call test).
 CALL_PEER_BIN="${COUP_E2E_CALL_PEER_BIN:-$TARGET/debug/examples/call_peer}"
-for f in "$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER" "$CALL_PEER_BIN"; do
+NEEDED=("$APP" "$SERVER_BIN" "$TAURI_DRIVER" "$NATIVE_DRIVER")
+# Only the e2e test makes a call (the memory benchmark does not).
+[ "$SCRIPT" = "$HERE/test_app.py" ] && NEEDED+=("$CALL_PEER_BIN")
+for f in "${NEEDED[@]}"; do
   [ -x "$f" ] || { echo "missing $f (run coup-desktop/ci.sh, or build it)" >&2; exit 1; }
 done
 
@@ -46,8 +49,10 @@ PIDS+=($!)
 export DISPLAY=":$DISPLAY_NUM"
 for _ in $(seq 1 50); do [ -e "/tmp/.X11-unix/X$DISPLAY_NUM" ] && break; sleep 0.1; done
 
+# The server reads every COUP_* variable as configuration: not the app's or the benchmark's.
+NOT_THE_SERVERS=(-u COUP_DESKTOP_WEBKIT -u COUP_BENCH_LABEL -u COUP_BENCH_HISTORY -u COUP_BENCH_OUT)
 start_server() {  # $1: address to bind
-  env -u COUP_DESKTOP_WEBKIT "$SERVER_BIN" --bind "$1" --data-dir "$WORK/server" >>"$WORK/server.log" 2>&1 &
+  env "${NOT_THE_SERVERS[@]}" "$SERVER_BIN" --bind "$1" --data-dir "$WORK/server" >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   echo "$SERVER_PID" >"$WORK/server.pid"
   for _ in $(seq 1 100); do
@@ -59,7 +64,7 @@ start_server() {  # $1: address to bind
 }
 # A platform administrator for the suspension step.
 ADMIN_EMAIL="admin@coup.test" ADMIN_PASSWORD="e2e-admin-correct-horse-battery"
-COUP_ADMIN_PASSWORD="$ADMIN_PASSWORD" env -u COUP_DESKTOP_WEBKIT "$SERVER_BIN" --data-dir "$WORK/server" create-admin \
+COUP_ADMIN_PASSWORD="$ADMIN_PASSWORD" env "${NOT_THE_SERVERS[@]}" "$SERVER_BIN" --data-dir "$WORK/server" create-admin \
   --email "$ADMIN_EMAIL" --name "Admin Choi" >>"$WORK/server.log" 2>&1
 start_server 127.0.0.1:0
 BOUND=$ADDR

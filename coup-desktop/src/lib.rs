@@ -10,6 +10,7 @@
 //! - `devices`: what a call sends: the microphone (ALSA capture), the camera
 //!   (the test pattern), the screen (X11).
 //! - `error`: `CommandError`, serialized as `{code, reason, message, status, field}`.
+//! - `launch`: the process's age, for the launch-time benchmark.
 //! - `tokens`: the OS credential store, or the client's owner-only file.
 //! - `desktop_notify`: OS notifications for mentions and join requests while
 //!   the window is not focused.
@@ -22,6 +23,7 @@ pub mod commands;
 pub mod desktop_notify;
 pub mod devices;
 pub mod error;
+pub mod launch;
 pub mod media;
 pub mod state;
 pub mod tokens;
@@ -50,6 +52,8 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> PathBuf {
 pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .setup(|app| {
+            // The launch's steps, against the process's age (BENCHMARKS.md).
+            tracing::info!(ms = launch::process_age_ms(), "setup");
             if app.try_state::<AppState>().is_none() {
                 let handle = app.handle().clone();
                 let emit: state::Emit = Arc::new(move |event| {
@@ -68,8 +72,12 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
             }
             Ok(())
         })
+        .on_page_load(|_, page| {
+            tracing::info!(ms = launch::process_age_ms(), event = ?page.event(), "page load");
+        })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
+            commands::launched,
             commands::restore,
             commands::login,
             commands::signup,
@@ -148,6 +156,7 @@ pub fn app<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 
 /// Starts the desktop app.
 pub fn run() {
+    webview::prepare_environment();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

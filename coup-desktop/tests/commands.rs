@@ -77,6 +77,16 @@ fn app_info_before_sign_in_names_the_token_store_and_no_server() {
 }
 
 #[test]
+fn launched_answers_the_process_age_in_ms() {
+    let h = harness();
+    let ms = invoke(&h, "launched", json!({}))
+        .expect("launched")
+        .as_u64()
+        .expect("a number of ms");
+    assert!(ms < 24 * 3600 * 1000, "{ms} ms");
+}
+
+#[test]
 fn commands_that_need_a_client_say_not_signed_in() {
     let h = harness();
     for (cmd, args) in [

@@ -101,6 +101,10 @@ export interface Backend {
   readonly kind: "tauri" | "browser";
 
   appInfo(): Promise<AppInfo>;
+  /** The cached dashboard is on screen: the time since the app started, in
+   * ms (the desktop: since its process started; the browser: since the
+   * navigation), for the launch-time benchmark. */
+  launched(): Promise<number>;
   /** The saved session of the remembered server, started from the cache
    * (works offline); `null` when none is saved. */
   restore(): Promise<Session | null>;

@@ -358,6 +358,7 @@ export function browserBackend(options: { origin?: string; version?: string; kv?
     kind: "browser",
     appInfo: (): Promise<AppInfo> =>
       Promise.resolve({ server: origin, tokenStore: "browser", version: options.version ?? "web" }),
+    launched: (): Promise<number> => Promise.resolve(Math.round(performance.now())),
     restore: async () => {
       const saved = loadSaved();
       return saved ? begin(saved) : null;

@@ -27,6 +27,7 @@ export function tauriBackend(): Backend {
   return {
     kind: "tauri",
     appInfo: () => call("app_info"),
+    launched: () => call("launched"),
     restore: () => call("restore"),
     login: (server, email, password) => call("login", { server, email, password }),
     signup: (server, email, password, name) => call("signup", { server, email, password, name }),

@@ -122,8 +122,20 @@ export function dashboardScreen(ctx: Ctx, root: HTMLElement): void {
       .then((s) => {
         studies = s;
         render();
-        // For the launch-time benchmark: the cached dashboard is on screen.
-        if (performance.getEntriesByName("coup:dashboard").length === 0) performance.mark("coup:dashboard");
+        // For the launch-time benchmark: the cached dashboard is in the DOM
+        // (mark `coup:dashboard`), then painted (the frame after it): the
+        // shell's time since it started goes in mark `coup:launched`'s detail.
+        if (performance.getEntriesByName("coup:dashboard").length === 0) {
+          performance.mark("coup:dashboard");
+          requestAnimationFrame(() =>
+            setTimeout(() => {
+              ctx.backend
+                .launched()
+                .then((ms) => performance.mark("coup:launched", { detail: ms }))
+                .catch(() => undefined);
+            }),
+          );
+        }
       })
       .catch((e: unknown) => ctx.fail(e));
   };
