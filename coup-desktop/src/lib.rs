@@ -8,7 +8,7 @@
 //! - `media`: a call's media on coup-core's engine: remote video to the
 //!   webview still encoded, audio to the speaker.
 //! - `devices`: what a call sends: the microphone (ALSA capture), the camera
-//!   (the test pattern), the screen (X11).
+//!   (V4L2, or the test pattern), the screen (X11).
 //! - `error`: `CommandError`, serialized as `{code, reason, message, status, field}`.
 //! - `launch`: the process's age, for the launch-time benchmark.
 //! - `tokens`: the OS credential store, or the client's owner-only file.

@@ -330,8 +330,8 @@ impl VideoSource for Camera {
 
     fn next_frame(&mut self) -> Result<VideoFrame> {
         let size = (self.width, self.height);
-        let mut corrupt = Vec::new();
-        while corrupt.len() <= CORRUPT_FRAMES_TOLERATED {
+        let mut last_error = None;
+        for _ in 0..=CORRUPT_FRAMES_TOLERATED {
             let (buffer, meta) = self
                 .stream
                 .next()
@@ -345,13 +345,13 @@ impl VideoSource for Camera {
             };
             match frame {
                 Ok(frame) => return Ok(frame),
-                Err(e) => corrupt.push(e.to_string()),
+                Err(e) => last_error = Some(e),
             }
         }
         Err(capture_error(format!(
             "{} bad frames in a row, the last: {}",
-            corrupt.len(),
-            corrupt.last().map_or("", String::as_str)
+            CORRUPT_FRAMES_TOLERATED + 1,
+            last_error.map_or_else(String::new, |e| e.to_string())
         )))
     }
 }
