@@ -2,7 +2,8 @@
 //! media — the moving test pattern (or an X11 screen, or a camera) and a tone —
 //! and reports what it receives from everyone else as JSON: frames decoded, frame rate,
 //! resolution, the pattern's frame numbers, end-to-end latency read from the
-//! pattern, audio packets. Tests and benchmarks run it; so can a self-hoster
+//! pattern, audio packets — and, under `call`, each peer connection's state and
+//! negotiation counts. Tests and benchmarks run it; so can a self-hoster
 //! checking that calls work through their server.
 //!
 //! ```sh
@@ -93,7 +94,8 @@ struct Args {
     /// the first keyframe stay out of the numbers).
     #[arg(long, default_value_t = 0)]
     warmup: u64,
-    /// Print a report every this many seconds as well (0: only at the end).
+    /// Print a report (with the call's stats) every this many seconds as well
+    /// (0: only at the end).
     #[arg(long, default_value_t = 0)]
     every: u64,
     /// The offline cache file.
@@ -182,7 +184,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = tokio::time::sleep(until_end.unwrap_or(Duration::from_secs(3600))), if until_end.is_some() => break,
-            _ = tick.tick(), if every.is_some() => println!("{}", report(false)),
+            _ = tick.tick(), if every.is_some() => {
+                let mut line = report(false);
+                line["call"] = serde_json::to_value(call.stats().await?)?;
+                println!("{line}");
+            }
         }
     }
     let stats = call.stats().await?;

@@ -131,9 +131,9 @@ fn write_batches(writer: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn Write
                 Err(_) => break,
             }
         }
-        let mut conn = lock_writer(writer);
+        let conn = lock_writer(writer);
         // Shared, so that every job of the batch keeps the one cause.
-        let outcome = run_batch(&mut conn, &mut batch).map_err(Arc::new);
+        let outcome = run_batch(&conn, &mut batch).map_err(Arc::new);
         // Finished while the writer is still held: callbacks see commits in order.
         for job in batch {
             let outcome = match &outcome {
@@ -152,29 +152,101 @@ fn write_batches(writer: &Mutex<Connection>, jobs: &mpsc::Receiver<Box<dyn Write
 
 /// Runs the jobs in one transaction, each in a savepoint, and commits.
 fn run_batch(
-    conn: &mut Connection,
+    conn: &Connection,
     batch: &mut [Box<dyn WriteJob>],
 ) -> std::result::Result<(), StoreError> {
-    let mut tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(map_err)?;
+    let tx = Scope::begin(conn, Scope::WRITE).map_err(map_err)?;
     for job in batch.iter_mut() {
-        let savepoint = tx.savepoint().map_err(map_err)?;
+        let savepoint = Scope::begin(conn, Scope::SAVEPOINT).map_err(map_err)?;
         // A panicking body counts as a failed one: its caller sees the write
         // abandoned, the others go on.
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            job.run(&mut SqliteTx(&savepoint))
+            job.run(&mut SqliteTx(conn))
         }))
         .unwrap_or(false);
         if ran {
-            savepoint.commit().map_err(map_err)?;
+            savepoint.finish().map_err(map_err)?;
         } else {
             // Dropping a savepoint rolls it back.
             drop(savepoint);
         }
     }
-    tx.commit().map_err(map_err)?;
+    tx.finish().map_err(map_err)?;
     Ok(())
+}
+
+/// A transaction or savepoint begun and ended with statements from the
+/// connection's statement cache. rusqlite's `Transaction` and `Savepoint` send
+/// their `BEGIN`/`COMMIT`/`SAVEPOINT` text through `execute_batch`, which
+/// parses it again every time: a `rest-list` profile showed SQLite's parser on
+/// every request for those two words. Dropped unfinished, it is undone.
+struct Scope<'c> {
+    conn: &'c Connection,
+    kind: &'static ScopeKind,
+    open: bool,
+}
+
+/// The statements that begin, finish and undo one kind of [`Scope`].
+struct ScopeKind {
+    begin: &'static str,
+    finish: &'static str,
+    undo: &'static [&'static str],
+}
+
+impl<'c> Scope<'c> {
+    /// A read snapshot: `BEGIN` is deferred, so the snapshot starts at the
+    /// first read; finishing or undoing it is the same for a reader.
+    const READ: &'static ScopeKind = &ScopeKind {
+        begin: "BEGIN",
+        finish: "COMMIT",
+        undo: &["ROLLBACK"],
+    };
+    /// A write transaction, holding the write lock from its start.
+    const WRITE: &'static ScopeKind = &ScopeKind {
+        begin: "BEGIN IMMEDIATE",
+        finish: "COMMIT",
+        undo: &["ROLLBACK"],
+    };
+    /// One write of a batch inside the batch's transaction.
+    const SAVEPOINT: &'static ScopeKind = &ScopeKind {
+        begin: "SAVEPOINT coup_write",
+        finish: "RELEASE coup_write",
+        undo: &["ROLLBACK TO coup_write", "RELEASE coup_write"],
+    };
+
+    fn begin(conn: &'c Connection, kind: &'static ScopeKind) -> rusqlite::Result<Self> {
+        run_cached(conn, kind.begin)?;
+        Ok(Self {
+            conn,
+            kind,
+            open: true,
+        })
+    }
+
+    fn finish(mut self) -> rusqlite::Result<()> {
+        self.open = false;
+        run_cached(self.conn, self.kind.finish)
+    }
+}
+
+impl Drop for Scope<'_> {
+    fn drop(&mut self) {
+        // SQLite may have ended the transaction itself (some errors roll it
+        // back): then there is nothing left to undo.
+        if !self.open || self.conn.is_autocommit() {
+            return;
+        }
+        for sql in self.kind.undo {
+            if let Err(e) = run_cached(self.conn, sql) {
+                tracing::warn!(error = %e, "undoing {}", self.kind.begin);
+            }
+        }
+    }
+}
+
+/// Runs a statement that returns no rows, prepared once per connection.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -218,23 +290,23 @@ impl Backend for SqliteBackend {
     }
 
     fn write(&self, body: TxBody<'_>, after_commit: &mut dyn FnMut()) -> Result<()> {
-        let mut conn = self.writer();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(map_err)?;
-        body(&mut SqliteTx(&tx))?;
-        tx.commit().map_err(map_err)?;
+        let conn = self.writer();
+        let tx = Scope::begin(&conn, Scope::WRITE).map_err(map_err)?;
+        body(&mut SqliteTx(&conn))?;
+        tx.finish().map_err(map_err)?;
         after_commit();
         Ok(())
     }
 
     fn read(&self, body: TxBody<'_>) -> Result<()> {
-        let mut conn = self
+        let conn = self
             .readers
             .get()
             .map_err(|e| StoreError::unavailable("taking a reader connection", e))?;
-        let tx = conn.transaction().map_err(map_err)?;
-        body(&mut SqliteTx(&tx))
+        let tx = Scope::begin(&conn, Scope::READ).map_err(map_err)?;
+        body(&mut SqliteTx(&conn))?;
+        tx.finish().map_err(map_err)?;
+        Ok(())
     }
 
     fn ping(&self) -> Result<()> {
@@ -606,6 +678,52 @@ mod tests {
             })
             .expect("read");
         assert_eq!(count, 0);
+    }
+
+    /// Transactions and savepoints begun from the statement cache: finished
+    /// they commit, dropped they undo only their own changes, and a
+    /// transaction SQLite already ended is not undone twice.
+    #[test]
+    fn scopes_commit_when_finished_and_undo_when_dropped() {
+        use super::Scope;
+        let conn = rusqlite::Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE t (v INTEGER)")
+            .expect("table");
+        let count = |conn: &rusqlite::Connection| -> i64 {
+            conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                .expect("count")
+        };
+        let tx = Scope::begin(&conn, Scope::WRITE).expect("begin");
+        conn.execute("INSERT INTO t VALUES (1)", [])
+            .expect("insert");
+        let kept = Scope::begin(&conn, Scope::SAVEPOINT).expect("savepoint");
+        conn.execute("INSERT INTO t VALUES (2)", [])
+            .expect("insert");
+        kept.finish().expect("release");
+        let undone = Scope::begin(&conn, Scope::SAVEPOINT).expect("savepoint");
+        conn.execute("INSERT INTO t VALUES (3)", [])
+            .expect("insert");
+        drop(undone);
+        assert!(!conn.is_autocommit(), "the transaction goes on");
+        tx.finish().expect("commit");
+        assert!(conn.is_autocommit());
+        assert_eq!(count(&conn), 2, "rows 1 and 2 committed, 3 undone");
+
+        let tx = Scope::begin(&conn, Scope::WRITE).expect("begin");
+        conn.execute("INSERT INTO t VALUES (4)", [])
+            .expect("insert");
+        drop(tx);
+        assert!(conn.is_autocommit());
+        assert_eq!(count(&conn), 2, "a dropped transaction is undone");
+
+        let tx = Scope::begin(&conn, Scope::READ).expect("begin");
+        conn.execute_batch("ROLLBACK")
+            .expect("ended by SQLite's side");
+        drop(tx);
+        assert!(conn.is_autocommit());
+        let again = Scope::begin(&conn, Scope::READ).expect("a new snapshot");
+        assert_eq!(count(&conn), 2);
+        again.finish().expect("end");
     }
 
     #[test]

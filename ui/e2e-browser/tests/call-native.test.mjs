@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 
 import { FAKE_MEDIA, launch } from "../lib/browser.mjs";
 import { readStamp } from "../lib/pattern.mjs";
+import { recordPeerConnections, rtcReport } from "../lib/rtc.mjs";
 import { Server } from "../lib/server.mjs";
 
 const OUT = fileURLToPath(new URL("../out/", import.meta.url));
@@ -97,6 +98,7 @@ async function interop(nativeFirst, screenshot) {
   }
 
   const context = await browser.newContext({ locale: "en-US", viewport: { width: 1100, height: 760 } });
+  await context.addInitScript(recordPeerConnections);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
@@ -128,7 +130,10 @@ async function interop(nativeFirst, screenshot) {
     }
     await page.waitForTimeout(300);
   }
-  assert.ok(frames.length >= 5, `pattern frames read from the page: ${JSON.stringify(frames)}`);
+  if (frames.length < 5) {
+    const rtc = await page.evaluate(rtcReport);
+    assert.fail(`pattern frames read from the page: ${JSON.stringify(frames)}; the page's WebRTC: ${JSON.stringify(rtc)}; call_peer's last report: ${JSON.stringify(run.reports.at(-1))}`);
+  }
   assert.equal(size, "320x240");
   if (screenshot) await page.screenshot({ path: `${OUT}${screenshot}.png`, fullPage: true });
 
