@@ -11,6 +11,8 @@
 //! changes and the others still commit. Under load this turns a commit (and a
 //! thread hand-off) per write into one per batch; alone, a write commits at once.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -317,6 +319,37 @@ impl Backend for SqliteBackend {
     }
 }
 
+thread_local! {
+    /// The column names of each statement text run on this thread, shared by
+    /// every query of it: read from the statement each time, they cost an
+    /// allocation per column per query. Bounded: a thread that has seen more
+    /// texts than the services have statements starts over.
+    static COLUMNS: RefCell<HashMap<Box<str>, Arc<[String]>>> = RefCell::default();
+}
+
+/// Most statement texts whose column names a thread keeps.
+const COLUMN_CACHE: usize = 512;
+
+fn column_names(sql: &str, stmt: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    COLUMNS.with_borrow_mut(|cache| {
+        if let Some(columns) = cache.get(sql) {
+            // The text decides the names while no statement selects `*`
+            // (a migration could then change them under the same text).
+            debug_assert!(
+                columns.iter().map(String::as_str).eq(stmt.column_names()),
+                "the columns of {sql} changed"
+            );
+            return columns.clone();
+        }
+        if cache.len() >= COLUMN_CACHE {
+            cache.clear();
+        }
+        let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        cache.insert(sql.into(), columns.clone());
+        columns
+    })
+}
+
 /// Statements on one SQLite connection, inside a transaction or savepoint.
 struct SqliteTx<'c>(&'c Connection);
 
@@ -325,7 +358,7 @@ impl Tx for SqliteTx<'_> {
         // SQLite would run SQL the PostgreSQL rewrite cannot; refuse it here too.
         debug_check(sql, params.len());
         let mut stmt = self.0.prepare_cached(sql).map_err(map_err)?;
-        let columns: Arc<[String]> = stmt.column_names().into_iter().map(str::to_owned).collect();
+        let columns = column_names(sql, &stmt);
         let mut rows = stmt
             .query(rusqlite::params_from_iter(params.iter()))
             .map_err(map_err)?;
