@@ -118,7 +118,13 @@ async function interop(nativeFirst, screenshot) {
 
   // The peer's camera in the page: its pattern's frame numbers, increasing.
   const video = `#call-videos figure[data-participant="${native.id}"] video[data-track="camera"]`;
-  await page.waitForSelector(video, { timeout: WAIT });
+  // What the page's WebRTC and the peer saw, for a failure's message.
+  const seen = async () => `the page's WebRTC: ${JSON.stringify(await page.evaluate(rtcReport))}; call_peer's last report: ${JSON.stringify(run.reports.at(-1))}`;
+  try {
+    await page.waitForSelector(video, { timeout: WAIT });
+  } catch (e) {
+    assert.fail(`${e.message.split("\n")[0]}; ${await seen()}`);
+  }
   const frames = [];
   let size = null;
   const deadline = Date.now() + 25_000;
@@ -130,10 +136,7 @@ async function interop(nativeFirst, screenshot) {
     }
     await page.waitForTimeout(300);
   }
-  if (frames.length < 5) {
-    const rtc = await page.evaluate(rtcReport);
-    assert.fail(`pattern frames read from the page: ${JSON.stringify(frames)}; the page's WebRTC: ${JSON.stringify(rtc)}; call_peer's last report: ${JSON.stringify(run.reports.at(-1))}`);
-  }
+  if (frames.length < 5) assert.fail(`pattern frames read from the page: ${JSON.stringify(frames)}; ${await seen()}`);
   assert.equal(size, "320x240");
   if (screenshot) await page.screenshot({ path: `${OUT}${screenshot}.png`, fullPage: true });
 
@@ -147,7 +150,7 @@ async function interop(nativeFirst, screenshot) {
   };
   const until = Date.now() + WAIT;
   while (received().camera < 30 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
-  assert.ok(received().camera >= 30, `call_peer's last report: ${JSON.stringify(run.reports.at(-1))}`);
+  if (received().camera < 30) assert.fail(`call_peer decoded ${received().camera} frames of the page's camera; ${await seen()}`);
   assert.ok(received().mic, "the peer receives the microphone");
 
   await page.click("#call-leave");
