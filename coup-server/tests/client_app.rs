@@ -896,6 +896,75 @@ async fn call_signaling_round_trips_as_typed_events() {
     ));
 }
 
+/// A call's seat belongs to the live connection that joined: the client
+/// numbers its connections as the server welcomes them and says which one an
+/// answer came on, so the media engine rejoins only when a newer connection
+/// is up — never on the late connection events of the one that seated it.
+#[tokio::test]
+async fn a_call_seat_is_held_by_a_numbered_connection() {
+    let srv = common::start();
+    let (kim, _) = user(&srv, "kim").await;
+    let study = kim
+        .create_study(&new_study("Seat", JoinPolicy::Auto))
+        .await
+        .expect("study");
+    let dir = tempfile::tempdir().expect("dir");
+    let client = login(&client_config(&srv, &dir), "kim").await;
+    let mut events = client.events();
+    client.follow(study.id).await.expect("follow");
+    until(&mut events, |e| {
+        matches!(e, AppEvent::OnlineMembers { .. }).then_some(())
+    })
+    .await;
+    assert_eq!(client.live_connection(), 1, "the first connection welcomed");
+    let media = MediaState {
+        mic: true,
+        camera: false,
+        screen: false,
+    };
+    let (joined, seat) = client
+        .join_call_on_connection(study.id, media)
+        .await
+        .expect("join");
+    assert_eq!(seat, 1);
+    assert_eq!(joined.participants.len(), 1);
+    // The same connection: a second join is refused, the seat is taken.
+    let again = client
+        .join_call_on_connection(study.id, media)
+        .await
+        .expect_err("already seated");
+    assert_eq!(again.reason(), Some(Reason::AlreadyInCall));
+    // A new connection: the server ended the seat with the old one.
+    client.network_changed();
+    until(&mut events, |e| match e {
+        AppEvent::Connection {
+            state: ConnectionState::Online,
+        } => Some(()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(client.live_connection(), 2, "one connection more");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let (rejoined, seat) = loop {
+        match client.join_call_on_connection(study.id, media).await {
+            Ok(answer) => break answer,
+            // The server may not have ended the old connection's seat yet.
+            Err(e)
+                if e.reason() == Some(Reason::AlreadyInCall)
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("joining again: {e}"),
+        }
+    };
+    assert_eq!(
+        seat, 2,
+        "the answer names the connection that holds the seat"
+    );
+    assert_eq!(rejoined.participants.len(), 1);
+}
+
 /// A listener that sits 10 s in its first callback, and notes what it gets.
 struct Sluggish {
     seen: std::sync::Mutex<Vec<String>>,

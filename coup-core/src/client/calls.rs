@@ -24,25 +24,36 @@ pub struct JoinedCall {
     pub ice_servers: Vec<IceServer>,
 }
 
-/// Joins the study's call (the caller must follow the study).
-pub(crate) async fn join(live: &Live, study_id: StudyId, media: MediaState) -> Result<JoinedCall> {
+/// Joins the study's call (the caller must follow the study); with the number
+/// of the live connection that holds the seat.
+pub(crate) async fn join(
+    live: &Live,
+    study_id: StudyId,
+    media: MediaState,
+) -> Result<(JoinedCall, u64)> {
     match live
-        .request(ClientFrame::CallJoin {
+        .request_on(ClientFrame::CallJoin {
             request_id: None,
             study_id,
             media,
         })
         .await?
     {
-        ServerFrame::CallJoined {
-            participants,
-            ice_servers,
-            ..
-        } => Ok(JoinedCall {
-            participants,
-            ice_servers,
-        }),
-        other => Err(unexpected(&other)),
+        (
+            ServerFrame::CallJoined {
+                participants,
+                ice_servers,
+                ..
+            },
+            connection,
+        ) => Ok((
+            JoinedCall {
+                participants,
+                ice_servers,
+            },
+            connection,
+        )),
+        (other, _) => Err(unexpected(&other)),
     }
 }
 

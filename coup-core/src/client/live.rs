@@ -19,6 +19,7 @@
 //! connection as a slow consumer, and the resume on reconnect loses nothing.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -88,7 +89,7 @@ pub(crate) enum LiveEvent {
 enum Command {
     Subscribe(StudyId, Cursor),
     Unsubscribe(StudyId),
-    Request(ClientFrame, oneshot::Sender<Result<ServerFrame>>),
+    Request(ClientFrame, oneshot::Sender<Result<(ServerFrame, u64)>>),
     Send(ClientFrame),
     /// Close the connection and stay closed until `Resume`.
     Pause,
@@ -134,6 +135,8 @@ type Held = Arc<Mutex<HashMap<StudyId, Followed>>>;
 pub(crate) struct Live {
     commands: mpsc::UnboundedSender<Command>,
     task: JoinHandle<()>,
+    /// The number of the connection welcomed last (see [`Live::connection`]).
+    connection: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Command {
@@ -153,7 +156,9 @@ impl Live {
     pub fn start(api: ApiClient, config: LiveConfig) -> (Self, mpsc::Receiver<LiveEvent>) {
         let (events_tx, events) = mpsc::channel(config.event_buffer.max(1));
         let (commands, commands_rx) = mpsc::unbounded_channel();
+        let connection = Arc::new(AtomicU64::new(0));
         let runner = Runner {
+            connection: connection.clone(),
             url: websocket_url(api.base()),
             api,
             backoff: Backoff::new(config.min_backoff, config.max_backoff),
@@ -165,7 +170,24 @@ impl Live {
             next_request: 0,
         };
         let task = tokio::spawn(runner.run());
-        (Self { commands, task }, events)
+        (
+            Self {
+                commands,
+                task,
+                connection,
+            },
+            events,
+        )
+    }
+
+    /// The number of the connection the server welcomed last: 1 for the first,
+    /// one more for each after it (0 before any). State the server keeps per
+    /// connection — a seat in a call — is gone once this number has moved past
+    /// the connection that made it; the connection events say so too, but they
+    /// reach the application in order with the live frames, and so may come
+    /// after answers that the new connection already gave.
+    pub fn connection(&self) -> u64 {
+        self.connection.load(Ordering::SeqCst)
     }
 
     /// Follows a study, resuming after `cursor` (what the caller holds) or, with
@@ -183,6 +205,12 @@ impl Live {
     /// request id; a refusal is an [`Error::Remote`] with the server's code. Fails
     /// at once with `UNAVAILABLE` while disconnected.
     pub async fn request(&self, frame: ClientFrame) -> Result<ServerFrame> {
+        Ok(self.request_on(frame).await?.0)
+    }
+
+    /// [`Live::request`], with the number of the connection that answered
+    /// (see [`Live::connection`]).
+    pub async fn request_on(&self, frame: ClientFrame) -> Result<(ServerFrame, u64)> {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(Command::Request(frame, tx))
@@ -333,8 +361,10 @@ struct Runner {
     events: mpsc::Sender<LiveEvent>,
     commands: mpsc::UnboundedReceiver<Command>,
     held: Held,
-    pending: HashMap<String, oneshot::Sender<Result<ServerFrame>>>,
+    pending: HashMap<String, oneshot::Sender<Result<(ServerFrame, u64)>>>,
     next_request: u64,
+    /// Numbers the connections as they are welcomed (shared with [`Live`]).
+    connection: Arc<AtomicU64>,
 }
 
 impl Runner {
@@ -541,6 +571,7 @@ impl Runner {
                 ice_servers,
                 ..
             }) => {
+                self.connection.fetch_add(1, Ordering::SeqCst);
                 let connected = LiveEvent::Connected {
                     user_id,
                     heartbeat_secs,
@@ -699,7 +730,7 @@ impl Runner {
                         reason,
                     },
                 )),
-                other => Ok(other),
+                other => Ok((other, self.connection.load(Ordering::SeqCst))),
             };
             let _ = reply.send(answer);
             return Ok(());

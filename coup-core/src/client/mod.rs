@@ -525,6 +525,15 @@ impl Client {
         ListenerHandle { cancelled, task }
     }
 
+    /// The number of the live connection the server welcomed last: 1 for the
+    /// first, one more for each reconnect (0 before any). Unlike
+    /// [`AppEvent::Connection`], which reaches listeners in order with the live
+    /// frames (and so may come after answers the connection already gave), it
+    /// is current the moment a connection is welcomed.
+    pub fn live_connection(&self) -> u64 {
+        self.shared().live.connection()
+    }
+
     /// The live connection's state now.
     pub fn connection_state(&self) -> ConnectionState {
         self.shared()
@@ -716,13 +725,25 @@ impl Client {
     /// Joins a study's call (the study must be followed); emits
     /// [`AppEvent::CallJoined`] with who is there.
     pub async fn join_call(&self, study: StudyId, media: MediaState) -> Result<JoinedCall> {
+        Ok(self.join_call_on_connection(study, media).await?.0)
+    }
+
+    /// [`Client::join_call`], with the number of the live connection that
+    /// holds the seat (see [`Client::live_connection`]): the seat ends with
+    /// that connection, so the call must be joined again once
+    /// `live_connection` has moved past it.
+    pub async fn join_call_on_connection(
+        &self,
+        study: StudyId,
+        media: MediaState,
+    ) -> Result<(JoinedCall, u64)> {
         self.run(move |shared| async move {
-            let joined = calls::join(&shared.live, study, media).await?;
+            let (joined, connection) = calls::join(&shared.live, study, media).await?;
             shared.emit(AppEvent::CallJoined {
                 study_id: study,
                 participants: joined.participants.clone(),
             });
-            Ok(joined)
+            Ok((joined, connection))
         })
         .await
     }

@@ -10,9 +10,10 @@
 //! - `callSignal` → routed to the sender's peer; a signal from someone with no
 //!   peer is dropped (the server relays only between participants; anything
 //!   else is a stale signal from a peer just closed);
-//! - the live connection coming back after a loss ([`rules::rejoin`]) → the
-//!   server ended this user's place in the call with the old socket (the others
-//!   saw them leave and closed their side), so every peer is closed, the call
+//! - the live connection coming back after a loss ([`rules::rejoin`]: a
+//!   connection newer than the one that holds the seat is online) → the server
+//!   ended this user's place in the call with the old socket (the others saw
+//!   them leave and closed their side), so every peer is closed, the call
 //!   joined again, and every peer offered anew.
 //!
 //! Media flows beside the task: each local source runs on a thread of its own
@@ -139,7 +140,7 @@ impl Call {
             camera: options.camera.is_some(),
             screen: false,
         };
-        let joined = client.join_call(study, media).await?;
+        let (joined, seated_on) = client.join_call_on_connection(study, media).await?;
         let answer = joined.clone();
         let outputs: Arc<Outputs> = Arc::default();
         let keyframes: Arc<KeyframeRequests> = Arc::default();
@@ -158,7 +159,7 @@ impl Call {
             camera: (options.fps, options.kbps),
             screen: (options.screen_fps, options.screen_kbps),
             joins: 1,
-            online: true,
+            seated_on,
         };
         if let Some(camera) = options.camera {
             engine.start_video(TrackKind::Camera, camera, options.fps, options.kbps)?;
@@ -290,7 +291,8 @@ struct Engine {
     camera: (u32, u32),
     screen: (u32, u32),
     joins: u32,
-    online: bool,
+    /// The live connection that holds this user's seat in the call.
+    seated_on: u64,
 }
 
 impl Engine {
@@ -374,14 +376,15 @@ impl Engine {
                     None => tracing::debug!(%from, "a signal from no peer of ours, dropped"),
                 }
             }
-            AppEvent::Connection { state } => {
-                let online_now = state == ConnectionState::Online;
-                if rules::rejoin(true, self.online, online_now) {
-                    self.online = true;
-                    self.rejoin().await;
-                } else {
-                    self.online = online_now;
-                }
+            // Judged by connection number, not by the events' order: the
+            // connecting/online events of the connection that seated us can
+            // reach this stream after the join's answer (they come in order
+            // with the live frames, whose caching may lag), and taking them
+            // for a reconnect left and joined a call we were still in.
+            AppEvent::Connection {
+                state: ConnectionState::Online,
+            } if rules::rejoin(self.seated_on, self.client.live_connection()) => {
+                self.rejoin().await;
             }
             _ => {}
         }
@@ -441,9 +444,14 @@ impl Engine {
         // The server may not have ended the old connection's place yet.
         let mut delay = Duration::from_millis(200);
         for _ in 0..20 {
-            match self.client.join_call(self.study, self.media).await {
-                Ok(joined) => {
+            match self
+                .client
+                .join_call_on_connection(self.study, self.media)
+                .await
+            {
+                Ok((joined, seated_on)) => {
                     self.joins += 1;
+                    self.seated_on = seated_on;
                     self.ice_servers = joined.ice_servers;
                     for p in joined.participants {
                         if p.user_id != self.me {

@@ -174,12 +174,16 @@ pub fn sent_tracks(sdp: &str) -> Vec<String> {
     sent
 }
 
-/// Whether the engine must join the call again: the live connection came back
-/// online after it was lost while in the call. The server ended the old
-/// connection's place in the call with it (others saw the participant leave),
-/// so the engine joins again and offers to everyone anew.
-pub fn rejoin(in_call: bool, was_online: bool, online_now: bool) -> bool {
-    in_call && !was_online && online_now
+/// Whether the engine must join the call again, now that a live connection is
+/// online: the seat is held by connection `seated_on` (the number the join's
+/// answer came on), and `online` is the connection welcomed last. A newer one
+/// means the old connection was lost: the server ended its place in the call
+/// with it (others saw the participant leave), so the engine joins again and
+/// offers to everyone anew. The same one means nothing was lost, whatever
+/// connection events came before — a late "connecting, online" of the
+/// connection that seated us must not make us leave a call we are in.
+pub fn rejoin(seated_on: u64, online: u64) -> bool {
+    online > seated_on
 }
 
 #[cfg(test)]
@@ -280,10 +284,13 @@ mod tests {
     }
 
     #[test]
-    fn rejoin_only_when_the_connection_comes_back_during_a_call() {
-        assert!(rejoin(true, false, true));
-        assert!(!rejoin(true, true, true), "still online: nothing was lost");
-        assert!(!rejoin(false, false, true), "not in a call");
-        assert!(!rejoin(true, false, false), "still offline");
+    fn rejoin_only_when_a_newer_connection_than_the_seats_is_online() {
+        assert!(rejoin(1, 2), "the seat's connection was lost");
+        assert!(rejoin(3, 5), "lost more than once meanwhile");
+        assert!(
+            !rejoin(2, 2),
+            "the seat's own connection: its late events change nothing"
+        );
+        assert!(!rejoin(2, 1), "an older connection's news");
     }
 }

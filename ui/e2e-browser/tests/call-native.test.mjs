@@ -55,22 +55,26 @@ async function account(name) {
 
 /** Starts call_peer; resolves once it is in the call, with its reports. */
 function startPeer(args) {
-  const child = spawn(peerBinary(), args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn" } });
+  const child = spawn(peerBinary(), args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, RUST_LOG: "warn,coup_core=info" } });
   peer = child;
   const reports = [];
+  // Its log's last lines, for a failure's message.
+  const log = [];
   createInterface({ input: child.stdout }).on("line", (line) => reports.push(JSON.parse(line)));
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const joined = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("call_peer did not join in 30 s")), 30_000);
     child.once("exit", (code) => reject(new Error(`call_peer exited with ${code}`)));
     createInterface({ input: child.stderr }).on("line", (line) => {
+      log.push(line);
+      if (log.length > 40) log.shift();
       if (/joined the call/.test(line)) {
         clearTimeout(timer);
         resolve();
       } else if (process.env.COUP_E2E_SERVER_LOGS) process.stderr.write(`call_peer: ${line}\n`);
     });
   });
-  return { child, reports, exited, joined };
+  return { child, reports, log, exited, joined };
 }
 
 /** A call between a page and call_peer; `nativeFirst`: the peer is in the
@@ -119,7 +123,7 @@ async function interop(nativeFirst, screenshot) {
   // The peer's camera in the page: its pattern's frame numbers, increasing.
   const video = `#call-videos figure[data-participant="${native.id}"] video[data-track="camera"]`;
   // What the page's WebRTC and the peer saw, for a failure's message.
-  const seen = async () => `the page's WebRTC: ${JSON.stringify(await page.evaluate(rtcReport))}; call_peer's last report: ${JSON.stringify(run.reports.at(-1))}`;
+  const seen = async () => `the page's WebRTC: ${JSON.stringify(await page.evaluate(rtcReport))}; call_peer's last report: ${JSON.stringify(run.reports.at(-1))}; its ${run.reports.length} reports; its log: ${JSON.stringify(run.log)}`;
   try {
     await page.waitForSelector(video, { timeout: WAIT });
   } catch (e) {

@@ -93,7 +93,12 @@ export function restartIce(polite: boolean, state: Ice, sinceMs: number, graceMs
 /** Whether to join the call again: the live connection came back online
  * after it was lost while in the call. The server ended the old connection's
  * place in the call with it (the others saw this side leave), so every peer
- * is closed, the call joined again and everyone offered to anew. */
+ * is closed, the call joined again and everyone offered to anew. Judged by
+ * the connection events, where the native engine judges by connection number
+ * (`rules::rejoin`): here the socket's state changes and the join's answer are
+ * handled on one event loop in the order they arrive, so a state change never
+ * reaches the screen after an answer its connection gave; the native client
+ * delivers its events in order with the live frames, which can lag. */
 export function rejoin(inCall: boolean, wasOnline: boolean, onlineNow: boolean): boolean {
   return inCall && !wasOnline && onlineNow;
 }
