@@ -259,6 +259,12 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // to one database closing on one thread (r2d2's workers close readers) while
     // another opens or closes can deadlock.
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+    // Plans that do not depend on bound values. Without this SQLite
+    // (built with STAT4) marks statements whose plan could use a bound value
+    // and compiles them again on the first step after a new binding: the
+    // study listing was parsed afresh on every request (`sqlite3Reprepare` in
+    // a `rest-list` profile) although it came from the statement cache.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
