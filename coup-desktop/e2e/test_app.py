@@ -109,7 +109,8 @@ for (let y = 0; y < c.height; y += 4) for (let x = 0; x < c.width; x += 4) {
   const i = (y * c.width + x) * 4, v = (d[i] + d[i + 1] + d[i + 2]) / 3;
   min = Math.min(min, v); max = Math.max(max, v); sum += v;
 }
-return {size: [c.width, c.height], spread: max - min, sum: Math.round(sum)};
+return {size: [c.width, c.height], spread: max - min, sum: Math.round(sum),
+        frames: Number(c.dataset.frames), lost: Number(c.dataset.lost)};
 """
 
 
@@ -456,11 +457,17 @@ def main():
                 canvas = f"#call-videos canvas[data-participant='{bob_id}'][data-track='camera']"
                 s.wait("return Number(document.querySelector(arguments[0])?.dataset.frames ?? 0) >= 10;", canvas, timeout=40, what="decoded frames in Bob's canvas")
                 first = s.js(CANVAS_PIXELS, canvas)
-                time.sleep(1.5)
-                second = s.js(CANVAS_PIXELS, canvas)
                 assert first["size"] == [320, 240], f"canvas size {first['size']}"
+                # The pattern moves. Should a frame be lost meanwhile, the picture
+                # waits for a keyframe (asked for, and periodic every 2 s).
+                deadline = time.monotonic() + 8
+                while True:
+                    time.sleep(0.5)
+                    second = s.js(CANVAS_PIXELS, canvas)
+                    if second["sum"] != first["sum"] or time.monotonic() > deadline:
+                        break
                 assert first["spread"] > 60 and second["spread"] > 60, f"a blank canvas: {first}, {second}"
-                assert first["sum"] != second["sum"], "the canvas does not change over time"
+                assert first["sum"] != second["sum"], f"the canvas does not change over time: {first}, then {second}"
                 # The audio output says what it is (no sound card here).
                 assert s.js("return document.querySelector('#call-audio') !== null;")
                 shot(s, "16-call")

@@ -107,18 +107,50 @@ describe("a remote track that lost its picture", () => {
     const decoder = FakeDecoder.last;
     expect(decoder?.decoded).toEqual(["key", "delta"]);
     expect(asked).toEqual([]);
-    // A backlog: deltas are dropped, and one request goes out, not one per frame.
+    // A backlog: deltas are dropped with the decoder and what it holds, and
+    // one request goes out, not one per frame.
     if (decoder) decoder.decodeQueueSize = 9;
     video.receive(message(2, 1, 0, 71, [0, 0], DELTA));
     video.receive(message(2, 1, 0, 104, [0, 0], DELTA));
     expect(asked).toEqual([`${USER} camera`]);
-    // The keyframe comes: decoding goes on; then the decoder fails: asked again.
-    if (decoder) decoder.decodeQueueSize = 0;
+    expect(decoder?.state).toBe("closed");
+    const canvas = video.tiles()[0]?.canvas;
+    expect(canvas?.dataset.lost).toBe("1");
+    // The keyframe comes: a new decoder starts with it.
     video.receive(message(2, 1, 1, 137, [640, 480], KEYFRAME));
-    expect(decoder?.decoded).toEqual(["key", "delta", "key"]);
-    decoder?.init.error(new Error("broken frame"));
+    const fresh = FakeDecoder.last;
+    expect(fresh).not.toBe(decoder);
+    expect(fresh?.decoded).toEqual(["key"]);
     video.receive(message(2, 1, 0, 170, [0, 0], DELTA));
+    expect(fresh?.decoded).toEqual(["key", "delta"]);
+    // The decoder fails: it is dropped, deltas wait, a keyframe is asked again.
+    fresh?.init.error(new Error("broken frame"));
+    video.receive(message(2, 1, 0, 203, [0, 0], DELTA));
     expect(asked).toEqual([`${USER} camera`, `${USER} camera`]);
-    expect(decoder?.decoded).toEqual(["key", "delta", "key"]);
+    expect(fresh?.state).toBe("closed");
+    expect(fresh?.decoded).toEqual(["key", "delta"]);
+    expect(canvas?.dataset.lost).toBe("2");
+  });
+
+  it("starts a new decoder on a keyframe rather than queue it behind a backlog", () => {
+    vi.stubGlobal("VideoDecoder", FakeDecoder);
+    vi.stubGlobal("EncodedVideoChunk", FakeChunk);
+    const asked: string[] = [];
+    const video = new NativeVideo(
+      () => undefined,
+      (from, track) => `${from} ${track}`,
+      (from, track) => asked.push(`${from} ${track}`),
+    );
+    video.receive(message(1, 1, 0, 0, [0, 0], []));
+    video.receive(message(2, 1, 1, 5, [640, 480], KEYFRAME));
+    const behind = FakeDecoder.last;
+    if (behind) behind.decodeQueueSize = 9;
+    video.receive(message(2, 1, 1, 38, [640, 480], KEYFRAME));
+    expect(behind?.state).toBe("closed");
+    expect(FakeDecoder.last).not.toBe(behind);
+    expect(FakeDecoder.last?.decoded).toEqual(["key"]);
+    // Nothing was lost: the keyframe was there.
+    expect(asked).toEqual([]);
+    expect(video.tiles()[0]?.canvas.dataset.lost).toBe("0");
   });
 });

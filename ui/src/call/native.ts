@@ -3,9 +3,11 @@
 // 28-byte header (coup-desktop/src/media.rs has the table), and is decoded
 // here by WebCodecs' VideoDecoder into one canvas per participant's track
 // (camera and screen apart), made when the track starts and removed when it
-// ends. When a decoder fails or falls behind, its track waits for a keyframe
-// and asks the sender for one (the shell's `request_keyframe`), rather than
-// staying frozen until the next periodic keyframe. Nothing is encoded here:
+// ends. When a decoder fails or falls behind, it is closed with what it still
+// holds (a stuck or lagging decoder is not fed again), and its track waits for
+// a keyframe to start a new one and asks the sender for it (the shell's
+// `request_keyframe`), rather than staying frozen until the next periodic
+// keyframe. Nothing is encoded here:
 // WebKitGTK's VideoEncoder crashes its web process, so sending is the engine's.
 
 import type { TrackKind } from "./rules";
@@ -148,6 +150,7 @@ export class NativeVideo {
     canvas.dataset.participant = from;
     canvas.dataset.track = track;
     canvas.dataset.frames = "0";
+    canvas.dataset.lost = "0";
     canvas.setAttribute("role", "img");
     canvas.setAttribute("aria-label", this.label(from, track));
     return { from, track, canvas, decoder: null, needKeyframe: true };
@@ -172,8 +175,9 @@ export class NativeVideo {
         entry.canvas.dataset.frames = String(Number(entry.canvas.dataset.frames ?? "0") + 1);
       },
       // A broken frame closes the decoder: the next keyframe starts a new one.
+      // (A decoder this track already dropped has nothing more to say.)
       error: () => {
-        this.lost(entry);
+        if (entry.decoder === decoder) this.lost(entry);
       },
     });
     decoder.configure({ codec: "vp8", optimizeForLatency: true });
@@ -183,12 +187,16 @@ export class NativeVideo {
 
   private decode(entry: Decoding, message: NativeMessage): void {
     if (!canDecode()) return;
-    const decoder = this.decoderFor(entry);
-    if (!message.keyframe && (entry.needKeyframe || decoder.decodeQueueSize > MAX_QUEUE)) {
+    const behind = entry.decoder !== null && entry.decoder.state !== "closed" && entry.decoder.decodeQueueSize > MAX_QUEUE;
+    if (message.keyframe) {
+      // A keyframe needs nothing before it: a backlog is dropped, not waited for.
+      if (behind) this.stop(entry);
+    } else if (entry.needKeyframe || behind) {
       this.lost(entry);
       return;
     }
     entry.needKeyframe = false;
+    const decoder = this.decoderFor(entry);
     try {
       decoder.decode(new EncodedVideoChunk({ type: message.keyframe ? "key" : "delta", timestamp: message.millis * 1000, data: message.frame }));
     } catch {
@@ -196,10 +204,14 @@ export class NativeVideo {
     }
   }
 
-  /** The track's picture is lost until a keyframe: ask for one, once. */
+  /** The track's picture is lost until a keyframe: the decoder is dropped
+   * with its backlog, and a keyframe asked for, once. The canvas counts the
+   * losses (`data-lost`) beside its decoded frames. */
   private lost(entry: Decoding): void {
     if (entry.needKeyframe) return;
     entry.needKeyframe = true;
+    this.stop(entry);
+    entry.canvas.dataset.lost = String(Number(entry.canvas.dataset.lost ?? "0") + 1);
     this.wantKeyframe(entry.from, entry.track);
   }
 }
