@@ -1,7 +1,8 @@
 //! The call engine against the real `coup-server` on loopback (media bound to
 //! 127.0.0.1): video and audio both ways, a mesh that loses and gains members,
 //! screen share on and off under Xvfb with real X11 capture, crossing offers,
-//! a signaling socket that drops, and bad signaling input.
+//! a signaling socket that drops, a join again refused while another device
+//! holds the seat, and bad signaling input.
 //!
 //! Needs the server binary in `COUP_SERVER_BIN` and, for the screen test, an
 //! X11 display in `DISPLAY`: `coup-core/media-ci.sh` builds and starts both.
@@ -468,6 +469,91 @@ async fn media_resumes_after_the_signaling_socket_drops() {
         2,
         "lee joined again once"
     );
+}
+
+/// Polls `call`'s stats until `cond` holds (up to 30 s); each answer must
+/// come within a second, as it does from an engine that is not blocked.
+async fn stats_until(
+    what: &str,
+    call: &Call,
+    cond: impl Fn(&coup_core::media::CallStats) -> bool,
+) -> coup_core::media::CallStats {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let stats = tokio::time::timeout(Duration::from_secs(1), call.stats())
+            .await
+            .unwrap_or_else(|_| panic!("the engine did not answer within 1 s ({what})"))
+            .expect("stats");
+        if cond(&stats) {
+            return stats;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out: {what}; stats {stats:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rejoin_refused_while_another_device_holds_the_seat_is_retried_and_the_call_still_answers()
+ {
+    let srv = server();
+    let (kim, lee) = (person(&srv, "kim").await, person(&srv, "lee").await);
+    let study = study(&kim, &[&lee]).await;
+    let _kim_call = join(&kim, study).await;
+    let lee_call = join(&lee, study).await;
+    media_flows(&kim, &lee, 10).await;
+    // Lee's phone: the same account on a second client, following the study.
+    let phone_cache = tempfile::tempdir().expect("tempdir");
+    let phone = Client::login(
+        ClientConfig::new(&srv.base, phone_cache.path().join("cache.db")),
+        "lee@example.com",
+        "study-together-42",
+    )
+    .await
+    .expect("the phone signs in");
+    phone.follow(study).await.expect("follow");
+    // Lee's desktop goes offline: the server ends its seat with the socket,
+    // and the phone takes the seat as soon as it is free.
+    lee.client.pause();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match phone.join_call(study, MediaState::default()).await {
+            Ok(_) => break,
+            Err(e) if e.reason() == Some(Reason::AlreadyInCall) => {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the old seat never ended"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("the phone's join: {e}"),
+        }
+    }
+    // The desktop comes back: its join again is refused (the phone holds the
+    // seat) and retried, while the engine goes on answering.
+    lee.client.resume();
+    stats_until("a refused join again", &lee_call, |s| {
+        s.refused_rejoins >= 2
+    })
+    .await;
+    assert_eq!(lee_call.stats().await.expect("stats").joins, 1);
+    // The phone leaves: the next try seats the desktop, and media flows again.
+    let before = kim
+        .recorder
+        .track(lee.id, TrackKind::Camera)
+        .expect("lee's camera");
+    phone.leave_call(study).await.expect("the phone leaves");
+    stats_until("joined again", &lee_call, |s| s.joins == 2).await;
+    until(
+        "lee's video is back at kim",
+        &kim,
+        &lee,
+        TrackKind::Camera,
+        |r| r.started >= 2 && r.stamps >= before.stamps + 20,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

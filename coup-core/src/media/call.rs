@@ -14,7 +14,10 @@
 //!   connection newer than the one that holds the seat is online) → the server
 //!   ended this user's place in the call with the old socket (the others saw
 //!   them leave and closed their side), so every peer is closed, the call
-//!   joined again, and every peer offered anew.
+//!   joined again, and every peer offered anew. Should the server still hold
+//!   the old seat (`ALREADY_IN_CALL`), the join is tried again on a timer of
+//!   the engine's loop ([`rules::rejoin_retry`]), which goes on answering
+//!   commands meanwhile.
 //!
 //! Media flows beside the task: each local source runs on a thread of its own
 //! (capture, encode), and a writer task fans each encoded frame out to every
@@ -34,7 +37,7 @@ use super::peer::{KeyframeRequests, Peer, PeerOutputs, PeerSetup, PeerStatus};
 use super::rules;
 use super::{AUDIO_FRAME, AudioSource, MediaSink, TrackKind, VideoSource};
 use crate::client::{AppEvent, Client, ConnectionState, EventStream, JoinedCall, Signal};
-use crate::error::{Error, Reason, Result};
+use crate::error::{Error, Result};
 use crate::ids::{StudyId, UserId};
 use crate::realtime::calls::MediaState;
 use crate::realtime::protocol::IceServer;
@@ -100,6 +103,9 @@ pub struct PeerStats {
 pub struct CallStats {
     /// Times the call was joined (1 + rejoins after the connection came back).
     pub joins: u32,
+    /// Tries to join again that the server refused for now (the old
+    /// connection's seat not yet ended), each retried on a timer.
+    pub refused_rejoins: u32,
     /// Peers now.
     pub peers: Vec<PeerStats>,
 }
@@ -160,6 +166,8 @@ impl Call {
             screen: (options.screen_fps, options.screen_kbps),
             joins: 1,
             seated_on,
+            rejoining: None,
+            refused_rejoins: 0,
         };
         if let Some(camera) = options.camera {
             engine.start_video(TrackKind::Camera, camera, options.fps, options.kbps)?;
@@ -293,6 +301,20 @@ struct Engine {
     joins: u32,
     /// The live connection that holds this user's seat in the call.
     seated_on: u64,
+    /// Joining again after a lost connection, while the server refuses.
+    rejoining: Option<Rejoining>,
+    refused_rejoins: u32,
+}
+
+/// A join again that the server refused for now (it still held the old
+/// connection's seat): the next try is a timer of the engine's loop, so
+/// commands (leave, toggles, stats) are answered meanwhile.
+#[derive(Debug, Clone, Copy)]
+struct Rejoining {
+    /// Tries refused so far.
+    refused: u32,
+    /// When the next one is due.
+    at: tokio::time::Instant,
 }
 
 impl Engine {
@@ -302,7 +324,10 @@ impl Engine {
         mut commands: mpsc::UnboundedReceiver<Command>,
     ) {
         loop {
+            let retry_at = self.rejoining.map(|r| r.at);
             tokio::select! {
+                () = tokio::time::sleep_until(retry_at.unwrap_or_else(tokio::time::Instant::now)),
+                    if retry_at.is_some() => self.try_rejoin().await,
                 event = events.next() => match event {
                     Some(event) => self.event(event).await,
                     // The client is gone: so is the call.
@@ -341,10 +366,13 @@ impl Engine {
 
     async fn event(&mut self, event: AppEvent) {
         match event {
+            // While joining again nobody is offered to: the join's answer
+            // names everyone there then.
             AppEvent::CallParticipantJoined {
                 study_id,
                 participant,
             } if study_id == self.study
+                && self.rejoining.is_none()
                 && participant.user_id != self.me
                 && !self.peers.contains_key(&participant.user_id) =>
             {
@@ -439,38 +467,46 @@ impl Engine {
         }
     }
 
+    /// The seat's connection was lost: every peer is closed and the call
+    /// joined again (now, then on the engine's timer while refused).
     async fn rejoin(&mut self) {
         self.close_peers().await;
-        // The server may not have ended the old connection's place yet.
-        let mut delay = Duration::from_millis(200);
-        for _ in 0..20 {
-            match self
-                .client
-                .join_call_on_connection(self.study, self.media)
-                .await
-            {
-                Ok((joined, seated_on)) => {
-                    self.joins += 1;
-                    self.seated_on = seated_on;
-                    self.ice_servers = joined.ice_servers;
-                    for p in joined.participants {
-                        if p.user_id != self.me {
-                            self.add_peer(p.user_id, rules::offers_first(true)).await;
-                        }
+        self.rejoining = Some(Rejoining {
+            refused: 0,
+            at: tokio::time::Instant::now(),
+        });
+        self.try_rejoin().await;
+    }
+
+    async fn try_rejoin(&mut self) {
+        let Some(mut state) = self.rejoining.take() else {
+            return;
+        };
+        match self
+            .client
+            .join_call_on_connection(self.study, self.media)
+            .await
+        {
+            Ok((joined, seated_on)) => {
+                self.joins += 1;
+                self.seated_on = seated_on;
+                self.ice_servers = joined.ice_servers;
+                for p in joined.participants {
+                    if p.user_id != self.me && !self.peers.contains_key(&p.user_id) {
+                        self.add_peer(p.user_id, rules::offers_first(true)).await;
                     }
-                    return;
                 }
-                Err(e)
-                    if e.reason() == Some(Reason::AlreadyInCall)
-                        || e.code() == crate::ErrorCode::Unavailable =>
-                {
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(2));
-                }
-                Err(e) => return tracing::warn!(error = %e, "joining the call again"),
             }
+            Err(e) => match rules::rejoin_retry(state.refused, e.code(), e.reason()) {
+                Some(wait) => {
+                    self.refused_rejoins += 1;
+                    state.refused += 1;
+                    state.at = tokio::time::Instant::now() + wait;
+                    self.rejoining = Some(state);
+                }
+                None => tracing::warn!(error = %e, "could not join the call again"),
+            },
         }
-        tracing::warn!("could not join the call again");
     }
 
     /// Starts (or replaces) or stops the camera or the screen share.
@@ -513,6 +549,10 @@ impl Engine {
             TrackKind::Camera => self.media.camera = on,
             TrackKind::Screen => self.media.screen = on,
         }
+        // Unseated, the next join carries the new state.
+        if self.rejoining.is_some() {
+            return Ok(());
+        }
         self.client.set_media(self.study, self.media).await
     }
 
@@ -552,6 +592,7 @@ impl Engine {
         peers.sort_by_key(|p| p.user_id.to_string());
         CallStats {
             joins: self.joins,
+            refused_rejoins: self.refused_rejoins,
             peers,
         }
     }
@@ -559,6 +600,10 @@ impl Engine {
     async fn leave(&mut self) -> Result<()> {
         self.pumps.clear();
         self.close_peers().await;
+        // Not seated while a join again is refused: there is no place to leave.
+        if self.rejoining.take().is_some() {
+            return Ok(());
+        }
         self.client.leave_call(self.study).await
     }
 

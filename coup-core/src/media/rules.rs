@@ -1,7 +1,7 @@
 //! The call engine's decisions as plain functions: who is polite, who offers
 //! first, what to do with an offer that collides with our own (glare), when a
-//! candidate can be applied, when ICE is restarted, and when the engine joins
-//! the call again. The peer tasks only carry these decisions out, so every rule
+//! candidate can be applied, when ICE is restarted, and when (and how often)
+//! the engine joins the call again. The peer tasks only carry these decisions out, so every rule
 //! is tested here without a network.
 //!
 //! Perfect negotiation (W3C WebRTC, §10.7): both sides may offer whenever their
@@ -10,6 +10,7 @@
 //! offers its change again afterwards. Exactly one side of every pair is polite,
 //! decided by comparing user ids, so the pair agrees without exchanging a word.
 
+use crate::error::{ErrorCode, Reason};
 use crate::ids::UserId;
 
 /// Whether this side yields on glare. The larger user id is polite: any total
@@ -186,6 +187,31 @@ pub fn rejoin(seated_on: u64, online: u64) -> bool {
     online > seated_on
 }
 
+/// Tries at joining again before giving up.
+pub const REJOIN_ATTEMPTS: u32 = 20;
+
+/// How long to wait before joining again after attempt number `attempt` (from
+/// 0) was refused with `code`/`reason`, or `None` to give up: the server may
+/// not have ended the old connection's place yet (`ALREADY_IN_CALL`) or did
+/// not answer (`UNAVAILABLE`); anything else is final, as is the last attempt.
+/// Doubles from 200 ms up to 2 s: about 35 s in all, well past the time a
+/// server takes to notice a lost socket. The browser's `rejoinRetry`
+/// (`ui/src/call/rules.ts`) waits the same.
+pub fn rejoin_retry(
+    attempt: u32,
+    code: ErrorCode,
+    reason: Option<Reason>,
+) -> Option<std::time::Duration> {
+    if attempt + 1 >= REJOIN_ATTEMPTS {
+        return None;
+    }
+    if reason != Some(Reason::AlreadyInCall) && code != ErrorCode::Unavailable {
+        return None;
+    }
+    let millis = 200u64 << attempt.min(4);
+    Some(std::time::Duration::from_millis(millis.min(2_000)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,6 +307,43 @@ mod tests {
             sent_tracks("garbage\na=msid:x y").is_empty(),
             "no media section"
         );
+    }
+
+    #[test]
+    fn a_refused_rejoin_is_retried_doubling_to_two_seconds_then_given_up() {
+        let seat_taken = |attempt| {
+            rejoin_retry(attempt, ErrorCode::Conflict, Some(Reason::AlreadyInCall))
+                .map(|d| d.as_millis() as u64)
+        };
+        let waits: Vec<u64> = (0..).map_while(seat_taken).collect();
+        assert_eq!(&waits[..6], &[200, 400, 800, 1_600, 2_000, 2_000]);
+        assert_eq!(
+            waits.len() as u32,
+            REJOIN_ATTEMPTS - 1,
+            "no wait after the last"
+        );
+        let total: u64 = waits.iter().sum();
+        assert!(
+            (30_000..40_000).contains(&total),
+            "about 35 s in all: {total}"
+        );
+        assert_eq!(seat_taken(u32::MAX - 1), None);
+        assert_eq!(
+            rejoin_retry(0, ErrorCode::Unavailable, None),
+            Some(std::time::Duration::from_millis(200)),
+            "the server did not answer: try again"
+        );
+        for (code, reason) in [
+            (ErrorCode::Forbidden, None),
+            (ErrorCode::Conflict, Some(Reason::CallFull)),
+            (ErrorCode::NotFound, None),
+        ] {
+            assert_eq!(
+                rejoin_retry(0, code, reason),
+                None,
+                "{code:?} {reason:?} is final"
+            );
+        }
     }
 
     #[test]

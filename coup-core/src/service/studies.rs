@@ -51,11 +51,14 @@ pub(crate) fn study_select(viewer: Caller) -> Sql {
     )
 }
 
-fn study_from_row(r: &Row) -> Result<Study> {
+/// A study from its row, its texts moved out (listings read every study of a
+/// page through here).
+fn study_from_row(r: &mut Row) -> Result<Study> {
     read_row!(r => Study {
-        id: parse, name: text, description: text, category: text, tags: { Vec::new() },
-        max_members: small_count, member_count: small_count, is_public: bool, join_policy: parse,
-        is_recruiting: bool, owner_id: parse, owner_name: text, last_seq: int, created_at: time,
+        id: parse, name: take_text, description: take_text, category: take_text,
+        tags: { Vec::new() }, max_members: small_count, member_count: small_count,
+        is_public: bool, join_policy: parse, is_recruiting: bool, owner_id: parse,
+        owner_name: take_text, last_seq: int, created_at: time,
         updated_at: time, my_role: opt_parse, my_status: opt_parse,
     })
 }
@@ -64,15 +67,15 @@ fn study_from_row(r: &Row) -> Result<Study> {
 pub(crate) fn load_studies(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Result<Vec<Study>> {
     let mut studies = tx
         .query(sql, params)?
-        .iter()
-        .map(study_from_row)
+        .into_iter()
+        .map(|mut r| study_from_row(&mut r))
         .collect::<Result<Vec<_>>>()?;
     if studies.is_empty() {
         return Ok(studies);
     }
     let ids: Vec<Value> = studies.iter().map(|s| Value::from(s.id)).collect();
     let mut tags: HashMap<StudyId, Vec<String>> = HashMap::new();
-    for r in tx.query(
+    for mut r in tx.query(
         &format!(
             "SELECT study_id, tag FROM study_tags WHERE study_id IN ({}) ORDER BY tag",
             placeholders(ids.len())
@@ -81,7 +84,7 @@ pub(crate) fn load_studies(tx: &mut dyn Tx, sql: &str, params: &[Value]) -> Resu
     )? {
         tags.entry(r.parse("study_id")?)
             .or_default()
-            .push(r.text("tag")?);
+            .push(r.take_text("tag")?);
     }
     for s in &mut studies {
         s.tags = tags.remove(&s.id).unwrap_or_default();

@@ -130,13 +130,17 @@ impl Row {
     }
 
     fn value(&self, name: &str) -> Result<&Value, StoreError> {
+        Ok(&self.values[self.position(name)?])
+    }
+
+    fn position(&self, name: &str) -> Result<usize, StoreError> {
         let mut named = self
             .columns
             .iter()
-            .zip(&self.values)
-            .filter(|(column, _)| column.eq_ignore_ascii_case(name));
+            .enumerate()
+            .filter(|(_, column)| column.eq_ignore_ascii_case(name));
         match (named.next(), named.next()) {
-            (Some((_, value)), None) => Ok(value),
+            (Some((at, _)), None) => Ok(at),
             (None, _) => Err(decode(name, "no such column")),
             (Some(_), Some(_)) => Err(decode(name, "two columns have this name")),
         }
@@ -194,8 +198,27 @@ impl Row {
 
     /// Non-null text.
     pub fn text(&self, name: &str) -> Result<String, StoreError> {
+        self.str(name).map(str::to_owned)
+    }
+
+    /// Non-null text moved out of the row, which then holds NULL in its place:
+    /// a hot reader takes each text once instead of copying it.
+    pub fn take_text(&mut self, name: &str) -> Result<String, StoreError> {
+        let at = self.position(name)?;
+        match std::mem::replace(&mut self.values[at], Value::Null) {
+            Value::Text(s) => Ok(s),
+            other => {
+                let message = format!("expected text, found {other:?}");
+                self.values[at] = other;
+                Err(decode(name, message))
+            }
+        }
+    }
+
+    /// Non-null text, borrowed from the row (what is parsed needs no copy).
+    fn str(&self, name: &str) -> Result<&str, StoreError> {
         match self.value(name)? {
-            Value::Text(s) => Ok(s.clone()),
+            Value::Text(s) => Ok(s),
             other => Err(decode(name, format!("expected text, found {other:?}"))),
         }
     }
@@ -213,8 +236,8 @@ impl Row {
     where
         T::Err: std::fmt::Display,
     {
-        let text = self.text(name)?;
-        text.parse()
+        self.str(name)?
+            .parse()
             .map_err(|e: T::Err| decode(name, e.to_string()))
     }
 
@@ -298,6 +321,22 @@ mod tests {
         assert!(row.parse::<UserId>("role").is_err());
         assert!(row.int("missing").is_err());
         assert!(row.single_int().is_err(), "more than one column");
+    }
+
+    #[test]
+    fn taken_text_leaves_null_and_a_wrong_type_is_kept() {
+        let columns: Arc<[String]> = ["name", "count"].map(String::from).into();
+        let mut row = Row::new(columns, vec![Value::from("Rust Study"), Value::Int(3)]);
+        assert_eq!(row.take_text("NAME").expect("text"), "Rust Study");
+        assert_eq!(row.opt_text("name").expect("null"), None, "moved out");
+        assert!(row.take_text("name").is_err(), "taken twice");
+        assert!(row.take_text("count").is_err(), "not text");
+        assert_eq!(
+            row.int("count").expect("kept"),
+            3,
+            "a refused take changes nothing"
+        );
+        assert!(row.take_text("missing").is_err());
     }
 
     #[test]
