@@ -93,8 +93,11 @@ fn stamp(payload: &[u8]) -> Option<u64> {
 }
 
 /// The floor server: prints `listening PORT`, accepts the connections, waits for
-/// one byte on the first, sends for the send phase, prints `sent MESSAGES
-/// DELIVERIES REFUSED` and keeps the sockets open until stdin closes.
+/// the go byte on stdin, sends for the send phase, prints `sent MESSAGES
+/// DELIVERIES REFUSED` and keeps the sockets open until stdin closes. (The go
+/// byte once came on the first accepted socket, but the clients connect
+/// concurrently: the first accepted is not always the one that sent it, and
+/// the floor then waited for ever.)
 pub fn serve(plan: &FloorPlan) -> Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     println!("listening {}", listener.local_addr()?.port());
@@ -106,7 +109,7 @@ pub fn serve(plan: &FloorPlan) -> Result<()> {
         sockets.push(socket);
     }
     let mut go = [0u8; 1];
-    sockets[0]
+    std::io::stdin()
         .read_exact(&mut go)
         .context("waiting for the go byte")?;
     for socket in &sockets {
@@ -200,18 +203,15 @@ pub async fn run(clients: usize, settings: &Settings) -> Result<Measurement> {
             let _permit = ramp.acquire().await?;
             let socket = TcpSocket::new_v4()?;
             socket.bind(SocketAddr::from((source, 0)))?;
-            anyhow::Ok((index, socket.connect(addr).await?))
+            anyhow::Ok(socket.connect(addr).await?)
         });
     }
-    // Write halves kept (dropping one would half-close its socket); the first
-    // sends the go byte.
-    let mut writers: Vec<Option<tokio::net::tcp::OwnedWriteHalf>> =
-        std::iter::repeat_with(|| None).take(clients).collect();
+    // Write halves kept (dropping one would half-close its socket).
+    let mut writers = Vec::with_capacity(clients);
     let mut readers = tokio::task::JoinSet::new();
     while let Some(opened) = connecting.join_next().await {
-        let (index, stream) = opened??;
-        let (read, write) = stream.into_split();
-        writers[index] = Some(write);
+        let (read, write) = opened??.into_split();
+        writers.push(write);
         readers.spawn(read_frames(read, seen.clone()));
     }
     m.connected = clients as u64;
@@ -219,12 +219,9 @@ pub async fn run(clients: usize, settings: &Settings) -> Result<Measurement> {
     m.rss_idle_mb = rss_bytes(pid) as f64 / 1e6;
 
     let span = Span::start(pid);
-    writers
-        .first_mut()
-        .and_then(Option::as_mut)
-        .context("no connection")?
-        .write_all(b"g")
-        .await?;
+    let go = child.stdin.as_mut().context("floor stdin")?;
+    go.write_all(b"g").await?;
+    go.flush().await?;
     let wait = Duration::from_secs(plan.send_secs + 60);
     let report = tokio::time::timeout(wait, lines.next_line())
         .await
@@ -264,6 +261,7 @@ pub async fn run(clients: usize, settings: &Settings) -> Result<Measurement> {
     m.latency_ms = seen.latency_us.lock().ok().and_then(|h| latency_ms(&h));
     m.dropped = seen.broken.load(Ordering::Relaxed);
     m.rss_peak_mb = rss_bytes(pid) as f64 / 1e6;
+    drop(writers);
     drop(child.stdin.take());
     let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
     readers.abort_all();
