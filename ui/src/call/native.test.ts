@@ -86,20 +86,26 @@ class FakeChunk {
   }
 }
 
+/** A NativeVideo over the fake decoder, with the keyframe requests it makes. */
+function decodingVideo(): { video: NativeVideo; asked: string[] } {
+  vi.stubGlobal("VideoDecoder", FakeDecoder);
+  vi.stubGlobal("EncodedVideoChunk", FakeChunk);
+  const asked: string[] = [];
+  const video = new NativeVideo(
+    () => undefined,
+    (from, track) => `${from} ${track}`,
+    (from, track) => asked.push(`${from} ${track}`),
+  );
+  return { video, asked };
+}
+
 describe("a remote track that lost its picture", () => {
   afterEach(() => {
     vi.unstubAllGlobals();
   });
 
   it("asks for a keyframe once when its decoder falls behind or fails", () => {
-    vi.stubGlobal("VideoDecoder", FakeDecoder);
-    vi.stubGlobal("EncodedVideoChunk", FakeChunk);
-    const asked: string[] = [];
-    const video = new NativeVideo(
-      () => undefined,
-      (from, track) => `${from} ${track}`,
-      (from, track) => asked.push(`${from} ${track}`),
-    );
+    const { video, asked } = decodingVideo();
     const DELTA = [0x31, 0x02, 0x00, 7];
     video.receive(message(1, 1, 0, 0, [0, 0], []));
     video.receive(message(2, 1, 1, 5, [640, 480], KEYFRAME));
@@ -133,14 +139,7 @@ describe("a remote track that lost its picture", () => {
   });
 
   it("starts a new decoder on a keyframe rather than queue it behind a backlog", () => {
-    vi.stubGlobal("VideoDecoder", FakeDecoder);
-    vi.stubGlobal("EncodedVideoChunk", FakeChunk);
-    const asked: string[] = [];
-    const video = new NativeVideo(
-      () => undefined,
-      (from, track) => `${from} ${track}`,
-      (from, track) => asked.push(`${from} ${track}`),
-    );
+    const { video, asked } = decodingVideo();
     video.receive(message(1, 1, 0, 0, [0, 0], []));
     video.receive(message(2, 1, 1, 5, [640, 480], KEYFRAME));
     const behind = FakeDecoder.last;
